@@ -1,0 +1,4 @@
+import type { Command } from '@commander-js/extra-typings';
+
+/** Offline commands of this area; filled in by the module's work. */
+export function registerWebrepCommands(_program: Command): void {}
