@@ -1,1 +1,56 @@
-export {};
+export { AGENT_API, PROTOCOL_VERSION, agentAuthorization } from './agent-api-paths.ts';
+export {
+  type AgentCommand,
+  AgentCommandSchema,
+  COMMAND_KINDS,
+  type CommandPollResponse,
+  CommandPollResponseSchema,
+  type CommandResult,
+  CommandResultSchema,
+} from './agent-command.ts';
+export {
+  type ActivationRequest,
+  ActivationRequestSchema,
+  type ActivationResponse,
+  ActivationResponseSchema,
+  type CloudMetadata,
+  CloudMetadataSchema,
+  type ConfigResponse,
+  ConfigResponseSchema,
+  type HeartbeatRequest,
+  HeartbeatRequestSchema,
+  type HeartbeatResponse,
+  HeartbeatResponseSchema,
+  type HostFacts,
+  HostFactsSchema,
+  type ModuleStatus,
+  ModuleStatusSchema,
+} from './agent-messages.ts';
+export {
+  type EffectiveConfig,
+  EffectiveConfigSchema,
+  type ModuleConfig,
+  ModuleConfigSchema,
+} from './effective-config.ts';
+export {
+  type AgentEvent,
+  AgentEventSchema,
+  type EventBatch,
+  type EventBatchAck,
+  EventBatchAckSchema,
+  EventBatchSchema,
+} from './event-schema.ts';
+export {
+  COMPUTER_STATUSES,
+  type ComputerStatus,
+  EVENT_SOURCES,
+  type EventSource,
+  MODULE_MODES,
+  MODULE_NAMES,
+  MODULE_STATES,
+  type ModuleMode,
+  type ModuleName,
+  type ModuleState,
+  SEVERITIES,
+  type Severity,
+} from './module-names.ts';
