@@ -1,0 +1,55 @@
+import Database from 'better-sqlite3';
+import type { Entity } from '@palisade/integrity';
+
+export interface BaselineMeta {
+  createdAt: string;
+  root: string;
+  rulesSha256: string;
+  entities: number;
+}
+
+/**
+ * The baseline on the host: one SQLite file, one row per entity. Saving replaces the whole
+ * baseline in one transaction, so a crash mid-save leaves the previous baseline intact.
+ */
+export class BaselineStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS entities (
+        kind TEXT NOT NULL, key TEXT NOT NULL, rule TEXT NOT NULL, attrs TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+      ) WITHOUT ROWID;
+    `);
+  }
+
+  save(entities: readonly Entity[], meta: BaselineMeta): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO entities (kind, key, rule, attrs) VALUES (?, ?, ?, ?)');
+    const setMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM entities');
+      for (const e of entities) insert.run(e.kind, e.key, e.rule, JSON.stringify(e.attrs));
+      for (const [k, v] of Object.entries(meta)) setMeta.run(k, String(v));
+    })();
+  }
+
+  meta(): BaselineMeta | undefined {
+    const rows = this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
+    if (rows.length === 0) return undefined;
+    const m = Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    return { createdAt: m.createdAt ?? '', root: m.root ?? '/', rulesSha256: m.rulesSha256 ?? '', entities: Number(m.entities ?? 0) };
+  }
+
+  load(): Entity[] {
+    const rows = this.db.prepare('SELECT kind, key, rule, attrs FROM entities').all() as { kind: Entity['kind']; key: string; rule: string; attrs: string }[];
+    return rows.map((r) => ({ kind: r.kind, key: r.key, rule: r.rule, attrs: JSON.parse(r.attrs) }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,143 @@
+import { lstatSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
+import { type Entity, type FileStat, fileEntity, type HashAlgorithm, type IntegrityRuleSet, maskNeedsHash, type NameLookup } from '@palisade/integrity';
+import type { HashPool } from './hash-pool.ts';
+import { issueFromError, type ScanIssue } from './scan-issue.ts';
+
+export interface FileScanOptions {
+  /** Prefix on disk for the rule paths (a mounted image, a test tree); `/` for the live system. */
+  root: string;
+  /** Entities of the previous baseline: unchanged stat data lets the scanner reuse their hashes. */
+  previous?: ReadonlyMap<string, Entity>;
+  names?: NameLookup;
+  hashPool: HashPool;
+  onWalk?: (files: number) => void;
+  onHash?: (filesDone: number, bytesDone: number, filesTotal: number, bytesTotal: number) => void;
+}
+
+export interface FileScanResult {
+  entities: Entity[];
+  issues: ScanIssue[];
+  stats: { files: number; hashed: number; reused: number; bytesHashed: number };
+}
+
+function toStat(s: Stats): FileStat {
+  return { mode: s.mode, uid: s.uid, gid: s.gid, size: s.size, ino: s.ino, dev: s.dev, nlink: s.nlink, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+/**
+ * Walks the roots of the files rules, stats every entry and hashes what the masks ask for.
+ * Listing and stat are synchronous (far cheaper than one promise per file) but yield to the event
+ * loop every few thousand entries; hashing runs in the worker pool. Nothing met on the way
+ * (permissions, files vanishing) aborts the scan: it becomes a ScanIssue.
+ */
+export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOptions): Promise<FileScanResult> {
+  const prefix = opts.root === '/' ? '' : opts.root.replace(/\/+$/, '');
+  const issues: ScanIssue[] = [];
+  const entities: Entity[] = [];
+  const seen = new Set<string>();
+  const visitedDirs = new Set<string>();
+  const pending: { index: number; algos: HashAlgorithm[]; size: number; path: string; target?: string }[] = [];
+  let reused = 0;
+  let sinceYield = 0;
+
+  const record = (path: string, st: Stats, target: string | undefined): void => {
+    const rule = rules.ruleForPath(path, st.mode, (st.mode & S_IFMT) === S_IFDIR);
+    if (!rule) return;
+    const fstat = toStat(st);
+    const algos = (st.mode & S_IFMT) === S_IFREG && maskNeedsHash(rule.mask) ? rule.hash : [];
+    const extras = target !== undefined ? { target } : {};
+    const entity = fileEntity(path, fstat, rule.id, extras, opts.names);
+    if (algos.length) {
+      const prev = opts.previous?.get(`file:${path}`);
+      const p = prev?.attrs;
+      if (
+        !rule.fullHash && p && p.type === 'file' && p.size === fstat.size && p.mtime === fstat.mtimeMs &&
+        p.ctime === fstat.ctimeMs && p.inode === fstat.ino && p.dev === fstat.dev && algos.every((a) => typeof p[a] === 'string')
+      ) {
+        for (const a of algos) entity.attrs[a] = p[a]!;
+        reused++;
+      } else {
+        pending.push({ index: entities.length, algos, size: fstat.size, path: prefix + path });
+      }
+    }
+    entities.push(entity);
+  };
+
+  const visit = async (path: string): Promise<void> => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const disk = prefix + path || '/';
+    let st: Stats;
+    try {
+      st = lstatSync(disk);
+    } catch (err) {
+      issues.push(issueFromError(path, err, 'stat'));
+      return;
+    }
+    let target: string | undefined;
+    if ((st.mode & S_IFMT) === S_IFLNK) {
+      try {
+        target = readlinkSync(disk);
+      } catch (err) {
+        issues.push(issueFromError(path, err, 'readlink'));
+      }
+      if (rules.followLinks(path)) {
+        try {
+          st = statSync(disk);
+        } catch (err) {
+          // A dangling link is still worth recording as the link itself.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') issues.push(issueFromError(path, err, 'stat link target'));
+        }
+      }
+    }
+    record(path, st, target);
+    opts.onWalk?.(seen.size);
+    if (++sinceYield >= 2000) {
+      sinceYield = 0;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if ((st.mode & S_IFMT) !== S_IFDIR || !rules.shouldDescend(path)) return;
+    // Following links can loop back onto an ancestor; a directory is entered once per device+inode.
+    const dirId = `${st.dev}:${st.ino}`;
+    if (visitedDirs.has(dirId)) return;
+    visitedDirs.add(dirId);
+    let names: string[];
+    try {
+      names = readdirSync(disk);
+    } catch (err) {
+      issues.push(issueFromError(path, err, 'list directory'));
+      return;
+    }
+    names.sort();
+    const base = path === '/' ? '' : path;
+    for (const name of names) await visit(`${base}/${name}`);
+  };
+
+  for (const root of rules.fileRoots().sort()) await visit(root);
+
+  const total = pending.reduce((n, p) => n + p.size, 0);
+  const results = await opts.hashPool.hashAll(pending, (files, bytes) => opts.onHash?.(files, bytes, pending.length, total));
+  const dropped = new Set<number>();
+  results.forEach((r, k) => {
+    const job = pending[k]!;
+    const entity = entities[job.index]!;
+    if ('hashes' in r) Object.assign(entity.attrs, r.hashes);
+    else if (r.error === 'ENOENT' || r.error === 'ELOOP' || r.error === 'ENOTREG') {
+      // Gone or replaced (by a link or a FIFO) after the stat: the next scan sees what is there now.
+      dropped.add(job.index);
+      issues.push({ path: entity.key, kind: 'vanished', code: r.error, message: 'changed or vanished while scanning' });
+    } else {
+      issues.push({ path: entity.key, kind: r.error === 'EACCES' || r.error === 'EPERM' ? 'unreadable' : 'error', code: r.error, message: 'could not read content for hashing' });
+    }
+  });
+  return {
+    entities: dropped.size ? entities.filter((_, i) => !dropped.has(i)) : entities,
+    issues,
+    stats: { files: entities.length, hashed: pending.length, reused, bytesHashed: total },
+  };
+}
