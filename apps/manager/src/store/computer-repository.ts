@@ -1,0 +1,178 @@
+import type { CloudMetadata, ComputerStatus, HeartbeatRequest, HostFacts, ModuleStatus } from '@palisade/protocol';
+import type { Kysely } from 'kysely';
+import type { PolicySettings } from '../config/policy-settings-schema.ts';
+import { type Clock, fromJson, toJson } from './json-column.ts';
+import { hashSecret, newId, newSecret, secretMatches } from './secrets.ts';
+import { StoreError } from './store-error.ts';
+import type { TenantTables } from './tenant-schema.ts';
+
+export interface Computer {
+  id: string;
+  hostname: string;
+  platform: string;
+  ips: string[];
+  agentVersion: string;
+  cloud: CloudMetadata | null;
+  tags: Record<string, string>;
+  policyId: string | null;
+  group: string | null;
+  overrides: PolicySettings;
+  status: ComputerStatus;
+  modules: Record<string, ModuleStatus>;
+  spool: { pending: number; dropped: number };
+  configHash: string;
+  lastHeartbeat: string | null;
+  heartbeatSeconds: number;
+  activatedAt: string;
+  deactivatedAt: string | null;
+}
+
+type Row = TenantTables['computers'];
+
+/**
+ * Status is derived when read, so a computer whose agent died shows `offline` without any job
+ * having to notice: three missed heartbeats (at least 30 s) make it offline.
+ */
+export function deriveStatus(r: Pick<Row, 'last_heartbeat' | 'heartbeat_seconds' | 'modules' | 'spool' | 'deactivated_at'>, now: Date): ComputerStatus {
+  if (r.deactivated_at) return 'offline';
+  if (!r.last_heartbeat) return 'offline';
+  const silentMs = now.getTime() - Date.parse(r.last_heartbeat);
+  if (silentMs > Math.max(3 * r.heartbeat_seconds, 30) * 1000) return 'offline';
+  const modules = fromJson<Record<string, ModuleStatus>>(r.modules, {});
+  if (Object.values(modules).some((m) => m.state === 'error')) return 'error';
+  const spool = fromJson<{ dropped: number }>(r.spool, { dropped: 0 });
+  if (spool.dropped > 0) return 'warning';
+  return 'online';
+}
+
+export class ComputerRepository {
+  constructor(
+    private readonly db: Kysely<TenantTables>,
+    private readonly tenantId: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private toComputer = (r: Row): Computer => ({
+    id: r.id,
+    hostname: r.hostname,
+    platform: r.platform,
+    ips: fromJson<string[]>(r.ips, []),
+    agentVersion: r.agent_version,
+    cloud: fromJson<CloudMetadata | null>(r.cloud, null),
+    tags: fromJson<Record<string, string>>(r.tags, {}),
+    policyId: r.policy_id,
+    group: r.group_name,
+    overrides: fromJson<PolicySettings>(r.overrides, {}),
+    status: deriveStatus(r, this.clock()),
+    modules: fromJson<Record<string, ModuleStatus>>(r.modules, {}),
+    spool: fromJson(r.spool, { pending: 0, dropped: 0 }),
+    configHash: r.config_hash,
+    lastHeartbeat: r.last_heartbeat,
+    heartbeatSeconds: r.heartbeat_seconds,
+    activatedAt: r.activated_at,
+    deactivatedAt: r.deactivated_at,
+  });
+
+  /** Creates the computer with its own credentials; the secret is returned once. */
+  async activate(
+    host: HostFacts,
+    opts: { policyId: string | null; group: string | null; heartbeatSeconds: number },
+  ): Promise<{ computer: Computer; secret: string }> {
+    const id = `${this.tenantId}.${newId()}`;
+    const secret = newSecret();
+    const now = this.clock().toISOString();
+    const row: Row = {
+      id,
+      hostname: host.hostname,
+      platform: host.platform,
+      ips: toJson(host.ips),
+      agent_version: host.agentVersion,
+      cloud: host.cloud ? toJson(host.cloud) : null,
+      tags: toJson(host.tags ?? {}),
+      policy_id: opts.policyId,
+      group_name: opts.group,
+      overrides: '{}',
+      status: 'online',
+      modules: '{}',
+      spool: toJson({ pending: 0, dropped: 0 }),
+      config_hash: '',
+      secret_hash: hashSecret(secret),
+      last_heartbeat: now,
+      heartbeat_seconds: opts.heartbeatSeconds,
+      activated_at: now,
+      deactivated_at: null,
+    };
+    await this.db.insertInto('computers').values(row).execute();
+    return { computer: this.toComputer(row), secret };
+  }
+
+  /** The agent's credentials check: only active computers with the right secret pass. */
+  async authenticate(id: string, secret: string): Promise<Computer | undefined> {
+    const r = await this.db.selectFrom('computers').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r || r.deactivated_at || !secretMatches(secret, r.secret_hash)) return undefined;
+    return this.toComputer(r);
+  }
+
+  async get(id: string): Promise<Computer | undefined> {
+    const r = await this.db.selectFrom('computers').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && this.toComputer(r);
+  }
+
+  async require(id: string): Promise<Computer> {
+    const c = await this.get(id);
+    if (!c) throw new StoreError('STORE_NOT_FOUND', `no computer ${id}`);
+    return c;
+  }
+
+  async list(filter: { policyId?: string; group?: string; includeDeactivated?: boolean } = {}): Promise<Computer[]> {
+    let q = this.db.selectFrom('computers').selectAll().orderBy('hostname').orderBy('id');
+    if (filter.policyId) q = q.where('policy_id', '=', filter.policyId);
+    if (filter.group) q = q.where('group_name', '=', filter.group);
+    if (!filter.includeDeactivated) q = q.where('deactivated_at', 'is', null);
+    return (await q.execute()).map(this.toComputer);
+  }
+
+  async recordHeartbeat(id: string, hb: HeartbeatRequest, heartbeatSeconds: number): Promise<void> {
+    await this.db
+      .updateTable('computers')
+      .set({
+        hostname: hb.host.hostname,
+        platform: hb.host.platform,
+        ips: toJson(hb.host.ips),
+        agent_version: hb.host.agentVersion,
+        ...(hb.host.cloud ? { cloud: toJson(hb.host.cloud) } : {}),
+        modules: toJson(hb.modules),
+        spool: toJson(hb.spool),
+        config_hash: hb.configHash,
+        last_heartbeat: this.clock().toISOString(),
+        heartbeat_seconds: heartbeatSeconds,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async update(
+    id: string,
+    patch: { policyId?: string | null; group?: string | null; overrides?: PolicySettings; tags?: Record<string, string> },
+  ): Promise<Computer> {
+    await this.require(id);
+    const set: Partial<Row> = {};
+    if (patch.policyId !== undefined) set.policy_id = patch.policyId;
+    if (patch.group !== undefined) set.group_name = patch.group;
+    if (patch.overrides !== undefined) set.overrides = toJson(patch.overrides);
+    if (patch.tags !== undefined) set.tags = toJson(patch.tags);
+    if (Object.keys(set).length) await this.db.updateTable('computers').set(set).where('id', '=', id).execute();
+    return this.require(id);
+  }
+
+  /** Deactivation revokes the agent's credentials; the record stays for its events' sake. */
+  async deactivate(id: string): Promise<void> {
+    await this.require(id);
+    await this.db
+      .updateTable('computers')
+      .set({ deactivated_at: this.clock().toISOString() })
+      .where('id', '=', id)
+      .where('deactivated_at', 'is', null)
+      .execute();
+  }
+}

@@ -1,0 +1,141 @@
+import type { AgentEvent } from '@palisade/protocol';
+import { type Kysely, sql } from 'kysely';
+import { type Clock, fromJson, toJson } from './json-column.ts';
+import type { TenantTables } from './tenant-schema.ts';
+
+export interface StoredEvent extends AgentEvent {
+  computerId: string;
+  receivedAt: string;
+}
+
+export interface EventQuery {
+  computerId?: string;
+  module?: string;
+  type?: string;
+  severity?: string[];
+  ruleId?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  /** Opaque cursor from the previous page (newest first). */
+  cursor?: string;
+}
+
+type Row = TenantTables['events'];
+const toEvent = (r: Row): StoredEvent => ({
+  id: r.id,
+  computerId: r.computer_id,
+  time: r.time,
+  module: r.module as AgentEvent['module'],
+  type: r.type,
+  severity: r.severity as AgentEvent['severity'],
+  ...(r.rule_id !== null ? { ruleId: r.rule_id } : {}),
+  message: r.message,
+  ...(r.details !== null ? { details: fromJson(r.details, {}) } : {}),
+  receivedAt: r.received_at,
+});
+
+function encodeCursor(r: { time: string; id: string }): string {
+  return Buffer.from(JSON.stringify([r.time, r.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { time: string; id: string } | undefined {
+  try {
+    const [time, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
+    return typeof time === 'string' && typeof id === 'string' ? { time, id } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Normalises agent times to the one text form that sorts correctly. */
+function normaliseTime(t: string): string {
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? t : new Date(ms).toISOString();
+}
+
+export class EventRepository {
+  constructor(
+    private readonly db: Kysely<TenantTables>,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Stores a batch idempotently: an id already stored is skipped, so an agent that re-sends a
+   * batch after a lost acknowledgement never creates duplicates.
+   */
+  async ingest(computerId: string, events: readonly AgentEvent[]): Promise<{ inserted: number; duplicates: number }> {
+    if (events.length === 0) return { inserted: 0, duplicates: 0 };
+    const receivedAt = this.clock().toISOString();
+    const unique = new Map(events.map((e) => [e.id, e]));
+    const rows: Row[] = [...unique.values()].map((e) => ({
+      id: e.id,
+      computer_id: computerId,
+      module: e.module,
+      type: e.type,
+      severity: e.severity,
+      rule_id: e.ruleId ?? null,
+      message: e.message,
+      details: e.details ? toJson(e.details) : null,
+      time: normaliseTime(e.time),
+      received_at: receivedAt,
+    }));
+    let inserted = 0;
+    // SQLite limits bound parameters per statement; 100 rows x 10 columns stays well inside.
+    for (let i = 0; i < rows.length; i += 100) {
+      const res = await this.db
+        .insertInto('events')
+        .values(rows.slice(i, i + 100))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      inserted += Number(res.numInsertedOrUpdatedRows ?? 0);
+    }
+    return { inserted, duplicates: events.length - inserted };
+  }
+
+  async query(q: EventQuery): Promise<{ events: StoredEvent[]; nextCursor: string | null }> {
+    let sel = this.db.selectFrom('events').selectAll();
+    if (q.computerId) sel = sel.where('computer_id', '=', q.computerId);
+    if (q.module) sel = sel.where('module', '=', q.module);
+    if (q.type) sel = sel.where('type', '=', q.type);
+    if (q.ruleId) sel = sel.where('rule_id', '=', q.ruleId);
+    if (q.severity?.length) sel = sel.where('severity', 'in', q.severity);
+    if (q.since) sel = sel.where('time', '>=', normaliseTime(q.since));
+    if (q.until) sel = sel.where('time', '<', normaliseTime(q.until));
+    const c = q.cursor ? decodeCursor(q.cursor) : undefined;
+    if (c) sel = sel.where((eb) => eb.or([eb('time', '<', c.time), eb.and([eb('time', '=', c.time), eb('id', '<', c.id)])]));
+    const rows = await sel.orderBy('time', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+    const page = rows.slice(0, q.limit);
+    return {
+      events: page.map(toEvent),
+      nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null,
+    };
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    const r = await this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toEvent(r);
+  }
+
+  async count(filter: { computerId?: string; module?: string; type?: string } = {}): Promise<number> {
+    let sel = this.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n'));
+    if (filter.computerId) sel = sel.where('computer_id', '=', filter.computerId);
+    if (filter.module) sel = sel.where('module', '=', filter.module);
+    if (filter.type) sel = sel.where('type', '=', filter.type);
+    return Number((await sel.executeTakeFirstOrThrow()).n);
+  }
+
+  /** Events per module per hour (UTC), for dashboards. */
+  async countsPerHour(since: string): Promise<{ hour: string; module: string; count: number }[]> {
+    const hour = sql<string>`substr(time, 1, 13)`;
+    const rows = await this.db
+      .selectFrom('events')
+      .select([hour.as('hour'), 'module', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('time', '>=', normaliseTime(since))
+      .groupBy([hour, 'module'])
+      .orderBy(hour)
+      .orderBy('module')
+      .execute();
+    return rows.map((r) => ({ hour: `${r.hour}:00:00Z`, module: r.module, count: Number(r.count) }));
+  }
+}

@@ -1,0 +1,151 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Tables of one tenant's database. JSON documents are stored as text and times as ISO-8601 UTC
+ * strings (`2026-01-02T03:04:05.678Z`), which sort correctly as text: the same column types then
+ * work on SQLite and PostgreSQL without a dialect branch.
+ */
+export interface TenantTables {
+  api_keys: {
+    id: string;
+    name: string;
+    role: string;
+    secret_hash: string;
+    created_at: string;
+    last_used_at: string | null;
+    revoked_at: string | null;
+  };
+  policies: {
+    id: string;
+    name: string;
+    parent_id: string | null;
+    description: string;
+    settings: string;
+    created_at: string;
+    updated_at: string;
+  };
+  computers: {
+    id: string;
+    hostname: string;
+    platform: string;
+    ips: string;
+    agent_version: string;
+    cloud: string | null;
+    tags: string;
+    policy_id: string | null;
+    group_name: string | null;
+    overrides: string;
+    status: string;
+    modules: string;
+    spool: string;
+    config_hash: string;
+    secret_hash: string;
+    last_heartbeat: string | null;
+    heartbeat_seconds: number;
+    activated_at: string;
+    deactivated_at: string | null;
+  };
+  activation_tokens: {
+    id: string;
+    secret_hash: string;
+    description: string;
+    policy_id: string | null;
+    group_name: string | null;
+    expires_at: string;
+    max_uses: number | null;
+    uses: number;
+    revoked_at: string | null;
+    created_at: string;
+  };
+  events: {
+    id: string;
+    computer_id: string;
+    module: string;
+    type: string;
+    severity: string;
+    rule_id: string | null;
+    message: string;
+    details: string | null;
+    time: string;
+    received_at: string;
+  };
+  commands: {
+    id: string;
+    computer_id: string;
+    kind: string;
+    args: string;
+    status: string;
+    created_at: string;
+    delivered_at: string | null;
+    completed_at: string | null;
+    result: string | null;
+    error: string | null;
+  };
+  smart_folders: {
+    id: string;
+    name: string;
+    query: string;
+    created_at: string;
+    updated_at: string;
+  };
+  event_tasks: {
+    id: string;
+    name: string;
+    trigger: string;
+    conditions: string;
+    actions: string;
+    enabled: number;
+    created_at: string;
+  };
+  scheduled_tasks: {
+    id: string;
+    name: string;
+    cron: string;
+    timezone: string;
+    job_kind: string;
+    job_args: string;
+    enabled: number;
+    next_run_at: string | null;
+    last_run_at: string | null;
+    created_at: string;
+  };
+  jobs: {
+    id: string;
+    kind: string;
+    args: string;
+    dedupe_key: string | null;
+    status: string;
+    run_at: string;
+    attempts: number;
+    lease_owner: string | null;
+    lease_expires_at: string | null;
+    created_at: string;
+    finished_at: string | null;
+    result: string | null;
+    error: string | null;
+  };
+  audit_log: {
+    id: string;
+    time: string;
+    actor: string;
+    action: string;
+    target: string;
+    details: string;
+  };
+  schema_info: {
+    key: string;
+    value: string;
+  };
+}
+
+export interface DirectoryTables {
+  tenants: {
+    id: string;
+    name: string;
+    created_at: string;
+    status: string;
+  };
+}
+
+/** Marker so imports of Generated stay used if a later table needs it. */
+export type { Generated };

@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely';
+import { ApiKeyRepository } from './api-key-repository.ts';
+import { AuditRepository } from './audit-repository.ts';
+import { CommandRepository } from './command-repository.ts';
+import { ComputerRepository } from './computer-repository.ts';
+import type { Dialect } from './database-factory.ts';
+import { EventRepository } from './event-repository.ts';
+import { JobRepository } from './job-repository.ts';
+import type { Clock } from './json-column.ts';
+import { PolicyRepository } from './policy-repository.ts';
+import { SmartFolderRepository } from './smart-folder-repository.ts';
+import { TaskRepository } from './task-repository.ts';
+import type { TenantTables } from './tenant-schema.ts';
+import { TokenRepository } from './token-repository.ts';
+
+/**
+ * Everything of one tenant, in that tenant's own database. Code that holds a TenantStore can
+ * only ever reach that tenant's rows: isolation does not depend on remembering a WHERE clause.
+ */
+export class TenantStore {
+  readonly apiKeys: ApiKeyRepository;
+  readonly policies: PolicyRepository;
+  readonly computers: ComputerRepository;
+  readonly tokens: TokenRepository;
+  readonly events: EventRepository;
+  readonly commands: CommandRepository;
+  readonly smartFolders: SmartFolderRepository;
+  readonly tasks: TaskRepository;
+  readonly jobs: JobRepository;
+  readonly audit: AuditRepository;
+
+  constructor(
+    readonly tenantId: string,
+    readonly db: Kysely<TenantTables>,
+    readonly dialect: Dialect,
+    clock: Clock,
+  ) {
+    this.apiKeys = new ApiKeyRepository(db, tenantId, clock);
+    this.policies = new PolicyRepository(db, clock);
+    this.computers = new ComputerRepository(db, tenantId, clock);
+    this.tokens = new TokenRepository(db, tenantId, clock);
+    this.events = new EventRepository(db, clock);
+    this.commands = new CommandRepository(db, clock);
+    this.smartFolders = new SmartFolderRepository(db, clock);
+    this.tasks = new TaskRepository(db, clock);
+    this.jobs = new JobRepository(db, dialect, clock);
+    this.audit = new AuditRepository(db, clock);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
