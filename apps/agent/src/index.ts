@@ -1,1 +1,26 @@
-export {};
+export { type ActivateOptions, type ActivationOutcome, activateAgent } from './activate-agent.ts';
+export { AgentError, isAgentError } from './agent-error.ts';
+export { type AgentIdentity, readIdentity } from './agent-identity.ts';
+export { type AgentLogger, createAgentLogger, silentLogger } from './agent-logger.ts';
+export type {
+  AgentModule,
+  ModuleCapabilities,
+  ModuleContext,
+  ModuleDiagnostic,
+  ModuleEventInput,
+} from './agent-module.ts';
+export type { AgentStatusReport } from './agent-status-report.ts';
+export { AGENT_VERSION } from './agent-version.ts';
+export type { CommandHandler } from './command-poller.ts';
+export {
+  type ControlClientOptions,
+  controlRequest,
+  getAgentStatus,
+  requestTestEvents,
+} from './control-client.ts';
+export { dataDirPaths, defaultDataDir, resolveDataDir } from './data-dir.ts';
+export { EventSpool, type SpoolCounters } from './event-spool.ts';
+export { collectHostFacts } from './host-facts.ts';
+export { ModuleRegistry } from './module-registry.ts';
+export { type AgentHandle, type RunAgentOptions, runAgent } from './run-agent.ts';
+export type { TestEventsResult } from './test-event-generator.ts';

@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  AGENT_API,
+  type ActivationRequest,
+  type ActivationResponse,
+  ActivationResponseSchema,
+  type HostFacts,
+} from '@palisade/protocol';
+import { Value } from 'typebox/value';
+import { AgentError } from './agent-error.ts';
+import { type AgentIdentity, writeIdentity, writePrivateFile } from './agent-identity.ts';
+import { dataDirPaths, ensureDataDir, resolveDataDir } from './data-dir.ts';
+import { collectHostFacts } from './host-facts.ts';
+import { ManagerClient, managerErrorInfo } from './manager-client.ts';
+
+export interface ActivateOptions {
+  managerUrl: string;
+  token: string;
+  /** Path of a PEM file with the manager's CA; copied into the data dir. */
+  caFile?: string;
+  dataDir?: string;
+  /** Replace an existing identity (the old agent record stays on the manager). */
+  force?: boolean;
+  /** Overrides the collected host facts (tests, cloud-init supplying tags). */
+  host?: HostFacts;
+  timeoutMs?: number;
+}
+
+export interface ActivationOutcome {
+  dataDir: string;
+  agentId: string;
+  tenantId: string;
+  managerUrl: string;
+  heartbeatSeconds: number;
+  identityFile: string;
+}
+
+export async function activateAgent(options: ActivateOptions): Promise<ActivationOutcome> {
+  const dataDir = resolveDataDir(options.dataDir);
+  const paths = dataDirPaths(dataDir);
+  if (existsSync(paths.identity) && !options.force) {
+    throw new AgentError(
+      'AGENT_ALREADY_ACTIVATED',
+      `${paths.identity} already exists; pass --force to activate again (the old identity is discarded)`,
+    );
+  }
+  if (options.token.length < 10 || options.token.length > 200) {
+    throw new AgentError('AGENT_ACTIVATION_REFUSED', 'the activation token must be 10 to 200 characters long');
+  }
+  let ca: string | undefined;
+  if (options.caFile) {
+    try {
+      ca = readFileSync(options.caFile, 'utf8');
+    } catch (err) {
+      throw new AgentError('AGENT_CA_UNREADABLE', `cannot read --ca ${options.caFile} (${(err as Error).message})`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new AgentError('AGENT_CA_UNREADABLE', `${options.caFile} holds no PEM certificate`);
+    }
+  }
+
+  const body: ActivationRequest = { token: options.token, host: options.host ?? collectHostFacts() };
+  const client = new ManagerClient({ managerUrl: options.managerUrl, ca });
+  let res: Awaited<ReturnType<ManagerClient['request']>>;
+  try {
+    res = await client.request('POST', AGENT_API.activate, body, { timeoutMs: options.timeoutMs ?? 20_000 });
+  } finally {
+    client.close();
+  }
+  if (res.status < 200 || res.status >= 300) {
+    const info = managerErrorInfo(res.body);
+    throw new AgentError(
+      'AGENT_ACTIVATION_REFUSED',
+      `the manager refused activation (HTTP ${res.status}${info.code ? ` ${info.code}` : ''}): ${info.message ?? 'no message'}`,
+      { status: res.status, managerCode: info.code, managerMessage: info.message, field: info.field },
+    );
+  }
+  if (!Value.Check(ActivationResponseSchema, res.body)) {
+    throw new AgentError('AGENT_PROTOCOL_ERROR', 'the manager answered activation with a body that does not match the protocol');
+  }
+  const answer = res.body as ActivationResponse;
+
+  ensureDataDir(dataDir);
+  if (ca) writePrivateFile(paths.ca, ca);
+  const identity: AgentIdentity = {
+    agentId: answer.agentId,
+    agentSecret: answer.agentSecret,
+    tenantId: answer.tenantId,
+    managerUrl: options.managerUrl,
+    caFile: ca ? 'manager-ca.pem' : null,
+    heartbeatSeconds: answer.heartbeatSeconds,
+    activatedAt: new Date().toISOString(),
+  };
+  writeIdentity(dataDir, identity);
+  return {
+    dataDir,
+    agentId: answer.agentId,
+    tenantId: answer.tenantId,
+    managerUrl: options.managerUrl,
+    heartbeatSeconds: answer.heartbeatSeconds,
+    identityFile: paths.identity,
+  };
+}

@@ -1,0 +1,59 @@
+import type { AgentEvent, ModuleConfig, ModuleStatus, Severity } from '@palisade/protocol';
+import type { AgentLogger } from './agent-logger.ts';
+
+/**
+ * Same shape as `Diagnostic` of @palisade/diagnostics (code, message, severity, file, line,
+ * column), declared here so modules can return their engines' diagnostics unchanged.
+ */
+export interface ModuleDiagnostic {
+  code: string;
+  message: string;
+  severity: 'error' | 'warning';
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/** What a module hands to `emit`; the agent fills in id, time and module when absent. */
+export interface ModuleEventInput {
+  id?: string;
+  time?: string;
+  type: string;
+  severity: Severity;
+  message: string;
+  ruleId?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ModuleContext {
+  /** Writes the event to the spool (synchronously: it is on disk when this returns). */
+  emit(event: ModuleEventInput): AgentEvent;
+  logger: AgentLogger;
+  /** The module's own directory, `<data-dir>/modules/<name>`, created before start. */
+  dataDir: string;
+  /** The configuration the module starts with; later changes arrive through reconfigure(). */
+  config: ModuleConfig;
+}
+
+export interface ModuleCapabilities {
+  supported: boolean;
+  /** Why not, in words a person can act on ("needs root", "nft not found"). */
+  reason?: string;
+}
+
+/**
+ * One protection module as the agent drives it. The agent calls, in this order:
+ * `capabilities()` once; `configure(config)` for every new configuration, on all modules,
+ * before applying any (pure validation, no I/O: an error diagnostic keeps the previous
+ * configuration everywhere); then `start(ctx)` / `reconfigure(config)` / `stop()` as the
+ * configuration enables, changes or disables the module. `status()` is read for heartbeats.
+ */
+export interface AgentModule {
+  readonly name: string;
+  capabilities(): Promise<ModuleCapabilities>;
+  configure(config: ModuleConfig): ModuleDiagnostic[];
+  start(ctx: ModuleContext): Promise<void>;
+  reconfigure(config: ModuleConfig): Promise<void>;
+  stop(): Promise<void>;
+  status(): ModuleStatus;
+}

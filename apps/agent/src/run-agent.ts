@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { type AgentEvent, AgentEventSchema, type HostFacts } from '@palisade/protocol';
+import { Value } from 'typebox/value';
+import { AgentError, errorMessage } from './agent-error.ts';
+import { type AgentIdentity, readIdentity, readIdentityCa } from './agent-identity.ts';
+import { type AgentLogger, createAgentLogger } from './agent-logger.ts';
+import type { AgentModule, ModuleContext, ModuleEventInput } from './agent-module.ts';
+import type { AgentStatusReport } from './agent-status-report.ts';
+import { AGENT_VERSION } from './agent-version.ts';
+import { type CommandHandler, CommandPoller } from './command-poller.ts';
+import { ConfigUpdater, readCachedConfig } from './config-updater.ts';
+import { ControlSocketServer } from './control-socket-server.ts';
+import { dataDirPaths, ensureDataDir, resolveDataDir } from './data-dir.ts';
+import { EventSender } from './event-sender.ts';
+import { EventSpool } from './event-spool.ts';
+import { HeartbeatLoop } from './heartbeat-loop.ts';
+import { collectHostFacts } from './host-facts.ts';
+import { LinkState } from './link-state.ts';
+import { ManagerClient } from './manager-client.ts';
+import { ModuleRegistry } from './module-registry.ts';
+import { type ConfigCheck, ModuleSupervisor } from './module-supervisor.ts';
+import { type StartupStep, runStartupSequence } from './startup-sequence.ts';
+import { generateTestEvents, parseTestEventsParams, type TestEventsResult } from './test-event-generator.ts';
+
+export interface RunAgentOptions {
+  dataDir?: string;
+  /** The modules this agent runs; empty by default (no protection module is registered yet). */
+  registry?: ModuleRegistry;
+  logger?: AgentLogger;
+  /** Install SIGTERM/SIGINT handlers that stop the agent (the CLI's foreground daemon does). */
+  handleSignals?: boolean;
+  /** Extra or replacing command handlers by kind (e.g. `send-inventory` once inventory exists). */
+  commandHandlers?: Record<string, CommandHandler>;
+  hostFacts?: () => HostFacts;
+  /** How long the start-up config fetch may take before the cached configuration is used. */
+  startupConfigTimeoutMs?: number;
+  commandWaitSeconds?: number;
+  senderLingerMs?: number;
+}
+
+export interface AgentHandle {
+  readonly dataDir: string;
+  readonly agentId: string;
+  status(): AgentStatusReport;
+  /** Emits `system` events the same way test-events does. */
+  emitTestEvents(count: number, rate?: number): Promise<TestEventsResult>;
+  /** Fetches and applies the configuration now (what `update-config` does). */
+  updateConfig(): ReturnType<ConfigUpdater['update']>;
+  stop(): Promise<void>;
+  /** Resolves once the agent has stopped (by stop() or a signal). */
+  readonly stopped: Promise<void>;
+}
+
+/** Fills in what a module need not know (id, time, its own name) and refuses malformed events. */
+export function buildEvent(module: string, input: ModuleEventInput): AgentEvent {
+  const event = {
+    id: input.id ?? randomUUID(),
+    time: input.time ?? new Date().toISOString(),
+    module,
+    type: input.type,
+    severity: input.severity,
+    message: input.message,
+    ...(input.ruleId !== undefined ? { ruleId: input.ruleId } : {}),
+    ...(input.details !== undefined ? { details: input.details } : {}),
+  };
+  if (!Value.Check(AgentEventSchema, event)) {
+    const first = Value.Errors(AgentEventSchema, event)[0];
+    throw new AgentError(
+      'AGENT_EVENT_INVALID',
+      `event from ${module} does not match the protocol: ${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'}`,
+    );
+  }
+  return event as AgentEvent;
+}
+
+/**
+ * Starts the agent daemon: an ordered list of named steps, each undone in reverse if a later one
+ * fails, and all of them undone by stop(). Returns once every step has run.
+ */
+export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHandle> {
+  const dataDir = resolveDataDir(options.dataDir);
+  const paths = dataDirPaths(dataDir);
+  const logger = options.logger ?? createAgentLogger();
+  const registry = options.registry ?? new ModuleRegistry();
+  const hostFacts = options.hostFacts ?? collectHostFacts;
+  const link = new LinkState();
+  const startedAt = new Date().toISOString();
+
+  let identity: AgentIdentity | undefined;
+  let client: ManagerClient | undefined;
+  let spool: EventSpool | undefined;
+  let supervisor: ModuleSupervisor | undefined;
+  let updater: ConfigUpdater | undefined;
+  let heartbeat: HeartbeatLoop | undefined;
+  let poller: CommandPoller | undefined;
+  let sender: EventSender | undefined;
+  let initial: { hash: string; config: unknown; source: string } | undefined;
+  let initialCheck: ConfigCheck | undefined;
+
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new AgentError('AGENT_NOT_READY', `${what} is not started yet`);
+    return value;
+  };
+
+  const emitSystem = (type: string, severity: AgentEvent['severity'], message: string, details: Record<string, unknown>) => {
+    try {
+      need(spool, 'the spool').add(buildEvent('system', { type, severity, message, details }));
+    } catch (err) {
+      logger.error({ err: errorMessage(err), type }, 'could not spool a system event');
+    }
+  };
+
+  const emitterFor = (module: AgentModule): ModuleContext['emit'] => (input) => {
+    const event = buildEvent(module.name, input);
+    need(spool, 'the spool').add(event);
+    return event;
+  };
+
+  const testEvents = (count: number, rate: number | undefined, signal?: AbortSignal) =>
+    generateTestEvents({ count, rate, signal }, (events) =>
+      need(spool, 'the spool').addMany(events).filter((r) => r.stored).length,
+    );
+
+  const status = (): AgentStatusReport => {
+    const id = need(identity, 'the identity');
+    const counters = need(spool, 'the spool').counters();
+    return {
+      agentId: id.agentId,
+      tenantId: id.tenantId,
+      managerUrl: id.managerUrl,
+      dataDir,
+      agentVersion: AGENT_VERSION,
+      pid: process.pid,
+      startedAt,
+      connection: link.snapshot(),
+      lastHeartbeat: heartbeat?.last ?? null,
+      heartbeatSeconds: heartbeat?.intervalSeconds ?? id.heartbeatSeconds,
+      configHash: supervisor?.configHash ?? '',
+      lastConfigError: updater?.lastError ?? null,
+      modules: supervisor?.statuses() ?? {},
+      spool: counters,
+      sender: sender ? { ...sender.counters } : { batchesSent: 0, eventsAcked: 0, failures: 0 },
+    };
+  };
+
+  const builtinHandlers: Record<string, CommandHandler> = {
+    ping: async () => ({ pong: true, agentTime: new Date().toISOString(), agentVersion: AGENT_VERSION }),
+    'update-config': async () => {
+      const outcome = await need(updater, 'the config updater').update('command');
+      if (outcome.status === 'failed') throw new Error(`configuration fetch failed: ${outcome.error}`);
+      if (outcome.status === 'refused') {
+        throw new Error(`configuration ${outcome.hash} refused: ${outcome.diagnostics[0]?.message ?? 'invalid'}`);
+      }
+      return { configHash: outcome.hash, outcome: outcome.status };
+    },
+    'send-inventory': async () => {
+      // honest until the inventory collector exists: the manager sees a failed command, not a fake inventory
+      throw new Error('send-inventory is not implemented by this agent yet (no inventory collector is registered)');
+    },
+  };
+
+  const steps: StartupStep[] = [
+    {
+      name: 'load identity',
+      async run() {
+        ensureDataDir(dataDir);
+        identity = readIdentity(dataDir);
+        client = new ManagerClient({
+          managerUrl: identity.managerUrl,
+          ca: readIdentityCa(dataDir, identity),
+          credentials: { agentId: identity.agentId, agentSecret: identity.agentSecret },
+        });
+        logger.info({ agentId: identity.agentId, managerUrl: identity.managerUrl, dataDir }, 'identity loaded');
+        return () => client?.close();
+      },
+    },
+    {
+      name: 'open spool',
+      async run() {
+        const cached = readCachedConfig(paths.config);
+        const cachedMax = (cached?.config as { spool?: { maxBytes?: unknown } } | undefined)?.spool?.maxBytes;
+        spool = EventSpool.open(paths.spool, typeof cachedMax === 'number' && cachedMax >= 65536 ? { maxBytes: cachedMax } : {});
+        logger.info({ ...spool.counters() }, 'spool opened');
+        return () => spool?.close();
+      },
+    },
+    {
+      name: 'open control socket',
+      async run() {
+        const server = new ControlSocketServer(
+          paths.socket,
+          {
+            status: async () => status(),
+            'test-events': async (params, signal) => {
+              const { count, rate } = parseTestEventsParams(params);
+              return testEvents(count, rate, signal);
+            },
+          },
+          logger,
+        );
+        await server.listen();
+        return () => server.close();
+      },
+    },
+    {
+      name: 'fetch config',
+      async run() {
+        updater = new ConfigUpdater({
+          client: need(client, 'the manager client'),
+          link,
+          logger,
+          spool: need(spool, 'the spool'),
+          get supervisor() {
+            return need(supervisor, 'the module supervisor');
+          },
+          cacheFile: paths.config,
+          emitSystem,
+        });
+        try {
+          const fetched = await updater.fetch(options.startupConfigTimeoutMs ?? 5_000);
+          link.ok();
+          if (fetched.hash) initial = { ...fetched, source: 'manager' };
+        } catch (err) {
+          // an agent must protect its host even while the manager is away: fall back to the cache
+          link.failed(err);
+          const cached = readCachedConfig(paths.config);
+          logger.warn(
+            { err: errorMessage(err), cachedHash: cached?.hash ?? null },
+            cached ? 'manager unreachable; starting with the cached configuration' : 'manager unreachable and no cached configuration; modules stay off until it answers',
+          );
+          if (cached) initial = { ...cached, source: 'cache' };
+        }
+      },
+    },
+    {
+      name: 'configure modules',
+      async run() {
+        mkdirSync(paths.modules, { recursive: true, mode: 0o700 });
+        supervisor = new ModuleSupervisor({ registry, modulesDir: paths.modules, logger, emitterFor });
+        await supervisor.probeCapabilities();
+        if (initial) initialCheck = supervisor.check(initial.config);
+        logger.info({ modules: registry.list().map((m) => m.name), configHash: initial?.hash ?? '' }, 'modules configured');
+      },
+    },
+    {
+      name: 'start modules',
+      async run() {
+        const sup = need(supervisor, 'the module supervisor');
+        const upd = need(updater, 'the config updater');
+        if (initial && initialCheck) {
+          if (initialCheck.ok) await upd.commit(initial.hash, initialCheck.config, `start-up (${initial.source})`);
+          else upd.refuse(initial.hash, initialCheck.diagnostics, `start-up (${initial.source})`);
+        }
+        return () => sup.stopAll();
+      },
+    },
+    {
+      name: 'start heartbeat loop',
+      async run() {
+        const id = need(identity, 'the identity');
+        heartbeat = new HeartbeatLoop({
+          client: need(client, 'the manager client'),
+          link,
+          logger,
+          spool: need(spool, 'the spool'),
+          supervisor: need(supervisor, 'the module supervisor'),
+          updater: need(updater, 'the config updater'),
+          hostFacts,
+          initialSeconds: id.heartbeatSeconds,
+        });
+        heartbeat.start();
+        const hb = heartbeat;
+        return () => hb.stop();
+      },
+    },
+    {
+      name: 'start command long-poll',
+      async run() {
+        poller = new CommandPoller({
+          client: need(client, 'the manager client'),
+          link,
+          logger,
+          handlers: { ...builtinHandlers, ...(options.commandHandlers ?? {}) },
+          waitSeconds: options.commandWaitSeconds,
+        });
+        poller.start();
+        const p = poller;
+        return () => p.stop();
+      },
+    },
+    {
+      name: 'start event sender',
+      async run() {
+        sender = new EventSender({
+          spool: need(spool, 'the spool'),
+          client: need(client, 'the manager client'),
+          link,
+          logger,
+          lingerMs: options.senderLingerMs,
+        });
+        sender.start();
+        const s = sender;
+        return () => s.stop();
+      },
+    },
+  ];
+
+  const sequence = await runStartupSequence(steps, logger);
+  logger.info({ agentId: identity?.agentId, steps: sequence.started.length }, 'agent started');
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'signal received; shutting down');
+    void stop();
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (options.handleSignals) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      await sequence.shutdown();
+      logger.info({}, 'agent stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  if (options.handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  return {
+    dataDir,
+    agentId: need(identity, 'the identity').agentId,
+    status,
+    emitTestEvents: (count, rate) => testEvents(count, rate),
+    updateConfig: () => need(updater, 'the config updater').update('api'),
+    stop,
+    stopped,
+  };
+}
+
