@@ -1,1 +1,5 @@
-export {};
+export { type Interruption, type MatchedRule, type MatchedVariable, Transaction, type TransactionOptions, toByteString } from './transaction.ts';
+export { defaultEngineConfig, type EngineConfig, type LoadOptions, loadRuleSet, type RuleEngineMode, type RuleSet, RuleSetBuilder, type RuleSource } from './rule-set.ts';
+export { type CompiledRegex, RegexCache, type RegexEngine, translatePcre } from './regex.ts';
+export type { Rule } from './rule.ts';
+export { detectSqli, detectXss } from './libinjection/index.ts';
