@@ -91,6 +91,7 @@ export class AdvisoryIndex {
     for (const affected of record.affected ?? []) {
       const pkg = affected.package;
       if (!pkg) {
+        this.stats.ignoredGitRanges += (affected.ranges ?? []).filter((r) => r.type === 'GIT').length;
         gitOnly = true;
         continue;
       }

@@ -1,6 +1,7 @@
 import { type Diagnostic, LineIndex } from '@palisade/diagnostics';
 import { unzipSync } from 'fflate';
 import { Compile } from 'typebox/compile';
+import { jsonErrorOffset } from './json-error-offset.ts';
 import { type OsvRecord, OsvRecordSchema } from './osv-schema.ts';
 
 const validator = Compile(OsvRecordSchema);
@@ -12,10 +13,9 @@ export interface OsvLoadOutcome {
   skipped: number;
 }
 
-function jsonErrorPosition(text: string, err: unknown): { line?: number; column?: number } {
-  const m = /position (\d+)/.exec(String((err as Error)?.message));
-  if (!m) return {};
-  return new LineIndex(text).position(Number(m[1]));
+function jsonErrorPosition(text: string): { line?: number; column?: number } {
+  const at = jsonErrorOffset(text);
+  return at === undefined ? {} : new LineIndex(text).position(at);
 }
 
 /**
@@ -36,7 +36,7 @@ export function parseOsvDocument(text: string, file: string): OsvLoadOutcome {
       severity: 'error',
       message: `not valid JSON: ${(err as Error).message}`,
       file,
-      ...jsonErrorPosition(text, err),
+      ...jsonErrorPosition(text),
     });
     return out;
   }
