@@ -10,7 +10,7 @@ export interface FileScanOptions {
   previous?: ReadonlyMap<string, Entity>;
   names?: NameLookup;
   hashPool: HashPool;
-  onWalk?: (files: number) => void;
+  onWalk?: (files: number, path: string) => void;
   onHash?: (filesDone: number, bytesDone: number, filesTotal: number, bytesTotal: number) => void;
 }
 
@@ -96,7 +96,7 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
       }
     }
     record(path, st, target);
-    opts.onWalk?.(seen.size);
+    opts.onWalk?.(seen.size, path);
     if (++sinceYield >= 2000) {
       sinceYield = 0;
       await new Promise<void>((r) => setImmediate(r));

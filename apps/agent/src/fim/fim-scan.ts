@@ -9,7 +9,7 @@ export interface FimScanOptions {
   root: string;
   previous?: readonly Entity[];
   hashWorkers?: number;
-  onWalk?: (files: number) => void;
+  onWalk?: (files: number, path: string) => void;
   onHash?: (filesDone: number, bytesDone: number, filesTotal: number, bytesTotal: number) => void;
 }
 
