@@ -65,6 +65,8 @@ const BLACK_TAGS: readonly string[] = [
  * in the input (browsers ignore them). C cstrcasecmp_with_null() == 0.
  */
 function equalsIgnoringNul(word: string, s: string, start: number, n: number): boolean {
+  // skipping NULs only shortens the input, so a shorter input can never match
+  if (n < word.length) return false;
   let k = 0;
   const wl = word.length;
   for (let i = 0; i < n; i++) {
@@ -170,10 +172,32 @@ function htmlEncodedStartsWith(prefix: string, s: string, i: number, n: number):
   return k === pl;
 }
 
+/** Lists indexed by first letter, so each token is compared with a handful of names only. */
+function byFirstLetter<T>(items: readonly T[], name: (t: T) => string): T[][] {
+  const index: T[][] = Array.from({ length: 128 }, () => []);
+  for (const it of items) index[name(it).charCodeAt(0)].push(it);
+  return index;
+}
+
+const TAGS_BY_LETTER = byFirstLetter(BLACK_TAGS, (t) => t);
+const ATTRS_BY_LETTER = byFirstLetter(BLACK_ATTRS, (a) => a[0]);
+
+/** Upper-cased first non-NUL char of s[start, start+len), or -1. */
+function firstLetter(s: string, start: number, len: number): number {
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(start + i);
+    if (c !== 0) return c >= 0x61 && c <= 0x7a ? c - 0x20 : c;
+  }
+  return -1;
+}
+
 function isBlackTag(s: string, start: number, len: number): boolean {
   if (len < 3) return false;
-  for (const tag of BLACK_TAGS) {
-    if (equalsIgnoringNul(tag, s, start, len)) return true;
+  const f = firstLetter(s, start, len);
+  if (f >= 0 && f < 128) {
+    for (const tag of TAGS_BY_LETTER[f]) {
+      if (equalsIgnoringNul(tag, s, start, len)) return true;
+    }
   }
   const c0 = s.charCodeAt(start) | 0x20;
   const c1 = s.charCodeAt(start + 1) | 0x20;
@@ -192,8 +216,11 @@ function isBlackAttr(s: string, start: number, len: number): number {
   if (len >= 5 && (equalsIgnoringNul('XMLNS', s, start, 5) || equalsIgnoringNul('XLINK', s, start, 5))) {
     return ATTR_BLACK;
   }
-  for (const [name, type] of BLACK_ATTRS) {
-    if (equalsIgnoringNul(name, s, start, len)) return type;
+  const f = firstLetter(s, start, len);
+  if (f >= 0 && f < 128) {
+    for (const [name, type] of ATTRS_BY_LETTER[f]) {
+      if (equalsIgnoringNul(name, s, start, len)) return type;
+    }
   }
   return ATTR_NONE;
 }

@@ -62,6 +62,7 @@ const S_TAG_OPEN = 9;
 const S_AFTER_ATTRIBUTE_NAME = 10;
 const S_BEFORE_ATTRIBUTE_VALUE = 11;
 
+const CHAR_STRINGS: readonly string[] = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i));
 const CHAR_EOF = -1;
 const CHAR_BANG = 0x21;
 const CHAR_DOUBLE = 0x22;
@@ -177,10 +178,8 @@ export class Html5Tokenizer {
   }
 
   private indexOfChar(ch: number, from: number): number {
-    const s = this.s;
-    const n = this.len;
-    for (let i = from; i < n; i++) if (s.charCodeAt(i) === ch) return i;
-    return -1;
+    // native indexOf is much faster than a charCodeAt loop on long inputs
+    return this.s.indexOf(CHAR_STRINGS[ch], from);
   }
 
   private emit(type: Html5TokenType, start: number, len: number): true {

@@ -48,6 +48,7 @@ const TYPE_EVIL = 0x58; // X
 const TYPE_FINGERPRINT = 0x46; // F
 const TYPE_BACKSLASH = 0x5c; // \
 
+const CHAR_STRINGS: readonly string[] = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i));
 const CHAR_NULL = 0;
 const CHAR_SINGLE = 0x27;
 const CHAR_DOUBLE = 0x22;
@@ -59,26 +60,56 @@ const MAX_TOKENS = 5;
 
 // ---- keyword table -----------------------------------------------------------------------
 
-// One map like the C table: keywords plus every fingerprint as '0' + FP -> 'F'.
-const keywordTable = new Map<string, number>();
-for (const [word, type] of sqliKeywords) keywordTable.set(word, type.charCodeAt(0));
-for (const fp of sqliFingerprints.split(' ')) keywordTable.set('0' + fp, TYPE_FINGERPRINT);
+// One table like the C one: keywords plus every fingerprint as '0' + FP -> 'F'. It is an
+// open-addressing hash over ASCII-upper-cased char codes, so a lookup straight from the
+// input needs no substring or toUpperCase allocation (this runs for every word of every
+// request argument).
+const TABLE_BITS = 15;
+const TABLE_MASK = (1 << TABLE_BITS) - 1;
+const tableKeys: (string | undefined)[] = new Array(1 << TABLE_BITS).fill(undefined);
+const tableTypes = new Uint8Array(1 << TABLE_BITS);
+
+function upperCode(c: number): number {
+  return c >= 0x61 && c <= 0x7a ? c - 0x20 : c;
+}
+
+function hashUpper(s: string, start: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ upperCode(s.charCodeAt(start + i)), 0x01000193);
+  return h >>> 0;
+}
+
+function tableInsert(key: string, type: number): void {
+  let idx = hashUpper(key, 0, key.length) & TABLE_MASK;
+  while (tableKeys[idx] !== undefined && tableKeys[idx] !== key) idx = (idx + 1) & TABLE_MASK;
+  tableKeys[idx] = key;
+  tableTypes[idx] = type;
+}
+
+for (const [word, type] of sqliKeywords) tableInsert(word, type.charCodeAt(0));
+for (const fp of sqliFingerprints.split(' ')) tableInsert('0' + fp, TYPE_FINGERPRINT);
 
 /**
- * Case-insensitive (ASCII only) lookup, like the C binary search. Every table entry is
- * ASCII, so a key holding any byte >= 0x80 can never match; toUpperCase is then safe
- * (it would otherwise turn latin1 letters such as U+00DF into ASCII).
+ * Type of s[start, start+len) ignoring ASCII case, or 0 (C bsearch_keyword_type). Every
+ * table key is ASCII, so a key holding a byte >= 0x80 never matches, as in C.
  */
-function lookupWord(key: string): number {
-  const n = key.length;
-  let needsUpper = false;
-  for (let i = 0; i < n; i++) {
-    const c = key.charCodeAt(i);
-    if (c >= 0x80) return CHAR_NULL;
-    if (c >= 0x61 && c <= 0x7a) needsUpper = true;
+function lookupRange(s: string, start: number, len: number): number {
+  if (len === 0 || len >= TOKEN_SIZE) return CHAR_NULL;
+  let idx = hashUpper(s, start, len) & TABLE_MASK;
+  for (;;) {
+    const key = tableKeys[idx];
+    if (key === undefined) return CHAR_NULL;
+    if (key.length === len) {
+      let i = 0;
+      while (i < len && key.charCodeAt(i) === upperCode(s.charCodeAt(start + i))) i++;
+      if (i === len) return tableTypes[idx];
+    }
+    idx = (idx + 1) & TABLE_MASK;
   }
-  const t = keywordTable.get(needsUpper ? key.toUpperCase() : key);
-  return t === undefined ? CHAR_NULL : t;
+}
+
+function lookupWord(key: string): number {
+  return lookupRange(key, 0, key.length);
 }
 
 /** True when `val` equals the upper-case ASCII `word` ignoring ASCII case (C cstrcasecmp == 0). */
@@ -337,10 +368,8 @@ export class SqliState {
   }
 
   private indexOfChar(ch: number, from: number): number {
-    const s = this.s;
-    const n = this.slen;
-    for (let i = from; i < n; i++) if (s.charCodeAt(i) === ch) return i;
-    return -1;
+    // native indexOf is much faster than a charCodeAt loop on long inputs
+    return this.s.indexOf(CHAR_STRINGS[ch], from);
   }
 
   // ---- parsers (each returns the position after what it consumed) --------------------------
@@ -443,7 +472,7 @@ export class SqliState {
       this.assign(this.current, TYPE_OPERATOR, pos, 3);
       return pos + 3;
     }
-    const ch = lookupWord(s.substr(pos, 2));
+    const ch = lookupRange(s, pos, 2);
     if (ch !== CHAR_NULL) {
       this.assign(this.current, ch, pos, 2);
       return pos + 2;
@@ -579,7 +608,7 @@ export class SqliState {
     for (let i = 0; i < st.len; i++) {
       const d = val.charCodeAt(i);
       if (d === 0x2e || d === 0x60) {
-        const ch = lookupWord(val.substring(0, i));
+        const ch = lookupRange(val, 0, i);
         if (ch !== TYPE_NONE && ch !== TYPE_BAREWORD) {
           st.clear();
           this.assign(st, ch, pos, i);
