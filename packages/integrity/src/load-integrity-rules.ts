@@ -98,12 +98,15 @@ export function loadIntegrityRules(text: string, file = '<rules>'): LoadResult<I
       at(item, 'FIM_RULES_SHAPE', 'each rule must be a mapping');
       continue;
     }
+    const idNode = item.get('id', true) as Node | undefined;
+    if (isScalar(idNode) && typeof idNode.value === 'string') {
+      if (seen.has(idNode.value)) at(idNode, 'FIM_RULE_DUPLICATE_ID', `duplicate rule id '${idNode.value}'`);
+      seen.add(idNode.value);
+    }
     const rule = ruleFrom(item, custom, at);
-    if (!rule) continue;
-    if (seen.has(rule.id)) at(item.get('id', true) as Node, 'FIM_RULE_DUPLICATE_ID', `duplicate rule id '${rule.id}'`);
-    seen.add(rule.id);
-    rules.push(rule);
+    if (rule) rules.push(rule);
   }
+  diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return loadResult(new IntegrityRuleSet(rules), diagnostics);
 }
 

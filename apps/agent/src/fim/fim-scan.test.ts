@@ -109,8 +109,9 @@ test('every change kind on the generated tree is found, each with its attribute'
   writeFileSync(p('usr/bin/tool'), '#!/bin/sh\necho trojan\n'); // content
   chmodSync(p('etc/app.conf'), 0o666); // mode
   renameSync(p('data/report.txt'), p('data/sub/moved.txt')); // rename
-  unlinkSync(p('usr/bin/link'));
-  symlinkSync('other', p('usr/bin/link')); // symlink retarget (a new inode, same path)
+  // Symlink retarget the way `ln -sf` does it: a new link renamed over the old one.
+  symlinkSync('other', p('usr/bin/link.new'));
+  renameSync(p('usr/bin/link.new'), p('usr/bin/link'));
   writeFileSync(p('home/u/.hidden-shell'), 'ELF', { mode: 0o755 });
   chmodSync(p('home/u/.hidden-shell'), 0o4755); // new SUID file outside any other rule
   appendFileSync(p('var/log/app.log'), 'line 2\n'); // growing log: fine
@@ -131,7 +132,7 @@ test('every change kind on the generated tree is found, each with its attribute'
     'updated file /etc/passwd [mtime,sha256,sha512,size]',
     'created file /home/u/.hidden-shell [] setid-added',
     'updated file /usr/bin [mtime]',
-    // The link was recreated: new inode and mtime, and its size is the target's length.
+    // A new link: new inode and mtime, and its size is the target's length.
     'updated file /usr/bin/link [inode,mtime,size,target]',
     'updated file /usr/bin/tool [mtime,sha256,size]',
     'created port tcp/0.0.0.0:4444 []',

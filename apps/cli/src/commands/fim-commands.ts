@@ -1,4 +1,140 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
+import { formatDiagnostic } from '@palisade/diagnostics';
+import { type Change, diffEntities, type IntegrityRuleSet, loadIntegrityRules, summarizeChanges } from '@palisade/integrity';
+import cliProgress from 'cli-progress';
+// The agent package does not re-export its fim module from its entry point yet (its index.ts is
+// owned by the agent work); this relative import is to be replaced by '@palisade/agent' then.
+import { BaselineStore, type FimScanResult, runFimScan } from '../../../agent/src/fim/index.ts';
+import { CliError, printJson } from './output.ts';
 
-/** Offline commands of this area; filled in by the module's work. */
-export function registerFimCommands(_program: Command): void {}
+/** Exit status of `fim check` when changes were found, like `aide --check` signalling differences. */
+const EXIT_CHANGES = 4;
+
+function loadRules(file: string): { rules: IntegrityRuleSet; sha256: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError('FIM_RULES_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const result = loadIntegrityRules(text, file);
+  for (const d of result.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (!result.ok) throw new CliError('FIM_RULES_INVALID', `${file} has errors; nothing was scanned`);
+  return { rules: result.value, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+/** A progress bar on stderr, only on a terminal, so pipes and --json output stay clean. */
+async function scanWithProgress(rules: IntegrityRuleSet, root: string, previous?: Parameters<typeof runFimScan>[1]['previous']): Promise<FimScanResult> {
+  if (!process.stderr.isTTY) return runFimScan(rules, { root, previous });
+  const bar = new cliProgress.SingleBar(
+    { format: ' {phase} [{bar}] {value}/{total} {unit}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let phase = 'walk';
+  bar.start(0, 0, { phase: 'walking', unit: 'entries' });
+  try {
+    return await runFimScan(rules, {
+      root,
+      previous,
+      onWalk: (n) => {
+        if (n % 500 === 0) {
+          bar.setTotal(n);
+          bar.update(n);
+        }
+      },
+      onHash: (files, bytes, totalFiles, totalBytes) => {
+        if (phase === 'walk') {
+          phase = 'hash';
+          bar.setTotal(Math.max(1, Math.round(totalBytes / 1048576)));
+        }
+        bar.update(Math.round(bytes / 1048576), { phase: `hashing ${files}/${totalFiles} files`, unit: 'MiB' });
+      },
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+function reportIssues(result: FimScanResult, json: boolean): void {
+  if (json) return;
+  for (const i of result.issues.slice(0, 50)) process.stderr.write(`warning ${i.kind} ${i.path}: ${i.code} ${i.message}\n`);
+  if (result.issues.length > 50) process.stderr.write(`... ${result.issues.length - 50} more issues\n`);
+}
+
+function describe(c: Change): string {
+  const head = `${c.severity.toUpperCase().padEnd(8)} ${c.change.padEnd(7)} ${c.kind} ${c.from ? `${c.from} -> ` : ''}${c.key} [${c.rule}]`;
+  const flags = c.flags.length ? ` {${c.flags.join(',')}}` : '';
+  const attrs = c.attributes.map((a) => `\n    ${a.name}: ${JSON.stringify(a.before)} -> ${JSON.stringify(a.after)}`).join('');
+  return head + flags + attrs;
+}
+
+export function registerFimCommands(program: Command): void {
+  const fim = program.command('fim').description('integrity monitoring: baselines and change detection, offline');
+
+  fim
+    .command('baseline')
+    .description('scan the tree and store a new baseline')
+    .requiredOption('--rules <file>', 'integrity rules (YAML)')
+    .requiredOption('--db <file>', 'baseline database (SQLite)')
+    .option('--root <dir>', 'prefix on disk for the rule paths', '/')
+    .option('--json', 'print a JSON summary')
+    .action(async (opts) => {
+      const { rules, sha256 } = loadRules(opts.rules);
+      const root = resolve(opts.root);
+      const started = performance.now();
+      const result = await scanWithProgress(rules, root);
+      const store = new BaselineStore(opts.db);
+      try {
+        store.save(result.entities, { createdAt: new Date().toISOString(), root, rulesSha256: sha256, entities: result.entities.length });
+      } finally {
+        store.close();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      reportIssues(result, Boolean(opts.json));
+      const summary = { ...result.stats, issues: result.issues.length, seconds: Number(seconds.toFixed(3)) };
+      if (opts.json) printJson({ ...summary, issueList: result.issues });
+      else process.stdout.write(`baseline: ${summary.entities} entities (${summary.files} files, ${summary.hashed} hashed, ${(summary.bytesHashed / 1048576).toFixed(1)} MiB) in ${summary.seconds}s, ${summary.issues} issues\n`);
+    });
+
+  fim
+    .command('check')
+    .description('scan the tree and report changes against the baseline')
+    .requiredOption('--rules <file>', 'integrity rules (YAML)')
+    .requiredOption('--db <file>', 'baseline database (SQLite)')
+    .option('--root <dir>', 'prefix on disk for the rule paths (default: the baseline\'s)')
+    .option('--json', 'print changes as JSON')
+    .option('--update', 'accept the changes: store the new scan as the baseline')
+    .action(async (opts) => {
+      const { rules, sha256 } = loadRules(opts.rules);
+      if (!existsSync(opts.db)) throw new CliError('FIM_BASELINE_MISSING', `no baseline at ${opts.db}; run \`palisade fim baseline\` first`);
+      const store = new BaselineStore(opts.db);
+      try {
+        const meta = store.meta();
+        if (!meta) throw new CliError('FIM_BASELINE_MISSING', `${opts.db} holds no baseline`);
+        const root = resolve(opts.root ?? meta.root);
+        const previous = store.load();
+        const started = performance.now();
+        const result = await scanWithProgress(rules, root, previous);
+        const changes = diffEntities(previous, result.entities, rules);
+        const seconds = (performance.now() - started) / 1000;
+        if (opts.update) store.save(result.entities, { createdAt: new Date().toISOString(), root, rulesSha256: sha256, entities: result.entities.length });
+        reportIssues(result, Boolean(opts.json));
+        const summary = summarizeChanges(changes);
+        if (opts.json) {
+          printJson({ summary, changes, issues: result.issues, stats: { ...result.stats, seconds: Number(seconds.toFixed(3)) }, rulesChanged: meta.rulesSha256 !== sha256 });
+        } else {
+          for (const c of changes) process.stdout.write(`${describe(c)}\n`);
+          process.stdout.write(
+            `${changes.length} changes (${summary.created} created, ${summary.updated} updated, ${summary.deleted} deleted, ${summary.renamed} renamed) in ${seconds.toFixed(2)}s; ${result.stats.hashed} files hashed, ${result.stats.reused} unchanged\n`,
+          );
+          if (meta.rulesSha256 !== sha256) process.stderr.write('note: the rules differ from those used for the baseline\n');
+        }
+        if (changes.length) process.exitCode = EXIT_CHANGES;
+      } finally {
+        store.close();
+      }
+    });
+}
