@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { type AgentEvent, AgentEventSchema, type HostFacts } from '@palisade/protocol';
 import { Value } from 'typebox/value';
-import { AgentError, errorMessage } from './agent-error.ts';
+import { AgentError, errorMessage, isAgentError } from './agent-error.ts';
 import { type AgentIdentity, readIdentity, readIdentityCa } from './agent-identity.ts';
 import { type AgentLogger, createAgentLogger } from './agent-logger.ts';
 import type { AgentModule, ModuleContext, ModuleEventInput } from './agent-module.ts';
@@ -20,7 +20,7 @@ import { LinkState } from './link-state.ts';
 import { ManagerClient } from './manager-client.ts';
 import { ModuleRegistry } from './module-registry.ts';
 import { type ConfigCheck, ModuleSupervisor } from './module-supervisor.ts';
-import { type StartupStep, runStartupSequence } from './startup-sequence.ts';
+import { StartupError, type StartupStep, runStartupSequence } from './startup-sequence.ts';
 import { generateTestEvents, parseTestEventsParams, type TestEventsResult } from './test-event-generator.ts';
 
 export interface RunAgentOptions {
@@ -306,7 +306,20 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
     },
   ];
 
-  const sequence = await runStartupSequence(steps, logger);
+  let sequence: Awaited<ReturnType<typeof runStartupSequence>>;
+  try {
+    sequence = await runStartupSequence(steps, logger);
+  } catch (err) {
+    // keep the cause's stable code (AGENT_NOT_ACTIVATED, AGENT_ALREADY_RUNNING, ...) for the CLI
+    if (err instanceof StartupError) {
+      const cause = err.cause;
+      throw new AgentError(isAgentError(cause) ? cause.code : 'AGENT_STARTUP_FAILED', err.message, {
+        step: err.step,
+        ...(isAgentError(cause) ? cause.details : {}),
+      });
+    }
+    throw err;
+  }
   logger.info({ agentId: identity?.agentId, steps: sequence.started.length }, 'agent started');
 
   let resolveStopped!: () => void;

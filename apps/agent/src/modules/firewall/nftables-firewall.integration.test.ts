@@ -129,7 +129,7 @@ rules:
   - { name: no-b, action: deny, srcIp: 10.77.2.0/24 }
   - { name: b-https, action: force-allow, protocol: tcp, dstPort: 443, srcIp: 10.77.2.2 }
   - { name: no-8080, action: deny, priority: 3, protocol: tcp, dstPort: 8080 }
-  - { name: a-8080, action: allow, priority: 4, protocol: tcp, dstPort: 8080, srcIp: 10.77.1.2 }
+  - { name: a-8080, action: force-allow, priority: 4, protocol: tcp, dstPort: 8080, srcIp: 10.77.1.2 }
   - { name: no-mdns, action: deny, priority: 1, protocol: udp, dstPort: 5353 }
   - { name: weak-mdns, action: force-allow, priority: 0, protocol: udp, dstPort: 5353 }
   - { name: partners-9000, action: deny, protocol: tcp, dstPort: 9000, srcIp: { not: "@partners" } }
@@ -142,7 +142,7 @@ rules:
       { from: 'b', proto: 'tcp', port: 80, expect: false, why: 'deny of B’s subnet' },
       { from: 'b', proto: 'tcp', port: 443, expect: true, why: 'force-allow beats deny at equal priority' },
       { from: 'a', proto: 'tcp', port: 80, expect: true, why: 'no allow rules: default accept' },
-      { from: 'a', proto: 'tcp', port: 8080, expect: true, why: 'priority 4 allow beats priority 3 deny' },
+      { from: 'a', proto: 'tcp', port: 8080, expect: true, why: 'priority 4 force-allow beats priority 3 deny' },
       { from: 'b', proto: 'tcp', port: 8080, expect: false, why: 'priority 3 deny' },
       { from: 'a', proto: 'udp', port: 5353, expect: false, why: 'priority 1 deny beats priority 0 force-allow' },
       { from: 'a', proto: 'tcp', port: 9000, expect: true, why: 'A is a partner (list), not negated' },
@@ -154,6 +154,15 @@ rules:
     const counters = await fw.counters();
     assert.ok((counters['no-8080']?.packets ?? 0) > 0, 'the deny rule counted the dropped packets');
     assert.ok((counters.watch?.packets ?? 0) > 0, 'the log-only rule counted');
+    // One allow rule turns the inbound side into an allow-list: what is not allowed is denied.
+    p.rules.push(policy('rules: [{ name: only-9000, action: allow, protocol: tcp, dstPort: 9000 }]\n').rules[0]!);
+    await apply(p);
+    await check(p, [
+      { from: 'a', proto: 'tcp', port: 80, expect: false, why: 'allow-list now: 80 not in it' },
+      { from: 'a', proto: 'tcp', port: 9000, expect: true, why: 'allowed' },
+      { from: 'a', proto: 'tcp', port: 8080, expect: true, why: 'force-allow needs no allow rule' },
+      { from: 'a', proto: 'icmp', expect: false, why: 'allow-list covers ICMP too' },
+    ]);
   });
 
   test('IPv6 rules apply to IPv6 traffic only', async () => {

@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { EffectiveConfig, HostFacts, ModuleConfig, ModuleStatus } from '@palisade/protocol';
+import { activateAgent } from './activate-agent.ts';
+import { isAgentError } from './agent-error.ts';
+import { silentLogger } from './agent-logger.ts';
+import type { AgentModule, ModuleContext, ModuleDiagnostic } from './agent-module.ts';
+import { controlRequest, getAgentStatus, requestTestEvents } from './control-client.ts';
+import { ModuleRegistry } from './module-registry.ts';
+import { type AgentHandle, runAgent } from './run-agent.ts';
+import { FakeManager } from './testing/fake-manager.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'palisade-agent-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const newDataDir = () => join(root, `d${dirs++}`);
+const host: HostFacts = { hostname: 'test-host', platform: 'linux/debian 12', ips: ['10.0.0.5'], agentVersion: '0.1.0' };
+const TOKEN = 'activation-token-0001';
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The in-test module: `settings.rules` must be an array; it counts its starts and configs. */
+class ProbeModule implements AgentModule {
+  readonly name = 'ips';
+  starts = 0;
+  reconfigs = 0;
+  ctx: ModuleContext | undefined;
+  config: ModuleConfig | undefined;
+  async capabilities() {
+    return { supported: true };
+  }
+  configure(config: ModuleConfig): ModuleDiagnostic[] {
+    const rules = config.settings.rules;
+    return rules === undefined || Array.isArray(rules)
+      ? []
+      : [{ code: 'TEST_RULES_INVALID', message: 'rules must be a list', severity: 'error' }];
+  }
+  async start(ctx: ModuleContext) {
+    this.starts++;
+    this.ctx = ctx;
+    this.config = ctx.config;
+  }
+  async reconfigure(config: ModuleConfig) {
+    this.reconfigs++;
+    this.config = config;
+  }
+  async stop() {
+    this.ctx = undefined;
+  }
+  status(): ModuleStatus {
+    return { state: 'running', details: { rules: (this.config?.settings.rules as unknown[] | undefined)?.length ?? 0 } };
+  }
+}
+
+const cfg = (rules: unknown, heartbeatSeconds = 1): EffectiveConfig => ({
+  heartbeatSeconds,
+  spool: { maxBytes: 8 << 20 },
+  modules: {
+    ips: { enabled: true, mode: 'detect', settings: { rules } },
+    firewall: { enabled: true, mode: 'detect', settings: {} },
+  },
+});
+
+function start(dataDir: string, registry = new ModuleRegistry()): Promise<AgentHandle> {
+  return runAgent({
+    dataDir,
+    registry,
+    logger: silentLogger(),
+    hostFacts: () => host,
+    startupConfigTimeoutMs: 1_000,
+    commandWaitSeconds: 5,
+    senderLingerMs: 20,
+  });
+}
+
+test('activation refused by the manager keeps its code and message and writes nothing', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  const dataDir = newDataDir();
+  try {
+    await assert.rejects(
+      activateAgent({ managerUrl: manager.url, token: 'revoked-token-123', dataDir, host }),
+      (err: unknown) =>
+        isAgentError(err) &&
+        err.code === 'AGENT_ACTIVATION_REFUSED' &&
+        /HTTP 401 TOKEN_INVALID/.test(err.message) &&
+        /unknown or revoked/.test(err.message),
+    );
+    assert.equal(existsSync(join(dataDir, 'agent.json')), false);
+    await assert.rejects(
+      activateAgent({ managerUrl: 'ftp://x', token: TOKEN, dataDir, host }),
+      (err: unknown) => isAgentError(err) && err.code === 'AGENT_BAD_MANAGER_URL',
+    );
+  } finally {
+    await manager.stop();
+  }
+  await assert.rejects(
+    activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host, timeoutMs: 2_000 }),
+    (err: unknown) => isAgentError(err) && err.code === 'AGENT_MANAGER_UNREACHABLE',
+  );
+});
+
+test('start-up without an identity fails with AGENT_NOT_ACTIVATED and leaves nothing open', async () => {
+  const dataDir = newDataDir();
+  await assert.rejects(start(dataDir), (err: unknown) => isAgentError(err) && err.code === 'AGENT_NOT_ACTIVATED');
+  assert.equal(existsSync(join(dataDir, 'agent.sock')), false);
+});
+
+test('activate, run, heartbeat, apply config, answer commands, deliver events, refuse a bad config', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  const dataDir = newDataDir();
+  const hash1 = manager.setConfig(cfg(['r1']));
+  const outcome = await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  assert.equal(outcome.tenantId, 'primary');
+  const identityFile = join(dataDir, 'agent.json');
+  assert.equal(statSync(identityFile).mode & 0o777, 0o600);
+  assert.equal(JSON.parse(readFileSync(identityFile, 'utf8')).managerUrl, manager.url);
+  assert.deepEqual(manager.agents.get(outcome.agentId)?.host, host);
+  await assert.rejects(
+    activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host }),
+    (err: unknown) => isAgentError(err) && err.code === 'AGENT_ALREADY_ACTIVATED',
+  );
+
+  const probe = new ProbeModule();
+  const agent = await start(dataDir, new ModuleRegistry().register(probe));
+  try {
+    // the config fetched during start-up is running before runAgent returns
+    assert.equal(probe.starts, 1);
+    assert.deepEqual(probe.config?.settings.rules, ['r1']);
+    assert.equal(statSync(join(dataDir, 'agent.sock')).mode & 0o777, 0o600);
+    await assert.rejects(start(dataDir), (err: unknown) => isAgentError(err) && err.code === 'AGENT_ALREADY_RUNNING');
+
+    await until('a heartbeat', () => manager.heartbeats.length > 0);
+    const hb = manager.heartbeats[0];
+    assert.equal(hb.configHash, hash1);
+    assert.deepEqual(Object.keys(hb.modules), ['ips'], 'the heartbeat reports exactly the registered modules');
+    assert.equal(hb.modules.ips.state, 'running');
+
+    const status = await getAgentStatus({ dataDir });
+    assert.equal(status.agentId, outcome.agentId);
+    assert.equal(status.connection.state, 'connected');
+    assert.equal(status.configHash, hash1);
+    assert.ok(status.lastHeartbeat?.ok);
+
+    // commands by long-poll
+    const ping = manager.queueCommand('ping');
+    assert.equal((await manager.waitForResult(ping)).status, 'succeeded');
+    const unknown = await manager.waitForResult(manager.queueCommand('self-destruct'));
+    assert.equal(unknown.status, 'failed');
+    assert.match(unknown.error ?? '', /unknown command kind "self-destruct"/);
+    const inventory = await manager.waitForResult(manager.queueCommand('send-inventory'));
+    assert.equal(inventory.status, 'failed');
+    assert.match(inventory.error ?? '', /not implemented/);
+
+    // a new config through update-config: the module is reconfigured, not restarted
+    const hash2 = manager.setConfig(cfg(['r1', 'r2']));
+    const upd = await manager.waitForResult(manager.queueCommand('update-config'));
+    assert.deepEqual(upd, { status: 'succeeded', result: { configHash: hash2, outcome: 'applied' } });
+    assert.equal(probe.starts, 1);
+    assert.equal(probe.reconfigs, 1);
+    await until('a heartbeat with the new hash', () => manager.heartbeats.at(-1)?.configHash === hash2);
+
+    // an invalid module setting: refused, the previous config keeps running, the manager hears of it
+    const bad = manager.setConfig(cfg('not-a-list'));
+    await until('the refusal', async () => (await getAgentStatus({ dataDir })).lastConfigError?.hash === bad);
+    assert.deepEqual(probe.config?.settings.rules, ['r1', 'r2']);
+    const after = await getAgentStatus({ dataDir });
+    assert.equal(after.configHash, hash2);
+    assert.match(after.modules.ips.reason ?? '', /refused \(TEST_RULES_INVALID/);
+    await until('the config-refused event', () =>
+      [...manager.events.values()].some((e) => e.type === 'config-refused' && e.details?.hash === bad),
+    );
+    await until('a heartbeat reporting the refusal', () =>
+      /refused/.test(manager.heartbeats.at(-1)?.modules.ips.reason ?? ''),
+    );
+
+    // events from a module and test-events from the CLI path reach the manager exactly once
+    const moduleEvent = probe.ctx?.emit({ type: 'sqli', severity: 'high', message: 'blocked', ruleId: '942100' });
+    const result = await requestTestEvents({ count: 300 }, { dataDir });
+    assert.equal(result.emitted, 300);
+    assert.equal(result.stored, 300);
+    await until('all events delivered', () => (agent.status().spool.pending === 0));
+    const tests = [...manager.events.values()].filter((e) => e.type === 'test' && e.details?.runId === result.runId);
+    assert.equal(tests.length, 300);
+    assert.equal(manager.events.get(moduleEvent?.id ?? '')?.module, 'ips');
+    assert.ok(Math.max(...manager.eventBatches) <= 500);
+
+    await assert.rejects(
+      requestTestEvents({ count: 0 }, { dataDir }),
+      (err: unknown) => isAgentError(err) && err.code === 'AGENT_BAD_ARGUMENT',
+    );
+    await assert.rejects(
+      controlRequest('reboot', {}, { dataDir }),
+      (err: unknown) => isAgentError(err) && err.code === 'AGENT_CONTROL_UNKNOWN_METHOD',
+    );
+    assert.deepEqual(manager.protocolErrors, []);
+  } finally {
+    await agent.stop();
+    await manager.stop();
+  }
+  assert.equal(existsSync(join(dataDir, 'agent.sock')), false, 'shutdown removes the socket');
+  await assert.rejects(getAgentStatus({ dataDir }), (err: unknown) => isAgentError(err) && err.code === 'AGENT_NOT_RUNNING');
+});
+
+test('events survive a manager outage and an agent restart, and arrive once each', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  const port = manager.port;
+  manager.setConfig(cfg([]));
+  const dataDir = newDataDir();
+  await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  let agent = await start(dataDir);
+  try {
+    await until('a heartbeat', () => manager.heartbeats.length > 0);
+    await manager.stop();
+    const paced = await requestTestEvents({ count: 100, rate: 500 }, { dataDir });
+    assert.equal(paced.emitted, 100);
+    assert.ok(paced.seconds >= 0.15, `100 events at 500/s took ${paced.seconds} s`);
+    const first = await requestTestEvents({ count: 200 }, { dataDir });
+    await until('the agent to notice the outage', () => agent.status().connection.state === 'disconnected');
+    assert.equal(agent.status().spool.pending, 300);
+
+    // the agent restarts while the manager is still down: it starts from the cached config
+    await agent.stop();
+    agent = await start(dataDir);
+    assert.equal(agent.status().spool.pending, 300);
+    assert.notEqual(agent.status().configHash, '', 'the cached configuration is running');
+    const second = await requestTestEvents({ count: 200 }, { dataDir });
+
+    await manager.start(port);
+    const back = Date.now();
+    await until('delivery after the manager returns', () => agent.status().spool.pending === 0, 15_000);
+    assert.ok(Date.now() - back < 8_000, 'delivery resumes within seconds');
+    for (const run of [paced, first, second]) {
+      const got = [...manager.events.values()].filter((e) => e.details?.runId === run.runId);
+      assert.equal(got.length, run.emitted);
+    }
+    assert.equal(manager.events.size, 500);
+    assert.deepEqual(manager.protocolErrors, []);
+  } finally {
+    await agent.stop();
+    await manager.stop();
+  }
+});
+
+test('a failing events endpoint is retried with backoff and nothing is lost', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  manager.setConfig(cfg([]));
+  const dataDir = newDataDir();
+  await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  manager.failEvents = true;
+  const agent = await start(dataDir);
+  try {
+    const run = await agent.emitTestEvents(50);
+    await until('some failed attempts', () => agent.status().sender.failures >= 2);
+    assert.equal(agent.status().spool.pending, 50);
+    manager.failEvents = false;
+    await until('delivery', () => agent.status().spool.pending === 0);
+    assert.equal([...manager.events.values()].filter((e) => e.details?.runId === run.runId).length, 50);
+  } finally {
+    await agent.stop();
+    await manager.stop();
+  }
+});
