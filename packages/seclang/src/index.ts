@@ -3,3 +3,17 @@ export { defaultEngineConfig, type EngineConfig, type LoadOptions, loadRuleSet, 
 export { type CompiledRegex, RegexCache, type RegexEngine, translatePcre } from './regex.ts';
 export type { Rule } from './rule.ts';
 export { detectSqli, detectXss } from './libinjection/index.ts';
+export {
+  buildFtwRequest,
+  checkFtwStage,
+  CRS_TEST_SETUP,
+  type FtwFile,
+  type FtwInput,
+  type FtwOutput,
+  type FtwTest,
+  RECOMMENDED_BASE_CONFIG,
+  runFtwStage,
+  runFtwTest,
+  type StageOutcome,
+  type TestVerdict,
+} from './crs-regression.ts';
