@@ -390,7 +390,7 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
   }
   out.push('}');
   if (arpChains.input.length || arpChains.output.length) {
-    out.push('', `table arp ${TABLE_NAME} {`);
+    out.push('', `table arp ${TABLE_NAME} {`, `\tlimit log_rate {`, `\t\trate ${policy.logRate}/second`, '\t}');
     for (const dir of ['input', 'output'] as const) {
       out.push(`\tchain ${dir} {`, `\t\ttype filter hook ${dir} priority filter; policy accept;`, ...arpChains[dir], '\t}');
     }
