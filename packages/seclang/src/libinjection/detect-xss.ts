@@ -1,4 +1,4 @@
-// TypeScript port of libinjection's XSS detector (libinjection_xss.c): tokenizes the input as
+// TypeScript port of libinjection's XSS detector (libinjection_xss.c, 3.9.2): tokenizes the input as
 // HTML5 from five starting contexts and flags dangerous tags, attributes, URLs and comments.
 //
 // Copyright (c) 2012-2016, Nick Galbreath. All rights reserved.
@@ -210,11 +210,12 @@ function isBlackTag(s: string, start: number, len: number): boolean {
 
 function isBlackAttr(s: string, start: number, len: number): number {
   if (len < 2) return ATTR_NONE;
-  // on* event handlers
-  if ((s.charCodeAt(start) | 0x20) === 0x6f && (s.charCodeAt(start + 1) | 0x20) === 0x6e) return ATTR_BLACK;
-  // XMLNS / XLINK can create arbitrary tags
-  if (len >= 5 && (equalsIgnoringNul('XMLNS', s, start, 5) || equalsIgnoringNul('XLINK', s, start, 5))) {
-    return ATTR_BLACK;
+  // Only names of 5+ chars: upstream 3.9.2 stopped flagging short "on"/"onx" names (false positives).
+  if (len >= 5) {
+    // on* event handlers
+    if ((s.charCodeAt(start) | 0x20) === 0x6f && (s.charCodeAt(start + 1) | 0x20) === 0x6e) return ATTR_BLACK;
+    // XMLNS / XLINK can create arbitrary tags
+    if (equalsIgnoringNul('XMLNS', s, start, 5) || equalsIgnoringNul('XLINK', s, start, 5)) return ATTR_BLACK;
   }
   const f = firstLetter(s, start, len);
   if (f >= 0 && f < 128) {

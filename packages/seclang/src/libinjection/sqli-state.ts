@@ -5,8 +5,9 @@
 // Redistribution and use in source and binary forms, with or without modification, are
 // permitted under the BSD-3-Clause licence; the full notice is in ./LICENSE
 // (https://github.com/client9/libinjection). Port for Palisade; behaviour, including the C
-// quirks that change results (signed chars, strspn accepting NUL, the $tag$ search offset),
-// is kept byte-for-byte so fingerprints match the C library.
+// quirks that change results (signed chars, strspn accepting NUL), is kept byte for byte so
+// fingerprints match the C library. One upstream bug fix from after 3.9.2 is included (the
+// $tag$ string search, see parseMoney), matching the libinjection that ModSecurity v3 ships.
 //
 // Input is a "byte string": every char code is 0-255 (latin1), like the C library's bytes.
 // Token types are kept as char codes to avoid per-token string work in the hot path.
@@ -708,11 +709,12 @@ export class SqliState {
         this.assignChar(st, TYPE_BAREWORD, pos);
         return pos + 1;
       }
-      // The C code searches from offset xlen+2 of the whole input (not pos+xlen+2) and
-      // treats a hit before the tag's end as unterminated; kept as is for identical results.
+      // Search for the closing tag after the opening one. (libinjection at the vectors'
+      // commit searched from offset xlen+2 of the whole input, which made "x $a$...$a$"
+      // unterminated; later libinjection, and the copy ModSecurity v3 ships, fixed that.)
       const tagEnd = pos + xlen + 2;
-      const end = this.memmemSelf(xlen + 2, slen - tagEnd, pos, xlen + 2);
-      if (end === -1 || end < tagEnd) {
+      const end = this.memmemSelf(tagEnd, slen - tagEnd, pos, xlen + 2);
+      if (end === -1) {
         this.assign(st, TYPE_STRING, tagEnd, slen - tagEnd);
         st.strOpen = 0x24;
         st.strClose = CHAR_NULL;
