@@ -1,0 +1,61 @@
+import { compileOsMatch, type OsMatch } from './os-match.ts';
+import { compileOsRegex, execOsRegex, type OsRegex } from './os-regex.ts';
+import { compilePcre2, type Pcre2 } from './pcre2.ts';
+
+export type ExpressionType = 'osmatch' | 'osregex' | 'pcre2';
+
+/** A compiled `<match>`/`<regex>`/`<field>`-style pattern with its `type` and `negate` options. */
+export class Expression {
+  private constructor(
+    readonly type: ExpressionType,
+    readonly pattern: string,
+    readonly negate: boolean,
+    private readonly osmatch: OsMatch | null,
+    private readonly osregex: OsRegex | null,
+    private readonly pcre: Pcre2 | null,
+  ) {}
+
+  static compile(type: ExpressionType, pattern: string, negate = false): Expression | string {
+    if (type === 'osmatch') return new Expression(type, pattern, negate, compileOsMatch(pattern), null, null);
+    if (type === 'osregex') {
+      const r = compileOsRegex(pattern);
+      return typeof r === 'string' ? r : new Expression(type, pattern, negate, null, r, null);
+    }
+    const r = compilePcre2(pattern);
+    return typeof r === 'string' ? r : new Expression(type, pattern, negate, null, null, r);
+  }
+
+  /** Whether the expression accepts `s`, negation applied. */
+  test(s: string): boolean {
+    let ok: boolean;
+    if (this.osmatch) ok = this.osmatch.re.test(s);
+    else if (this.osregex) {
+      ok = false;
+      for (const alt of this.osregex.alternatives)
+        if (alt.test(s)) {
+          ok = true;
+          break;
+        }
+    } else ok = this.pcre!.re.test(s);
+    return ok !== this.negate;
+  }
+
+  /** Captures and end offset (negation ignored: decoders never negate). */
+  exec(s: string): { captures: string[]; end: number } | null {
+    if (this.osregex) return execOsRegex(this.osregex, s);
+    if (this.pcre) {
+      const m = this.pcre.re.exec(s);
+      if (!m) return null;
+      const captures: string[] = [];
+      for (let k = 1; k < m.length; k++) captures.push(m[k] ?? '');
+      return { captures, end: m.index + m[0].length };
+    }
+    return this.osmatch!.re.test(s) ? { captures: [], end: s.length } : null;
+  }
+}
+
+export function parseExpressionType(v: string | undefined, fallback: ExpressionType): ExpressionType | null {
+  if (v === undefined || v === '') return fallback;
+  const t = v.toLowerCase();
+  return t === 'osmatch' || t === 'osregex' || t === 'pcre2' ? t : null;
+}

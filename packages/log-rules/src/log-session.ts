@@ -1,0 +1,277 @@
+import { ipFoundList } from './ip-matcher.ts';
+import type { LogEvent } from './log-event.ts';
+import type { LogRuleset } from './log-ruleset.ts';
+import type { Rule, RuleNode } from './rule.ts';
+import { preDecodeSyslog } from './syslog-predecoder.ts';
+
+export interface ProcessOptions {
+  /** Where the line came from (file path, `journald`, `stdin`); rules may test it. */
+  location?: string;
+  /** `syslog` runs the syslog pre-decoder; `json` and others hand the line to decoders as is. */
+  logFormat?: string;
+  /** Event time, seconds since the epoch; correlation windows are measured with it. */
+  time?: number;
+}
+
+export interface DecodedEvent {
+  fullLog: string;
+  log: string;
+  location: string;
+  timestamp?: string;
+  hostname?: string;
+  programName?: string;
+  /** Name analysisd reports (a child's parent name unless use_own_name), or undefined. */
+  decoder?: string;
+  parentDecoder?: string;
+  fields: Record<string, string>;
+}
+
+export interface MatchedRule {
+  id: number;
+  level: number;
+  description: string;
+  groups: string[];
+  mitre: string[];
+  /** Correlated rules: how many earlier events took part. */
+  firedtimes?: number;
+  noalert: boolean;
+}
+
+export interface ProcessResult {
+  event: DecodedEvent;
+  /** The rule that matched last in the tree, or undefined when none did. */
+  rule?: MatchedRule;
+  /** Whether analysisd would emit an alert (level > 0, not noalert, not suppressed). */
+  alert: boolean;
+}
+
+interface PastEvent {
+  rule: Rule;
+  time: number;
+  fields: Map<string, string>;
+  /** Highest level of a correlation rule that already consumed this event. */
+  matched: number;
+}
+
+const MAX_HISTORY = 10000;
+
+/**
+ * One stream of events through a ruleset, with the correlation state (if_matched_*, frequency,
+ * ignore windows) analysisd keeps. Like a wazuh-logtest session: feed lines in order.
+ */
+export class LogSession {
+  private readonly history: PastEvent[] = [];
+  private readonly ignoredUntil = new Map<number, number>();
+  private clock = 0;
+
+  constructor(readonly ruleset: LogRuleset) {}
+
+  process(line: string, options: ProcessOptions = {}): ProcessResult {
+    const time = options.time ?? this.clock;
+    this.clock = time;
+    const location = options.location ?? 'stdin';
+    const ev: LogEvent = { fullLog: line, log: line, location, fields: new Map(), time };
+    if ((options.logFormat ?? 'syslog') === 'syslog') {
+      const h = preDecodeSyslog(line);
+      const end = (h as { logEnd?: number }).logEnd;
+      ev.log = end !== undefined ? line.slice(h.logStart, end) : line.slice(h.logStart);
+      if (h.timestamp !== undefined) ev.timestamp = h.timestamp;
+      if (h.hostname !== undefined) ev.hostname = h.hostname;
+      if (h.programName !== undefined) ev.programName = h.programName;
+    }
+    this.ruleset.decoders.decode(ev);
+    const rule = this.evaluate(ev);
+    const event: DecodedEvent = {
+      fullLog: ev.fullLog,
+      log: ev.log,
+      location,
+      fields: Object.fromEntries(ev.fields),
+    };
+    if (ev.timestamp !== undefined) event.timestamp = ev.timestamp;
+    if (ev.hostname !== undefined) event.hostname = ev.hostname;
+    if (ev.programName !== undefined) event.programName = ev.programName;
+    if (ev.decoder) {
+      event.decoder = ev.decoder.name;
+      if (ev.decoder.parent !== undefined) event.parentDecoder = ev.decoder.parent;
+    }
+    if (!rule) return { event, alert: false };
+    let alert = rule.rule.level > 0 && !rule.rule.noalert;
+    if (alert && rule.rule.ignoreTime) {
+      const until = this.ignoredUntil.get(rule.rule.id);
+      if (until !== undefined && time < until) alert = false;
+      else this.ignoredUntil.set(rule.rule.id, time + rule.rule.ignoreTime);
+    }
+    const matched: MatchedRule = {
+      id: rule.rule.id,
+      level: rule.rule.level,
+      description: rule.rule.description,
+      groups: rule.rule.groups,
+      mitre: rule.rule.mitre,
+      noalert: rule.rule.noalert,
+    };
+    if (rule.firedtimes !== undefined) matched.firedtimes = rule.firedtimes;
+    return { event, rule: matched, alert };
+  }
+
+  private evaluate(ev: LogEvent): { rule: Rule; firedtimes?: number } | undefined {
+    const type = ev.decoder?.type ?? 'syslog';
+    const ctx: EvalContext = { ev, consumed: null };
+    for (const root of this.ruleset.rules.roots) {
+      if ((root.rule.category ?? 'syslog') !== type) continue;
+      const r = this.check(ctx, root);
+      if (!r) continue;
+      if (r.level > 0) this.remember(ev, r, ctx);
+      return ctx.consumedRule === r ? { rule: r, firedtimes: ctx.consumed?.length ?? 0 } : { rule: r };
+    }
+    return undefined;
+  }
+
+  private remember(ev: LogEvent, rule: Rule, ctx: EvalContext): void {
+    const past: PastEvent = { rule, time: ev.time, fields: this.withStatic(ev), matched: 0 };
+    if (ctx.consumed && ctx.consumedRule === rule) {
+      for (const p of ctx.consumed) p.matched = Math.max(p.matched, rule.level);
+      past.matched = rule.level;
+    }
+    this.history.push(past);
+    if (this.history.length > MAX_HISTORY) this.history.splice(0, this.history.length - MAX_HISTORY);
+  }
+
+  private withStatic(ev: LogEvent): Map<string, string> {
+    const m = new Map(ev.fields);
+    m.set('location', ev.location);
+    if (ev.hostname !== undefined) m.set('hostname', ev.hostname);
+    if (ev.programName !== undefined) m.set('program_name', ev.programName);
+    return m;
+  }
+
+  private field(ev: LogEvent, name: string): string | undefined {
+    switch (name) {
+      case 'location':
+        return ev.location;
+      case 'hostname':
+        return ev.hostname;
+      case 'program_name':
+        return ev.programName;
+      default:
+        return ev.fields.get(name);
+    }
+  }
+
+  /** analysisd's OS_CheckIfRuleMatch: the rule's own tests, then the first matching child. */
+  private check(ctx: EvalContext, node: RuleNode): Rule | null {
+    const ev = ctx.ev;
+    const rule = node.rule;
+    if (rule.decodedAs !== undefined && rule.decodedAs !== ev.decoder?.name) return null;
+    if (rule.maxsize && ev.log.length < rule.maxsize) return null;
+    if (rule.match && !rule.match.test(ev.log)) return null;
+    if (rule.regex && !rule.regex.test(ev.log)) return null;
+    for (const c of rule.checks) {
+      const v = this.field(ev, c.field);
+      if (v === undefined || !c.expr.test(v)) return null;
+    }
+    if (rule.user) {
+      const u = ev.fields.get('dstuser') ?? ev.fields.get('srcuser');
+      if (u === undefined || !rule.user.test(u)) return null;
+    }
+    if (rule.srcip) {
+      const ip = ev.fields.get('srcip');
+      if (ip === undefined || !ipFoundList(ip, rule.srcip)) return null;
+    }
+    if (rule.dstip) {
+      const ip = ev.fields.get('dstip');
+      if (ip === undefined || !ipFoundList(ip, rule.dstip)) return null;
+    }
+    for (const f of rule.fields) {
+      const v = this.field(ev, f.name);
+      if (v === undefined || !f.expr.test(v)) return null;
+    }
+    if (rule.time || rule.weekdays) {
+      const d = new Date(ev.time * 1000);
+      if (rule.time) {
+        const m = d.getUTCHours() * 60 + d.getUTCMinutes();
+        const { from, to } = rule.time;
+        const inside = from <= to ? m >= from && m < to : m >= from || m < to;
+        if (!inside) return null;
+      }
+      if (rule.weekdays && !rule.weekdays.has(d.getUTCDay())) return null;
+    }
+    for (const l of rule.lists) if (!this.checkList(ev, l)) return null;
+    if (rule.ifFts || rule.checkDiff) return null;
+    if (rule.ifMatchedSid !== undefined || rule.ifMatchedGroup || rule.frequency) {
+      if (!this.correlate(ctx, rule)) return null;
+    }
+    for (const child of node.children) {
+      const r = this.check(ctx, child);
+      if (r) return r;
+    }
+    // A noalert rule that no child refines lets its siblings try (analysisd's NO_ALERT).
+    if (rule.noalert) return null;
+    return rule;
+  }
+
+  private checkList(ev: LogEvent, l: Rule['lists'][number]): boolean {
+    const list = this.ruleset.lists.get(l.list);
+    const v = this.field(ev, l.field);
+    if (v === undefined) return false;
+    const address = l.lookup.startsWith('address') || l.lookup.startsWith('not_address');
+    const value = list ? (address ? list.getAddress(v) : list.get(v)) : undefined;
+    switch (l.lookup) {
+      case 'match_key':
+      case 'address_match_key':
+        return value !== undefined;
+      case 'not_match_key':
+      case 'not_address_match_key':
+        return value === undefined;
+      case 'match_key_value':
+      case 'address_match_key_value':
+        return value !== undefined && (!l.checkValue || l.checkValue.test(value));
+    }
+  }
+
+  /** Search_LastSids / Search_LastGroups: enough recent, compatible events in the window. */
+  private correlate(ctx: EvalContext, rule: Rule): boolean {
+    const ev = ctx.ev;
+    const needed = rule.frequency > 2 ? rule.frequency - 1 : 1;
+    const found: PastEvent[] = [];
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const p = this.history[i]!;
+      if (rule.timeframe && ev.time - p.time > rule.timeframe) break;
+      if (rule.ifMatchedSid !== undefined) {
+        if (p.rule.id !== rule.ifMatchedSid) continue;
+      } else if (rule.ifMatchedGroup) {
+        if (!rule.ifMatchedGroup.test(`${p.rule.groups.join(',')},`)) continue;
+      } else if (p.rule !== rule && !rule.ifSid.includes(p.rule.id)) continue;
+      if (p.matched >= rule.level && rule.frequency) continue;
+      if (!this.compatible(ev, p, rule)) continue;
+      found.push(p);
+      if (found.length >= needed) {
+        ctx.consumed = found;
+        ctx.consumedRule = rule;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private compatible(ev: LogEvent, p: PastEvent, rule: Rule): boolean {
+    for (const f of rule.same) {
+      const a = this.field(ev, f);
+      if (a === undefined || a !== p.fields.get(f)) return false;
+    }
+    for (const f of rule.different) {
+      const a = this.field(ev, f);
+      if (a !== undefined && a === p.fields.get(f)) return false;
+    }
+    for (const f of rule.notSame) {
+      const a = this.field(ev, f);
+      if (a !== undefined && a === p.fields.get(f)) return false;
+    }
+    return true;
+  }
+}
+
+interface EvalContext {
+  ev: LogEvent;
+  consumed: PastEvent[] | null;
+  consumedRule?: Rule;
+}

@@ -1,0 +1,157 @@
+/**
+ * OSSEC's own regex dialect (os_regex), translated to JavaScript RegExps.
+ *
+ * Semantics reproduced from the OSSEC/Wazuh documentation and analysisd behaviour:
+ * - case-insensitive; `|` separates alternatives, each with its own `^`/`$` anchors and its own
+ *   capture groups (the first alternative that matches provides the captures);
+ * - classes `\w` (letters, digits, `-`, `@`, `_`), `\d`, `\s` (space), `\t`, `\p` (punctuation),
+ *   `\W \D \S` (negations), `\.` (any character); `\$ \( \) \\ \| \< \>` are literals;
+ * - `+` and `*` only quantify a preceding backslash class (after a plain character they are
+ *   literal). os_regex consumes a quantified class only until the next pattern element matches,
+ *   i.e. lazily, except for the last element, which runs to the end of what it can match;
+ * - there is no other metacharacter: `.`, `[`, `?`, `{` are literal.
+ */
+export interface OsRegex {
+  readonly alternatives: readonly RegExp[];
+  /** Number of capture groups of each alternative. */
+  readonly groups: readonly number[];
+}
+
+const PUNCT = '()*+,\\-.:;<=>?\\[\\]!"\'#$%&|{}';
+const CLASSES: Record<string, string> = {
+  w: '[A-Za-z0-9@_\\-]',
+  W: '[^A-Za-z0-9@_\\-]',
+  d: '[0-9]',
+  D: '[^0-9]',
+  s: ' ',
+  S: '[^ ]',
+  t: '\\t',
+  p: `[${PUNCT}]`,
+  '.': '[\\s\\S]',
+};
+
+function escapeLiteral(c: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
+}
+
+/** Returns the translated source of one alternative and its group count, or an error message. */
+function translateAlternative(p: string): { source: string; groups: number } | string {
+  let out = '';
+  let i = 0;
+  let groups = 0;
+  let depth = 0;
+  if (p.startsWith('^')) {
+    out += '^';
+    i = 1;
+  }
+  let end = p.length;
+  let anchoredEnd = false;
+  if (p.endsWith('$') && !(p.length >= 2 && p[p.length - 2] === '\\' && !p.endsWith('\\\\$'))) {
+    end--;
+    anchoredEnd = true;
+  }
+  // Index of the last class token that may be quantified: it is greedy, the others lazy.
+  const tokens: { text: string; quantifiable: boolean }[] = [];
+  while (i < end) {
+    const c = p[i]!;
+    if (c === '\\') {
+      const e = p[i + 1];
+      if (e === undefined) return 'pattern ends with a lone backslash';
+      const cls = CLASSES[e];
+      tokens.push(cls ? { text: cls, quantifiable: true } : { text: escapeLiteral(e), quantifiable: false });
+      i += 2;
+      continue;
+    }
+    if ((c === '+' || c === '*') && tokens.length && tokens[tokens.length - 1]!.quantifiable) {
+      tokens.push({ text: c, quantifiable: false });
+      i++;
+      continue;
+    }
+    if (c === '(') {
+      groups++;
+      depth++;
+      tokens.push({ text: '(', quantifiable: false });
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      if (depth === 0) return 'unbalanced ")"';
+      depth--;
+      tokens.push({ text: ')', quantifiable: false });
+      i++;
+      continue;
+    }
+    tokens.push({ text: escapeLiteral(c), quantifiable: false });
+    i++;
+  }
+  if (depth !== 0) return 'unbalanced "("';
+  // Find the last quantifier that is followed only by closing parentheses.
+  let lastQuant = -1;
+  for (let k = tokens.length - 1; k >= 0; k--) {
+    const t = tokens[k]!.text;
+    if (t === ')') continue;
+    if (t === '+' || t === '*') lastQuant = k;
+    break;
+  }
+  tokens.forEach((t, k) => {
+    out += (t.text === '+' || t.text === '*') && k !== lastQuant ? `${t.text}?` : t.text;
+  });
+  if (anchoredEnd) out += '$';
+  return { source: out, groups };
+}
+
+function splitAlternatives(pattern: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\' && i + 1 < pattern.length) {
+      cur += c + pattern[i + 1];
+      i++;
+    } else if (c === '|') {
+      parts.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+export function compileOsRegex(pattern: string): OsRegex | string {
+  const alternatives: RegExp[] = [];
+  const groups: number[] = [];
+  for (const alt of splitAlternatives(pattern)) {
+    const t = translateAlternative(alt);
+    if (typeof t === 'string') return t;
+    try {
+      alternatives.push(new RegExp(t.source, 'i'));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    groups.push(t.groups);
+  }
+  return { alternatives, groups };
+}
+
+/** Result of a match: captures, and the offset right after the match (decoders continue there). */
+export interface OsMatchResult {
+  captures: string[];
+  end: number;
+}
+
+export function execOsRegex(re: OsRegex, s: string): OsMatchResult | null {
+  for (const alt of re.alternatives) {
+    const m = alt.exec(s);
+    if (m) {
+      const captures: string[] = [];
+      for (let k = 1; k < m.length; k++) captures.push(m[k] ?? '');
+      return { captures, end: m.index + m[0].length };
+    }
+  }
+  return null;
+}
+
+export function testOsRegex(re: OsRegex, s: string): boolean {
+  for (const alt of re.alternatives) if (alt.test(s)) return true;
+  return false;
+}

@@ -1,0 +1,73 @@
+import type { Expression } from './expression.ts';
+import type { IpEntry } from './ip-matcher.ts';
+
+export type ListLookup =
+  | 'match_key'
+  | 'not_match_key'
+  | 'match_key_value'
+  | 'address_match_key'
+  | 'not_address_match_key'
+  | 'address_match_key_value';
+
+export interface ListCheck {
+  field: string;
+  lookup: ListLookup;
+  list: string;
+  checkValue?: Expression;
+}
+
+/** One `<rule>`, compiled. Field names are the event field names (`srcip`, `dstuser`, `win.x`). */
+export interface Rule {
+  id: number;
+  level: number;
+  description: string;
+  groups: string[];
+  file: string;
+  line: number;
+  /** 0 when the rule has no frequency. */
+  frequency: number;
+  timeframe: number;
+  ignoreTime: number;
+  noalert: boolean;
+  maxsize: number;
+  category?: string;
+  decodedAs?: string;
+  match?: Expression;
+  regex?: Expression;
+  /** Static-field checks (program_name, hostname, url, …) as (event field, expression). */
+  checks: { field: string; expr: Expression }[];
+  user?: Expression;
+  srcip?: IpEntry[];
+  dstip?: IpEntry[];
+  fields: { name: string; expr: Expression }[];
+  time?: { from: number; to: number };
+  weekdays?: Set<number>;
+  lists: ListCheck[];
+  ifSid: number[];
+  ifGroup?: Expression;
+  ifLevel?: number;
+  ifMatchedSid?: number;
+  ifMatchedGroup?: Expression;
+  same: string[];
+  different: string[];
+  notSame: string[];
+  options: string[];
+  mitre: string[];
+  info: string[];
+  ifFts: boolean;
+  checkDiff: boolean;
+  /** Set when some rule correlates on this one (if_matched_sid): its matched events are kept. */
+  keepsEvents: boolean;
+}
+
+/**
+ * A place of a rule in the tree. One rule may sit under several parents (if_group, if_level,
+ * several if_sid), each place with its own children, exactly like analysisd's RuleNode.
+ */
+export interface RuleNode {
+  rule: Rule;
+  /** Sort key fixed when the node was placed (see insertByLevel). */
+  rank: number;
+  /** Children in analysisd order: level 0 first, then higher level first, then load order. */
+  children: RuleNode[];
+}
