@@ -1,0 +1,20 @@
+import type { Counter, Registry } from 'prom-client';
+import type { CommandNotifier } from '../services/command-notifier.ts';
+import type { StoreProvider } from '../store/store-provider.ts';
+
+export interface ManagerMetrics {
+  registry: Registry;
+  heartbeats: Counter;
+  eventsIngested: Counter;
+  activations: Counter;
+}
+
+/** What every route needs, created once by the manager's start-up and passed to each plugin. */
+export interface ManagerContext {
+  stores: StoreProvider;
+  notifier: CommandNotifier;
+  metrics: ManagerMetrics;
+  /** Aborted when the manager shuts down, so held long-polls return at once. */
+  closing: AbortSignal;
+  onEventsIngested?: (tenantId: string, computerId: string, count: number) => void;
+}

@@ -1,0 +1,119 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from './http/build-app.ts';
+import { createManagerMetrics } from './http/manager-metrics.ts';
+import { JobRunner } from './jobs/job-runner.ts';
+import { CommandNotifier } from './services/command-notifier.ts';
+import { StartupSequence } from './startup-steps.ts';
+import { PRIMARY_TENANT, StoreProvider } from './store/store-provider.ts';
+import { describeStoreLocation, parseStoreLocation } from './store/store-location.ts';
+import { ensureTlsMaterial } from './tls/certificate-authority.ts';
+
+export interface ManagerOptions {
+  dataDir: string;
+  /** `sqlite` (default) or a postgres:// URL. */
+  db?: string;
+  host?: string;
+  port?: number;
+  /** HTTPS with the manager's own CA (default); false serves plain HTTP (tests, behind a TLS proxy). */
+  tls?: boolean;
+  logLevel?: string;
+  jobPollMs?: number;
+}
+
+export interface RunningManager {
+  url: string;
+  caCertFile: string | null;
+  adminKeyFile: string;
+  /** Set only when this start created the first admin key. */
+  createdAdminKey: string | null;
+  stores: StoreProvider;
+  app: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_MANAGER_PORT = 4119;
+
+export async function startManager(opts: ManagerOptions): Promise<RunningManager> {
+  const log = pino({ level: opts.logLevel ?? 'info', base: { component: 'manager' } });
+  const steps = new StartupSequence((m) => log.info(m));
+  const closing = new AbortController();
+  const notifier = new CommandNotifier();
+  const metrics = createManagerMetrics();
+  const adminKeyFile = join(opts.dataDir, 'admin-api-key');
+  let stores!: StoreProvider;
+  let tls: ReturnType<typeof ensureTlsMaterial> | null = null;
+  let app!: FastifyInstance;
+  let runner!: JobRunner;
+  let createdAdminKey: string | null = null;
+  let url = '';
+
+  await steps.run([
+    {
+      name: `open storage (${describeStoreLocation(parseStoreLocation(opts.db, opts.dataDir))})`,
+      run: async () => {
+        stores = await StoreProvider.open(parseStoreLocation(opts.db, opts.dataDir));
+      },
+      undo: async () => stores.close(),
+    },
+    {
+      name: 'bootstrap the first admin API key',
+      run: async () => {
+        const primary = (await stores.tenant(PRIMARY_TENANT))!;
+        if ((await primary.apiKeys.list()).length > 0) return;
+        const { secret } = await primary.apiKeys.create('bootstrap admin', 'admin');
+        // Written once, readable by the owner only; the key is never shown by the API again.
+        writeFileSync(adminKeyFile, `${secret}\n`, { mode: 0o600 });
+        createdAdminKey = secret;
+      },
+    },
+    {
+      name: 'TLS material',
+      run: async () => {
+        if (opts.tls !== false) tls = ensureTlsMaterial(opts.dataDir, opts.host && opts.host !== '0.0.0.0' ? [opts.host] : []);
+      },
+    },
+    {
+      name: 'HTTP API',
+      run: async () => {
+        app = await buildApp(
+          { stores, notifier, metrics, closing: closing.signal },
+          { logger: log.child({ component: 'http' }, { level: opts.logLevel === 'debug' ? 'debug' : 'warn' }) as never, https: tls ? { key: tls.key, cert: tls.cert } : null },
+        );
+        const address = await app.listen({ host: opts.host ?? '0.0.0.0', port: opts.port ?? DEFAULT_MANAGER_PORT });
+        const port = new URL(address).port;
+        const host = !opts.host || opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+        url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      },
+      undo: async () => {
+        closing.abort();
+        await app.close();
+      },
+    },
+    {
+      name: 'job runner and scheduler',
+      run: async () => {
+        runner = new JobRunner(stores, { notify: (id) => notifier.notify(id), log, ...(opts.jobPollMs ? { pollMs: opts.jobPollMs } : {}) });
+        runner.start();
+      },
+      undo: async () => runner.stop(),
+    },
+  ]);
+
+  log.info({ url }, 'manager listening');
+  return {
+    url,
+    caCertFile: tls ? (tls as { caCertFile: string }).caCertFile : null,
+    adminKeyFile,
+    createdAdminKey,
+    stores,
+    app,
+    stop: () => steps.shutdown(),
+  };
+}
+
+export function adminKeyExists(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'admin-api-key'));
+}

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../http/build-app.ts';
+import { createManagerMetrics } from '../http/manager-metrics.ts';
+import { CommandNotifier } from '../services/command-notifier.ts';
+import { PRIMARY_TENANT, StoreProvider } from '../store/store-provider.ts';
+import type { TestLocation } from './test-stores.ts';
+
+export interface TestManager {
+  app: FastifyInstance;
+  stores: StoreProvider;
+  adminKey: string;
+  clock: { now: Date };
+  /** JSON request with an API key (or none). */
+  call(method: string, url: string, opts?: { key?: string | null; body?: unknown; agent?: string }): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+/** A manager API in-process (Fastify inject) on a fresh installation of the given backend. */
+export async function testManager(loc: TestLocation): Promise<TestManager> {
+  const clock = { now: new Date() };
+  const stores = await StoreProvider.open(loc.location, () => clock.now);
+  const closing = new AbortController();
+  const app = await buildApp({ stores, notifier: new CommandNotifier(), metrics: createManagerMetrics(), closing: closing.signal });
+  const { secret: adminKey } = await (await stores.tenant(PRIMARY_TENANT))!.apiKeys.create('test admin', 'admin');
+  const call: TestManager['call'] = async (method, url, opts = {}) => {
+    const headers: Record<string, string> = {};
+    const key = opts.key === undefined ? adminKey : opts.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (opts.agent) headers.authorization = `Agent ${opts.agent}`;
+    const res = await app.inject({ method: method as 'GET', url, headers, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
+    let body: unknown = res.body;
+    try {
+      body = JSON.parse(res.body);
+    } catch {}
+    return { status: res.statusCode, body };
+  };
+  return {
+    app,
+    stores,
+    adminKey,
+    clock,
+    call,
+    close: async () => {
+      closing.abort();
+      await app.close();
+      await stores.close();
+      await loc.cleanup();
+    },
+  };
+}
+
+export const sampleHost = (hostname = 'web-1') => ({
+  hostname,
+  platform: 'linux/debian 12',
+  ips: ['10.0.0.5'],
+  agentVersion: '0.1.0',
+});
