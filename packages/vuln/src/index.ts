@@ -13,6 +13,7 @@ export { npmItem, parseNodePackageJson, parsePackageLock } from './inventory/npm
 export { osvEcosystemOf, parseOsRelease } from './inventory/os-release.ts';
 export { parseProcNetTcp } from './inventory/proc-net-tcp.ts';
 export { parsePythonMetadata } from './inventory/python-metadata.ts';
+export { buildRpmHeader, parseRpmHeader } from './inventory/rpm-header.ts';
 export { parseRpmQueryOutput, RPM_QUERYFORMAT, type RpmOptions, type RpmPackage, rpmItems } from './inventory/rpm-packages.ts';
 export { type Finding, type MatchOptions, matchInventory } from './match-inventory.ts';
 export { loadOsvBytes, loadOsvZip, type OsvLoadOutcome, parseOsvDocument } from './osv-loader.ts';
