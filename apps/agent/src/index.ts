@@ -24,3 +24,4 @@ export { collectHostFacts } from './host-facts.ts';
 export { ModuleRegistry } from './module-registry.ts';
 export { type AgentHandle, type RunAgentOptions, runAgent } from './run-agent.ts';
 export type { TestEventsResult } from './test-event-generator.ts';
+export * from './scanning/index.ts';
