@@ -110,6 +110,9 @@ export function buildFtwRequest(input: FtwInput): RawRequest {
   if (input.autocomplete_headers !== false && body.length > 0 && !headers.some(([k]) => k.toLowerCase() === 'content-length')) {
     headers.push(['Content-Length', String(body.length)]);
   }
+  if (input.autocomplete_headers !== false && body.length > 0 && !headers.some(([k]) => k.toLowerCase() === 'content-type')) {
+    headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+  }
   return { method: bytes(input.method ?? 'GET'), uri: bytes(input.uri ?? '/'), version: input.version ?? 'HTTP/1.1', headers, body };
 }
 
