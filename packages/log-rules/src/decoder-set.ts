@@ -49,7 +49,8 @@ function parseOffset(v: string | undefined, allowed: DecoderOffset[]): DecoderOf
 export class DecoderSet {
   readonly withProgram: Decoder[] = [];
   readonly generic: Decoder[] = [];
-  private readonly byName = new Map<string, Decoder>();
+  /** Top-level decoders by name; a name may have several (one with program_name, one without). */
+  private readonly byName = new Map<string, Decoder[]>();
 
   /** Adds the `<decoder>` elements of one file, reporting problems as diagnostics. */
   addFile(nodes: XmlNode[], file: string, diagnostics: Diagnostic[]): void {
@@ -170,28 +171,28 @@ export class DecoderSet {
       else d.regex = e;
     }
     if (d.parent !== undefined) {
-      const parent = this.byName.get(d.parent);
-      if (!parent) {
+      const parents = this.byName.get(d.parent);
+      if (!parents) {
         err('LOGRULES_DECODER_NO_PARENT', `parent decoder "${d.parent}" is not defined before this decoder`);
         return;
       }
-      if (!useOwnName) d.name = parent.name;
-      if (!typeSet) d.type = parent.type;
-      const last = parent.children[parent.children.length - 1];
-      if (last && last.ownName === d.ownName) last.getNext = true;
-      parent.children.push(d);
+      for (const parent of parents) {
+        const child = parents.length > 1 ? { ...d, children: [] } : d;
+        if (!useOwnName) child.name = parent.name;
+        if (!typeSet) child.type = parent.type;
+        const last = parent.children[parent.children.length - 1];
+        if (last && last.ownName === child.ownName) last.getNext = true;
+        parent.children.push(child);
+      }
       return;
     }
     if (!d.programName && !d.prematch && !d.plugin && !d.regex) {
       err('LOGRULES_DECODER_NO_MATCHER', `decoder "${ownName}" needs a program_name or a prematch`);
       return;
     }
-    const existing = this.byName.get(ownName);
-    if (existing) {
-      // analysisd keeps the first top-level decoder of a name; later ones only add children.
-      return;
-    }
-    this.byName.set(ownName, d);
+    const same = this.byName.get(ownName);
+    if (same) same.push(d);
+    else this.byName.set(ownName, [d]);
     (d.programName ? this.withProgram : this.generic).push(d);
   }
 
@@ -236,6 +237,8 @@ export class DecoderSet {
           idx = k;
           break;
         }
+        // Its same-named followers only continue it; they are no candidates of their own.
+        while (top.children[k]!.getNext && k + 1 < top.children.length) k++;
       } else {
         cmatch = pmatch;
         idx = k;

@@ -17,13 +17,28 @@ function flatten(obj: Record<string, unknown>, prefix: string, fields: Map<strin
       if (nullField === 'discard') continue;
       set(fields, key, nullField === 'string' ? 'null' : '');
     } else if (Array.isArray(v)) {
-      set(fields, key, JSON.stringify(v));
+      // Scalars of an array are joined with commas; nested objects/arrays are skipped.
+      const parts: string[] = [];
+      for (const item of v) {
+        if (item === null) parts.push('null');
+        else if (typeof item === 'number') parts.push(formatNumber(item));
+        else if (typeof item === 'string' || typeof item === 'boolean') parts.push(String(item));
+      }
+      if (parts.length) set(fields, key, parts.join(','));
     } else if (typeof v === 'object') {
       flatten(v as Record<string, unknown>, `${key}.`, fields, nullField);
+    } else if (typeof v === 'number') {
+      set(fields, key, formatNumber(v));
     } else {
       set(fields, key, String(v));
     }
   }
+}
+
+/** cJSON prints numbers that fit an int as integers and every other number with `%f`. */
+function formatNumber(n: number): string {
+  if (Number.isInteger(n) && n >= -2147483648 && n <= 2147483647) return String(n);
+  return n.toFixed(6);
 }
 
 function set(fields: Map<string, string>, key: string, value: string): void {

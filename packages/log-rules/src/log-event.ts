@@ -12,6 +12,8 @@ export interface LogEvent {
   decoder?: Decoder;
   /** Static (srcip, dstuser, …) and dynamic decoded fields, in decoding order. */
   fields: Map<string, string>;
+  /** Lower-cased view of `fields`, built on first need: analysisd compares field names case-insensitively. */
+  lowerFields?: Map<string, string>;
   /** Event time in seconds, given by the caller (engines have no clock). */
   time: number;
 }

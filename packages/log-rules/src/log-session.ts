@@ -152,8 +152,20 @@ export class LogSession {
         return ev.hostname;
       case 'program_name':
         return ev.programName;
-      default:
-        return ev.fields.get(name);
+      default: {
+        const v = ev.fields.get(name);
+        if (v !== undefined) return v;
+        let lower = ev.lowerFields;
+        if (!lower) {
+          lower = new Map();
+          for (const [k, val] of ev.fields) {
+            const lk = k.toLowerCase();
+            if (!lower.has(lk)) lower.set(lk, val);
+          }
+          ev.lowerFields = lower;
+        }
+        return lower.get(name.toLowerCase());
+      }
     }
   }
 

@@ -447,10 +447,11 @@ export class RuleSet {
       insertByLevel(this.roots, newNode(rule));
     } else if (rule.ifSid.length) {
       for (const sid of rule.ifSid) {
-        const parent = this.findFirst(sid);
+        // Every place the parent rule holds in the tree gets the child.
+        const parent = this.byId.get(sid);
         if (!parent) return noParent(`if_sid ${sid} is not defined before this rule`);
-        rule.category = parent.rule.category;
-        insertByLevel(parent.children, newNode(rule));
+        rule.category = parent.category;
+        this.attachWhere((r) => r === parent, rule);
       }
     } else if (rule.ifLevel !== undefined) {
       const lvl = rule.ifLevel;

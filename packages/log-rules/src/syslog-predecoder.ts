@@ -31,6 +31,11 @@ export function preDecodeSyslog(line: string): SyslogHeader {
     len > 21 && isDigit(p[0]) && p[4] === ' ' && p[8] === ' ' && p[11] === ' ' && p[14] === ':' && p[17] === ':' && p[20] === ' '
   )
     at = 21;
+  // macOS unified log: 2020-03-23 06:47:42.801612-0700  host prog[pid]: msg
+  if (at < 0 && len > 33 && p[4] === '-' && p[7] === '-' && p[10] === ' ' && p[13] === ':' && p[16] === ':' && p[19] === '.') {
+    const m = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+[+-]\d{4} /.exec(p);
+    if (m) at = m[0].length;
+  }
   if (at >= 0) {
     const header: SyslogHeader = { logStart: at, timestamp: p.slice(0, at - 1) };
     let i = at;
