@@ -87,7 +87,7 @@ export class DecoderSet {
       regexOffset: 'none',
       order: [],
       type: 'syslog',
-      jsonNullField: 'empty',
+      jsonNullField: 'string',
       children: [],
       getNext: false,
       file,

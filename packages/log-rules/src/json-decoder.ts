@@ -17,14 +17,8 @@ function flatten(obj: Record<string, unknown>, prefix: string, fields: Map<strin
       if (nullField === 'discard') continue;
       set(fields, key, nullField === 'string' ? 'null' : '');
     } else if (Array.isArray(v)) {
-      // Scalars of an array are joined with commas; nested objects/arrays are skipped.
-      const parts: string[] = [];
-      for (const item of v) {
-        if (item === null) parts.push('null');
-        else if (typeof item === 'number') parts.push(formatNumber(item));
-        else if (typeof item === 'string' || typeof item === 'boolean') parts.push(String(item));
-      }
-      if (parts.length) set(fields, key, parts.join(','));
+      // Arrays keep their JSON text, printed the way cJSON_Print formats it.
+      set(fields, key, printCjson(v, 0));
     } else if (typeof v === 'object') {
       flatten(v as Record<string, unknown>, `${key}.`, fields, nullField);
     } else if (typeof v === 'number') {
@@ -75,4 +69,43 @@ function parseLeadingJson(text: string): unknown {
     }
   }
   return undefined;
+}
+
+function printString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (c === 8) out += '\\b';
+    else if (c === 12) out += '\\f';
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c < 32) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+function printNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 31) return String(n);
+  const p15 = Number(n.toPrecision(15));
+  return String(p15 === n ? p15 : Number(n.toPrecision(17)));
+}
+
+/** cJSON_Print: tabs and newlines around object members, ", " between array items. */
+export function printCjson(v: unknown, depth: number): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') return printNumber(v);
+  if (typeof v === 'string') return printString(v);
+  if (Array.isArray(v)) return `[${v.map((x) => printCjson(x, depth + 1)).join(', ')}]`;
+  const entries = Object.entries(v as Record<string, unknown>);
+  const inner = '\t'.repeat(depth + 1);
+  let out = '{\n';
+  entries.forEach(([k, x], i) => {
+    out += `${inner}${printString(k)}:\t${printCjson(x, depth + 1)}${i < entries.length - 1 ? ',' : ''}\n`;
+  });
+  return `${out}${'\t'.repeat(depth)}}`;
 }
