@@ -21,6 +21,8 @@ export interface Decoder {
   type: string;
   plugin?: { name: string; offset: DecoderOffset };
   jsonNullField: 'empty' | 'discard' | 'string';
+  /** First-time-seen key fields (`<fts>`), empty when the decoder has none. */
+  fts: string[];
   children: Decoder[];
   /** Set when the next sibling has the same name: its regex continues the extraction. */
   getNext: boolean;
@@ -88,6 +90,7 @@ export class DecoderSet {
       order: [],
       type: 'syslog',
       jsonNullField: 'string',
+      fts: [],
       children: [],
       getNext: false,
       file,
@@ -149,6 +152,8 @@ export class DecoderSet {
           else err('LOGRULES_DECODER_BAD_VALUE', `json_null_field must be discard, empty or string`, c);
           break;
         case 'fts':
+          d.fts = v.split(',').map((x) => fieldName(x.trim())).filter(Boolean);
+          break;
         case 'ftscomment':
         case 'accumulate':
         case 'json_array_structure':

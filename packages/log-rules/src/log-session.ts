@@ -63,6 +63,7 @@ export class LogSession {
   private readonly history: PastEvent[] = [];
   private readonly ignoredUntil = new Map<number, number>();
   private clock = 0;
+  private readonly ftsSeen = new Set<string>();
 
   constructor(readonly ruleset: LogRuleset) {}
 
@@ -208,7 +209,9 @@ export class LogSession {
       if (rule.weekdays && !rule.weekdays.has(d.getUTCDay())) return null;
     }
     for (const l of rule.lists) if (!this.checkList(ev, l)) return null;
-    if (rule.ifFts || rule.checkDiff) return null;
+    if (rule.compiledRule && !this.compiled(ev, rule.compiledRule)) return null;
+    if (rule.checkDiff) return null;
+    if (rule.ifFts && !this.firstTimeSeen(ctx)) return null;
     if (rule.ifMatchedSid !== undefined || rule.ifMatchedGroup || rule.frequency) {
       if (!this.correlate(ctx, rule)) return null;
     }
@@ -219,6 +222,45 @@ export class LogSession {
     // A noalert rule that no child refines lets its siblings try (analysisd's NO_ALERT).
     if (rule.noalert) return null;
     return rule;
+  }
+
+  /** The analysisd compiled rules (generic_samples.c) the shipped rules use. */
+  private compiled(ev: LogEvent, name: string): boolean {
+    switch (name) {
+      case 'is_simple_http_request': {
+        const url = ev.fields.get('url');
+        if (url === undefined) return false;
+        return url === '/' || !url.includes('?');
+      }
+      case 'is_valid_crawler':
+        return ['66.249.', '72.14.', '209.85.', '65.55.', '207.46.', '74.6.', '72.30.', '67.195.'].some((p) => ev.log.startsWith(p));
+      case 'comp_srcuser_dstuser': {
+        const a = ev.fields.get('srcuser');
+        const b = ev.fields.get('dstuser');
+        return a !== undefined && b !== undefined && a === b;
+      }
+      case 'check_id_size': {
+        const id = ev.fields.get('id');
+        return id !== undefined && id.length >= 10;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * First-time-seen: the decoder's `<fts>` fields form a key; the first event with a new key passes
+   * and records it. Once passed, further if_fts rules of the same event pass too.
+   */
+  private firstTimeSeen(ctx: EvalContext): boolean {
+    if (ctx.ftsDone) return true;
+    const d = ctx.ev.decoder;
+    if (!d || !d.fts.length) return false;
+    const key = d.fts.map((f) => (f === 'name' ? d.name : (this.field(ctx.ev, f) ?? ''))).join('\u0000');
+    if (this.ftsSeen.has(key)) return false;
+    this.ftsSeen.add(key);
+    ctx.ftsDone = true;
+    return true;
   }
 
   private checkList(ev: LogEvent, l: Rule['lists'][number]): boolean {
@@ -284,6 +326,7 @@ export class LogSession {
 
 interface EvalContext {
   ev: LogEvent;
+  ftsDone?: boolean;
   consumed: PastEvent[] | null;
   consumedRule?: Rule;
 }

@@ -49,6 +49,9 @@ const CORRELATION_FIELDS: Record<string, string> = {
   agent: 'agent_id',
 };
 
+/** The C functions analysisd offers to `<compiled_rule>` that the shipped rules use. */
+export const COMPILED_RULES = new Set(['is_simple_http_request', 'is_valid_crawler', 'comp_srcuser_dstuser', 'check_id_size']);
+
 const LOOKUPS = new Set<ListLookup>([
   'match_key',
   'not_match_key',
@@ -229,6 +232,7 @@ export class RuleSet {
     let matchText: { text: string; node: XmlNode } | undefined;
     let regexText: { text: string; node: XmlNode } | undefined;
     let badIfSid: string | undefined;
+    let skip: { code: string; message: string; at: XmlNode } | undefined;
     const srcip: IpEntry[] = [];
     const dstip: IpEntry[] = [];
     for (const c of node.children) {
@@ -348,15 +352,10 @@ export class RuleSet {
             break;
           }
           const list = v.replace(/^etc\/lists\//, '').replace(/\.cdb$/, '');
-          if (!this.listNames.has(list))
-            diagnostics.push({
-              code: 'LOGRULES_LIST_NOT_FOUND',
-              message: `rule ${id}: list "${v}" is not loaded; the lookup never matches`,
-              severity: 'warning',
-              file,
-              line: c.line,
-              column: c.column,
-            });
+          if (!this.listNames.has(list)) {
+            // analysisd refuses such a rule (and, in turn, the rules built on it) but loads the rest.
+            skip = { code: 'LOGRULES_LIST_NOT_FOUND', message: `rule ${id}: list "${v}" is not loaded; the rule is ignored`, at: c };
+          }
           const check: ListCheck = { field: fieldName(field), lookup, list };
           if (c.attributes.check_value !== undefined) {
             const e = Expression.compile('osregex', c.attributes.check_value);
@@ -381,9 +380,12 @@ export class RuleSet {
         case 'check_diff':
           rule.checkDiff = true;
           break;
+        case 'compiled_rule':
+          if (!COMPILED_RULES.has(v)) err('LOGRULES_RULE_UNKNOWN_COMPILED', `rule ${id}: unknown compiled_rule "${v}"`, c);
+          else rule.compiledRule = v;
+          break;
         case 'ignore':
         case 'check_if_ignored':
-        case 'compiled_rule':
         case 'var':
           break;
         default:
@@ -414,6 +416,15 @@ export class RuleSet {
       return;
     }
     if (diagnostics.slice(before).some((d) => d.severity === 'error')) return;
+    if (skip) {
+      diagnostics.push({ code: skip.code, message: skip.message, severity: 'warning', file, line: skip.at.line, column: skip.at.column });
+      return;
+    }
+    // A correlation rule hangs below the rule (or group) it correlates on, like in analysisd.
+    if (rule.ifMatchedSid !== undefined && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined)
+      rule.ifSid.push(rule.ifMatchedSid);
+    else if (rule.ifMatchedGroup && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined)
+      rule.ifGroup = rule.ifMatchedGroup;
 
     const overwrite = a.overwrite === 'yes' || a.overwrite === 'true';
     const existing = this.byId.get(id);
@@ -432,17 +443,19 @@ export class RuleSet {
       }
       // Overwriting changes the rule's content in place: its places in the tree and its
       // children stay, like analysisd's OS_AddRuleInfo.
-      const { keepsEvents, category } = existing;
-      Object.assign(existing, rule, { keepsEvents, category });
-      if (rule.ifMatchedSid !== undefined) this.markKeeps(rule.ifMatchedSid);
+      // The tree links (if_sid, if_group, if_level) and the correlation source stay.
+      const { keepsEvents, ifSid, ifGroup, ifLevel, ifMatchedSid, ifMatchedGroup } = existing;
+      Object.assign(existing, rule, { keepsEvents, ifSid, ifGroup, ifLevel, ifMatchedSid, ifMatchedGroup });
       return;
     }
     if (overwrite) {
       err('LOGRULES_RULE_OVERWRITE_MISSING', `rule ${id} overwrites a rule that is not defined`);
       return;
     }
-    const noParent = (what: string): void =>
-      err('LOGRULES_RULE_NO_PARENT', `rule ${id}: ${what}`);
+    // analysisd warns and drops a rule whose parent is missing; the rest still loads.
+    const noParent = (what: string): void => {
+      diagnostics.push({ code: 'LOGRULES_RULE_NO_PARENT', message: `rule ${id}: ${what}; the rule is ignored`, severity: 'warning', file, line: node.line, column: node.column });
+    };
     if (id < 10 && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined) {
       insertByLevel(this.roots, newNode(rule));
     } else if (rule.ifSid.length) {

@@ -55,6 +55,7 @@ export interface Rule {
   mitre: string[];
   info: string[];
   ifFts: boolean;
+  compiledRule?: string;
   checkDiff: boolean;
   /** Set when some rule correlates on this one (if_matched_sid): its matched events are kept. */
   keepsEvents: boolean;
