@@ -98,6 +98,8 @@ export class DecoderSet {
     };
     let useOwnName = false;
     let typeSet = false;
+    let programText: string | undefined;
+    let programType: string | undefined;
     let prematchText: string | undefined;
     let prematchType: string | undefined;
     let regexText: string | undefined;
@@ -108,13 +110,11 @@ export class DecoderSet {
         case 'parent':
           d.parent = v;
           break;
-        case 'program_name': {
-          const t = parseExpressionType(c.attributes.type, 'osmatch');
-          const e = t ? Expression.compile(t, v) : 'unknown type';
-          if (typeof e === 'string') err('LOGRULES_BAD_PATTERN', `program_name: ${e}`, c);
-          else d.programName = e;
+        case 'program_name':
+          // Repeated elements concatenate; the last type given applies to the whole.
+          programText = (programText ?? '') + c.text;
+          programType = c.attributes.type ?? programType;
           break;
-        }
         case 'prematch': {
           prematchText = (prematchText ?? '') + c.text;
           prematchType = c.attributes.type ?? prematchType;
@@ -162,6 +162,12 @@ export class DecoderSet {
         default:
           err('LOGRULES_DECODER_UNKNOWN_ELEMENT', `unknown decoder option <${c.name}>`, c);
       }
+    }
+    if (programText !== undefined) {
+      const t = parseExpressionType(programType, 'osmatch');
+      const e = t ? Expression.compile(t, programText.trim()) : `unknown type "${programType}"`;
+      if (typeof e === 'string') err('LOGRULES_BAD_PATTERN', `program_name: ${e}`);
+      else d.programName = e;
     }
     if (prematchText !== undefined) {
       const t = parseExpressionType(prematchType, 'osregex');

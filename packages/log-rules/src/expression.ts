@@ -16,7 +16,12 @@ export class Expression {
   ) {}
 
   static compile(type: ExpressionType, pattern: string, negate = false): Expression | string {
-    if (type === 'osmatch') return new Expression(type, pattern, negate, compileOsMatch(pattern), null, null);
+    // os_match takes a leading `!` as its own negation, on top of the negate attribute.
+    if (type === 'osmatch') {
+      const bang = pattern.startsWith('!');
+      const p = bang ? pattern.slice(1) : pattern;
+      return new Expression(type, pattern, negate !== bang, compileOsMatch(p), null, null);
+    }
     if (type === 'osregex') {
       const r = compileOsRegex(pattern);
       return typeof r === 'string' ? r : new Expression(type, pattern, negate, null, r, null);
@@ -50,7 +55,8 @@ export class Expression {
       for (let k = 1; k < m.length; k++) captures.push(m[k] ?? '');
       return { captures, end: m.index + m[0].length };
     }
-    return this.osmatch!.re.test(s) ? { captures: [], end: s.length } : null;
+    const m = this.osmatch!.re.exec(s);
+    return m ? { captures: [], end: m.index + m[0].length } : null;
   }
 }
 

@@ -215,8 +215,8 @@ export class RuleSet {
       checkDiff: false,
       keepsEvents: false,
     };
-    const compile = (c: XmlNode, fallback: ExpressionType, text: string): Expression | undefined => {
-      const t = parseExpressionType(c.attributes.type, fallback);
+    const compile = (c: XmlNode, fallback: ExpressionType, text: string, typeAttr = c.attributes.type): Expression | undefined => {
+      const t = parseExpressionType(typeAttr, fallback);
       if (!t) {
         err('LOGRULES_BAD_PATTERN', `rule ${id}: unknown pattern type "${c.attributes.type}"`, c);
         return undefined;
@@ -229,8 +229,8 @@ export class RuleSet {
       }
       return e;
     };
-    let matchText: { text: string; node: XmlNode } | undefined;
-    let regexText: { text: string; node: XmlNode } | undefined;
+    let matchText: { text: string; node: XmlNode; type: string | undefined } | undefined;
+    let regexText: { text: string; node: XmlNode; type: string | undefined } | undefined;
     let badIfSid: string | undefined;
     let skip: { code: string; message: string; at: XmlNode } | undefined;
     const srcip: IpEntry[] = [];
@@ -263,11 +263,12 @@ export class RuleSet {
         case 'group':
           rule.groups.push(...v.split(',').map((g) => g.trim()).filter(Boolean));
           break;
+        // Repeated <match>/<regex> concatenate (os_xml content, spaces kept); the last type given wins.
         case 'match':
-          matchText = { text: (matchText?.text ?? '') + v, node: c };
+          matchText = { text: (matchText?.text ?? '') + raw, node: c, type: c.attributes.type ?? matchText?.type };
           break;
         case 'regex':
-          regexText = { text: (regexText?.text ?? '') + v, node: c };
+          regexText = { text: (regexText?.text ?? '') + raw, node: c, type: c.attributes.type ?? regexText?.type };
           break;
         case 'decoded_as':
           rule.decodedAs = v;
@@ -393,11 +394,11 @@ export class RuleSet {
       }
     }
     if (matchText) {
-      const e = compile(matchText.node, 'osmatch', matchText.text);
+      const e = compile(matchText.node, 'osmatch', matchText.text, matchText.type);
       if (e) rule.match = e;
     }
     if (regexText) {
-      const e = compile(regexText.node, 'osregex', regexText.text);
+      const e = compile(regexText.node, 'osregex', regexText.text, regexText.type);
       if (e) rule.regex = e;
     }
     if (srcip.length) rule.srcip = srcip;
