@@ -433,10 +433,6 @@ export class Transaction {
   /** Executes the actions of a matched chain; true when the phase must stop. */
   private onMatch(rule: Rule, phase: number): boolean {
     this.currentRule = rule;
-    for (let r: Rule | undefined = rule; r; r = r.chained) {
-      for (const sv of r.setvars) this.setVar(sv.collection, sv.key, sv.op, sv.value);
-      for (const c of r.ctls) this.ctl(c);
-    }
     const expand = (s: string | undefined) => (s === undefined ? '' : this.expand(s));
     let msg = rule.msg;
     let logdata = rule.logdata;
@@ -677,8 +673,16 @@ export class Transaction {
         }
       }
     }
+    if (!matched) {
+      this.currentRule = null;
+      return false;
+    }
+    // Like ModSecurity, each link's non-disruptive actions run when that link matches: chained
+    // rules read the TX variables their starter just set (CRS 931130).
+    this.currentRule = rule;
+    for (const sv of rule.setvars) this.setVar(sv.collection, sv.key, sv.op, sv.value);
+    for (const c of rule.ctls) this.ctl(c);
     this.currentRule = null;
-    if (!matched) return false;
     if (rule.chained) return this.evaluate(rule.chained);
     return true;
   }
