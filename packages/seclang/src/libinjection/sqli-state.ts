@@ -1295,7 +1295,7 @@ export class SqliState {
     for (let i = 0; i < tlen; i++) {
       const t = tv[i].type;
       if (t === TYPE_EVIL) evil = true;
-      fp += String.fromCharCode(t);
+      fp += CHAR_STRINGS[t];
     }
     if (evil) {
       fp = 'X';
