@@ -37,6 +37,8 @@ function formatNumber(n: number): string {
 
 function set(fields: Map<string, string>, key: string, value: string): void {
   if (!fields.has(key)) fields.set(key, value);
+  // A top-level "user" is also the static user field (dstuser), as analysisd does.
+  if (key === 'user' && !fields.has('dstuser')) fields.set('dstuser', value);
 }
 
 /** cJSON accepts trailing bytes after the document; so do we. */

@@ -188,11 +188,11 @@ export class LogSession {
     }
     if (rule.srcip) {
       const ip = ev.fields.get('srcip');
-      if (ip === undefined || !ipFoundList(ip, rule.srcip)) return null;
+      if (ip === undefined || ipFoundList(ip, rule.srcip) === !!rule.srcipNegate) return null;
     }
     if (rule.dstip) {
       const ip = ev.fields.get('dstip');
-      if (ip === undefined || !ipFoundList(ip, rule.dstip)) return null;
+      if (ip === undefined || ipFoundList(ip, rule.dstip) === !!rule.dstipNegate) return null;
     }
     for (const f of rule.fields) {
       const v = this.field(ev, f.name);

@@ -231,6 +231,7 @@ export class RuleSet {
     };
     let matchText: { text: string; node: XmlNode; type: string | undefined } | undefined;
     let regexText: { text: string; node: XmlNode; type: string | undefined } | undefined;
+    const staticTexts = new Map<string, { text: string; node: XmlNode; type: string | undefined }>();
     let badIfSid: string | undefined;
     let skip: { code: string; message: string; at: XmlNode } | undefined;
     const srcip: IpEntry[] = [];
@@ -250,10 +251,10 @@ export class RuleSet {
         else (neg ? rule.different : rule.same).push(f);
         continue;
       }
-      const st = STATIC_CHECKS[name];
-      if (st) {
-        const e = compile(c, st.type, v);
-        if (e) rule.checks.push({ field: st.field, expr: e });
+      if (STATIC_CHECKS[name]) {
+        // Repeated elements concatenate, like <match>.
+        const prev = staticTexts.get(name);
+        staticTexts.set(name, { text: (prev?.text ?? '') + v, node: c, type: c.attributes.type ?? prev?.type });
         continue;
       }
       switch (name) {
@@ -286,6 +287,10 @@ export class RuleSet {
           const e = parseIpEntry(v);
           if (typeof e === 'string') err('LOGRULES_RULE_BAD_IP', `rule ${id}: ${e}`, c);
           else (name === 'srcip' ? srcip : dstip).push(e);
+          if (c.attributes.negate === 'yes' || c.attributes.negate === 'true') {
+            if (name === 'srcip') rule.srcipNegate = true;
+            else rule.dstipNegate = true;
+          }
           break;
         }
         case 'field': {
@@ -392,6 +397,11 @@ export class RuleSet {
         default:
           err('LOGRULES_RULE_UNKNOWN_ELEMENT', `rule ${id}: unknown option <${name}>`, c);
       }
+    }
+    for (const [name, t] of staticTexts) {
+      const st = STATIC_CHECKS[name]!;
+      const e = compile(t.node, st.type, t.text, t.type);
+      if (e) rule.checks.push({ field: st.field, expr: e });
     }
     if (matchText) {
       const e = compile(matchText.node, 'osmatch', matchText.text, matchText.type);

@@ -39,6 +39,8 @@ export interface Rule {
   user?: Expression;
   srcip?: IpEntry[];
   dstip?: IpEntry[];
+  srcipNegate?: boolean;
+  dstipNegate?: boolean;
   fields: { name: string; expr: Expression }[];
   time?: { from: number; to: number };
   weekdays?: Set<number>;
