@@ -1,0 +1,2 @@
+export { type CollectOptions, collectInventory, DEFAULT_APP_DIRS } from './collect-inventory.ts';
+export { readRpmDatabase } from './read-rpm-database.ts';
