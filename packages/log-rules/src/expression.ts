@@ -2,7 +2,7 @@ import { compileOsMatch, type OsMatch } from './os-match.ts';
 import { compileOsRegex, execOsRegex, type OsRegex } from './os-regex.ts';
 import { compilePcre2, type Pcre2 } from './pcre2.ts';
 
-export type ExpressionType = 'osmatch' | 'osregex' | 'pcre2';
+export type ExpressionType = 'osmatch' | 'osregex' | 'pcre2' | 'string';
 
 /** A compiled `<match>`/`<regex>`/`<field>`-style pattern with its `type` and `negate` options. */
 export class Expression {
@@ -22,6 +22,8 @@ export class Expression {
       const p = bang ? pattern.slice(1) : pattern;
       return new Expression(type, pattern, negate !== bang, compileOsMatch(p), null, null);
     }
+    // analysisd compares <action> as a plain string unless a type is given.
+    if (type === 'string') return new Expression(type, pattern, negate, null, null, null);
     if (type === 'osregex') {
       const r = compileOsRegex(pattern);
       return typeof r === 'string' ? r : new Expression(type, pattern, negate, null, r, null);
@@ -33,7 +35,8 @@ export class Expression {
   /** Whether the expression accepts `s`, negation applied. */
   test(s: string): boolean {
     let ok: boolean;
-    if (this.osmatch) ok = this.osmatch.re.test(s);
+    if (this.type === 'string') ok = s === this.pattern;
+    else if (this.osmatch) ok = this.osmatch.re.test(s);
     else if (this.osregex) {
       ok = false;
       for (const alt of this.osregex.alternatives)
@@ -55,6 +58,7 @@ export class Expression {
       for (let k = 1; k < m.length; k++) captures.push(m[k] ?? '');
       return { captures, end: m.index + m[0].length };
     }
+    if (this.type === 'string') return s === this.pattern ? { captures: [], end: s.length } : null;
     const m = this.osmatch!.re.exec(s);
     return m ? { captures: [], end: m.index + m[0].length } : null;
   }

@@ -13,7 +13,7 @@ const STATIC_CHECKS: Record<string, { field: string; type: ExpressionType }> = {
   url: { field: 'url', type: 'osmatch' },
   id: { field: 'id', type: 'osmatch' },
   status: { field: 'status', type: 'osmatch' },
-  action: { field: 'action', type: 'osmatch' },
+  action: { field: 'action', type: 'string' },
   protocol: { field: 'protocol', type: 'osmatch' },
   system_name: { field: 'system_name', type: 'osmatch' },
   data: { field: 'data', type: 'osmatch' },
