@@ -279,8 +279,9 @@ function parseLdbLine(line: string, err: Err): Omit<LogicalSignature, 'file' | '
     return undefined;
   }
   const maxIndex = maxSub(expr);
-  if (maxIndex >= subTexts.length) {
-    err('SIG_CLAMAV_LOGIC_INVALID', `expression uses subsignature ${maxIndex} but only ${subTexts.length} are given`, col(2));
+  // ClamAV refuses both directions: a missing subsignature and one the expression never uses.
+  if (maxIndex + 1 !== subTexts.length) {
+    err('SIG_CLAMAV_LOGIC_INVALID', `expression uses subsignatures 0..${maxIndex} but ${subTexts.length} are given`, col(2));
     return undefined;
   }
   const subsigs: LogicalSignature['subsigs'] = [];

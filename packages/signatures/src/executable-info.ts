@@ -26,15 +26,21 @@ function parsePe(buf: Uint8Array): ExecutableInfo | undefined {
   const optSize = dv.getUint16(pe + 20, true);
   const opt = pe + 24;
   const epRva = opt + 20 <= buf.length ? dv.getUint32(opt + 16, true) : 0;
+  const fileAlign = opt + 40 <= buf.length ? dv.getUint32(opt + 36, true) : 0;
+  // The loader rounds raw pointers down (and sizes up) to FileAlignment; ClamAV does the same
+  // when the alignment is sane, so section offsets and section hashes agree with it.
+  const align = fileAlign !== 0 && fileAlign % 0x200 === 0 ? fileAlign : 0;
   const sections: ExecutableInfo['sections'] = [];
   let at = opt + optSize;
   for (let s = 0; s < nsec && at + 40 <= buf.length; s++, at += 40) {
-    sections.push({
-      virtualSize: dv.getUint32(at + 8, true),
-      rva: dv.getUint32(at + 12, true),
-      size: dv.getUint32(at + 16, true),
-      offset: dv.getUint32(at + 20, true),
-    });
+    let offset = dv.getUint32(at + 20, true);
+    let size = dv.getUint32(at + 16, true);
+    if (align) {
+      offset = Math.floor(offset / align) * align;
+      size = Math.ceil(size / align) * align;
+    }
+    if (offset + size > buf.length) size = Math.max(0, buf.length - offset);
+    sections.push({ virtualSize: dv.getUint32(at + 8, true), rva: dv.getUint32(at + 12, true), size, offset });
   }
   let entryPoint: number | undefined;
   for (const s of sections) {
@@ -62,6 +68,19 @@ function parseElf(buf: Uint8Array): ExecutableInfo | undefined {
   const phnum = u16(is64 ? 0x38 : 0x2c);
   const sections: ExecutableInfo['sections'] = [];
   let entryPoint: number | undefined;
+  // ClamAV's ELF "sections" are the section headers (index 0 is the empty SHN_UNDEF entry);
+  // the entry point is mapped to a file offset through the loadable segments.
+  const shoff = is64 ? word(0x28) : u32(0x20);
+  const shentsize = u16(is64 ? 0x3a : 0x2e);
+  const shnum = u16(is64 ? 0x3c : 0x30);
+  for (let i = 0; i < shnum; i++) {
+    const p = shoff + i * shentsize;
+    if (p + (is64 ? 64 : 40) > buf.length) break;
+    const addr = is64 ? word(p + 16) : u32(p + 12);
+    const offset = is64 ? word(p + 24) : u32(p + 16);
+    const size = is64 ? word(p + 32) : u32(p + 20);
+    sections.push({ offset, size, rva: addr, virtualSize: size });
+  }
   for (let i = 0; i < phnum; i++) {
     const p = phoff + i * phentsize;
     if (p + (is64 ? 56 : 32) > buf.length) break;
@@ -70,8 +89,6 @@ function parseElf(buf: Uint8Array): ExecutableInfo | undefined {
     const offset = is64 ? word(p + 8) : u32(p + 4);
     const vaddr = is64 ? word(p + 16) : u32(p + 8);
     const filesz = is64 ? word(p + 32) : u32(p + 16);
-    const memsz = is64 ? word(p + 40) : u32(p + 20);
-    sections.push({ offset, size: filesz, rva: vaddr, virtualSize: memsz });
     if (entryPoint === undefined && entry >= vaddr && entry < vaddr + filesz) entryPoint = offset + (entry - vaddr);
   }
   return { entryPoint, sections };

@@ -40,6 +40,11 @@ export interface ScanOptions {
   digest?: DigestFn;
   /** Digests of the whole file the caller already has (e.g. computed while reading). */
   digests?: Partial<Record<HashAlgorithm, string>>;
+  /**
+   * Also scan text files in ClamAV's normalized form (default true, as clamscan does; clamscan
+   * skips it when HTML scanning is off, so the raw-only differential turns it off too).
+   */
+  normalizeText?: boolean;
 }
 
 /** A pattern in the automaton and who asked for it. */
@@ -83,6 +88,7 @@ export class SignatureEngine {
   /** Regex strings are searched directly (not through the anchor index): [rule, string]. */
   private readonly yaraRegexes: [number, number][] = [];
   private readonly hasText: boolean;
+  private readonly ldbTrueWhenEmpty: number[] = [];
 
   constructor(clamav: ClamavDatabase | undefined, yara: YaraRule[] = []) {
     const db = clamav ?? { hashes: [], sectionHashes: [], allowHashes: [], bodies: [], logical: [], ignored: new Set() };
@@ -113,6 +119,9 @@ export class SignatureEngine {
       });
     });
     this.hasText = this.normalized.size > 0;
+    db.logical.forEach((l, i) => {
+      if (evalLogic(l.expression, () => 0).ok) this.ldbTrueWhenEmpty.push(i);
+    });
   }
 
   private addPattern(tokens: BytePattern['tokens'], owner: PatternOwner, target: number): void {
@@ -172,7 +181,7 @@ export class SignatureEngine {
     }
 
     const yaraMatches = this.scanBody(this.raw, ctx, clamTargetsOf(kind), report, true);
-    if (kind === 'text' && this.hasText) {
+    if (kind === 'text' && this.hasText && opts.normalizeText !== false) {
       const norm = normalizeText(buf);
       const nctx: Context = { buf: norm, kind, size: norm.length, exec: undefined };
       this.scanBody(this.normalized, nctx, [CLAM_TARGET.text], report, false);
@@ -202,7 +211,7 @@ export class SignatureEngine {
     withYara: boolean,
   ): StringMatches {
     const yaraMatches: StringMatches = new Map();
-    if (index.size === 0) return yaraMatches;
+    if (index.size === 0 && this.ldbTrueWhenEmpty.length === 0) return yaraMatches;
     const buf = ctx.buf;
     const targetOk = (t: number) => t === 0 || targets.includes(t);
     const ndbDone = new Set<number>();
@@ -248,6 +257,8 @@ export class SignatureEngine {
         });
       }
     });
+    // Expressions such as `0<2` hold with no match at all, so they are checked on every file.
+    for (const i of this.ldbTrueWhenEmpty) if (!ldbHits.has(i) && targetOk(this.logical[i]!.target)) ldbHits.set(i, new Map());
     for (const [sigIdx, subs] of ldbHits) {
       const sig = this.logical[sigIdx]!;
       if (sig.fileSize && (ctx.size < sig.fileSize[0] || ctx.size > sig.fileSize[1])) continue;
@@ -371,7 +382,6 @@ function evalLogic(n: LogicNode, counts: (k: number) => number): { ok: boolean; 
       const r = evalLogic(n.arg, counts);
       const c = r.count;
       let ok = n.cmp === '=' ? c === n.n : n.cmp === '>' ? c > n.n : c < n.n;
-      if (n.cmp === '<' && c === 0) ok = false;
       if (ok && n.distinct !== undefined) ok = r.distinct >= n.distinct;
       return { ok, count: ok ? c : 0, distinct: ok ? r.distinct : 0 };
     }

@@ -14,7 +14,7 @@ export interface ArchiveLimits {
 }
 
 export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
-  maxDepth: 8,
+  maxDepth: 17,
   maxMemberSize: 100 * 1024 * 1024,
   maxTotalSize: 400 * 1024 * 1024,
   maxMembers: 10_000,
