@@ -1,18 +1,9 @@
+import type { Diagnostic } from '@palisade/diagnostics';
 import type { AgentEvent, ModuleConfig, ModuleStatus, Severity } from '@palisade/protocol';
 import type { AgentLogger } from './agent-logger.ts';
 
-/**
- * Same shape as `Diagnostic` of @palisade/diagnostics (code, message, severity, file, line,
- * column), declared here so modules can return their engines' diagnostics unchanged.
- */
-export interface ModuleDiagnostic {
-  code: string;
-  message: string;
-  severity: 'error' | 'warning';
-  file?: string;
-  line?: number;
-  column?: number;
-}
+/** Modules return their engines' diagnostics unchanged; `file` defaults to `modules.<name>`. */
+export type ModuleDiagnostic = Diagnostic;
 
 /** What a module hands to `emit`; the agent fills in id, time and module when absent. */
 export interface ModuleEventInput {

@@ -25,3 +25,5 @@ export { ModuleRegistry } from './module-registry.ts';
 export { type AgentHandle, type RunAgentOptions, runAgent } from './run-agent.ts';
 export type { TestEventsResult } from './test-event-generator.ts';
 export * from './scanning/index.ts';
+/** A protocol-checking stand-in for the manager's agent API, for tests of code that drives the agent. */
+export { FakeManager } from './testing/fake-manager.ts';

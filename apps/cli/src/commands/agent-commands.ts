@@ -1,0 +1,146 @@
+import { type Command, Option } from '@commander-js/extra-typings';
+import {
+  type AgentStatusReport,
+  activateAgent,
+  getAgentStatus,
+  isAgentError,
+  requestTestEvents,
+  runAgent,
+} from '@palisade/agent';
+import { CliError, printJson } from './output.ts';
+
+/** Agent errors keep their stable code on the way out of the CLI. */
+async function asCli<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isAgentError(err)) throw new CliError(err.code, err.message);
+    throw err;
+  }
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new CliError('AGENT_BAD_ARGUMENT', `${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!(n > 0) || !Number.isFinite(n)) throw new CliError('AGENT_BAD_ARGUMENT', `${name} must be a positive number`);
+    return n;
+  };
+}
+
+function ago(iso: string | null | undefined): string {
+  if (!iso) return 'never';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return `${iso} (${s} s ago)`;
+}
+
+export function formatAgentStatus(s: AgentStatusReport): string {
+  const lines = [
+    `agent       ${s.agentId} (tenant ${s.tenantId}, version ${s.agentVersion}, pid ${s.pid})`,
+    `data dir    ${s.dataDir}`,
+    `manager     ${s.managerUrl}: ${s.connection.state}, last contact ${ago(s.connection.lastContactAt)}`,
+  ];
+  if (s.connection.lastError && s.connection.state !== 'connected') {
+    lines.push(`last error  ${s.connection.lastError.code}: ${s.connection.lastError.message}`);
+  }
+  lines.push(
+    `heartbeat   every ${s.heartbeatSeconds} s, last ${s.lastHeartbeat ? `${ago(s.lastHeartbeat.at)} ${s.lastHeartbeat.ok ? 'ok' : `failed: ${s.lastHeartbeat.error ?? ''}`}` : 'none yet'}`,
+    `config      ${s.configHash || '(none yet)'}`,
+  );
+  if (s.lastConfigError) {
+    const d = s.lastConfigError.diagnostics[0];
+    lines.push(`refused     ${s.lastConfigError.hash}: ${d ? `${d.code}: ${d.message}` : 'invalid'}`);
+  }
+  const sp = s.spool;
+  lines.push(
+    `spool       ${sp.pending} pending (${sp.pendingBytes} of ${sp.maxBytes} bytes), ${sp.dropped} dropped, ${sp.rejected} rejected, ${sp.acked} delivered`,
+  );
+  const modules = Object.entries(s.modules);
+  if (modules.length === 0) lines.push('modules     none registered');
+  else {
+    lines.push('modules');
+    for (const [name, st] of modules) lines.push(`  ${name.padEnd(16)} ${st.state.padEnd(12)} ${st.reason ?? ''}`.trimEnd());
+  }
+  return lines.join('\n');
+}
+
+/** `palisade agent …`: activate, run the daemon in the foreground, and talk to it over its socket. */
+export function registerAgentCommands(program: Command): void {
+  const agent = program.command('agent').description('Run and inspect the Palisade agent on this host');
+  const dataDirOption = () =>
+    new Option('--data-dir <dir>', 'agent data directory (default: /var/lib/palisade-agent as root, else ~/.palisade-agent)').env(
+      'PALISADE_AGENT_DATA_DIR',
+    );
+
+  agent
+    .command('activate')
+    .description('Register this host with a manager and store the agent credentials')
+    .requiredOption('--manager <url>', 'manager URL, e.g. https://manager.example:4119')
+    .addOption(new Option('--token <token>', 'activation token').env('PALISADE_ACTIVATION_TOKEN').makeOptionMandatory())
+    .option('--ca <file>', "PEM file with the manager's CA certificate (copied into the data dir)")
+    .addOption(dataDirOption())
+    .option('--force', 'replace an existing identity', false)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const outcome = await asCli(() =>
+        activateAgent({
+          managerUrl: opts.manager,
+          token: opts.token,
+          caFile: opts.ca,
+          dataDir: opts.dataDir,
+          force: opts.force,
+        }),
+      );
+      if (opts.json) printJson(outcome);
+      else {
+        process.stdout.write(
+          `activated agent ${outcome.agentId} (tenant ${outcome.tenantId}) with ${outcome.managerUrl}\n` +
+            `identity stored in ${outcome.identityFile}; start it with: palisade agent start --data-dir ${outcome.dataDir}\n`,
+        );
+      }
+    });
+
+  agent
+    .command('start')
+    .description('Run the agent daemon in the foreground (SIGTERM/SIGINT stop it cleanly)')
+    .addOption(dataDirOption())
+    .action(async (opts) => {
+      const handle = await asCli(() => runAgent({ dataDir: opts.dataDir, handleSignals: true }));
+      await handle.stopped;
+    });
+
+  agent
+    .command('status')
+    .description('Show the running agent: identity, manager link, config, modules, spool')
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const status = await asCli(() => getAgentStatus({ dataDir: opts.dataDir }));
+      if (opts.json) printJson(status);
+      else process.stdout.write(`${formatAgentStatus(status)}\n`);
+    });
+
+  agent
+    .command('test-events')
+    .description('Make the running agent emit N synthetic events (module system, type test) to prove delivery')
+    .requiredOption('--count <n>', 'number of events', positiveInt('--count'))
+    .option('--rate <r>', 'events per second (default: as fast as possible)', positiveNumber('--rate'))
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const result = await asCli(() => requestTestEvents({ count: opts.count, rate: opts.rate }, { dataDir: opts.dataDir }));
+      if (opts.json) printJson(result);
+      else {
+        process.stdout.write(
+          `emitted ${result.emitted} of ${result.requested} test events in ${result.seconds} s (run ${result.runId}); ${result.stored} stored in the spool\n`,
+        );
+      }
+    });
+}
