@@ -27,3 +27,4 @@ export {
   type WazuhSuiteSummary,
   wazuhSuiteSources,
 } from './wazuh-suite.ts';
+export { sourcesFromFiles } from './sources-from-files.ts';

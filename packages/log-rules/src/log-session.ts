@@ -293,7 +293,7 @@ export class LogSession {
       if (rule.ifMatchedSid !== undefined) {
         if (p.rule.id !== rule.ifMatchedSid) continue;
       } else if (rule.ifMatchedGroup) {
-        if (!rule.ifMatchedGroup.test(`${p.rule.groups.join(',')},`)) continue;
+        if (!rule.ifMatchedGroup.test(p.rule.groupText)) continue;
       } else if (p.rule !== rule && !rule.ifSid.includes(p.rule.id)) continue;
       if (p.matched >= rule.level && rule.frequency) continue;
       if (!this.compatible(ev, p, rule)) continue;

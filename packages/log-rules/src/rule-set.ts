@@ -117,6 +117,8 @@ export class RuleSet {
    */
   readonly roots: RuleNode[] = [];
   readonly byId = new Map<number, Rule>();
+  /** Every node of each rule, so if_sid can attach below all of them without walking the tree. */
+  private readonly places = new Map<Rule, RuleNode[]>();
 
   constructor(readonly listNames: ReadonlySet<string>) {}
 
@@ -194,6 +196,7 @@ export class RuleSet {
       level,
       description: '',
       groups: [...groupNames],
+      groupText: '',
       file,
       line: node.line,
       frequency: num('frequency'),
@@ -411,6 +414,7 @@ export class RuleSet {
       const e = compile(regexText.node, 'osregex', regexText.text, regexText.type);
       if (e) rule.regex = e;
     }
+    rule.groupText = `${rule.groups.join(',')},`;
     if (srcip.length) rule.srcip = srcip;
     if (dstip.length) rule.dstip = dstip;
     if (rule.frequency && !rule.timeframe) rule.timeframe = 360;
@@ -468,14 +472,14 @@ export class RuleSet {
       diagnostics.push({ code: 'LOGRULES_RULE_NO_PARENT', message: `rule ${id}: ${what}; the rule is ignored`, severity: 'warning', file, line: node.line, column: node.column });
     };
     if (id < 10 && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined) {
-      insertByLevel(this.roots, newNode(rule));
+      this.attach(this.roots, rule);
     } else if (rule.ifSid.length) {
       for (const sid of rule.ifSid) {
         // Every place the parent rule holds in the tree gets the child.
         const parent = this.byId.get(sid);
         if (!parent) return noParent(`if_sid ${sid} is not defined before this rule`);
         rule.category = parent.category;
-        this.attachWhere((r) => r === parent, rule);
+        for (const place of [...(this.places.get(parent) ?? [])]) this.attach(place.children, rule);
       }
     } else if (rule.ifLevel !== undefined) {
       const lvl = rule.ifLevel;
@@ -483,27 +487,17 @@ export class RuleSet {
         return noParent(`no loaded rule has level ${lvl} or more (if_level)`);
     } else if (rule.ifGroup) {
       const g = rule.ifGroup;
-      if (!this.attachWhere((r) => r.id !== id && g.test(r.groups.join(',')), rule))
+      if (!this.attachWhere((r) => r.id !== id && g.test(r.groupText), rule))
         return noParent(`no loaded rule is in group "${g.pattern}" (if_group)`);
     } else {
       const cat = rule.category ?? 'syslog';
       const template = this.roots.find((n) => (n.rule.category ?? 'syslog') === cat);
       if (!template) return noParent(`no category template rule for category "${cat}"`);
       rule.category = template.rule.category;
-      insertByLevel(template.children, newNode(rule));
+      this.attach(template.children, rule);
     }
     if (rule.ifMatchedSid !== undefined) this.markKeeps(rule.ifMatchedSid);
     this.byId.set(id, rule);
-  }
-
-  /** Pre-order search, like analysisd: the first place of the rule in the tree. */
-  private findFirst(id: number, nodes: RuleNode[] = this.roots): RuleNode | undefined {
-    for (const n of nodes) {
-      if (n.rule.id === id) return n;
-      const c = this.findFirst(id, n.children);
-      if (c) return c;
-    }
-    return undefined;
   }
 
   /** Adds the rule below every place in the tree whose rule passes `pred`. */
@@ -511,12 +505,20 @@ export class RuleSet {
     let any = false;
     for (const n of nodes) {
       if (pred(n.rule)) {
-        insertByLevel(n.children, newNode(rule));
+        this.attach(n.children, rule);
         any = true;
       }
       if (n.children.length && this.attachWhere(pred, rule, n.children)) any = true;
     }
     return any;
+  }
+
+  private attach(list: RuleNode[], rule: Rule): void {
+    const n = newNode(rule);
+    insertByLevel(list, n);
+    const at = this.places.get(rule);
+    if (at) at.push(n);
+    else this.places.set(rule, [n]);
   }
 
   private markKeeps(sid: number): void {

@@ -22,6 +22,8 @@ export interface Rule {
   level: number;
   description: string;
   groups: string[];
+  /** `groups` joined with commas and a trailing comma, as analysisd stores it for group matching. */
+  groupText: string;
   file: string;
   line: number;
   /** 0 when the rule has no frequency. */
