@@ -185,7 +185,7 @@ export function multipartBoundary(contentType: string): { boundary?: string; quo
   const whitespace = /boundary\s+=|=\s+/i.test(contentType.slice(m.index, m.index + m[0].length)) || /\s/.test(m[2]!);
   const boundary = quoted ? m[2]! : m[2]!.trim();
   if (boundary === '' || boundary.length > 70) return { quoted, whitespace, error: 'Multipart: invalid boundary' };
-  if ((contentType.match(/boundary/gi) ?? []).length > 1) return { boundary, quoted, whitespace, error: 'Multipart: multiple boundary parameters' };
+  if ((contentType.match(/(?:^|[;,\s])boundary\s*=/gi) ?? []).length > 1) return { boundary, quoted, whitespace, error: 'Multipart: multiple boundary parameters' };
   return { boundary, quoted, whitespace };
 }
 

@@ -125,10 +125,12 @@ export function runFtwStage(ruleSet: RuleSet, input: FtwInput): StageOutcome {
   const req = buildFtwRequest(input);
   const tx = new Transaction(ruleSet, { id: 'crs-test' });
   tx.processConnection('127.0.0.1', 40000, input.dest_addr ?? '127.0.0.1', input.port ?? 80);
-  tx.processUri(req.uri, req.method, req.version);
-  for (const [k, v] of req.headers) tx.addRequestHeader(k, v);
+  // The request is already bytes (one char per byte): hand it over as bytes, not as text.
+  const raw = (s: string) => Buffer.from(s, 'latin1');
+  tx.processUri(raw(req.uri), Buffer.from(req.method, 'latin1').toString('utf8'), req.version);
+  for (const [k, v] of req.headers) tx.addRequestHeader(Buffer.from(k, 'latin1').toString('utf8'), raw(v));
   tx.processRequestHeaders();
-  if (req.body) tx.appendRequestBody(req.body);
+  if (req.body) tx.appendRequestBody(raw(req.body));
   tx.processRequestBody();
   const path = req.uri.split('?')[0]!;
   if (path === '/reflect' && !tx.interruption) {
@@ -143,7 +145,7 @@ export function runFtwStage(ruleSet: RuleSet, input: FtwInput): StageOutcome {
     if (!headers.some(([k]) => k.toLowerCase() === 'content-type')) headers.push(['Content-Type', sniffContentType(body)]);
     for (const [k, v] of headers) tx.addResponseHeader(k, String(v));
     tx.processResponseHeaders(spec.status ?? 200);
-    tx.appendResponseBody(body);
+    tx.appendResponseBody(raw(body));
     tx.processResponseBody();
   }
   tx.processLogging();

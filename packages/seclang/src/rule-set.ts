@@ -456,7 +456,8 @@ export class RuleSetBuilder {
             this.error('SECLANG_BAD_VARIABLE', 'unterminated /regex/ key', a.at(i));
             return null;
           }
-          const re = this.safeRegex(s.slice(i + 1, j), engine, a.at(i));
+          // Key regexes are case-insensitive in ModSecurity (collection keys are).
+          const re = this.safeRegex(`(?i)${s.slice(i + 1, j)}`, engine, a.at(i));
           if (!re) ok = false;
           else keyRegex = re;
           i = j + 1;

@@ -635,6 +635,18 @@ export class Transaction {
     return cur;
   }
 
+  /**
+   * Like ModSecurity, a link's setvar/ctl run for every value it matches, right away: CRS keeps
+   * one TX variable per matched header or argument (920450, 921180) and chained rules read what
+   * their starter just set (931130).
+   */
+  private nonDisruptive(rule: Rule): void {
+    if (rule.setvars.length === 0 && rule.ctls.length === 0) return;
+    this.currentRule = rule;
+    for (const sv of rule.setvars) this.setVar(sv.collection, sv.key, sv.op, sv.value);
+    for (const c of rule.ctls) this.ctl(c);
+  }
+
   /** Does this rule (and its chain) match? Records MATCHED_VAR(S) and captures as it goes. */
   private evaluate(rule: Rule): boolean {
     let matched = false;
@@ -668,21 +680,15 @@ export class Transaction {
                 if (c !== undefined) this.tx.set(String(k), { key: String(k), lkey: String(k), value: c });
               }
             }
+            this.nonDisruptive(rule);
             break;
           }
         }
       }
     }
-    if (!matched) {
-      this.currentRule = null;
-      return false;
-    }
-    // Like ModSecurity, each link's non-disruptive actions run when that link matches: chained
-    // rules read the TX variables their starter just set (CRS 931130).
-    this.currentRule = rule;
-    for (const sv of rule.setvars) this.setVar(sv.collection, sv.key, sv.op, sv.value);
-    for (const c of rule.ctls) this.ctl(c);
+    if (rule.unconditional) this.nonDisruptive(rule);
     this.currentRule = null;
+    if (!matched) return false;
     if (rule.chained) return this.evaluate(rule.chained);
     return true;
   }

@@ -20,14 +20,12 @@ const shared = new SqliState();
  * 0-255, e.g. latin1-decoded bytes).
  */
 export function detectSqli(input: string): SqliResult {
+  // isSqli() resets the state for every context it tries, so init() is enough here
   const st = shared.init(input, 0);
-  if (st.isSqli()) {
-    const fingerprint = st.fingerprint;
-    st.init('', 0); // do not keep the request data alive
-    return { isSqli: true, fingerprint };
-  }
-  st.init('', 0);
-  return { isSqli: false, fingerprint: '' };
+  const isSqli = st.isSqli();
+  const fingerprint = isSqli ? st.fingerprint : '';
+  st.release();
+  return { isSqli, fingerprint };
 }
 
 /** The fingerprint of the input in one context (flags from sqli-state.ts); 'X' = unparsable. */

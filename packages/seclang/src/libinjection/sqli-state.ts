@@ -90,20 +90,41 @@ function tableInsert(key: string, type: number): void {
 for (const [word, type] of sqliKeywords) tableInsert(word, type.charCodeAt(0));
 for (const fp of sqliFingerprints.split(' ')) tableInsert('0' + fp, TYPE_FINGERPRINT);
 
+// Words that can start a multi-word phrase ("UNION" of "UNION ALL", "UNION ALL" of
+// "UNION ALL DISTINCT"...) are marked in the table: the folder tries to merge many adjacent
+// word pairs, and this rejects most of them before building the joined string. A head that
+// is not itself a keyword gets type 0, which reads as "not found".
+const tableHeads = new Uint8Array(1 << TABLE_BITS);
+for (const [word] of sqliKeywords) {
+  for (let i = word.indexOf(' '); i !== -1; i = word.indexOf(' ', i + 1)) {
+    const head = word.slice(0, i);
+    let idx = hashUpper(head, 0, head.length) & TABLE_MASK;
+    while (tableKeys[idx] !== undefined && tableKeys[idx] !== head) idx = (idx + 1) & TABLE_MASK;
+    tableKeys[idx] = head;
+    tableHeads[idx] = 1;
+  }
+}
+
 /**
  * Type of s[start, start+len) ignoring ASCII case, or 0 (C bsearch_keyword_type). Every
  * table key is ASCII, so a key holding a byte >= 0x80 never matches, as in C.
  */
 function lookupRange(s: string, start: number, len: number): number {
-  if (len === 0 || len >= TOKEN_SIZE) return CHAR_NULL;
+  const idx = findSlot(s, start, len);
+  return idx === -1 ? CHAR_NULL : tableTypes[idx];
+}
+
+/** Table slot holding s[start, start+len) ignoring ASCII case, or -1. */
+function findSlot(s: string, start: number, len: number): number {
+  if (len === 0 || len >= TOKEN_SIZE) return -1;
   let idx = hashUpper(s, start, len) & TABLE_MASK;
   for (;;) {
     const key = tableKeys[idx];
-    if (key === undefined) return CHAR_NULL;
+    if (key === undefined) return -1;
     if (key.length === len) {
       let i = 0;
       while (i < len && key.charCodeAt(i) === upperCode(s.charCodeAt(start + i))) i++;
-      if (i === len) return tableTypes[idx];
+      if (i === len) return idx;
     }
     idx = (idx + 1) & TABLE_MASK;
   }
@@ -306,6 +327,17 @@ export class SqliState {
     this.slen = input.length;
     this.reset(flags);
     return this;
+  }
+
+  /**
+   * Drops references to the last input (token values may be slices of it) without a full
+   * reset, so a long-lived shared state does not keep a request's data alive.
+   */
+  release(): void {
+    this.s = '';
+    this.slen = 0;
+    for (const t of this.tokenvec) t.val = '';
+    this.lastComment.val = '';
   }
 
   /** Clears all parse results but keeps the input (C libinjection_sqli_reset). */
@@ -920,6 +952,8 @@ export class SqliState {
     }
     const sz3 = a.len + b.len + 1;
     if (sz3 >= TOKEN_SIZE) return false;
+    const head = findSlot(a.val, 0, a.val.length);
+    if (head === -1 || tableHeads[head] === 0) return false;
     const merged = a.val + ' ' + b.val;
     const ch = lookupWord(merged);
     if (ch === CHAR_NULL) return false;
