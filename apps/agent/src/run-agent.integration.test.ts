@@ -273,3 +273,29 @@ test('a failing events endpoint is retried with backoff and nothing is lost', as
     await manager.stop();
   }
 });
+
+test('keeps up with 500 events/s: the backlog stays small and drains at once', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  manager.setConfig(cfg([]));
+  const dataDir = newDataDir();
+  await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, commandWaitSeconds: 5 });
+  try {
+    let maxPending = 0;
+    const sampler = setInterval(() => {
+      maxPending = Math.max(maxPending, agent.status().spool.pending);
+    }, 20);
+    const run = await agent.emitTestEvents(1_500, 500);
+    const emittedAt = Date.now();
+    await until('the backlog to drain', () => agent.status().spool.pending === 0, 10_000);
+    clearInterval(sampler);
+    assert.ok(run.seconds < 3.5, `1,500 events at 500/s took ${run.seconds} s to emit`);
+    assert.ok(maxPending < 250, `backlog reached ${maxPending} events (half a second of input)`);
+    assert.ok(Date.now() - emittedAt < 2_000, 'the last events left within 2 s');
+    assert.equal([...manager.events.values()].filter((e) => e.details?.runId === run.runId).length, 1_500);
+  } finally {
+    await agent.stop();
+    await manager.stop();
+  }
+});

@@ -1,0 +1,1 @@
+export { type FeedFileResult, loadFeedFiles, readFeedFile } from './feed-file-loader.ts';
