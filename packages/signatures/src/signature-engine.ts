@@ -24,6 +24,8 @@ export interface Detection {
   file?: string;
   line?: number;
   tags?: string[];
+  /** YARA: the matches of the rule's non-private strings (first 100 per string). */
+  strings?: { id: string; offset: number; length: number }[];
 }
 
 export interface ScanResult {
@@ -57,6 +59,7 @@ interface PatternOwner {
   fullword: boolean;
   /** YARA: the string's pattern is wide (fullword checks the neighbouring UTF-16 units). */
   wide: boolean;
+  fixedOffset?: number;
 }
 
 interface Context {
@@ -114,7 +117,7 @@ export class SignatureEngine {
           return;
         }
         s.variants.forEach((v, vi) => {
-          this.addPattern(v, { kind: 'yara', sig: i, sub: k, fullword: s.fullword, wide: s.wideVariants[vi] ?? false }, -1);
+          this.addPattern(v, { kind: 'yara', sig: i, sub: k, fullword: s.fullword, wide: s.wideVariants[vi] ?? false, fixedOffset: s.fixedOffset }, -1);
         });
       });
     });
@@ -189,7 +192,16 @@ export class SignatureEngine {
     if (this.yara.length > 0) {
       this.scanYaraRegexes(ctx, yaraMatches);
       for (const r of evaluateYaraRules(this.yara, yaraMatches, buf)) {
-        report({ name: r.name, source: 'yara', kind: 'yara', file: r.file, line: r.line, tags: r.tags });
+        const ri = this.yara.indexOf(r);
+        const strings: NonNullable<Detection['strings']> = [];
+        r.strings.forEach((s, si) => {
+          if (s.private) return;
+          const m = yaraMatches.get(ri * 65536 + si);
+          if (!m) return;
+          const starts = [...m.keys()].sort((a, b) => a - b).slice(0, 100);
+          for (const o of starts) strings.push({ id: s.id, offset: o, length: m.get(o)! });
+        });
+        report({ name: r.name, source: 'yara', kind: 'yara', file: r.file, line: r.line, tags: r.tags, strings });
       }
     }
     return { kind, detections: [...found.values()], allowListed: false };
@@ -250,7 +262,9 @@ export class SignatureEngine {
         if (!list) yaraMatches.set(key, (list = new Map()));
         const l = list;
         if (l.size >= YARA_MAX_MATCHES) return;
+        const fixed = o.fixedOffset;
         this.verify(pattern, buf, pos, (s, e) => {
+          if (fixed !== undefined && s !== fixed) return false;
           if (o.fullword && !(o.wide ? isWideWord(buf, s, e) : isWord(buf, s, e))) return false;
           if (!l.has(s)) l.set(s, e - s);
           return false;
@@ -294,7 +308,7 @@ export class SignatureEngine {
         if (!m) break;
         const start = m.index;
         const end = start + m[0].length;
-        if (!s.fullword || isWord(ctx.buf, start, end)) list.set(start, m[0].length);
+        if ((!s.fullword || isWord(ctx.buf, start, end)) && (s.fixedOffset === undefined || s.fixedOffset === start)) list.set(start, m[0].length);
         from = start + 1;
       }
       if (list.size > 0) out.set(ri * 65536 + si, list);

@@ -222,12 +222,16 @@ function parseRule(
   let condition: YaraExpr | undefined;
   let refused = false;
   const stringPos = new Map<string, number>();
+  let lastSection = -1;
   for (;;) {
     const sec = lx.next();
     if (sec.k === 'op' && sec.v === '}') break;
     if (sec.k !== 'id' || !['meta', 'strings', 'condition'].includes(sec.v)) {
       throw new YaraSyntaxError('SIG_YARA_SYNTAX', `expected meta:, strings: or condition: but found "${sec.v}"`, sec.pos);
     }
+    const order = ['meta', 'strings', 'condition'].indexOf(sec.v);
+    if (order <= lastSection) throw new YaraSyntaxError('SIG_YARA_SYNTAX', `"${sec.v}:" is out of order or repeated (meta, strings, condition)`, sec.pos);
+    lastSection = order;
     expectOp(lx, ':');
     if (sec.v === 'meta') {
       while (lx.peek().k === 'id' && !['strings', 'condition'].includes(String(lx.peek().v))) {
@@ -264,6 +268,14 @@ function parseRule(
         refused = true;
       }
       for (const s of strings) {
+        const ats = p.fixedAt.filter(([id]) => id === s.id).map(([, v]) => v);
+        const refs = p.refs.filter((id) => id === s.id).length;
+        // YARA applies this only to literal strings: text, or hex whose first chained piece
+        // (hex strings are split at jumps over 200 bytes or unbounded) has no wildcard or jump.
+        const literal = s.kind === 'text' || (s.kind === 'hex' && literalHead(s.variants[0]!));
+        if (literal && ats.length > 0 && ats.length === refs && !p.otherUse.has(s.id) && ats.every((v) => v === ats[0])) s.fixedOffset = ats[0];
+      }
+      for (const s of strings) {
         if (!p.used.has(s.id) && s.id !== '$' && !s.id.startsWith('$_')) {
           throw new YaraSyntaxError('SIG_YARA_UNREFERENCED_STRING', `unreferenced string "${s.id}"`, stringPos.get(s.id) ?? sec.pos);
         }
@@ -285,6 +297,14 @@ function parseRule(
     file,
     line: lines.position(ruleTok.pos).line,
   };
+}
+
+function literalHead(tokens: PatternToken[]): boolean {
+  for (const t of tokens) {
+    if (t.t === 'gap' && t.max > 200) return true;
+    if (t.t !== 'lit') return false;
+  }
+  return true;
 }
 
 type StringResult = YaraString | { unsupported: string; pos: number };
@@ -463,6 +483,10 @@ export function parseYaraHex(text: string, basePos: number): PatternToken[] {
 /** Precedence-climbing parser of YARA conditions. */
 class CondParser {
   used = new Set<string>();
+  /** Every reference, and the `$a at <constant>` ones: YARA only looks for such strings at that offset. */
+  refs: string[] = [];
+  fixedAt: [string, number][] = [];
+  otherUse = new Set<string>();
   unsupported: { message: string; pos: number } | undefined;
   private loopVars: string[] = [];
   private inForOf = 0;
@@ -579,6 +603,7 @@ class CondParser {
     }
     if (!this.strings.some((s) => s.id === id)) this.fail(`undefined string identifier "${id}"`, pos);
     this.used.add(id);
+    this.refs.push(id);
     return id;
   }
 
@@ -586,7 +611,10 @@ class CondParser {
   private stringSet(): string[] {
     const t = this.lx.next();
     if (t.k === 'id' && t.v === 'them') {
-      for (const s of this.strings) this.used.add(s.id);
+      for (const s of this.strings) {
+        this.used.add(s.id);
+        this.otherUse.add(s.id);
+      }
       if (this.strings.length === 0) this.fail('"them" used in a rule without strings', t.pos);
       return this.strings.map((s) => s.id);
     }
@@ -601,9 +629,14 @@ class CondParser {
         if (ms.length === 0) this.fail(`no string matches "${x.v}"`, x.pos);
         for (const s of ms) {
           this.used.add(s.id);
+          this.otherUse.add(s.id);
           ids.push(s.id);
         }
-      } else ids.push(this.stringRef(x.v, x.pos));
+      } else {
+        const id = this.stringRef(x.v, x.pos);
+        this.otherUse.add(id);
+        ids.push(id);
+      }
       const sep = this.lx.next();
       if (sep.v === ')') break;
       if (sep.v !== ',') this.fail('expected "," or ")"', sep.pos);
@@ -641,8 +674,12 @@ class CondParser {
         const id = this.stringRef(t.v, t.pos);
         if (this.isKw('at')) {
           lx.next();
-          return { t: 'match', id, at: this.parseLevel(2) };
+          const at = this.parseLevel(2);
+          if (at.t === 'int') this.fixedAt.push([id, at.v]);
+          else this.otherUse.add(id);
+          return { t: 'match', id, at };
         }
+        this.otherUse.add(id);
         if (this.isKw('in')) {
           lx.next();
           return { t: 'match', id, range: this.range() };

@@ -13,6 +13,8 @@ export interface YaraString {
   fullword: boolean;
   private: boolean;
   line: number;
+  /** Set when the condition only ever asks `$a at N`: matches elsewhere are not recorded (as YARA does). */
+  fixedOffset?: number;
 }
 
 export type YaraQuantifier =
