@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from './error-handler.ts';
 import type { ManagerContext } from './manager-context.ts';
 import type { createManagerMetrics } from './manager-metrics.ts';
@@ -17,7 +17,8 @@ import { tokenRoutes } from './routes/token-routes.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 
 export interface BuildAppOptions {
-  logger?: FastifyServerOptions['logger'];
+  /** A pino logger; without one the API logs nothing (tests). */
+  loggerInstance?: FastifyBaseLogger;
   https?: { key: string; cert: string } | null;
   version?: string;
 }
@@ -31,7 +32,7 @@ export async function buildApp(
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
     bodyLimit: 16 * 1024 * 1024,
     ...(opts.https ? { https: opts.https } : {}),
     ajv: { customOptions: { removeAdditional: false } },
