@@ -34,19 +34,21 @@ function same(a: AttrValue, b: AttrValue): boolean {
 }
 
 /** Attribute differences under a mask. An attribute one side lacks (not readable, hash not asked) is not a change. */
-export function compareAttributes(before: Entity, after: Entity, mask: AttributeMask, ignore: ReadonlySet<string> = new Set()): AttributeChange[] {
-  const out: AttributeChange[] = [];
-  const names = new Set([...Object.keys(before.attrs), ...Object.keys(after.attrs)]);
-  for (const name of [...names].sort()) {
-    if (ignore.has(name) || !maskIncludes(mask, name)) continue;
-    const a = before.attrs[name];
-    const b = after.attrs[name];
-    if (a === undefined || b === undefined) continue;
-    if (same(a, b)) continue;
-    if (name === 'size' && mask.growingSize && typeof a === 'number' && typeof b === 'number' && b >= a) continue;
-    out.push({ name, before: a, after: b });
+export function compareAttributes(before: Entity, after: Entity, mask: AttributeMask, ignore?: ReadonlySet<string>): AttributeChange[] {
+  // Hot path of a re-scan (one call per unchanged file): no intermediate arrays, sort only hits.
+  let out: AttributeChange[] | undefined;
+  const a = before.attrs;
+  const b = after.attrs;
+  for (const name in b) {
+    if (!(name in a)) continue;
+    if (ignore?.has(name) || !maskIncludes(mask, name)) continue;
+    const x = a[name]!;
+    const y = b[name]!;
+    if (x === y || x === undefined || y === undefined || same(x, y)) continue;
+    if (name === 'size' && mask.growingSize && typeof x === 'number' && typeof y === 'number' && y >= x) continue;
+    (out ??= []).push({ name, before: x, after: y });
   }
-  return out;
+  return out ? out.sort((p, q) => (p.name < q.name ? -1 : 1)) : [];
 }
 
 function setidAdded(before: Entity | undefined, after: Entity): boolean {

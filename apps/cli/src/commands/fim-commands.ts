@@ -71,6 +71,11 @@ function describe(c: Change): string {
   return head + flags + attrs;
 }
 
+/** The root program may define its own --json; commander then hands the flag to the root. */
+function wantsJson(opts: { json?: boolean }, cmd: { optsWithGlobals(): unknown }): boolean {
+  return Boolean(opts.json ?? (cmd.optsWithGlobals() as { json?: boolean }).json);
+}
+
 export function registerFimCommands(program: Command): void {
   const fim = program.command('fim').description('integrity monitoring: baselines and change detection, offline');
 
@@ -81,7 +86,8 @@ export function registerFimCommands(program: Command): void {
     .requiredOption('--db <file>', 'baseline database (SQLite)')
     .option('--root <dir>', 'prefix on disk for the rule paths', '/')
     .option('--json', 'print a JSON summary')
-    .action(async (opts) => {
+    .action(async (opts, cmd) => {
+      const json = wantsJson(opts, cmd);
       const { rules, sha256 } = loadRules(opts.rules);
       const root = resolve(opts.root);
       const started = performance.now();
@@ -93,9 +99,9 @@ export function registerFimCommands(program: Command): void {
         store.close();
       }
       const seconds = (performance.now() - started) / 1000;
-      reportIssues(result, Boolean(opts.json));
+      reportIssues(result, json);
       const summary = { ...result.stats, issues: result.issues.length, seconds: Number(seconds.toFixed(3)) };
-      if (opts.json) printJson({ ...summary, issueList: result.issues });
+      if (json) printJson({ ...summary, issueList: result.issues });
       else process.stdout.write(`baseline: ${summary.entities} entities (${summary.files} files, ${summary.hashed} hashed, ${(summary.bytesHashed / 1048576).toFixed(1)} MiB) in ${summary.seconds}s, ${summary.issues} issues\n`);
     });
 
@@ -107,7 +113,8 @@ export function registerFimCommands(program: Command): void {
     .option('--root <dir>', 'prefix on disk for the rule paths (default: the baseline\'s)')
     .option('--json', 'print changes as JSON')
     .option('--update', 'accept the changes: store the new scan as the baseline')
-    .action(async (opts) => {
+    .action(async (opts, cmd) => {
+      const json = wantsJson(opts, cmd);
       const { rules, sha256 } = loadRules(opts.rules);
       if (!existsSync(opts.db)) throw new CliError('FIM_BASELINE_MISSING', `no baseline at ${opts.db}; run \`palisade fim baseline\` first`);
       const store = new BaselineStore(opts.db);
@@ -121,9 +128,9 @@ export function registerFimCommands(program: Command): void {
         const changes = diffEntities(previous, result.entities, rules);
         const seconds = (performance.now() - started) / 1000;
         if (opts.update) store.save(result.entities, { createdAt: new Date().toISOString(), root, rulesSha256: sha256, entities: result.entities.length });
-        reportIssues(result, Boolean(opts.json));
+        reportIssues(result, json);
         const summary = summarizeChanges(changes);
-        if (opts.json) {
+        if (json) {
           printJson({ summary, changes, issues: result.issues, stats: { ...result.stats, seconds: Number(seconds.toFixed(3)) }, rulesChanged: meta.rulesSha256 !== sha256 });
         } else {
           for (const c of changes) process.stdout.write(`${describe(c)}\n`);

@@ -1,0 +1,116 @@
+import type { Diagnostic } from '@palisade/diagnostics';
+import type { ParsedFeed } from './feed-entry.ts';
+import { normalizeTarget } from './normalize-target.ts';
+import { type FeedOptions, parseFeed } from './parse-feed.ts';
+import { type EntrySource, type IndexRecord, moreSpecific, ReputationIndex } from './reputation-index.ts';
+import { blocksAt, RISK_RANK, type Risk, type SecurityLevel } from './risk-level.ts';
+
+export interface ReputationPolicy {
+  level: SecurityLevel;
+  /** Block what no feed rates (turns the module into allow-list-only egress). */
+  blockUntested: boolean;
+}
+
+export interface Verdict {
+  url: string;
+  action: 'block' | 'allow';
+  risk: Risk;
+  category: string | null;
+  feed: string | null;
+}
+
+export interface FeedUpdate {
+  /** False when the feed was unusable; the previous version (if any) stays in force. */
+  applied: boolean;
+  entries: number;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * The feeds in force and the index built from them. Feeds are replaced one at a time; a feed that
+ * fails to parse as a whole leaves its previous version in force, so a truncated download never
+ * opens the gate. The index is rebuilt lazily on the next lookup after a change.
+ */
+export class ReputationStore {
+  private readonly feeds = new Map<string, ParsedFeed>();
+  private index: ReputationIndex | undefined;
+  private readonly scratch: IndexRecord[] = [];
+
+  updateFeed(text: string, options: FeedOptions): FeedUpdate {
+    const r = parseFeed(text, options);
+    if (!r.feed) return { applied: false, entries: this.feeds.get(options.name)?.entries.length ?? 0, diagnostics: r.diagnostics };
+    // The store keys feeds by the caller's name so that an update replaces the same feed.
+    this.feeds.set(options.name, { ...r.feed, name: r.feed.name || options.name });
+    this.index = undefined;
+    return { applied: true, entries: r.feed.entries.length, diagnostics: r.diagnostics };
+  }
+
+  /** Adds an already parsed feed (e.g. a policy's own allow and block lists). */
+  setFeed(key: string, feed: ParsedFeed): void {
+    this.feeds.set(key, feed);
+    this.index = undefined;
+  }
+
+  removeFeed(name: string): boolean {
+    const had = this.feeds.delete(name);
+    if (had) this.index = undefined;
+    return had;
+  }
+
+  feedNames(): string[] {
+    return [...this.feeds.keys()];
+  }
+
+  get size(): number {
+    return this.getIndex().size;
+  }
+
+  private getIndex(): ReputationIndex {
+    if (this.index) return this.index;
+    const idx = new ReputationIndex();
+    for (const feed of this.feeds.values()) {
+      const sources = new Map<string, EntrySource>();
+      for (const e of feed.entries) {
+        const k = `${e.risk}\u0000${e.category}`;
+        let src = sources.get(k);
+        if (!src) sources.set(k, (src = { feed: feed.name, list: feed.list, risk: e.risk, category: e.category }));
+        idx.add(e, src);
+      }
+    }
+    this.index = idx;
+    return idx;
+  }
+
+  /**
+   * Allow beats block: an allow-list match lets the request through whatever else matches. Among
+   * block matches the highest risk wins, then the most specific entry, then the first feed.
+   */
+  evaluate(url: string, policy: ReputationPolicy): Verdict {
+    const t = normalizeTarget(url);
+    if (!t) return { url, action: policy.blockUntested ? 'block' : 'allow', risk: 'untested', category: null, feed: null };
+    const found = this.getIndex().matches(t, this.scratch);
+    let allow: IndexRecord | undefined;
+    let best: IndexRecord | undefined;
+    for (const r of found) {
+      if (r.src.list === 'allow') {
+        if (!allow || moreSpecific(r, allow)) allow = r;
+        continue;
+      }
+      if (!best) best = r;
+      else {
+        const d = RISK_RANK[r.src.risk] - RISK_RANK[best.src.risk];
+        if (d > 0 || (d === 0 && moreSpecific(r, best))) best = r;
+      }
+    }
+    found.length = 0;
+    if (allow) return { url, action: 'allow', risk: 'safe', category: allow.src.category, feed: allow.src.feed };
+    if (!best) return { url, action: policy.blockUntested ? 'block' : 'allow', risk: 'untested', category: null, feed: null };
+    return {
+      url,
+      action: blocksAt(policy.level, best.src.risk, policy.blockUntested) ? 'block' : 'allow',
+      risk: best.src.risk,
+      category: best.src.category,
+      feed: best.src.feed,
+    };
+  }
+}
