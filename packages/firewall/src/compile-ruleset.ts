@@ -59,7 +59,8 @@ function fmtPorts(ports: readonly PortRange[]): string[] {
 }
 
 function anon(values: readonly string[]): string {
-  return values.length === 1 && !values[0]!.includes('-') ? values[0]! : `{ ${values.join(', ')} }`;
+  // A single range stays a range expression: cheaper to load and to match than a one-element set.
+  return values.length === 1 ? values[0]! : `{ ${values.join(', ')} }`;
 }
 
 function quote(s: string): string {
@@ -214,11 +215,13 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
     }
     const protos = r.protocol?.values ?? [];
     const hasPorts = !!(r.srcPort || r.dstPort);
-    // icmp/tcp flag matches carry their own protocol dependency, but an explicit l4proto keeps the
-    // rule readable and is what the evaluator checks.
-    if (r.protocol) e.push(`meta l4proto${r.protocol.not ? ' !=' : ''} ${anon([...new Set(protos)].map((p) => PROTO_NAMES[p] ?? String(p)))}`);
-    else if (hasPorts) e.push('meta l4proto { tcp, udp }');
     const onlyProto = !r.protocol?.not && protos.length > 0 && protos.every((p) => p === protos[0]) ? protos[0] : undefined;
+    // `tcp dport`, `tcp flags`, `icmp type` carry their own protocol dependency: an explicit
+    // l4proto there would only cost nft time to load (it adds up over 10,000 rules).
+    const implied =
+      (onlyProto === 6 && (hasPorts || !!r.tcpFlags)) || (onlyProto === 17 && hasPorts) || ((onlyProto === 1 || onlyProto === 58) && !!r.icmp);
+    if (r.protocol && !implied) e.push(`meta l4proto${r.protocol.not ? ' !=' : ''} ${anon([...new Set(protos)].map((p) => PROTO_NAMES[p] ?? String(p)))}`);
+    else if (!r.protocol && hasPorts) e.push('meta l4proto { tcp, udp }');
     const portProto = onlyProto === 6 ? 'tcp' : onlyProto === 17 ? 'udp' : 'th';
     const sp = portExpr(portProto, 'sport', r.srcPort);
     const dp = portExpr(portProto, 'dport', r.dstPort);

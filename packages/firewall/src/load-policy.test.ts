@@ -120,3 +120,12 @@ test('warnings do not refuse the policy', () => {
   assert.ok(r.ok);
   assert.deepEqual(r.diagnostics.map((d) => d.code).sort(), ['FW_EVASION_NEEDS_CONNTRACK', 'FW_NO_RULES']);
 });
+
+test('long lists can be written one entry per line in a block scalar', () => {
+  const r = loadPolicy('lists:\n  ip:\n    bad: |\n      10.0.0.1\n      # a comment\n      10.0.0.2, 10.0.1.0/24\n      nonsense\n', 'p.yaml');
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), ['p.yaml:7:1: error FW_BAD_ADDRESS: "nonsense" is not an IPv4 or IPv6 address']);
+  const ok = loadPolicy('lists:\n  ip:\n    bad: |\n      10.0.0.1\n      10.0.0.2 10.0.1.0/24\n');
+  assert.ok(ok.ok);
+  assert.equal(ok.value.lists.ip.bad?.length, 3);
+});

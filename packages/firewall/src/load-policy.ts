@@ -39,6 +39,8 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
   const diags: Diagnostic[] = [];
   const lines = new LineIndex(text);
   const at = (node: Node | null | undefined): { line?: number; column?: number } => {
+    const where = (node as { where?: { line: number; column: number } } | null | undefined)?.where;
+    if (where) return where;
     const off = node?.range?.[0];
     return off === undefined ? {} : lines.position(off);
   };
@@ -96,6 +98,20 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
   const items = (node: Node | null | undefined): { text: string; node: Node }[] => {
     if (isSeq(node)) {
       return node.items.flatMap((n) => items(n as Node));
+    }
+    if (isScalar(node) && typeof node.value === 'string' && node.value.includes('\n')) {
+      // A block scalar (`bad: |` then one entry per line) parses about ten times faster than a
+      // YAML sequence, which matters for lists of 100,000 addresses. Positions point at the line.
+      const base = at(node).line ?? 1;
+      const isBlock = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED';
+      const out: { text: string; node: Node }[] = [];
+      node.value.split('\n').forEach((line, i) => {
+        const text = line.replace(/#.*/, '').trim();
+        if (!text) return;
+        const where = { line: base + i + (isBlock ? 1 : 0), column: 1 };
+        for (const part of text.split(/[\s,]+/).filter(Boolean)) out.push({ text: part, node: { ...node, range: undefined, where } as unknown as Node });
+      });
+      return out;
     }
     if (isScalar(node) && node.value !== null) return [{ text: String(node.value), node }];
     err('FW_SCHEMA', 'expected a value or a list of values', node);
