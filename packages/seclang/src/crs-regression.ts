@@ -102,12 +102,28 @@ function parseRawRequest(raw: string): RawRequest {
   return { method, uri, version, headers, body };
 }
 
+/**
+ * What an HTTP/1.1 server hands the WAF: Transfer-Encoding wins over Content-Length (the body is
+ * de-chunked and Content-Length dropped), and without either there is no body to read.
+ */
+function asServerSeesIt(req: RawRequest): RawRequest {
+  const chunked = req.headers.some(([k, v]) => k.toLowerCase() === 'transfer-encoding' && v.toLowerCase().includes('chunked'));
+  const hasLength = req.headers.some(([k]) => k.toLowerCase() === 'content-length');
+  if (chunked) return { ...req, headers: req.headers.filter(([k]) => k.toLowerCase() !== 'content-length') };
+  if (!hasLength) return { ...req, body: '' };
+  return req;
+}
+
 /** Builds the request a go-ftw stage sends, including go-ftw's header autocompletion. */
 export function buildFtwRequest(input: FtwInput): RawRequest {
+  return asServerSeesIt(buildClientRequest(input));
+}
+
+function buildClientRequest(input: FtwInput): RawRequest {
   if (input.encoded_request) return parseRawRequest(Buffer.from(input.encoded_request.replace(/\s+/g, ''), 'base64').toString('latin1'));
   const headers: [string, string][] = Object.entries(input.headers ?? {}).map(([k, v]) => [bytes(k), bytes(String(v))]);
   const body = bytes(input.data ?? '');
-  if (input.autocomplete_headers !== false && body.length > 0 && !headers.some(([k]) => k.toLowerCase() === 'content-length')) {
+  if (input.autocomplete_headers !== false && !headers.some(([k]) => k.toLowerCase() === 'content-length')) {
     headers.push(['Content-Length', String(body.length)]);
   }
   if (input.autocomplete_headers !== false && body.length > 0 && !headers.some(([k]) => k.toLowerCase() === 'content-type')) {
