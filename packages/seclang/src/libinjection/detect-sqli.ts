@@ -4,6 +4,7 @@
 // (https://github.com/client9/libinjection). Port for Palisade.
 
 import { FLAG_QUOTE_NONE, FLAG_SQL_ANSI, SqliState, type SqliToken } from './sqli-state.ts';
+import { toByteString } from './to-byte-string.ts';
 
 export interface SqliResult {
   isSqli: boolean;
@@ -17,11 +18,11 @@ const shared = new SqliState();
 /**
  * libinjection_sqli(): is the input SQL injection in any of the contexts libinjection tries
  * (as is, after a single quote, after a double quote)? Input is a byte string (char codes
- * 0-255, e.g. latin1-decoded bytes).
+ * 0-255, e.g. latin1-decoded bytes); other strings are checked as their UTF-8 bytes.
  */
 export function detectSqli(input: string): SqliResult {
   // isSqli() resets the state for every context it tries, so init() is enough here
-  const st = shared.init(input, 0);
+  const st = shared.init(toByteString(input), 0);
   const isSqli = st.isSqli();
   const fingerprint = isSqli ? st.fingerprint : '';
   st.release();

@@ -7,6 +7,7 @@
 // (https://github.com/client9/libinjection). Port for Palisade.
 
 import { Html5Flags, Html5TokenType, Html5Tokenizer } from './html5-tokenizer.ts';
+import { toByteString } from './to-byte-string.ts';
 
 const ATTR_NONE = 0;
 const ATTR_BLACK = 1; // always banned
@@ -300,9 +301,10 @@ export function isXssInContext(input: string, flags: Html5Flags): boolean {
 /**
  * libinjection_xss(): true when the input is an XSS attack in HTML text or in an
  * unquoted, single-, double- or back-quoted attribute value. Input is a byte string
- * (char codes 0-255).
+ * (char codes 0-255); other strings are checked as their UTF-8 bytes.
  */
-export function detectXss(input: string): boolean {
+export function detectXss(text: string): boolean {
+  const input = toByteString(text);
   return (
     isXssInContext(input, Html5Flags.DATA_STATE) ||
     isXssInContext(input, Html5Flags.VALUE_NO_QUOTE) ||

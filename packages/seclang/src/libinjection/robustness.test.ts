@@ -51,3 +51,12 @@ test('classic payloads', () => {
   assert.deepEqual(detectSqli('1 UNION SELECT 1,2,3--'), { isSqli: true, fingerprint: '1UE1c' });
   assert.deepEqual(detectSqli("admin'--"), { isSqli: true, fingerprint: 'sc' });
 });
+
+test('strings beyond latin1 are checked as their UTF-8 bytes', () => {
+  const text = "名前' OR '1'='1";
+  const bytes = Buffer.from(text, 'utf8').toString('latin1');
+  assert.deepEqual(detectSqli(text), detectSqli(bytes));
+  assert.equal(detectSqli(text).isSqli, true);
+  assert.equal(detectXss('<script>名前</script>'), true);
+  assert.equal(detectXss('名前 only text'), false);
+});
