@@ -105,7 +105,7 @@ export class LogSession {
     const matched: MatchedRule = {
       id: rule.rule.id,
       level: rule.rule.level,
-      description: rule.rule.description,
+      description: expandFields(rule.rule.description, ev, (n) => this.field(ev, n)),
       groups: rule.rule.groups,
       mitre: rule.rule.mitre,
       noalert: rule.rule.noalert,
@@ -329,4 +329,10 @@ interface EvalContext {
   ftsDone?: boolean;
   consumed: PastEvent[] | null;
   consumedRule?: Rule;
+}
+
+/** Replaces `$(field)` in a description by the event's value, as analysisd does for alerts. */
+function expandFields(text: string, _ev: LogEvent, get: (name: string) => string | undefined): string {
+  if (!text.includes('$(')) return text;
+  return text.replace(/\$\(([^)\s]+)\)/g, (_all, name: string) => get(name === 'user' ? 'dstuser' : name) ?? '');
 }

@@ -90,15 +90,17 @@ export function registerLogtestCommands(program: Command): void {
     .option('--geoip', 'also run the *geoip.ini cases of the suite (GeoIP is not implemented)')
     .option('--min-rate <percent>', 'with --wazuh-suite: exit 1 when the pass rate is lower')
     .option('--json', 'JSON output')
-    .action(async (opts) => {
-      if (opts.wazuhSuite) return runSuite(opts.wazuhSuite, !!opts.json, !!opts.geoip, opts.minRate);
+    .action(async (opts, cmd) => {
+      // The root command also defines --json; accept it in either position.
+      const json = !!opts.json || !!(cmd.optsWithGlobals() as { json?: boolean }).json;
+      if (opts.wazuhSuite) return runSuite(opts.wazuhSuite, json, !!opts.geoip, opts.minRate);
       const ruleset = loadRulesDirs(opts.rules?.length ? opts.rules : [DEFAULT_LOG_RULES_DIR]);
       const session = new LogSession(ruleset);
       const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
       for await (const line of rl) {
         if (!line.trim()) continue;
         const r = session.process(line, { location: opts.location, logFormat: opts.logFormat, time: Math.floor(Date.now() / 1000) });
-        if (opts.json) printJsonLine(r);
+        if (json) printJsonLine(r);
         else printHuman(r);
       }
     });
