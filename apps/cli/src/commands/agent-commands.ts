@@ -9,6 +9,16 @@ import {
 } from '@palisade/agent';
 import { CliError, printJson } from './output.ts';
 
+/**
+ * `palisade` itself declares `--json` and `--ca` for the API commands, and commander hands an
+ * option to the program when both declare it; read ours together with the program's.
+ */
+function withGlobals<T extends object>(opts: T, cmd: { optsWithGlobals(): object }): T & { json?: boolean; ca?: string } {
+  const globals = cmd.optsWithGlobals() as { json?: boolean; ca?: string };
+  const own = opts as T & { json?: boolean; ca?: string };
+  return { ...opts, json: own.json ?? globals.json, ca: own.ca ?? globals.ca };
+}
+
 /** Agent errors keep their stable code on the way out of the CLI. */
 async function asCli<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -88,7 +98,8 @@ export function registerAgentCommands(program: Command): void {
     .addOption(dataDirOption())
     .option('--force', 'replace an existing identity', false)
     .option('--json', 'print JSON')
-    .action(async (opts) => {
+    .action(async (own, cmd) => {
+      const opts = withGlobals(own, cmd);
       const outcome = await asCli(() =>
         activateAgent({
           managerUrl: opts.manager,
@@ -121,7 +132,8 @@ export function registerAgentCommands(program: Command): void {
     .description('Show the running agent: identity, manager link, config, modules, spool')
     .addOption(dataDirOption())
     .option('--json', 'print JSON')
-    .action(async (opts) => {
+    .action(async (own, cmd) => {
+      const opts = withGlobals(own, cmd);
       const status = await asCli(() => getAgentStatus({ dataDir: opts.dataDir }));
       if (opts.json) printJson(status);
       else process.stdout.write(`${formatAgentStatus(status)}\n`);
@@ -134,7 +146,8 @@ export function registerAgentCommands(program: Command): void {
     .option('--rate <r>', 'events per second (default: as fast as possible)', positiveNumber('--rate'))
     .addOption(dataDirOption())
     .option('--json', 'print JSON')
-    .action(async (opts) => {
+    .action(async (own, cmd) => {
+      const opts = withGlobals(own, cmd);
       const result = await asCli(() => requestTestEvents({ count: opts.count, rate: opts.rate }, { dataDir: opts.dataDir }));
       if (opts.json) printJson(result);
       else {
