@@ -365,7 +365,7 @@ export function hexEncode(s: string): string {
   return out;
 }
 
-const digest = (algo: string) => (s: string) => createHash(algo).update(Buffer.from(s, 'latin1')).digest('latin1');
+const digest = (algo: string) => (s: string) => createHash(algo).update(Buffer.from(s, 'latin1')).digest().toString('latin1');
 
 export const TRANSFORMATIONS: Record<string, Transformation> = {
   lowercase,
