@@ -7,6 +7,11 @@ import { CliError, printJson } from './output.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+/** `--json` may land on the root program (it defines a global one) or on the subcommand. */
+function wantsJson(opts: { json?: boolean }, cmd: { optsWithGlobals(): unknown }): boolean {
+  return Boolean(opts.json ?? (cmd.optsWithGlobals() as { json?: boolean }).json);
+}
+
 type CollectInventory = (opts: { root?: string; appDirs?: string[]; goBinaries?: boolean }) => Promise<Inventory>;
 
 /**
@@ -88,10 +93,11 @@ export function registerVulnCommands(program: Command): void {
     .option('--app-dir <dir>', 'application folder relative to the root (repeatable; "." = whole root)', collect, [] as string[])
     .option('--no-go', 'do not read Go build info from executables')
     .option('--json', 'print the inventory as one JSON document')
-    .action(async (o) => {
+    .action(async (o, cmd) => {
+      const json = wantsJson(o, cmd);
       const collectInventory = await agentCollector();
       const inv = await collectInventory({ root: o.root, appDirs: o.appDir.length ? o.appDir : undefined, goBinaries: o.go });
-      if (o.json) {
+      if (json) {
         printJson(inv);
         return;
       }
@@ -112,7 +118,8 @@ export function registerVulnCommands(program: Command): void {
     .option('--any-release', 'when an item has no distribution release, match advisories of every release')
     .option('--exit-code', 'exit with status 1 when anything matches')
     .option('--json', 'print one JSON document')
-    .action(async (o) => {
+    .action(async (o, cmd) => {
+      const json = wantsJson(o, cmd);
       let invText: string;
       try {
         invText = await readFile(o.inventory, 'utf8');
@@ -142,7 +149,7 @@ export function registerVulnCommands(program: Command): void {
         loadMs: Math.round(t1 - t0),
         matchMs: Math.round((t2 - t1) * 10) / 10,
       };
-      if (o.json) {
+      if (json) {
         printJson({ findings: findings.map(findingJson), stats, diagnostics });
       } else {
         for (const d of diagnostics.filter((x) => x.severity === 'error')) process.stderr.write(`${formatDiagnostic(d)}\n`);
