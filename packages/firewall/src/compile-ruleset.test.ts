@@ -92,3 +92,46 @@ test('no manager known is a warning, not an error', () => {
   assert.ok(c.ok);
   assert.deepEqual(c.diagnostics.map((d) => d.code), ['FW_NO_MANAGER']);
 });
+
+test('many rules of one shape and verdict share one concatenated set', () => {
+  const rules = Array.from({ length: 40 }, (_, i) => `  - { name: d${i}, action: deny, protocol: tcp, srcIp: 10.${i}.0.0/16, dstPort: ${1000 + i} }`);
+  const yaml = `rules:\n${rules.join('\n')}\n  - { name: ssh, action: allow, protocol: tcp, dstPort: 22 }\n`;
+  const loaded = loadPolicy(yaml);
+  assert.ok(loaded.ok);
+  const grouped = compileRuleset(loaded.value);
+  assert.ok(grouped.ok);
+  assert.match(grouped.value.text, /ip saddr \. tcp dport @grp_input_1 counter drop comment "group of 40: d0 d1/);
+  assert.equal(grouped.value.sets.grp_input_1, 40);
+  assert.match(grouped.value.text, /elements = \{ 10\.0\.0\.0\/16 \. 1000, 10\.1\.0\.0\/16 \. 1001/);
+  // the allow rule has another verdict: not in the group, still after it
+  assert.match(grouped.value.text, /@grp_input_1[^\n]*\n\t\ttcp dport 22 counter accept/);
+  const single = compileRuleset(loaded.value, { groupMinRules: 0 });
+  assert.ok(single.ok);
+  assert.equal(single.value.ruleCount - grouped.value.ruleCount, 39);
+});
+
+test('groups never cross a rule of another verdict or a log-only rule, and overlaps stay single', () => {
+  const mk = (i: number, action: string, extra = '') => `  - { name: r${i}, action: ${action}, protocol: tcp, dstPort: ${2000 + i}${extra} }`;
+  const rules = [
+    ...Array.from({ length: 20 }, (_, i) => mk(i, 'deny')),
+    '  - { name: watch, action: log-only, protocol: tcp }',
+    ...Array.from({ length: 20 }, (_, i) => mk(100 + i, 'deny', ', priority: 1')),
+  ];
+  // log-only at priority 2 sits between the first 20 (priority 2, deny wins) and the priority-1 ones
+  const loaded = loadPolicy(`rules:\n${rules.join('\n')}\n`);
+  assert.ok(loaded.ok);
+  const c = compileRuleset(loaded.value);
+  assert.ok(c.ok);
+  const input = c.value.text.split('chain input')[1]!;
+  const at = (s: string) => input.indexOf(s);
+  assert.ok(at('group of 20: r0 ') < at('"watch"') && at('"watch"') < at('group of 20: r100 '));
+
+  const overlapping = loadPolicy(
+    `rules:\n${Array.from({ length: 20 }, (_, i) => `  - { name: o${i}, action: deny, protocol: tcp, dstPort: ${3000 + i}-${3010 + i} }`).join('\n')}\n`,
+  );
+  assert.ok(overlapping.ok);
+  const o = compileRuleset(overlapping.value);
+  assert.ok(o.ok);
+  assert.doesNotMatch(o.value.text, /grp_/);
+  assert.match(o.value.text, /tcp dport 3019-3029 counter drop comment "o19"/);
+});

@@ -24,6 +24,14 @@ export interface CompileOptions {
   failsafe?: Partial<Failsafe>;
   /** Element lines per line of output for large sets; only cosmetic. */
   elementsPerLine?: number;
+  /**
+   * Consecutive rules with the same verdict and the same shape (only addresses, ports and one
+   * protocol) are merged into one rule over a concatenated set once there are this many of them
+   * (default 16): nft loads set elements an order of magnitude faster than rules, and the kernel
+   * looks them up in one step. The verdict of every packet is unchanged (they are consecutive and
+   * agree); their counter is shared and named after the group. 0 disables grouping.
+   */
+  groupMinRules?: number;
 }
 
 export interface CompiledRuleset {
@@ -258,12 +266,15 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
     if (protos.length && protos.every((p) => p === 58)) fams = fams.filter((f) => f === 'ipv6');
     const ipFields = [r.srcIp, r.dstIp].filter((m) => m !== undefined);
     if (!r.frame && fams.length === 2 && ipFields.length === 0) return [undefined];
-    return fams;
+    // A positive address condition with no address of a family can never match in that family.
+    const has = (f: Fam) => ipFields.every((m) => m.not || m.values.some((a) => a.family === (f === 'ipv4' ? 4 : 6)));
+    return fams.filter(has);
   };
 
   const logPrefix = (kind: string, name: string) => quote(`pal ${kind} ${name}: `.slice(0, 120));
   const verdict = (r: FirewallRule) => (r.action === 'deny' ? 'drop' : r.action === 'log-only' ? '' : 'accept');
 
+  let groupSerial = 0;
   const chains: Record<'input' | 'output', string[]> = { input: [], output: [] };
   const arpChains: Record<'input' | 'output', string[]> = { input: [], output: [] };
   const raw: Record<'input' | 'output', string[]> = { input: [], output: [] };
@@ -320,8 +331,18 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
       push(c, `ct state new add @connlimit6 { ip6 saddr ct count over ${connLimit} } counter drop comment "connection limit"`);
     }
     // The rules, in decision order.
-    for (const r of ruleOrder(policy.rules)) {
-      if (r.frame === 'arp' || (r.direction === 'in') !== inbound) continue;
+    const ordered = ruleOrder(policy.rules).filter((r) => r.frame !== 'arp' && (r.direction === 'in') === inbound);
+    const grouped = groupRules(ordered, options.groupMinRules ?? 16, ruleFamilies);
+    for (const item of grouped) {
+      if ('members' in item) {
+        const name = `grp_${dir}_${++groupSerial}`;
+        emitSet(name, item.types.join(' . '), item.elements, item.interval ? ['interval'] : []);
+        const names = item.members.map((m) => m.name);
+        const label = `group of ${names.length}: ${names.join(' ')}`.slice(0, 120);
+        push(c, `${item.keys.join(' . ')} @${name} counter ${item.verdict} comment ${quote(label)}`);
+        continue;
+      }
+      const r = item;
       for (const fam of ruleFamilies(r)) {
         const e = ruleExprs(r, fam);
         if (!e) continue;
@@ -400,4 +421,131 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
     out.push('}');
   }
   return loadResult({ text: `${out.join('\n')}\n`, ruleCount, sets }, diags);
+}
+
+interface RuleGroup {
+  members: FirewallRule[];
+  verdict: 'accept' | 'drop';
+  /** nft selector per concatenated field, e.g. `ip saddr`, `tcp dport`. */
+  keys: string[];
+  types: string[];
+  elements: string[];
+  interval: boolean;
+}
+
+type Interval = [bigint, bigint];
+
+/**
+ * Splits rules (already in decision order) into single rules and groups. A run is a maximal
+ * sequence of consecutive groupable rules with the same verdict: reordering inside it cannot
+ * change any verdict, so members of one shape can share one set lookup at the run's place.
+ * Overlapping elements make nft refuse a concatenated interval set; such a shape stays as
+ * single rules rather than being rewritten.
+ */
+function groupRules(
+  ordered: FirewallRule[],
+  min: number,
+  families: (r: FirewallRule) => (Fam | undefined)[],
+): (FirewallRule | RuleGroup)[] {
+  if (min <= 0) return ordered;
+  const out: (FirewallRule | RuleGroup)[] = [];
+  const verdictOf = (r: FirewallRule) => (r.action === 'deny' ? 'drop' : 'accept');
+  const shapes = new Map<FirewallRule, string | undefined>();
+  const shapeOf = (r: FirewallRule): string | undefined => {
+    if (!shapes.has(r)) shapes.set(r, computeShape(r));
+    return shapes.get(r);
+  };
+  const computeShape = (r: FirewallRule): string | undefined => {
+    if (r.action === 'log-only' || r.action === 'bypass' || r.log || r.limit || r.schedule || r.interface || r.srcMac || r.tcpFlags || r.icmp) return undefined;
+    const fields = [r.srcIp, r.dstIp, r.srcPort, r.dstPort];
+    if (fields.every((f) => !f) || fields.some((f) => f?.not)) return undefined;
+    const protos = r.protocol?.values ?? [];
+    if (r.protocol && (r.protocol.not || protos.length !== 1 || (protos[0] !== 6 && protos[0] !== 17))) return undefined;
+    if (!r.protocol && (r.srcPort || r.dstPort)) return undefined;
+    const fams = families(r);
+    if (fams.length !== 1) return undefined;
+    let product = 1;
+    for (const f of fields) product *= f ? f.values.length : 1;
+    if (product > 64) return undefined;
+    return [fams[0] ?? 'any', protos[0] ?? '-', ...fields.map((f) => (f ? 1 : 0))].join('|');
+  };
+  let i = 0;
+  while (i < ordered.length) {
+    const first = ordered[i]!;
+    if (shapeOf(first) === undefined) {
+      out.push(first);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < ordered.length && shapeOf(ordered[j]!) !== undefined && verdictOf(ordered[j]!) === verdictOf(first)) j++;
+    const run = ordered.slice(i, j);
+    const byShape = new Map<string, FirewallRule[]>();
+    for (const r of run) byShape.set(shapeOf(r)!, [...(byShape.get(shapeOf(r)!) ?? []), r]);
+    const emitted = new Set<string>();
+    for (const r of run) {
+      const shape = shapeOf(r)!;
+      const members = byShape.get(shape)!;
+      const group = members.length >= min && !emitted.has(shape) ? buildGroup(members, verdictOf(r), shape) : undefined;
+      if (members.length >= min && emitted.has(shape)) continue;
+      if (group) {
+        emitted.add(shape);
+        out.push(group);
+      } else if (members.length >= min) {
+        emitted.add(shape);
+        out.push(...members);
+      } else out.push(r);
+    }
+    i = j;
+  }
+  return out;
+}
+
+function buildGroup(members: FirewallRule[], verdict: 'accept' | 'drop', shape: string): RuleGroup | undefined {
+  const [fam, proto, ...present] = shape.split('|');
+  const v6 = fam === 'ipv6';
+  const l4 = proto === '6' ? 'tcp' : 'udp';
+  const keys: string[] = [];
+  const types: string[] = [];
+  const sel = ['saddr', 'daddr', 'sport', 'dport'];
+  present.forEach((p, k) => {
+    if (p !== '1') return;
+    keys.push(k < 2 ? `${v6 ? 'ip6' : 'ip'} ${sel[k]}` : `${l4} ${sel[k]}`);
+    types.push(k < 2 ? (v6 ? 'ipv6_addr' : 'ipv4_addr') : 'inet_service');
+  });
+  // Each member contributes the cartesian product of its field values.
+  const tuples: { iv: Interval[]; text: string }[] = [];
+  const seen = new Set<string>();
+  for (const r of members) {
+    let partial: { iv: Interval[]; parts: string[] }[] = [{ iv: [], parts: [] }];
+    const fields = [r.srcIp, r.dstIp, r.srcPort, r.dstPort];
+    fields.forEach((f, k) => {
+      if (!f) return;
+      const vals: { iv: Interval; text: string }[] =
+        k < 2
+          ? mergeRanges(f.values as AddressRange[]).map((a) => ({ iv: [a.start, a.end] as Interval, text: formatRange(a) }))
+          : (f.values as PortRange[]).map((p) => ({ iv: [BigInt(p.start), BigInt(p.end)] as Interval, text: p.start === p.end ? String(p.start) : `${p.start}-${p.end}` }));
+      partial = partial.flatMap((t) => vals.map((v) => ({ iv: [...t.iv, v.iv], parts: [...t.parts, v.text] })));
+    });
+    for (const t of partial) {
+      const text = t.parts.join(' . ');
+      if (seen.has(text)) continue;
+      seen.add(text);
+      tuples.push({ iv: t.iv, text });
+    }
+  }
+  // Overlap check: sweep on the first field, compare the rest only among those overlapping there.
+  tuples.sort((a, b) => (a.iv[0]![0] < b.iv[0]![0] ? -1 : a.iv[0]![0] > b.iv[0]![0] ? 1 : 0));
+  const active: typeof tuples = [];
+  let comparisons = 0;
+  for (const t of tuples) {
+    for (let k = active.length - 1; k >= 0; k--) if (active[k]!.iv[0]![1] < t.iv[0]![0]) active.splice(k, 1);
+    for (const a of active) {
+      if (++comparisons > 200_000) return undefined;
+      if (a.iv.every((x, k) => x[0] <= t.iv[k]![1] && t.iv[k]![0] <= x[1])) return undefined;
+    }
+    active.push(t);
+  }
+  const interval = tuples.some((t) => t.iv.some((x) => x[0] !== x[1]));
+  return { members, verdict, keys, types, elements: tuples.map((t) => t.text), interval };
 }

@@ -165,6 +165,22 @@ rules:
     ]);
   });
 
+  test('large policies: grouped rules (one concatenated set) decide like single rules', async () => {
+    const denies = Array.from({ length: 40 }, (_, i) => `  - { name: d${i}, action: deny, protocol: tcp, srcIp: 10.77.2.${2 + (i % 3)}, dstPort: ${9000 + i * 3} }`);
+    const others = Array.from({ length: 30 }, (_, i) => `  - { name: x${i}, action: deny, protocol: tcp, srcIp: 10.${100 + i}.0.0/16, dstPort: 443 }`);
+    const p = policy(`rules:\n${denies.join('\n')}\n${others.join('\n')}\n  - { name: fa, action: force-allow, priority: 3, protocol: tcp, srcIp: 10.77.2.2, dstPort: 3306 }\n  - { name: d-db, action: deny, protocol: tcp, dstPort: 3306 }\n`);
+    const text = compile(p);
+    assert.match(text, /@grp_input_1/);
+    assert.ok((await fw.apply(text)).ok);
+    await check(p, [
+      { from: 'b', proto: 'tcp', port: 9000, expect: false, why: 'grouped deny (B, 9000)' },
+      { from: 'a', proto: 'tcp', port: 9000, expect: true, why: 'A is not in the group' },
+      { from: 'b', proto: 'tcp', port: 443, expect: true, why: 'other group members do not match B' },
+      { from: 'b', proto: 'tcp', port: 3306, expect: true, why: 'higher-priority force-allow before the group' },
+      { from: 'a', proto: 'tcp', port: 3306, expect: false, why: 'deny after the group' },
+    ]);
+  });
+
   test('IPv6 rules apply to IPv6 traffic only', async () => {
     const p = policy(`
 rules:
