@@ -30,5 +30,7 @@ export {
   type StatefulOptions,
   type TcpFlag,
 } from './firewall-policy.ts';
+export { type AggregatedFirewallEvent, EventAggregator } from './event-aggregator.ts';
 export { loadPolicy } from './load-policy.ts';
+export { type FirewallLogEntry, parseFirewallLogLine } from './parse-log-line.ts';
 export { ruleOrder } from './rule-order.ts';
