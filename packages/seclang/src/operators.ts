@@ -10,8 +10,12 @@ export interface OperatorResult {
 
 export interface Operator {
   name: string;
-  /** `expand` resolves %{…} macros in the parameter for operators whose parameter may hold one. */
-  evaluate(input: string, expand: (s: string) => string): OperatorResult;
+  /**
+   * `expand` resolves %{…} macros in the parameter for operators whose parameter may hold one;
+   * `capture` asks for the captures (only rules with the capture action need them, and
+   * skipping them saves an allocation per evaluation).
+   */
+  evaluate(input: string, expand: (s: string) => string, capture?: boolean): OperatorResult;
 }
 
 export interface OperatorContext {
@@ -211,7 +215,8 @@ export function createOperator(name: string, param: string, ctx: OperatorContext
       const re: CompiledRegex = ctx.regexes.compile(param, ctx.engine);
       return {
         name,
-        evaluate(input) {
+        evaluate(input, _expand, capture) {
+          if (!capture) return re.test(input) ? YES : NO;
           const m = re.exec(input);
           return m ? { matched: true, captures: m.slice(0, 10) } : NO;
         },

@@ -35,7 +35,9 @@ export interface TransactionOptions {
   id?: string;
 }
 
+/** One member of a collection; `name` is the full `COLLECTION:key` rules see as MATCHED_VAR_NAME. */
 interface Entry {
+  name: string;
   key: string;
   lkey: string;
   value: string;
@@ -86,6 +88,7 @@ export class Transaction {
   private phaseDone = 0;
   private allowedUntil = 0;
   private currentRule: Rule | null = null;
+  private readonly expandFn = (s: string): string => this.expand(s);
 
   constructor(
     readonly ruleSet: RuleSet,
@@ -109,7 +112,7 @@ export class Transaction {
   // ---- input ----
 
   private setScalar(name: string, value: string): void {
-    this.cols.set(name, [{ key: '', lkey: '', value }]);
+    this.cols.set(name, [{ name, key: '', lkey: '', value }]);
   }
 
   private add(name: string, key: string, value: string): void {
@@ -118,7 +121,7 @@ export class Transaction {
       list = [];
       this.cols.set(name, list);
     }
-    list.push({ key, lkey: key.toLowerCase(), value });
+    list.push({ name: `${name}:${key}`, key, lkey: key.toLowerCase(), value });
   }
 
   processConnection(clientAddr: string, clientPort = 0, serverAddr = '', serverPort = 0): void {
@@ -523,12 +526,12 @@ export class Transaction {
     }
     const value = this.expand(rawValue);
     if (op === '=') {
-      this.tx.set(lkey, { key, lkey, value });
+      this.tx.set(lkey, { name: `TX:${key}`, key, lkey, value });
       return;
     }
     const cur = Number.parseInt(this.tx.get(lkey)?.value ?? '0', 10) || 0;
     const delta = Number.parseInt(value, 10) || 0;
-    this.tx.set(lkey, { key, lkey, value: String(op === '+' ? cur + delta : cur - delta) });
+    this.tx.set(lkey, { name: `TX:${key}`, key, lkey, value: String(op === '+' ? cur + delta : cur - delta) });
   }
 
   /** Resolves %{…} macros. */
@@ -553,66 +556,77 @@ export class Transaction {
     });
   }
 
-  private collect(spec: VariableSpec, rule: Rule | null): MatchedVariable[] {
-    const out: MatchedVariable[] = [];
+  private isExcluded(rule: Rule | null, name: string, lkey: string): boolean {
+    if (!rule) return false;
+    const ex = rule.exclusions;
+    for (let i = 0; i < ex.length; i++) {
+      const x = ex[i]!;
+      if (x.name === name && exclusionHits(x, lkey)) return true;
+    }
+    const trs = this.targetRemovals;
+    for (let i = 0; i < trs.length; i++) {
+      const t = trs[i]!;
+      if (t.target.name !== name || !exclusionHits(t.target, lkey)) continue;
+      if (t.ranges ? idInRanges(rule.id, t.ranges) : rule.tags.includes(t.tag!)) return true;
+    }
+    return false;
+  }
+
+  /** Members of one target; returns shared entry objects (no copies: this runs per rule). */
+  private collect(spec: VariableSpec, rule: Rule | null): readonly MatchedVariable[] {
     const name = spec.name;
-    const excluded = (lkey: string): boolean => {
-      if (!rule) return false;
-      for (const x of rule.exclusions) if (x.name === name && exclusionHits(x, lkey)) return true;
-      if (this.targetRemovals.length) {
-        for (const t of this.targetRemovals) {
-          if (t.target.name !== name || !exclusionHits(t.target, lkey)) continue;
-          if (t.ranges ? idInRanges(rule.id, t.ranges) : rule.tags.includes(t.tag!)) return true;
-        }
-      }
-      return false;
-    };
-    const push = (entries: Iterable<Entry>, display: (e: Entry) => string) => {
-      for (const e of entries) {
-        if (spec.key !== undefined && e.lkey !== spec.key) continue;
-        if (spec.keyRegex && !spec.keyRegex.test(e.key)) continue;
-        if (excluded(e.lkey)) continue;
-        out.push({ name: display(e), value: e.value });
-      }
-    };
+    let out: MatchedVariable[];
     switch (name) {
       case 'TX':
+        out = [];
         if (spec.key !== undefined && !spec.keyRegex) {
           const e = this.tx.get(spec.key);
-          if (e && !excluded(e.lkey)) out.push({ name: `TX:${e.key}`, value: e.value });
-        } else push(this.tx.values(), (e) => `TX:${e.key}`);
+          if (e && !this.isExcluded(rule, name, e.lkey)) out.push(e);
+        } else this.filterInto(out, this.tx.values(), spec, rule);
         break;
       case 'MATCHED_VAR':
-        if (this.matchedVar) out.push({ name: 'MATCHED_VAR', value: this.matchedVar.value });
+        out = this.matchedVar ? [{ name: 'MATCHED_VAR', value: this.matchedVar.value }] : [];
         break;
       case 'MATCHED_VAR_NAME':
-        if (this.matchedVar) out.push({ name: 'MATCHED_VAR_NAME', value: this.matchedVar.name });
+        out = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', value: this.matchedVar.name }] : [];
         break;
       case 'MATCHED_VARS':
-        for (const m of this.matchedVars) if (!excluded(m.name.toLowerCase())) out.push({ name: m.name, value: m.value });
+        out = [];
+        for (const m of this.matchedVars) if (!this.isExcluded(rule, name, m.name.toLowerCase())) out.push(m);
         break;
       case 'MATCHED_VARS_NAMES':
-        for (const m of this.matchedVars) out.push({ name: m.name, value: m.name });
+        out = this.matchedVars.map((m) => ({ name: m.name, value: m.name }));
         break;
-      case 'XML':
+      case 'XML': {
+        out = [];
         if (this.xml) {
           const k = spec.key ?? '/*';
           const vals = k.includes('@') ? this.xml.attributes : this.xml.texts;
           for (const v of vals) out.push({ name: `XML:${k}`, value: v });
         }
         break;
+      }
       default: {
         const list = this.cols.get(name);
-        if (!list) break;
-        if (list.length === 1 && list[0]!.key === '' && spec.key === undefined) {
-          out.push({ name, value: list[0]!.value });
-          break;
+        if (!list) out = NO_ENTRIES;
+        else if (spec.key === undefined && !spec.keyRegex && (rule === null || (rule.exclusions.length === 0 && this.targetRemovals.length === 0))) out = list;
+        else {
+          out = [];
+          this.filterInto(out, list, spec, rule);
         }
-        push(list, (e) => `${name}:${e.key}`);
       }
     }
     if (spec.count) return [{ name: `&${name}`, value: String(out.length) }];
     return out;
+  }
+
+  private filterInto(out: MatchedVariable[], entries: Iterable<Entry>, spec: VariableSpec, rule: Rule | null): void {
+    for (const e of entries) {
+      if (spec.key !== undefined && e.lkey !== spec.key) continue;
+      if (spec.keyRegex && !spec.keyRegex.test(e.key)) continue;
+      if (this.isExcluded(rule, spec.name, e.lkey)) continue;
+      out.push(e);
+    }
   }
 
   private transform(rule: Rule, value: string): string {
@@ -652,7 +666,7 @@ export class Transaction {
     let matched = false;
     if (rule.unconditional) matched = true;
     else {
-      const expand = (s: string) => this.expand(s);
+      const expand = this.expandFn;
       for (const spec of rule.variables) {
         const targets = this.collect(spec, rule);
         for (const t of targets) {
@@ -668,7 +682,7 @@ export class Transaction {
           } else candidates = [rule.transforms.length ? this.transform(rule, t.value) : t.value];
           for (const v of candidates) {
             this.currentRule = rule;
-            const r = rule.operator.evaluate(v, expand);
+            const r = rule.operator.evaluate(v, expand, rule.capture);
             if (r.matched === rule.negated) continue;
             matched = true;
             const mv = { name: t.name, value: v };
@@ -677,7 +691,7 @@ export class Transaction {
             if (rule.capture && r.captures) {
               for (let k = 0; k < 10; k++) {
                 const c = r.captures[k];
-                if (c !== undefined) this.tx.set(String(k), { key: String(k), lkey: String(k), value: c });
+                if (c !== undefined) this.tx.set(String(k), { name: `TX:${k}`, key: String(k), lkey: String(k), value: c });
               }
             }
             this.nonDisruptive(rule);
