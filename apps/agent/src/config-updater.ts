@@ -24,6 +24,8 @@ export interface ConfigUpdaterOptions {
   /** Where the last applied configuration is cached for starts without a manager. */
   cacheFile: string;
   /** Reports a refused configuration as a `system` event so the manager sees it too. */
+  /** Aborted when the agent stops, so that shutdown does not wait for a slow manager. */
+  signal?: AbortSignal;
   emitSystem: (type: string, severity: 'info' | 'medium', message: string, details: Record<string, unknown>) => void;
 }
 
@@ -63,7 +65,7 @@ export class ConfigUpdater {
 
   /** Fetches the configuration from the manager (no apply). */
   async fetch(timeoutMs = 15_000): Promise<{ hash: string; config: unknown }> {
-    const res = await this.options.client.request('GET', AGENT_API.config, undefined, { timeoutMs });
+    const res = await this.options.client.request('GET', AGENT_API.config, undefined, { timeoutMs, signal: this.options.signal });
     if (res.status < 200 || res.status >= 300) throw httpError(res, AGENT_API.config);
     const body = res.body as { hash?: unknown; config?: unknown } | null;
     if (!body || typeof body !== 'object' || typeof body.hash !== 'string' || !('config' in body)) {
@@ -85,6 +87,7 @@ export class ConfigUpdater {
     try {
       fetched = await this.fetch();
     } catch (err) {
+      if (this.options.signal?.aborted) return { status: 'failed', error: 'the agent is stopping' };
       link.failed(err);
       logger.warn({ err: errorMessage(err), reason }, 'configuration fetch failed');
       return { status: 'failed', error: errorMessage(err) };

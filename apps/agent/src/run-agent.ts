@@ -86,6 +86,8 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   const hostFacts = options.hostFacts ?? collectHostFacts;
   const link = new LinkState();
   const startedAt = new Date().toISOString();
+  // aborted first thing on stop: in-flight config fetches end at once instead of timing out
+  const stopping = new AbortController();
 
   let identity: AgentIdentity | undefined;
   let client: ManagerClient | undefined;
@@ -215,6 +217,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
             return need(supervisor, 'the module supervisor');
           },
           cacheFile: paths.config,
+          signal: stopping.signal,
           emitSystem,
         });
         try {
@@ -311,6 +314,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
     sequence = await runStartupSequence(steps, logger);
   } catch (err) {
     // keep the cause's stable code (AGENT_NOT_ACTIVATED, AGENT_ALREADY_RUNNING, ...) for the CLI
+    stopping.abort();
     if (err instanceof StartupError) {
       const cause = err.cause;
       throw new AgentError(isAgentError(cause) ? cause.code : 'AGENT_STARTUP_FAILED', err.message, {
@@ -326,13 +330,14 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   const stopped = new Promise<void>((r) => {
     resolveStopped = r;
   });
-  let stopping: Promise<void> | undefined;
+  let stopPromise: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'signal received; shutting down');
     void stop();
   };
   const stop = (): Promise<void> => {
-    stopping ??= (async () => {
+    stopPromise ??= (async () => {
+      stopping.abort();
       if (options.handleSignals) {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
@@ -341,7 +346,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
       logger.info({}, 'agent stopped');
       resolveStopped();
     })();
-    return stopping;
+    return stopPromise;
   };
   if (options.handleSignals) {
     process.on('SIGTERM', onSignal);

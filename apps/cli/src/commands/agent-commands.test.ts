@@ -42,3 +42,15 @@ test('bad --count and --rate are refused with AGENT_BAD_ARGUMENT before contacti
     );
   }
 });
+
+test('--ca reaches activation even when the program declares a global --ca (as main.ts does)', async () => {
+  const program = new Command('palisade').exitOverride().option('--ca <file>').option('--json');
+  registerAgentCommands(program);
+  await assert.rejects(
+    program.parseAsync(
+      ['agent', 'activate', '--manager', 'https://127.0.0.1:1', '--token', 'abcdefghijkl', '--ca', '/nonexistent/ca.pem', '--data-dir', '/nonexistent/agent'],
+      { from: 'user' },
+    ),
+    (err: unknown) => err instanceof CliError && err.code === 'AGENT_CA_UNREADABLE',
+  );
+});
