@@ -8,7 +8,8 @@ const op = (name: string, param: string) => createOperator(name, param, ctx);
 const id = (s: string) => s;
 
 test('@rx captures groups', () => {
-  const r = op('rx', '(a)(b)?c').evaluate('xac', id);
+  const r = op('rx', '(a)(b)?c').evaluate('xac', id, true);
+  assert.equal(op('rx', '(a)(b)?c').evaluate('xac', id).captures, undefined);
   assert.equal(r.matched, true);
   assert.deepEqual(r.captures?.slice(0, 3), ['ac', 'a', undefined]);
 });
