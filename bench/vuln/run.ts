@@ -5,12 +5,14 @@
  * targets (match < 1 s, import < 60 s). No established OSV matcher is installed on the build
  * machines, so there is no side-by-side ratio; see docs/benchmarks/vuln.md.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AdvisoryIndex, type InventoryItem, loadOsvBytes, matchInventory } from '@palisade/vuln';
+import { fileURLToPath } from 'node:url';
+import { AdvisoryIndex, compareDpkgVersions, type InventoryItem, loadOsvBytes, matchInventory } from '@palisade/vuln';
 import { generateAllZips, generateInventory } from './generate-advisories.ts';
 
 setFlagsFromString('--expose-gc');
@@ -67,6 +69,30 @@ runs.sort((a, b) => a - b);
 const match = runs[2]!;
 const importS = (t1 - t0) / 1000;
 
+/**
+ * The one established tool on hand for the same work is dpkg itself: order the 14,442 real
+ * Debian version pairs of the shared suite with compareDpkgVersions and a sample of them with
+ * `dpkg --compare-versions` (one process per comparison, which is how scripts call it).
+ */
+function dpkgRatio() {
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const file = path.join(process.env.PALISADE_SHARED ?? path.resolve(repoRoot, '../shared'), 'version-ordering/debian-versions-generated.txt');
+  if (!existsSync(file) || spawnSync('dpkg', ['--version']).status !== 0) return undefined;
+  const pairs = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(' '))
+    .map(([a, , b]) => [a!, b!] as const);
+  const o0 = performance.now();
+  for (let k = 0; k < 5; k++) for (const [a, b] of pairs) compareDpkgVersions(a, b);
+  const oursUs = ((performance.now() - o0) * 1000) / (pairs.length * 5);
+  const sample = pairs.slice(0, 300);
+  const d0 = performance.now();
+  spawnSync('sh', ['-c', 'while read a b; do dpkg --compare-versions "$a" lt "$b"; done'], { input: `${sample.map(([a, b]) => `${a} ${b}`).join('\n')}\n` });
+  const dpkgUs = ((performance.now() - d0) * 1000) / sample.length;
+  return { pairs: pairs.length, oursMicrosPerCompare: +oursUs.toFixed(2), dpkgMicrosPerCompare: Math.round(dpkgUs), ratio: Math.round(dpkgUs / oursUs) };
+}
+
 const result = {
   machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   source: realDir ? `real archives in ${realDir}` : `generated (${total} advisories, seed 42)`,
@@ -84,6 +110,7 @@ const result = {
   inventory: items.length,
   findings,
   matchMs: +match.toFixed(1),
+  dpkgOrdering: dpkgRatio(),
   targets: { matchUnder1s: match < 1000, importUnder60s: importS < 60 },
 };
 console.log(JSON.stringify(result, null, 2));
