@@ -256,6 +256,8 @@ function parseRule(
         if ('unsupported' in s) {
           diag('SIG_YARA_UNSUPPORTED', s.unsupported, s.pos);
           refused = true;
+          // Keep a placeholder so the condition still parses and reports its own problems.
+          strings.push({ id: idTok.v, kind: 'text', variants: [], wideVariants: [], fullword: false, private: false, line: lines.position(idTok.pos).line });
           continue;
         }
         strings.push(s);

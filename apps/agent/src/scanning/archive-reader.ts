@@ -113,15 +113,16 @@ function inflateBounded(
   };
   try {
     const s = kind === 'gzip' ? new Gunzip(onData) : new Inflate(onData);
-    // Push in slices so the output check runs before a hostile stream can expand far.
-    const step = 64 * 1024;
+    // Push small slices: deflate expands at most ~1032x, so one slice can never produce more
+    // than a few MB before the size check above runs.
+    const step = 4 * 1024;
     for (let i = 0; i < data.length; i += step) s.push(data.subarray(i, Math.min(data.length, i + step)), i + step >= data.length);
     if (data.length === 0) s.push(new Uint8Array(0), true);
   } catch (e) {
     if (e instanceof LimitExceeded) {
-      return total > ratioCap && total <= cap
-        ? { problem: 'bomb', message: `expands more than ${budget.limits.maxRatio}x` }
-        : { problem: total > ratioCap ? 'bomb' : 'large', message: `expands beyond ${Math.min(cap, ratioCap)} bytes` };
+      return total > ratioCap
+        ? { problem: 'bomb', message: `expands more than ${budget.limits.maxRatio}x (stopped at ${total} bytes)` }
+        : { problem: 'large', message: `expands beyond the ${cap}-byte limit` };
     }
     return { problem: 'corrupt', message: (e as Error).message };
   }

@@ -24,9 +24,12 @@ export class ScanPool {
   ): Promise<ScanPool> {
     const pool = new ScanPool();
     const url = new URL('./scan-worker.ts', import.meta.url);
+    // The worker is TypeScript source like the rest of the tree. Node 20 does not carry the
+    // parent's `--import tsx` loader into worker threads, so the worker registers it first.
+    const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); })`;
     await Promise.all(
       Array.from({ length: Math.max(1, size) }, async () => {
-        const w = new Worker(url, { workerData: { sources, skipInvalid, scan } });
+        const w = new Worker(boot, { eval: true, workerData: { sources, skipInvalid, scan } });
         pool.workers.push(w);
         await new Promise<void>((resolve, reject) => {
           const onMsg = (m: { type: string; diagnostics?: Diagnostic[] }) => {
