@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { ModuleConfig } from '@palisade/protocol';
+import { silentLogger } from '../../agent-logger.ts';
+import type { ModuleContext, ModuleEventInput } from '../../agent-module.ts';
+import type { CommandRunner } from './command-runner.ts';
+import { FirewallModule } from './firewall-module.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-fw-module-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A fake nft: records every call and the file it was given; refuses files containing "REFUSE". */
+function fakeNft() {
+  const calls: { args: string[]; file?: string }[] = [];
+  const run: CommandRunner = async (_cmd, args) => {
+    const i = args.indexOf('-f');
+    const file = i >= 0 ? readFileSync(args[i + 1]!, 'utf8') : undefined;
+    calls.push({ args: [...args], ...(file !== undefined ? { file } : {}) });
+    if (args.includes('--version')) return { code: 0, stdout: 'nftables v1.0.6', stderr: '' };
+    if (file?.includes('REFUSE')) return { code: 1, stdout: '', stderr: 'Error: syntax error' };
+    return { code: 0, stdout: '', stderr: '' };
+  };
+  return { run, calls };
+}
+
+function context(config: ModuleConfig, events: ModuleEventInput[]): ModuleContext {
+  return {
+    emit: (e) => {
+      events.push(e);
+      return { ...e, id: 'x', time: new Date(0).toISOString(), module: 'firewall' } as never;
+    },
+    logger: silentLogger(),
+    dataDir: dir,
+    config,
+  };
+}
+
+const POLICY = 'rules:\n  - { name: web, action: allow, protocol: tcp, dstPort: 443 }\n  - { name: bad, action: deny, srcIp: 192.0.2.0/24 }\n';
+
+test('configure reports policy diagnostics without touching nft', () => {
+  const nft = fakeNft();
+  const m = new FirewallModule({ run: nft.run, isRoot: () => true });
+  const diags = m.configure({ enabled: true, mode: 'prevent', settings: { policy: 'rules:\n  - { action: nope }\n' } });
+  assert.equal(diags[0]?.code, 'FW_BAD_ACTION');
+  assert.equal(diags[0]?.file, 'modules.firewall.policy');
+  assert.equal(m.configure({ enabled: true, mode: 'prevent', settings: {} })[0]?.code, 'FW_SCHEMA');
+  assert.deepEqual(m.configure({ enabled: false, mode: 'off', settings: {} }), []);
+  assert.equal(nft.calls.length, 0);
+});
+
+test('start applies with the manager failsafe, detect mode never drops, stop removes the tables', async () => {
+  const nft = fakeNft();
+  const events: ModuleEventInput[] = [];
+  const m = new FirewallModule({ run: nft.run, isRoot: () => true, manager: { address: '10.0.0.5', port: 4120 } });
+  assert.deepEqual(await m.capabilities(), { supported: true });
+  const prevent: ModuleConfig = { enabled: true, mode: 'prevent', settings: { policy: POLICY } };
+  assert.deepEqual(m.configure(prevent), []);
+  await m.start(context(prevent, events));
+  const applied = nft.calls.find((c) => c.args[0] === '-f')!.file!;
+  assert.match(applied, /ip daddr 10\.0\.0\.5 tcp dport 4120 counter accept comment "failsafe: manager"/);
+  assert.match(applied, /counter drop comment "bad"/);
+  assert.equal(m.status().state, 'running');
+  assert.equal(events[0]?.type, 'firewall.applied');
+
+  await m.reconfigure({ ...prevent, mode: 'detect' });
+  const detect = nft.calls.filter((c) => c.args[0] === '-f').at(-1)!.file!;
+  assert.doesNotMatch(detect, /\b(drop)\b(?! comment "(dynamic block list|port scan)")/, 'only the operator block list may drop in detect mode');
+  assert.match(detect, /log prefix "pal log bad: "/);
+
+  await m.stop();
+  assert.match(nft.calls.at(-1)!.file!, /delete table inet palisade/);
+  assert.equal(m.status().state, 'off');
+});
+
+test('a refused apply keeps the old ruleset and reports an error event', async () => {
+  const nft = fakeNft();
+  const events: ModuleEventInput[] = [];
+  const m = new FirewallModule({ run: nft.run, isRoot: () => true });
+  const ok: ModuleConfig = { enabled: true, mode: 'prevent', settings: { policy: POLICY } };
+  await m.start(context(ok, events));
+  await m.reconfigure({ ...ok, settings: { policy: `name: REFUSE\n${POLICY}` } });
+  assert.equal(m.status().state, 'error');
+  assert.equal(events.at(-1)?.type, 'firewall.apply-failed');
+  assert.equal(events.at(-1)?.severity, 'high');
+});
+
+test('unsupported without root', async () => {
+  const m = new FirewallModule({ isRoot: () => false });
+  assert.deepEqual(await m.capabilities(), { supported: false, reason: 'not running as root: nftables needs CAP_NET_ADMIN' });
+});

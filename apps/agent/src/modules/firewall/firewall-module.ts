@@ -1,0 +1,143 @@
+import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
+import { compileRuleset, type CompileOptions, type FirewallPolicy, loadPolicy, parseAddressRange } from '@palisade/firewall';
+import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
+import type { CommandRunner } from './command-runner.ts';
+import { NftablesFirewall } from './nftables-firewall.ts';
+
+export interface FirewallModuleOptions {
+  run?: CommandRunner;
+  netns?: string;
+  isRoot?: () => boolean;
+  /** The manager this agent talks to: always kept open by the failsafe, whatever the policy says. */
+  manager?: { address: string; port: number };
+  /** Reachability check for test-apply (e.g. a heartbeat); without it, applies are not probed. */
+  probe?: () => Promise<boolean>;
+}
+
+/**
+ * Detect mode must never drop traffic: every rule only logs, and the stateful drops are off.
+ * Allow rules become log-only too, so no implicit deny is generated.
+ */
+function detectOnly(p: FirewallPolicy): FirewallPolicy {
+  return {
+    ...p,
+    rules: p.rules.map((r) => ({ ...r, action: 'log-only' as const, log: false })),
+    blockList: [],
+    stateful: { ...p.stateful, dropInvalid: false, antiEvasion: false, maxConnectionsPerSource: undefined, portScan: undefined },
+  };
+}
+
+/**
+ * The firewall as an agent module: settings `{ policy: <YAML text>, testApplySeconds?: n }`.
+ * configure() loads and compiles (pure); start()/reconfigure() apply through NftablesFirewall;
+ * stop() removes Palisade's tables (a disabled firewall filters nothing).
+ */
+export class FirewallModule implements AgentModule {
+  readonly name = 'firewall';
+  private fw: NftablesFirewall | undefined;
+  private ctx: ModuleContext | undefined;
+  private state: ModuleStatus = { state: 'off' };
+  private ruleCount = 0;
+
+  constructor(private readonly options: FirewallModuleOptions = {}) {}
+
+  private probeFirewall(dir: string): NftablesFirewall {
+    return new NftablesFirewall({
+      stateDir: dir,
+      ...(this.options.run ? { run: this.options.run } : {}),
+      ...(this.options.netns ? { netns: this.options.netns } : {}),
+      ...(this.options.isRoot ? { isRoot: this.options.isRoot } : {}),
+    });
+  }
+
+  async capabilities(): Promise<ModuleCapabilities> {
+    const st = await this.probeFirewall('/nonexistent').status();
+    return st.state === 'unsupported' ? { supported: false, reason: st.reason ?? 'nftables unavailable' } : { supported: true };
+  }
+
+  private compileOptions(): CompileOptions {
+    const m = this.options.manager;
+    if (!m) return {};
+    const r = parseAddressRange(m.address);
+    return typeof r === 'string' ? {} : { failsafe: { manager: { address: r, port: m.port } } };
+  }
+
+  private build(config: ModuleConfig): { text?: string; ruleCount: number; diagnostics: ModuleDiagnostic[] } {
+    const file = 'modules.firewall.policy';
+    const policy = config.settings.policy;
+    if (typeof policy !== 'string') {
+      return { ruleCount: 0, diagnostics: [{ code: 'FW_SCHEMA', message: 'settings.policy must be the policy YAML text', severity: 'error', file: 'modules.firewall' }] };
+    }
+    const t = config.settings.testApplySeconds;
+    if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 600)) {
+      return { ruleCount: 0, diagnostics: [{ code: 'FW_SCHEMA', message: 'settings.testApplySeconds must be 1..600', severity: 'error', file: 'modules.firewall' }] };
+    }
+    const loaded = loadPolicy(policy, file);
+    if (!loaded.ok) return { ruleCount: 0, diagnostics: loaded.diagnostics };
+    const p = config.mode === 'detect' ? detectOnly(loaded.value) : loaded.value;
+    const compiled = compileRuleset(p, this.compileOptions());
+    const diagnostics = [...loaded.diagnostics, ...compiled.diagnostics.map((d) => ({ ...d, file: d.file ?? file }))];
+    return compiled.ok ? { text: compiled.value.text, ruleCount: compiled.value.ruleCount, diagnostics } : { ruleCount: 0, diagnostics };
+  }
+
+  configure(config: ModuleConfig): ModuleDiagnostic[] {
+    if (!config.enabled || config.mode === 'off') return [];
+    return this.build(config).diagnostics;
+  }
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+    this.fw = this.probeFirewall(ctx.dataDir);
+    await this.applyConfig(ctx.config);
+  }
+
+  async reconfigure(config: ModuleConfig): Promise<void> {
+    await this.applyConfig(config);
+  }
+
+  private async applyConfig(config: ModuleConfig): Promise<void> {
+    const fw = this.fw;
+    const ctx = this.ctx;
+    if (!fw || !ctx) return;
+    const built = this.build(config);
+    if (!built.text) {
+      this.state = { state: 'error', reason: 'policy refused (configure() should have caught this)' };
+      return;
+    }
+    this.state = { state: 'starting' };
+    const seconds = config.settings.testApplySeconds;
+    const res =
+      this.options.probe && typeof seconds === 'number'
+        ? await fw.testApply(built.text, { probe: this.options.probe, seconds })
+        : { ...(await fw.apply(built.text)), kept: true };
+    if (!res.ok || !res.kept) {
+      ctx.emit({
+        type: 'firewall.apply-failed',
+        severity: 'high',
+        message: `firewall policy not applied; the previous ruleset stays in force: ${res.error ?? 'unknown error'}`,
+      });
+      this.state = { state: 'error', reason: (res.error ?? 'apply failed').slice(0, 1000) };
+      return;
+    }
+    this.ruleCount = built.ruleCount;
+    ctx.emit({ type: 'firewall.applied', severity: 'info', message: `firewall policy applied (${built.ruleCount} nft rules, mode ${config.mode})` });
+    this.state = { state: 'running', details: { ruleCount: built.ruleCount, mode: config.mode } };
+  }
+
+  async stop(): Promise<void> {
+    if (this.fw) await this.fw.remove();
+    this.fw = undefined;
+    this.ctx = undefined;
+    this.state = { state: 'off' };
+  }
+
+  /** Dynamic block from a playbook or an operator. */
+  async block(addr: string, seconds: number) {
+    if (!this.fw) return { ok: false, error: 'the firewall module is not running' };
+    return this.fw.block(addr, seconds);
+  }
+
+  status(): ModuleStatus {
+    return this.state.state === 'running' ? { ...this.state, details: { ...this.state.details, ruleCount: this.ruleCount } } : this.state;
+  }
+}
