@@ -17,3 +17,4 @@ export {
   type StageOutcome,
   type TestVerdict,
 } from './crs-regression.ts';
+export { type AppSecDocument, type AppSecLoadOptions, appSecToSecLang, loadAppSecRules } from './crowdsec-appsec.ts';

@@ -61,6 +61,8 @@ export function parseDirectives(text: string, file: string, diagnostics: Diagnos
     while (i < joined.length) {
       while (i < joined.length && (joined[i] === ' ' || joined[i] === '\t')) i += 1;
       if (i >= joined.length) break;
+      // An unquoted '#' after the arguments starts a trailing comment.
+      if (joined[i] === '#' && tokens.length > 0) break;
       const start = i;
       let value = '';
       const offsets: number[] = [];

@@ -295,7 +295,9 @@ export class Transaction {
         flag('MULTIPART_STRICT_ERROR', strict);
         if (r.error) this.bodyError(r.error);
       }
-      if (proc === 'URLENCODED' || this.forceReqBodyVar || proc === '') this.setScalar('REQUEST_BODY', body);
+      // ModSecurity fills REQUEST_BODY for URLENCODED (or when forced); with no processor, or
+      // CrowdSec's RAW one, the raw body is all rules can see.
+      if (proc === 'URLENCODED' || proc === '' || proc === 'RAW' || this.forceReqBodyVar) this.setScalar('REQUEST_BODY', body);
     }
     let argsSize = 0;
     for (const e of this.cols.get('ARGS') ?? NO_ENTRIES) argsSize += e.key.length + e.value.length;
