@@ -63,3 +63,12 @@ test('committed fixture jars identify the same artifacts as freshly generated on
     assert.deepEqual(onDisk.diagnostics.map((d) => d.code), fresh.diagnostics.map((d) => d.code), rel);
   }
 });
+
+test('nested archives beyond the size budget are reported, not unpacked', () => {
+  const jarA = mavenJar('g', 'a', '1.0');
+  const jarB = mavenJar('g', 'b', '1.0');
+  const war = zipSync({ 'WEB-INF/lib/a.jar': [jarA, { level: 0 }], 'WEB-INF/lib/b.jar': [jarB, { level: 0 }] });
+  const r = parseJavaArchive(war, 'w.war', { maxTotalBytes: jarA.length + 10 });
+  assert.deepEqual(r.items.map((i) => i.name), ['g:a']);
+  assert.deepEqual(r.diagnostics.map((d) => d.code), ['VULN_JAR_TOO_LARGE']);
+});

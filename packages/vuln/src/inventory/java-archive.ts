@@ -9,6 +9,15 @@ export interface JavaArchiveOptions {
   maxDepth?: number;
   /** Nested archives larger than this (uncompressed) are skipped with a warning. */
   maxNestedBytes?: number;
+  /**
+   * Budget of uncompressed bytes for all nested archives of one top-level archive, so that a
+   * zip bomb of many large nested jars cannot exhaust memory.
+   */
+  maxTotalBytes?: number;
+}
+
+interface Budget {
+  left: number;
 }
 
 const POM_PROPERTIES = /(^|\/)META-INF\/maven\/[^/]+\/[^/]+\/pom\.properties$/;
@@ -61,7 +70,11 @@ function baseName(p: string): string {
  * archive only when it names a vendor id. A corrupt archive, nested or not, is reported and
  * skipped; its siblings are still read.
  */
-export function parseJavaArchive(bytes: Uint8Array, location: string, opts: JavaArchiveOptions = {}, depth = 0): InventoryParse {
+export function parseJavaArchive(bytes: Uint8Array, location: string, opts: JavaArchiveOptions = {}): InventoryParse {
+  return parseArchive(bytes, location, opts, 0, { left: opts.maxTotalBytes ?? 1024 * 1024 * 1024 });
+}
+
+function parseArchive(bytes: Uint8Array, location: string, opts: JavaArchiveOptions, depth: number, budget: Budget): InventoryParse {
   const maxDepth = opts.maxDepth ?? 4;
   const maxNested = opts.maxNestedBytes ?? 256 * 1024 * 1024;
   const items: InventoryItem[] = [];
@@ -73,10 +86,11 @@ export function parseJavaArchive(bytes: Uint8Array, location: string, opts: Java
       filter: (f) => {
         if (POM_PROPERTIES.test(f.name) || MANIFEST.test(f.name)) return true;
         if (!NESTED.test(f.name) || depth >= maxDepth) return false;
-        if (f.originalSize > maxNested) {
+        if (f.originalSize > maxNested || f.originalSize > budget.left) {
           tooBig.push(f.name);
           return false;
         }
+        budget.left -= f.originalSize;
         return true;
       },
     });
@@ -85,7 +99,12 @@ export function parseJavaArchive(bytes: Uint8Array, location: string, opts: Java
     return { items, diagnostics };
   }
   for (const name of tooBig) {
-    diagnostics.push({ code: 'VULN_JAR_TOO_LARGE', severity: 'warning', message: `nested archive ${name} exceeds ${maxNested} bytes; not inspected`, file: location });
+    diagnostics.push({
+      code: 'VULN_JAR_TOO_LARGE',
+      severity: 'warning',
+      message: `nested archive ${name} exceeds the size limit (${maxNested} bytes each, ${opts.maxTotalBytes ?? 1024 ** 3} in total); not inspected`,
+      file: location,
+    });
   }
   let identified = false;
   for (const [name, data] of Object.entries(entries)) {
@@ -121,7 +140,7 @@ export function parseJavaArchive(bytes: Uint8Array, location: string, opts: Java
   }
   for (const [name, data] of Object.entries(entries)) {
     if (!NESTED.test(name)) continue;
-    const nested = parseJavaArchive(data, `${location}!${name}`, opts, depth + 1);
+    const nested = parseArchive(data, `${location}!${name}`, opts, depth + 1, budget);
     for (const i of nested.items) items.push(i);
     for (const d of nested.diagnostics) diagnostics.push(d);
   }
