@@ -86,7 +86,8 @@ export interface ManagerProcess {
 }
 
 /** `palisade manager start` as a real process; resolves once /health answers. */
-export async function startManagerProcess(opts: { dataDir: string; port: number; db?: string; name?: string }): Promise<ManagerProcess> {
+/** `adminKey`: for a node joining an installation whose first node created the admin key. */
+export async function startManagerProcess(opts: { dataDir: string; port: number; db?: string; name?: string; adminKey?: string }): Promise<ManagerProcess> {
   mkdirSync(opts.dataDir, { recursive: true });
   const proc = new CliProcess(
     ['manager', 'start', '--data-dir', opts.dataDir, '--host', '127.0.0.1', '--port', String(opts.port), '--db', opts.db ?? 'sqlite', '--log-level', 'warn'],
@@ -105,7 +106,7 @@ export async function startManagerProcess(opts: { dataDir: string; port: number;
     60_000,
     200,
   );
-  const adminKey = readFileSync(join(opts.dataDir, 'admin-api-key'), 'utf8').trim();
+  const adminKey = opts.adminKey ?? readFileSync(join(opts.dataDir, 'admin-api-key'), 'utf8').trim();
   const client = new PalisadeClient({ url, apiKey: adminKey, transport: nodeTransport(readFileSync(caFile, 'utf8')) });
   return { proc, url, caFile, adminKey, client, dataDir: opts.dataDir };
 }
