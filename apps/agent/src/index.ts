@@ -18,6 +18,7 @@ export {
   getAgentStatus,
   requestTestEvents,
 } from './control-client.ts';
+export { defaultModuleRegistry, type ModuleEnvironment } from './default-module-registry.ts';
 export { dataDirPaths, defaultDataDir, resolveDataDir } from './data-dir.ts';
 export { EventSpool, type SpoolCounters } from './event-spool.ts';
 export { collectHostFacts } from './host-facts.ts';

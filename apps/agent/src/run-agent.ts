@@ -18,15 +18,19 @@ import { HeartbeatLoop } from './heartbeat-loop.ts';
 import { collectHostFacts } from './host-facts.ts';
 import { LinkState } from './link-state.ts';
 import { ManagerClient } from './manager-client.ts';
-import { ModuleRegistry } from './module-registry.ts';
+import { defaultModuleRegistry, type ModuleEnvironment } from './default-module-registry.ts';
+import type { ModuleRegistry } from './module-registry.ts';
 import { type ConfigCheck, ModuleSupervisor } from './module-supervisor.ts';
 import { StartupError, type StartupStep, runStartupSequence } from './startup-sequence.ts';
 import { generateTestEvents, parseTestEventsParams, type TestEventsResult } from './test-event-generator.ts';
 
 export interface RunAgentOptions {
   dataDir?: string;
-  /** The modules this agent runs; empty by default (no protection module is registered yet). */
-  registry?: ModuleRegistry;
+  /**
+   * The modules this agent runs, or a factory called once the identity is loaded; default
+   * `defaultModuleRegistry` (empty until the protection modules are ready).
+   */
+  registry?: ModuleRegistry | ((env: ModuleEnvironment) => ModuleRegistry);
   logger?: AgentLogger;
   /** Install SIGTERM/SIGINT handlers that stop the agent (the CLI's foreground daemon does). */
   handleSignals?: boolean;
@@ -82,7 +86,6 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   const dataDir = resolveDataDir(options.dataDir);
   const paths = dataDirPaths(dataDir);
   const logger = options.logger ?? createAgentLogger();
-  const registry = options.registry ?? new ModuleRegistry();
   const hostFacts = options.hostFacts ?? collectHostFacts;
   const link = new LinkState();
   const startedAt = new Date().toISOString();
@@ -240,6 +243,10 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
       name: 'configure modules',
       async run() {
         mkdirSync(paths.modules, { recursive: true, mode: 0o700 });
+        const id = need(identity, 'the identity');
+        const env: ModuleEnvironment = { managerUrl: id.managerUrl, dataDir };
+        const source = options.registry ?? defaultModuleRegistry;
+        const registry: ModuleRegistry = typeof source === 'function' ? source(env) : source;
         supervisor = new ModuleSupervisor({ registry, modulesDir: paths.modules, logger, emitterFor });
         await supervisor.probeCapabilities();
         if (initial) initialCheck = supervisor.check(initial.config);

@@ -1,0 +1,17 @@
+import { ModuleRegistry } from './module-registry.ts';
+
+/** What a module factory may need to know about the agent it runs in. */
+export interface ModuleEnvironment {
+  /** The manager the agent talks to (e.g. so the firewall can always keep it reachable). */
+  managerUrl: string;
+  dataDir: string;
+}
+
+/**
+ * The modules `palisade agent start` runs: the one place where a protection module is added
+ * when it is ready. Empty for now on purpose: no module is registered until it really works,
+ * so the heartbeat never reports protection that is not there.
+ */
+export function defaultModuleRegistry(_env: ModuleEnvironment): ModuleRegistry {
+  return new ModuleRegistry();
+}
