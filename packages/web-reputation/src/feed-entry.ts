@@ -19,8 +19,8 @@ export interface FeedEntry {
   port: number;
   risk: Risk;
   category: string;
-  /** 1-based line in the feed text, for diagnostics and for explaining a verdict. */
-  line?: number;
+  /** 1-based line in the feed text, for diagnostics and for explaining a verdict; 0 when none (JSON). */
+  line: number;
 }
 
 export type FeedFormat = 'urlhaus-csv' | 'hosts' | 'cidr-list' | 'plain-list' | 'palisade-json';

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '@palisade/diagnostics';
 import { getPublicSuffix } from 'tldts';
 import type { EntryKind, FeedEntry, FeedFormat, ListKind, ParsedFeed } from './feed-entry.ts';
-import { canonicalIpv6, ipv4ToNumber, ipv6ToBigInt, normalizeTarget, type Target, urlKey } from './normalize-target.ts';
+import { canonicalIpv6, ipv4ToNumber, ipv6ToBigInt, normalizeTarget, type Target } from './normalize-target.ts';
 import { parseRisk, type Risk } from './risk-level.ts';
 
 export interface FeedOptions {
@@ -157,17 +157,20 @@ function addTarget(ctx: Ctx, raw: string, line: number | undefined, risk: Risk, 
   else if (t.query) kind = 'url';
   else kind = t.hostKind === 'domain' ? 'domain' : 'cidr';
   // Only a port written in the entry (`evil.example:8080`, `http://evil.example:8080/`) pins one.
-  const authority = (hasScheme ? raw.trim().slice(raw.indexOf('://') + 3) : raw.trim()).split(/[/?#]/)[0]!;
-  const port = /^(\[[^\]]*\]|[^:]*):\d+$/.test(authority) ? t.port : 0;
+  let port = 0;
+  if (kind !== 'url' && kind !== 'prefix') {
+    const authority = (hasScheme ? raw.trim().slice(raw.indexOf('://') + 3) : raw.trim()).split(/[/?#]/)[0]!;
+    if (/^(\[[^\]]*\]|[^:]*):\d+$/.test(authority)) port = t.port;
+  }
   if (kind === 'domain' && isPublicSuffix(t)) {
     warn(ctx, line, `${t.host} is a public suffix: it only matches itself, not every site below it`, 'WEBREP_ENTRY_PUBLIC_SUFFIX');
     kind = 'host';
   }
   let value: string;
-  if (kind === 'url' || kind === 'prefix') value = urlKey({ ...t, port: t.port, path: t.path || '/' });
+  if (kind === 'url' || kind === 'prefix') value = `${t.host}:${t.port}${t.path || '/'}${t.query}`;
   else if (kind === 'cidr') value = t.hostKind === 'ipv4' ? `${t.host}/32` : `${t.host}/128`;
   else value = t.host;
-  ctx.entries.push({ kind, value, port: kind === 'url' || kind === 'prefix' ? t.port : port, risk, category, ...(line ? { line } : {}) });
+  ctx.entries.push({ kind, value, port: kind === 'url' || kind === 'prefix' ? t.port : port, risk, category, line: line ?? 0 });
   return true;
 }
 
@@ -343,11 +346,11 @@ function parseJsonFeed(text: string, ctx: Ctx): { ok: true; count: number; list?
     const value = String(o[kind] ?? o.ip);
     if (kind === 'keyword') {
       if (value.trim() === '') warn(ctx, undefined, `${where}: empty keyword`, 'WEBREP_FEED_JSON_ENTRY');
-      else ctx.entries.push({ kind, value: value.toLowerCase(), port: 0, risk, category });
+      else ctx.entries.push({ kind, value: value.toLowerCase(), port: 0, risk, category, line: 0 });
     } else if (kind === 'cidr') {
       const c = normalizeCidr(value);
       if (!c) warn(ctx, undefined, `${where}: not an IP or CIDR block: ${value}`, 'WEBREP_FEED_JSON_ENTRY');
-      else ctx.entries.push({ kind, value: c.value, port: typeof o.port === 'number' ? o.port : 0, risk, category });
+      else ctx.entries.push({ kind, value: c.value, port: typeof o.port === 'number' ? o.port : 0, risk, category, line: 0 });
     } else {
       const before = ctx.entries.length;
       if (addTarget(ctx, value, undefined, risk, category, kind) && typeof o.port === 'number' && (kind === 'domain' || kind === 'host')) {

@@ -12,13 +12,21 @@ export interface EntrySource {
 
 export interface IndexRecord {
   src: EntrySource;
+  /** What the record is found by inside its map or host node. */
+  key: string;
   kind: EntryKind;
+  /** Specificity rank of the kind, precomputed for tie-breaking on the hot path. */
+  spec: number;
   /** 0 = any port. */
   port: number;
   value: string;
 }
 
 type Slot = IndexRecord | IndexRecord[];
+
+function record(entry: FeedEntry, src: EntrySource, key: string): IndexRecord {
+  return { src, key, kind: entry.kind, spec: SPECIFICITY[entry.kind], port: entry.port, value: entry.value };
+}
 
 function put(map: Map<string | number, Slot>, key: string | number, rec: IndexRecord): void {
   const cur = map.get(key);
@@ -31,17 +39,49 @@ function put(map: Map<string | number, Slot>, key: string | number, rec: IndexRe
 const SPECIFICITY: Record<EntryKind, number> = { url: 6, prefix: 5, host: 4, domain: 3, cidr: 2, keyword: 1 };
 
 /**
+ * Everything listed under one exact host name: its own domain/host records, and the URL and
+ * URL-prefix entries on it. One probe per host label finds all three.
+ */
+interface HostNode {
+  recs?: Slot;
+  /** Exact URLs keyed by `:port/path?query`; an array while small, a map once a host has many. */
+  urls?: IndexRecord[] | Map<string, Slot>;
+  prefixes?: IndexRecord[] | Map<string, Slot>;
+}
+
+const SMALL = 8;
+
+function putKeyed(node: HostNode, field: 'urls' | 'prefixes', rec: IndexRecord): void {
+  const cur = node[field];
+  if (cur === undefined) node[field] = [rec];
+  else if (Array.isArray(cur)) {
+    cur.push(rec);
+    if (cur.length > SMALL) {
+      const m = new Map<string | number, Slot>();
+      for (const r of cur) put(m, r.key, r);
+      node[field] = m as Map<string, Slot>;
+    }
+  } else put(cur as Map<string | number, Slot>, rec.key, rec);
+}
+
+function takeKeyed(out: IndexRecord[], slot: IndexRecord[] | Map<string, Slot> | undefined, key: string, port: number): void {
+  if (slot === undefined) return;
+  if (Array.isArray(slot)) {
+    for (const r of slot) if (r.key === key && (r.port === 0 || r.port === port)) out.push(r);
+  } else take(out, slot.get(key), port, false);
+}
+
+/**
  * The lookup structure: hash maps of normalized keys, so a lookup costs a handful of map probes
  * whatever the number of entries. Domains are found by walking up the labels of the host
- * (`a.b.evil.example` -> `b.evil.example` -> `evil.example` -> `example`); a public suffix never
- * sits in the domain map (the feed parser turns it into a host-only entry), so the walk cannot
- * let one listed tenant of `github.io` block every other.
+ * (`a.b.evil.example` -> `b.evil.example` -> `evil.example`), stopping above the shortest listed
+ * name; a public suffix never sits in the map as a `domain` (the feed parser turns it into a
+ * host-only entry), so the walk cannot let one listed tenant of `github.io` block every other.
  */
 export class ReputationIndex {
-  private readonly urls = new Map<string | number, Slot>();
-  private readonly prefixes = new Map<string | number, Slot>();
-  private readonly prefixHosts = new Set<string>();
-  private readonly domains = new Map<string | number, Slot>();
+  private readonly hosts = new Map<string, HostNode>();
+  /** Fewest labels of any listed name: the label walk stops before shorter suffixes. */
+  private minLabels = Number.POSITIVE_INFINITY;
   private readonly v4 = new Map<number, Map<string | number, Slot>>();
   private v4Lengths: number[] = [];
   private readonly v6 = new Map<number, Map<string | number, Slot>>();
@@ -49,25 +89,43 @@ export class ReputationIndex {
   private readonly keywords: { text: string; rec: IndexRecord }[] = [];
   size = 0;
 
+  private node(host: string): HostNode {
+    let n = this.hosts.get(host);
+    if (!n) {
+      this.hosts.set(host, (n = {}));
+      let labels = 1;
+      for (let i = 0; i < host.length; i++) if (host.charCodeAt(i) === 46) labels++;
+      if (labels < this.minLabels) this.minLabels = labels;
+    }
+    return n;
+  }
+
   add(entry: FeedEntry, src: EntrySource): void {
-    const rec: IndexRecord = { src, kind: entry.kind, port: entry.port, value: entry.value };
     this.size++;
     switch (entry.kind) {
       case 'url':
-        put(this.urls, entry.value, rec);
-        break;
       case 'prefix': {
-        put(this.prefixes, entry.value, rec);
-        this.prefixHosts.add(entry.value.slice(0, entry.value.indexOf('/')));
+        // value is `host:port/path?query`; the host part keys the node, the rest keys the entry.
+        const slash = entry.value.indexOf('/');
+        const hp = entry.value.slice(0, slash);
+        const colon = hp.lastIndexOf(':');
+        const rec = record(entry, src, `${hp.slice(colon)}${entry.value.slice(slash)}`);
+        putKeyed(this.node(hp.slice(0, colon)), entry.kind === 'url' ? 'urls' : 'prefixes', rec);
         break;
       }
       case 'domain':
-      case 'host':
-        put(this.domains, entry.value, rec);
+      case 'host': {
+        const n = this.node(entry.value);
+        const rec = record(entry, src, entry.value);
+        if (n.recs === undefined) n.recs = rec;
+        else if (Array.isArray(n.recs)) n.recs.push(rec);
+        else n.recs = [n.recs, rec];
         break;
+      }
       case 'cidr': {
         const [ip, lenText] = entry.value.split('/');
         const len = Number(lenText);
+        const rec = record(entry, src, entry.value);
         const n4 = ipv4ToNumber(ip!);
         if (n4 !== undefined) {
           let m = this.v4.get(len);
@@ -75,7 +133,7 @@ export class ReputationIndex {
             this.v4.set(len, (m = new Map()));
             this.v4Lengths = [...this.v4.keys()].sort((a, b) => b - a);
           }
-          put(m, n4, rec);
+          put(m, v4Key(n4, len), rec);
         } else {
           let m = this.v6.get(len);
           if (!m) {
@@ -87,51 +145,53 @@ export class ReputationIndex {
         break;
       }
       case 'keyword':
-        this.keywords.push({ text: entry.value, rec });
+        this.keywords.push({ text: entry.value, rec: record(entry, src, entry.value) });
         break;
     }
   }
 
-  /** Every record matching the target, allow and block alike. */
+  /** Every record matching the target, allow and block alike. Closure-free: this is the hot path. */
   matches(t: Target, out: IndexRecord[] = []): IndexRecord[] {
     const port = t.port;
-    const take = (slot: Slot | undefined, pred?: (r: IndexRecord) => boolean) => {
-      if (slot === undefined) return;
-      if (Array.isArray(slot)) {
-        for (const r of slot) if ((r.port === 0 || r.port === port) && (!pred || pred(r))) out.push(r);
-      } else if ((slot.port === 0 || slot.port === port) && (!pred || pred(slot))) out.push(slot);
-    };
-    if (t.path !== '' && this.urls.size) {
-      // An entry without a query matches the URL whatever query is appended (a cheap evasion otherwise).
-      take(this.urls.get(`${t.host}:${port}${t.path}${t.query}`));
-      if (t.query) take(this.urls.get(`${t.host}:${port}${t.path}`));
-    }
-    if (t.path !== '' && this.prefixHosts.has(`${t.host}:${port}`)) {
-      const base = `${t.host}:${port}`;
-      const p = t.path;
-      take(this.prefixes.get(base + p));
-      for (let i = p.length - 2; i >= 0; i--) {
-        if (p.charCodeAt(i) === 47) take(this.prefixes.get(base + p.slice(0, i + 1)));
+    if (t.hostKind === 'domain' || this.hosts.size) {
+      const node = this.hosts.get(t.host);
+      if (node !== undefined) {
+        take(out, node.recs, port, false);
+        if (t.path !== '') {
+          if (node.urls !== undefined) {
+            const key = `:${port}${t.path}`;
+            // An entry without a query matches the URL whatever query is appended (a cheap evasion otherwise).
+            if (t.query) takeKeyed(out, node.urls, key + t.query, port);
+            takeKeyed(out, node.urls, key, port);
+          }
+          if (node.prefixes !== undefined) {
+            const base = `:${port}`;
+            const p = t.path;
+            takeKeyed(out, node.prefixes, base + p, port);
+            for (let i = p.length - 2; i >= 0; i--) {
+              if (p.charCodeAt(i) === 47) takeKeyed(out, node.prefixes, base + p.slice(0, i + 1), port);
+            }
+          }
+        }
       }
     }
     if (t.hostKind === 'domain') {
       let h = t.host;
-      take(this.domains.get(h));
-      for (let dot = h.indexOf('.'); dot >= 0; dot = h.indexOf('.')) {
+      let labels = 1;
+      for (let i = 0; i < h.length; i++) if (h.charCodeAt(i) === 46) labels++;
+      for (let dot = h.indexOf('.'); dot >= 0 && --labels >= this.minLabels; dot = h.indexOf('.')) {
         h = h.slice(dot + 1);
-        take(this.domains.get(h), isDomain);
+        const node = this.hosts.get(h);
+        if (node !== undefined) take(out, node.recs, port, true);
       }
     } else if (t.hostKind === 'ipv4') {
       const ip = t.ipv4!;
-      for (const len of this.v4Lengths) {
-        const key = len === 0 ? 0 : ((ip >>> (32 - len)) << (32 - len)) >>> 0;
-        take(this.v4.get(len)!.get(key));
-      }
+      for (const len of this.v4Lengths) take(out, this.v4.get(len)!.get(v4Key(ip, len)), port, false);
     } else {
       const ip = t.ipv6!;
       for (const len of this.v6Lengths) {
         const shift = BigInt(128 - len);
-        take(this.v6.get(len)!.get(((ip >> shift) << shift).toString(16)));
+        take(out, this.v6.get(len)!.get(((ip >> shift) << shift).toString(16)), port, false);
       }
     }
     if (this.keywords.length) {
@@ -148,10 +208,24 @@ export class ReputationIndex {
   }
 }
 
-function isDomain(r: IndexRecord): boolean {
-  return r.kind === 'domain';
+/**
+ * IPv4 keys: the network bits shifted down, which fit V8's small integers up to /30 (and hash
+ * without allocating); /31 and /32 do not fit and use the number's decimal string.
+ */
+function v4Key(ip: number, len: number): number | string {
+  if (len === 0) return 0;
+  const net = ip >>> (32 - len);
+  return len <= 30 ? net : String(net);
+}
+
+/** Appends the records of a slot that apply to the port; `domainsOnly` is for parent labels. */
+function take(out: IndexRecord[], slot: Slot | undefined, port: number, domainsOnly: boolean): void {
+  if (slot === undefined) return;
+  if (Array.isArray(slot)) {
+    for (const r of slot) if ((r.port === 0 || r.port === port) && (!domainsOnly || r.kind === 'domain')) out.push(r);
+  } else if ((slot.port === 0 || slot.port === port) && (!domainsOnly || slot.kind === 'domain')) out.push(slot);
 }
 
 export function moreSpecific(a: IndexRecord, b: IndexRecord): boolean {
-  return SPECIFICITY[a.kind] > SPECIFICITY[b.kind] || (SPECIFICITY[a.kind] === SPECIFICITY[b.kind] && a.port !== 0 && b.port === 0);
+  return a.spec > b.spec || (a.spec === b.spec && a.port !== 0 && b.port === 0);
 }
