@@ -233,6 +233,8 @@ export interface Connection {
   local: { ip: string; port?: number };
   remote: { ip: string; port?: number };
   localIface?: string;
+  /** MAC address of the remote peer as seen on inbound frames. */
+  remoteMac?: string;
   time?: Packet['time'];
 }
 
@@ -262,6 +264,7 @@ export function simulateConnection(policy: FirewallPolicy, c: Connection, ctx: E
     ...(proto === 6 || proto === 17 ? { srcPort: from.port, dstPort: to.port } : {}),
     ...(c.localIface ? { iface: c.localIface } : {}),
     ...(c.time ? { time: c.time } : {}),
+    ...(dir === 'in' && c.remoteMac ? { srcMac: c.remoteMac } : {}),
     ...extra,
   });
   const plan: Packet[] = [];

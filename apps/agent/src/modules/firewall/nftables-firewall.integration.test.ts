@@ -49,7 +49,7 @@ describe('nftables firewall with real traffic', { skip }, () => {
   after(() => lab?.destroy());
 
   /** Runs the cases concurrently and checks reality, model and hand-written expectation agree. */
-  async function check(p: FirewallPolicy, cases: Case[], ctx: EvaluationContext = {}): Promise<void> {
+  async function check(p: FirewallPolicy, cases: Case[], ctx: EvaluationContext = {}, extra: { time?: { day: number; minute: number }; macA?: string } = {}): Promise<void> {
     const ip = lab.ip;
     const plan = cases.map((c) => {
       const inbound = c.from !== 'server-to-a';
@@ -64,6 +64,8 @@ describe('nftables firewall with real traffic', { skip }, () => {
           local: inbound ? { ip: target, port: c.port } : { ip: ip.server1, port: 45000 },
           remote: inbound ? { ip: clientIp, port: 45000 } : { ip: target, port: c.port },
           localIface: c.from === 'b' ? 'sb' : 'sa',
+          ...(extra.time ? { time: extra.time } : {}),
+          ...(extra.macA && c.from === 'a' ? { remoteMac: extra.macA } : {}),
         },
         ctx,
       );
@@ -179,6 +181,43 @@ rules:
       { from: 'b', proto: 'tcp', port: 3306, expect: true, why: 'higher-priority force-allow before the group' },
       { from: 'a', proto: 'tcp', port: 3306, expect: false, why: 'deny after the group' },
     ]);
+  });
+
+  test('schedules (host local time), MAC addresses and bypass', async () => {
+    const now = new Date();
+    const minute = now.getHours() * 60 + now.getMinutes();
+    const hm = (m: number) => {
+      const x = ((m % 1440) + 1440) % 1440;
+      return `"${String(Math.floor(x / 60)).padStart(2, '0')}:${String(x % 60).padStart(2, '0')}"`;
+    };
+    const today = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][now.getDay()];
+    const macA = /link\/ether ([0-9a-f:]{17})/.exec(lab.exec(lab.clientA, 'ip', ['link', 'show', 'eth0']))![1]!;
+    const p = policy(`
+stateful: { antiEvasion: true }
+schedules:
+  now: { days: [${today}], from: ${hm(minute - 60)}, to: ${hm(minute + 60)} }
+  later: { from: ${hm(minute + 120)}, to: ${hm(minute + 180)} }
+rules:
+  - { name: web, action: allow, protocol: tcp, dstPort: [80, 8080, 9000] }
+  - { name: in-window, action: deny, protocol: tcp, dstPort: 8080, schedule: now }
+  - { name: out-of-window, action: deny, protocol: tcp, dstPort: 9000, schedule: later }
+  - { name: mac-a, action: deny, priority: 3, srcMac: "${macA}", protocol: tcp, dstPort: 80 }
+  - { name: mdns, action: bypass, protocol: udp, dstPort: 5353 }
+`);
+    await apply(p);
+    await check(
+      p,
+      [
+        { from: 'a', proto: 'tcp', port: 8080, expect: false, why: 'deny inside its time window' },
+        { from: 'a', proto: 'tcp', port: 9000, expect: true, why: 'deny outside its time window' },
+        { from: 'a', proto: 'tcp', port: 80, expect: false, why: 'A’s MAC is denied' },
+        { from: 'b', proto: 'tcp', port: 80, expect: true, why: 'B’s MAC is not' },
+        { from: 'a', proto: 'udp', port: 5353, expect: true, why: 'bypass passes the allow-list, reply untracked but outbound open' },
+        { from: 'a', proto: 'udp', port: 53, expect: false, why: 'not allowed, not bypassed' },
+      ],
+      {},
+      { time: { day: now.getDay(), minute }, macA },
+    );
   });
 
   test('IPv6 rules apply to IPv6 traffic only', async () => {
