@@ -35,6 +35,10 @@ export interface ListeningPort {
   port: number;
   inode: number;
   uid: number;
+  /** Owning process, when the collector could see it (root can; others only their own). */
+  pid?: number;
+  /** Process name (`/proc/<pid>/comm`), e.g. `nginx`, `java`: the application type for rule recommendations. */
+  process?: string;
 }
 
 /** What `palisade inventory collect --json` prints and `vuln match --inventory` reads. */

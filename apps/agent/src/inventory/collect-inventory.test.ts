@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -78,6 +78,10 @@ test('ports come from the given proc dir', async () => {
     path.join(proc, 'net/tcp'),
     '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n',
   );
+  mkdirSync(path.join(proc, '4242/fd'), { recursive: true });
+  writeFileSync(path.join(proc, '4242/comm'), 'sshd\n');
+  symlinkSync('/dev/null', path.join(proc, '4242/fd/0'));
+  symlinkSync('socket:[1]', path.join(proc, '4242/fd/3'));
   const inv = await collectInventory({ root: path.join(tmp, 'rocky'), appDirs: [], procDir: proc });
-  assert.deepEqual(inv.ports.map((p) => `${p.protocol} ${p.address}:${p.port}`), ['tcp 0.0.0.0:22']);
+  assert.deepEqual(inv.ports.map((p) => `${p.protocol} ${p.address}:${p.port} ${p.process}/${p.pid}`), ['tcp 0.0.0.0:22 sshd/4242']);
 });

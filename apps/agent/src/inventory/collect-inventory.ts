@@ -6,6 +6,7 @@ import {
   type Inventory,
   type InventoryItem,
   type InventoryParse,
+  type ListeningPort,
   parseApkInstalled,
   parseDpkgStatus,
   parseGoBuildInfo,
@@ -17,6 +18,7 @@ import {
   parsePythonMetadata,
 } from '@palisade/vuln';
 import { readRpmDatabase } from './read-rpm-database.ts';
+import { readSocketOwners } from './read-socket-owners.ts';
 
 /**
  * Where applications live on typical servers. Package-manager-owned trees (/usr/lib, /usr/share
@@ -167,12 +169,17 @@ export async function collectInventory(opts: CollectOptions = {}): Promise<Inven
     if (existsSync(dir)) await walk(dir, 0);
   }
 
-  const ports = [];
+  const ports: ListeningPort[] = [];
   const procDir = opts.procDir ?? (root === '/' ? '/proc' : undefined);
   if (procDir) {
     for (const proto of ['tcp', 'tcp6', 'udp', 'udp6'] as const) {
       const text = await readText(path.join(procDir, 'net', proto));
       if (text !== undefined) ports.push(...parseProcNetTcp(text, proto));
+    }
+    const owners = await readSocketOwners(procDir, new Set(ports.map((p) => p.inode).filter((i) => i > 0)));
+    for (const p of ports) {
+      const o = owners.get(p.inode);
+      if (o) Object.assign(p, o);
     }
   }
   const inventory: Inventory = { items, ports, diagnostics };
