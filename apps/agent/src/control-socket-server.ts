@@ -47,6 +47,10 @@ export class ControlSocketServer {
   ) {}
 
   async listen(): Promise<void> {
+    // sun_path holds 108 bytes on Linux; a longer path fails with an obscure EINVAL otherwise
+    if (Buffer.byteLength(this.path) > 107) {
+      throw new AgentError('AGENT_SOCKET_PATH_TOO_LONG', `control socket path ${this.path} is longer than 107 bytes; use a shorter --data-dir`);
+    }
     if (existsSync(this.path)) {
       if (await socketIsLive(this.path)) {
         throw new AgentError('AGENT_ALREADY_RUNNING', `another agent answers on ${this.path}; stop it first`);

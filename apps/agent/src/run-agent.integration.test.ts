@@ -3,12 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { EffectiveConfig, HostFacts, ModuleConfig, ModuleStatus } from '@palisade/protocol';
+import { randomUUID } from 'node:crypto';
+import type { AgentEvent, EffectiveConfig, HostFacts, ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import { activateAgent } from './activate-agent.ts';
 import { isAgentError } from './agent-error.ts';
 import { silentLogger } from './agent-logger.ts';
 import type { AgentModule, ModuleContext, ModuleDiagnostic } from './agent-module.ts';
 import { controlRequest, getAgentStatus, requestTestEvents } from './control-client.ts';
+import { EventSpool } from './event-spool.ts';
 import { ModuleRegistry } from './module-registry.ts';
 import { type AgentHandle, runAgent } from './run-agent.ts';
 import { FakeManager } from './testing/fake-manager.ts';
@@ -294,6 +296,37 @@ test('keeps up with 500 events/s: the backlog stays small and drains at once', a
     assert.ok(maxPending < 250, `backlog reached ${maxPending} events (half a second of input)`);
     assert.ok(Date.now() - emittedAt < 2_000, 'the last events left within 2 s');
     assert.equal([...manager.events.values()].filter((e) => e.details?.runId === run.runId).length, 1_500);
+  } finally {
+    await agent.stop();
+    await manager.stop();
+  }
+});
+
+test('an event the manager refuses is isolated and dropped as rejected; the rest still arrive', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  manager.setConfig(cfg([]));
+  const dataDir = newDataDir();
+  await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  // written straight into the spool, as an older agent version might have left it
+  const spool = EventSpool.open(join(dataDir, 'spool.sqlite'));
+  const good = Array.from({ length: 40 }, (_, i) => ({
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    module: 'system' as const,
+    type: 'test',
+    severity: 'info' as const,
+    message: `good ${i}`,
+  }));
+  const poison = { ...good[0], id: randomUUID(), module: 'no-such-module' } as unknown as AgentEvent;
+  spool.addMany([...good.slice(0, 17), poison, ...good.slice(17)]);
+  spool.close();
+  const agent = await start(dataDir);
+  try {
+    await until('the queue to clear', () => agent.status().spool.pending === 0);
+    assert.equal(agent.status().spool.rejected, 1);
+    for (const e of good) assert.ok(manager.events.has(e.id));
+    assert.equal(manager.events.has(poison.id), false);
   } finally {
     await agent.stop();
     await manager.stop();
