@@ -7,7 +7,7 @@ export { parseApkInstalled } from './inventory/apk-installed.ts';
 export { parseDpkgStatus, type DpkgStatusOptions } from './inventory/dpkg-status.ts';
 export { parseGoBuildInfo } from './inventory/go-build-info.ts';
 export type { InventoryParse } from './inventory/inventory-parse.ts';
-export { type JavaArchiveOptions, parseJavaArchive } from './inventory/java-archive.ts';
+export { type JavaArchiveOptions, mavenCoordinatesFromPath, parseJavaArchive } from './inventory/java-archive.ts';
 export { makePurl } from './inventory/make-purl.ts';
 export { npmItem, parseNodePackageJson, parsePackageLock } from './inventory/npm-packages.ts';
 export { osvEcosystemOf, parseOsRelease } from './inventory/os-release.ts';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
 import { javaFixtureFiles, mavenJar, VULNERABLE_JAVA } from '../testing/java-fixtures.ts';
 import { repoRoot } from '../testing/shared-dir.ts';
-import { parseJavaArchive } from './java-archive.ts';
+import { mavenCoordinatesFromPath, parseJavaArchive } from './java-archive.ts';
 
 test('war with nested jars: each artifact with the nested location', () => {
   const war = javaFixtureFiles(VULNERABLE_JAVA)['opt/app/webapps/shop.war']!;
@@ -71,4 +71,22 @@ test('nested archives beyond the size budget are reported, not unpacked', () => 
   const r = parseJavaArchive(war, 'w.war', { maxTotalBytes: jarA.length + 10 });
   assert.deepEqual(r.items.map((i) => i.name), ['g:a']);
   assert.deepEqual(r.diagnostics.map((d) => d.code), ['VULN_JAR_TOO_LARGE']);
+});
+
+test('local Maven and Gradle repository paths identify jars that carry no pom.properties', () => {
+  assert.deepEqual(mavenCoordinatesFromPath('/root/.m2/repository/com/diffplug/durian/durian-core/1.2.0/durian-core-1.2.0.jar'), {
+    group: 'com.diffplug.durian',
+    artifact: 'durian-core',
+    version: '1.2.0',
+  });
+  assert.deepEqual(
+    mavenCoordinatesFromPath('/home/u/.gradle/caches/modules-2/files-2.1/org.slf4j/slf4j-api/1.7.36/6c62681a2f655b49963a5983b8b0950a6120ae14/slf4j-api-1.7.36.jar'),
+    { group: 'org.slf4j', artifact: 'slf4j-api', version: '1.7.36' },
+  );
+  assert.equal(mavenCoordinatesFromPath('/opt/app/lib/durian-core-1.2.0.jar'), undefined);
+  assert.equal(mavenCoordinatesFromPath('/x/repository/a/b/1.0/other.jar'), undefined);
+  const bare = zipSync({ 'META-INF/MANIFEST.MF': strToU8('Manifest-Version: 1.0\n') });
+  const r = parseJavaArchive(bare, '/root/.m2/repository/aopalliance/aopalliance/1.0/aopalliance-1.0.jar');
+  assert.deepEqual(r.items.map((i) => `${i.name}@${i.version}`), ['aopalliance:aopalliance@1.0']);
+  assert.deepEqual(r.diagnostics, []);
 });

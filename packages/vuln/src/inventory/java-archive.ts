@@ -59,6 +59,20 @@ function mavenItem(group: string, artifact: string, version: string, location: s
   return { ecosystem: 'Maven', name: `${group}:${artifact}`, version, purl: makePurl('maven', group, artifact, version), location };
 }
 
+/**
+ * Coordinates from a local repository layout, for archives without pom.properties (many
+ * Gradle-built jars): Maven `<repo>/repository/g/r/o/u/p/artifact/version/artifact-version.jar`
+ * and Gradle `files-2.1/group/artifact/version/<sha1>/file.jar`.
+ */
+export function mavenCoordinatesFromPath(location: string): { group: string; artifact: string; version: string } | undefined {
+  if (location.includes('!')) return undefined;
+  const m2 = /\/repository\/(.+)\/([^/]+)\/([^/]+)\/([^/]+)\.[jwe]ar$/.exec(location);
+  if (m2 && m2[4]!.startsWith(`${m2[2]}-${m2[3]}`)) return { group: m2[1]!.replaceAll('/', '.'), artifact: m2[2]!, version: m2[3]! };
+  const gradle = /\/files-2\.1\/([^/]+)\/([^/]+)\/([^/]+)\/[0-9a-f]{16,}\/[^/]+\.[jwe]ar$/.exec(location);
+  if (gradle) return { group: gradle[1]!, artifact: gradle[2]!, version: gradle[3]! };
+  return undefined;
+}
+
 function baseName(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1).replace(/^.*!/, '');
 }
@@ -66,8 +80,8 @@ function baseName(p: string): string {
 /**
  * Identifies Maven artifacts inside a jar/war/ear, following nested archives. Identity comes
  * from `META-INF/maven/<group>/<artifact>/pom.properties` (fat jars carry one per shaded
- * dependency); an archive without one falls back to its manifest, which identifies the
- * archive only when it names a vendor id. A corrupt archive, nested or not, is reported and
+ * dependency); an archive without one falls back to a Maven/Gradle repository path, then to
+ * its manifest, which identifies the archive only when it names a vendor id. A corrupt archive, nested or not, is reported and
  * skipped; its siblings are still read.
  */
 export function parseJavaArchive(bytes: Uint8Array, location: string, opts: JavaArchiveOptions = {}): InventoryParse {
@@ -119,6 +133,11 @@ function parseArchive(bytes: Uint8Array, location: string, opts: JavaArchiveOpti
       continue;
     }
     items.push(mavenItem(group, artifact, version, location));
+    identified = true;
+  }
+  const fromPath = identified ? undefined : mavenCoordinatesFromPath(location);
+  if (fromPath) {
+    items.push(mavenItem(fromPath.group, fromPath.artifact, fromPath.version, location));
     identified = true;
   }
   const manifestEntry = Object.keys(entries).find((n) => MANIFEST.test(n));
