@@ -44,10 +44,16 @@ function keyOf(ecosystemBase: string, name: string): string {
 
 /**
  * Releases are compared loosely so that os-release values meet OSV spellings: `Ubuntu:22.04:LTS`
- * and `22.04`, `Alpine:v3.18` and `3.18`.
+ * and `22.04`, `Alpine:v3.18` and `3.18`. Ubuntu Pro (ESM) advisories apply to the same release,
+ * where the only fix is the Pro package. Red Hat releases are CPE-like streams
+ * (`enterprise_linux:9::appstream`, `rhel_eus:8.6::baseos`) and compare by major version.
  */
-export function normalizeRelease(release: string): string {
-  return release.replace(/:LTS$/i, '').replace(/^v(?=\d)/, '');
+export function normalizeRelease(release: string, ecosystemBase = ''): string {
+  if (ecosystemBase === 'Red Hat') return /(?:^|:)(\d+)(?:\.\d+)?(?::|$)/.exec(release)?.[1] ?? release;
+  return release
+    .replace(/^Pro:/i, '')
+    .replace(/:LTS$/i, '')
+    .replace(/^v(?=\d)/, '');
 }
 
 /**
@@ -131,7 +137,7 @@ export class AdvisoryIndex {
       const entry: AffectedEntry = {
         advisory,
         ecosystem: pkg.ecosystem,
-        release: normalizeRelease(eco.release),
+        release: normalizeRelease(eco.release, eco.base),
         name: pkg.name,
         ranges,
         versions,

@@ -171,3 +171,20 @@ test('PyPI names match across case and separator spelling (PEP 503)', () => {
   const item: InventoryItem = { ecosystem: 'PyPI', name: 'flask.cors', version: '3.0.8', purl: '', location: '' };
   assert.equal(matchInventory(idx, [item]).length, 1);
 });
+
+test('release spellings: Ubuntu Pro and Red Hat streams meet os-release values', () => {
+  const idx = new AdvisoryIndex();
+  const rec = (id: string, ecosystem: string, name: string, fixed: string) => ({
+    id,
+    modified: 'x',
+    affected: [{ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }],
+  });
+  idx.add(rec('RHSA-1', 'Red Hat:enterprise_linux:9::appstream', 'openssl-libs', '1:3.0.7-28.el9'));
+  idx.add(rec('RHSA-2', 'Red Hat:rhel_eus:8.6::baseos', 'openssl-libs', '1:1.1.1k-9.el8_6'));
+  idx.add(rec('USN-P', 'Ubuntu:Pro:18.04:LTS', 'bash', '4.4.18-2ubuntu1.3+esm1'));
+  const item = (ecosystem: string, name: string, version: string): InventoryItem => ({ ecosystem, name, version, purl: '', location: '' });
+  assert.deepEqual(pairs(matchInventory(idx, [item('Red Hat:9', 'openssl-libs', '1:3.0.7-27.el9')])), ['RHSA-1 openssl-libs@1:3.0.7-27.el9']);
+  assert.deepEqual(pairs(matchInventory(idx, [item('Red Hat:8', 'openssl-libs', '1:1.1.1k-7.el8_6')])), ['RHSA-2 openssl-libs@1:1.1.1k-7.el8_6']);
+  assert.deepEqual(pairs(matchInventory(idx, [item('Ubuntu:18.04:LTS', 'bash', '4.4.18-2ubuntu1.2')])), ['USN-P bash@4.4.18-2ubuntu1.2']);
+  assert.deepEqual(pairs(matchInventory(idx, [item('Ubuntu:20.04:LTS', 'bash', '4.4.18-2ubuntu1.2')])), []);
+});

@@ -56,7 +56,8 @@ function matchEntry(entry: AffectedEntry, version: string): { by: 'range' | 'ver
 export function matchInventory(index: AdvisoryIndex, items: readonly InventoryItem[], opts: MatchOptions = {}): Finding[] {
   const findings: Finding[] = [];
   for (const item of items) {
-    const itemRelease = normalizeRelease(parseEcosystem(item.ecosystem).release);
+    const itemEcosystem = parseEcosystem(item.ecosystem);
+    const itemRelease = normalizeRelease(itemEcosystem.release, itemEcosystem.base);
     const seen = new Set<string>();
     const candidates: [string, string][] = [[item.name, item.version]];
     if (item.sourceName && item.sourceName !== item.name) candidates.push([item.sourceName, item.sourceVersion ?? item.version]);

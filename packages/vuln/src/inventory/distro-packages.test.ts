@@ -42,6 +42,7 @@ test('os-release maps to OSV ecosystem spellings', () => {
   assert.equal(eco('ID=ubuntu\nVERSION_ID="23.10"\nVERSION="23.10 (Mantic Minotaur)"'), 'Ubuntu:23.10');
   assert.equal(eco('ID=alpine\nVERSION_ID=3.18.4'), 'Alpine:v3.18');
   assert.equal(eco('ID="rocky"\nVERSION_ID="9.3"'), 'Rocky Linux:9');
+  assert.equal(eco('ID="rhel"\nVERSION_ID="8.6"'), 'Red Hat:8');
   assert.equal(eco('ID=plan9'), undefined);
   const os = parseOsRelease('# comment\nID=debian\nID_LIKE="a b"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n');
   assert.deepEqual(os.idLike, ['a', 'b']);

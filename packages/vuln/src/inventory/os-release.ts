@@ -24,6 +24,7 @@ export function osvEcosystemOf(id: string, versionId: string, version: string): 
       return versionId ? `Alpine:v${mm}` : 'Alpine';
     }
     case 'rhel':
+      return versionId ? `Red Hat:${major}` : 'Red Hat';
     case 'centos':
       return 'Red Hat';
     case 'rocky':
