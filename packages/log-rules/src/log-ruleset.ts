@@ -54,5 +54,6 @@ export function loadLogRuleset(sources: RulesetSources): LoadResult<LogRuleset> 
     if (d.some((x) => x.severity === 'error')) continue;
     rules.addFile(nodes, f.path, diagnostics);
   }
+  rules.finalize();
   return loadResult(new LogRuleset(decoders, rules, lists), diagnostics);
 }

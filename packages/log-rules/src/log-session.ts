@@ -48,19 +48,27 @@ export interface ProcessResult {
 interface PastEvent {
   rule: Rule;
   time: number;
-  fields: Map<string, string>;
+  ev: LogEvent;
   /** Highest level of a correlation rule that already consumed this event. */
   matched: number;
 }
 
-const MAX_HISTORY = 10000;
+/** Most events one correlation bucket keeps; older ones drop out first. */
+const MAX_BUCKET = 4096;
+/** Events between two sweeps that drop expired correlation buckets. */
+const SWEEP_EVERY = 10000;
 
 /**
  * One stream of events through a ruleset, with the correlation state (if_matched_*, frequency,
  * ignore windows) analysisd keeps. Like a wazuh-logtest session: feed lines in order.
  */
 export class LogSession {
-  private readonly history: PastEvent[] = [];
+  /**
+   * Correlation state: per correlation rule, the events it may count, bucketed by the values of
+   * its same_* fields so a check only looks at compatible events.
+   */
+  private readonly buckets = new Map<Rule, Map<string, PastEvent[]>>();
+  private sinceSweep = 0;
   private readonly ignoredUntil = new Map<number, number>();
   private clock = 0;
   private readonly ftsSeen = new Set<string>();
@@ -128,21 +136,49 @@ export class LogSession {
   }
 
   private remember(ev: LogEvent, rule: Rule, ctx: EvalContext): void {
-    const past: PastEvent = { rule, time: ev.time, fields: this.withStatic(ev), matched: 0 };
+    const past: PastEvent = { rule, time: ev.time, ev, matched: 0 };
     if (ctx.consumed && ctx.consumedRule === rule) {
       for (const p of ctx.consumed) p.matched = Math.max(p.matched, rule.level);
       past.matched = rule.level;
     }
-    this.history.push(past);
-    if (this.history.length > MAX_HISTORY) this.history.splice(0, this.history.length - MAX_HISTORY);
+    for (const c of rule.correlators) {
+      const key = this.sameKey(ev, c);
+      if (key === undefined) continue;
+      let byKey = this.buckets.get(c);
+      if (!byKey) this.buckets.set(c, (byKey = new Map()));
+      let list = byKey.get(key);
+      if (!list) byKey.set(key, (list = []));
+      list.push(past);
+      if (list.length > MAX_BUCKET) list.splice(0, list.length - MAX_BUCKET);
+    }
+    if (++this.sinceSweep >= SWEEP_EVERY) this.sweep(ev.time);
   }
 
-  private withStatic(ev: LogEvent): Map<string, string> {
-    const m = new Map(ev.fields);
-    m.set('location', ev.location);
-    if (ev.hostname !== undefined) m.set('hostname', ev.hostname);
-    if (ev.programName !== undefined) m.set('program_name', ev.programName);
-    return m;
+  /** Drops events no correlation window can reach any more, and empty buckets. */
+  private sweep(now: number): void {
+    this.sinceSweep = 0;
+    for (const [c, byKey] of this.buckets) {
+      const window = c.timeframe || 360;
+      for (const [key, list] of byKey) {
+        let drop = 0;
+        while (drop < list.length && now - list[drop]!.time > window) drop++;
+        if (drop === list.length) byKey.delete(key);
+        else if (drop) list.splice(0, drop);
+      }
+      if (!byKey.size) this.buckets.delete(c);
+    }
+  }
+
+  /** Key of the same_* values; undefined when the event lacks one (it can then never correlate). */
+  private sameKey(ev: LogEvent, c: Rule): string | undefined {
+    if (!c.same.length) return '';
+    let key = '';
+    for (const f of c.same) {
+      const v = this.field(ev, f);
+      if (v === undefined) return undefined;
+      key += `${v}\u0000`;
+    }
+    return key;
   }
 
   private field(ev: LogEvent, name: string): string | undefined {
@@ -285,18 +321,17 @@ export class LogSession {
   /** Search_LastSids / Search_LastGroups: enough recent, compatible events in the window. */
   private correlate(ctx: EvalContext, rule: Rule): boolean {
     const ev = ctx.ev;
+    const key = this.sameKey(ev, rule);
+    if (key === undefined) return false;
+    const list = this.buckets.get(rule)?.get(key);
+    if (!list) return false;
     const needed = rule.frequency > 2 ? rule.frequency - 1 : 1;
     const found: PastEvent[] = [];
-    for (let i = this.history.length - 1; i >= 0; i--) {
-      const p = this.history[i]!;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const p = list[i]!;
       if (rule.timeframe && ev.time - p.time > rule.timeframe) break;
-      if (rule.ifMatchedSid !== undefined) {
-        if (p.rule.id !== rule.ifMatchedSid) continue;
-      } else if (rule.ifMatchedGroup) {
-        if (!rule.ifMatchedGroup.test(p.rule.groupText)) continue;
-      } else if (p.rule !== rule && !rule.ifSid.includes(p.rule.id)) continue;
       if (p.matched >= rule.level && rule.frequency) continue;
-      if (!this.compatible(ev, p, rule)) continue;
+      if (!this.different(ev, p, rule)) continue;
       found.push(p);
       if (found.length >= needed) {
         ctx.consumed = found;
@@ -307,18 +342,14 @@ export class LogSession {
     return false;
   }
 
-  private compatible(ev: LogEvent, p: PastEvent, rule: Rule): boolean {
-    for (const f of rule.same) {
-      const a = this.field(ev, f);
-      if (a === undefined || a !== p.fields.get(f)) return false;
-    }
+  private different(ev: LogEvent, p: PastEvent, rule: Rule): boolean {
     for (const f of rule.different) {
       const a = this.field(ev, f);
-      if (a !== undefined && a === p.fields.get(f)) return false;
+      if (a !== undefined && a === this.field(p.ev, f)) return false;
     }
     for (const f of rule.notSame) {
       const a = this.field(ev, f);
-      if (a !== undefined && a === p.fields.get(f)) return false;
+      if (a !== undefined && a === this.field(p.ev, f)) return false;
     }
     return true;
   }

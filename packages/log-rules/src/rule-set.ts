@@ -216,7 +216,7 @@ export class RuleSet {
       info: [],
       ifFts: false,
       checkDiff: false,
-      keepsEvents: false,
+      correlators: [],
     };
     const compile = (c: XmlNode, fallback: ExpressionType, text: string, typeAttr = c.attributes.type): Expression | undefined => {
       const t = parseExpressionType(typeAttr, fallback);
@@ -459,8 +459,8 @@ export class RuleSet {
       // Overwriting changes the rule's content in place: its places in the tree and its
       // children stay, like analysisd's OS_AddRuleInfo.
       // The tree links (if_sid, if_group, if_level) and the correlation source stay.
-      const { keepsEvents, ifSid, ifGroup, ifLevel, ifMatchedSid, ifMatchedGroup } = existing;
-      Object.assign(existing, rule, { keepsEvents, ifSid, ifGroup, ifLevel, ifMatchedSid, ifMatchedGroup });
+      const { ifSid, ifGroup, ifLevel, ifMatchedSid, ifMatchedGroup } = existing;
+      Object.assign(existing, rule, { ifSid, ifGroup, ifLevel, ifMatchedSid, ifMatchedGroup, correlators: [] });
       return;
     }
     if (overwrite) {
@@ -496,7 +496,6 @@ export class RuleSet {
       rule.category = template.rule.category;
       this.attach(template.children, rule);
     }
-    if (rule.ifMatchedSid !== undefined) this.markKeeps(rule.ifMatchedSid);
     this.byId.set(id, rule);
   }
 
@@ -521,9 +520,18 @@ export class RuleSet {
     else this.places.set(rule, [n]);
   }
 
-  private markKeeps(sid: number): void {
-    const r = this.byId.get(sid);
-    if (r) r.keepsEvents = true;
+  /** Links every correlation rule to the rules whose events it counts (analysisd's OS_MarkID/OS_MarkGroup). */
+  finalize(): void {
+    const rules = [...this.byId.values()];
+    for (const r of rules) r.correlators = [];
+    for (const c of rules) {
+      if (c.ifMatchedSid !== undefined) this.byId.get(c.ifMatchedSid)?.correlators.push(c);
+      else if (c.ifMatchedGroup) {
+        for (const r of rules) if (r !== c && c.ifMatchedGroup.test(r.groupText)) r.correlators.push(c);
+      } else if (c.frequency) {
+        for (const id of new Set([c.id, ...c.ifSid])) this.byId.get(id)?.correlators.push(c);
+      }
+    }
   }
 }
 

@@ -61,8 +61,12 @@ export interface Rule {
   ifFts: boolean;
   compiledRule?: string;
   checkDiff: boolean;
-  /** Set when some rule correlates on this one (if_matched_sid): its matched events are kept. */
-  keepsEvents: boolean;
+  /**
+   * Rules that correlate on events this rule matched (their if_matched_sid names it, their
+   * if_matched_group matches its groups, or a plain frequency rule on itself or its parent).
+   * Filled when loading finishes.
+   */
+  correlators: Rule[];
 }
 
 /**
