@@ -21,8 +21,10 @@ export interface ActivateOptions {
   dataDir?: string;
   /** Replace an existing identity (the old agent record stays on the manager). */
   force?: boolean;
-  /** Overrides the collected host facts (tests, cloud-init supplying tags). */
+  /** Overrides the collected host facts (tests). */
   host?: HostFacts;
+  /** Host tags (e.g. `env=prod`): sent at activation and with every heartbeat. */
+  tags?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -33,6 +35,17 @@ export interface ActivationOutcome {
   managerUrl: string;
   heartbeatSeconds: number;
   identityFile: string;
+}
+
+/** The protocol's limits for tags, checked before anything is sent. */
+export function checkTags(tags: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(tags);
+  if (entries.length > 50) throw new AgentError('AGENT_BAD_ARGUMENT', 'at most 50 tags');
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > 128) throw new AgentError('AGENT_BAD_ARGUMENT', `tag key ${JSON.stringify(k)} must be 1 to 128 characters`);
+    if (typeof v !== 'string' || v.length > 255) throw new AgentError('AGENT_BAD_ARGUMENT', `tag ${k} value must be at most 255 characters`);
+  }
+  return tags;
 }
 
 export async function activateAgent(options: ActivateOptions): Promise<ActivationOutcome> {
@@ -59,7 +72,10 @@ export async function activateAgent(options: ActivateOptions): Promise<Activatio
     }
   }
 
-  const body: ActivationRequest = { token: options.token, host: options.host ?? collectHostFacts() };
+  const tags = checkTags(options.tags ?? {});
+  const facts = options.host ?? collectHostFacts();
+  const host: HostFacts = Object.keys(tags).length > 0 ? { ...facts, tags: { ...(facts.tags ?? {}), ...tags } } : facts;
+  const body: ActivationRequest = { token: options.token, host };
   const client = new ManagerClient({ managerUrl: options.managerUrl, ca });
   let res: Awaited<ReturnType<ManagerClient['request']>>;
   try {
@@ -90,6 +106,7 @@ export async function activateAgent(options: ActivateOptions): Promise<Activatio
     caFile: ca ? 'manager-ca.pem' : null,
     heartbeatSeconds: answer.heartbeatSeconds,
     activatedAt: new Date().toISOString(),
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
   };
   writeIdentity(dataDir, identity);
   return {

@@ -13,6 +13,8 @@ export interface AgentIdentity {
   caFile: string | null;
   heartbeatSeconds: number;
   activatedAt: string;
+  /** Tags given at activation (`--tag k=v`), sent with every heartbeat so the manager's rules can use them. */
+  tags?: Record<string, string>;
 }
 
 /** Write-then-rename so a crash never leaves a half-written identity; 0600 because it holds the secret. */
@@ -56,6 +58,7 @@ export function readIdentity(dataDir: string): AgentIdentity {
     caFile: typeof id.caFile === 'string' ? id.caFile : null,
     heartbeatSeconds: typeof id.heartbeatSeconds === 'number' && id.heartbeatSeconds > 0 ? id.heartbeatSeconds : 10,
     activatedAt: typeof id.activatedAt === 'string' ? id.activatedAt : '',
+    ...(id.tags && typeof id.tags === 'object' && Object.keys(id.tags).length > 0 ? { tags: id.tags } : {}),
   };
 }
 

@@ -63,7 +63,8 @@ export class HeartbeatLoop {
   private async run(): Promise<void> {
     while (!this.abort.signal.aborted) {
       await this.beat();
-      await sleep(this.intervalSeconds * 1000, this.abort.signal);
+      // ±5 % so that agents started together (a fleet rollout) do not heartbeat in lockstep
+      await sleep(this.intervalSeconds * 1000 * (0.95 + 0.1 * Math.random()), this.abort.signal);
     }
   }
 

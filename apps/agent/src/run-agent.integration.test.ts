@@ -122,12 +122,12 @@ test('activate, run, heartbeat, apply config, answer commands, deliver events, r
   await manager.start();
   const dataDir = newDataDir();
   const hash1 = manager.setConfig(cfg(['r1']));
-  const outcome = await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  const outcome = await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host, tags: { env: 'test' } });
   assert.equal(outcome.tenantId, 'primary');
   const identityFile = join(dataDir, 'agent.json');
   assert.equal(statSync(identityFile).mode & 0o777, 0o600);
   assert.equal(JSON.parse(readFileSync(identityFile, 'utf8')).managerUrl, manager.url);
-  assert.deepEqual(manager.agents.get(outcome.agentId)?.host, host);
+  assert.deepEqual(manager.agents.get(outcome.agentId)?.host, { ...host, tags: { env: 'test' } });
   await assert.rejects(
     activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host }),
     (err: unknown) => isAgentError(err) && err.code === 'AGENT_ALREADY_ACTIVATED',
@@ -145,6 +145,7 @@ test('activate, run, heartbeat, apply config, answer commands, deliver events, r
     await until('a heartbeat', () => manager.heartbeats.length > 0);
     const hb = manager.heartbeats[0];
     assert.equal(hb.configHash, hash1);
+    assert.deepEqual(hb.host.tags, { env: 'test' }, 'activation tags ride along with heartbeats');
     assert.deepEqual(Object.keys(hb.modules), ['ips'], 'the heartbeat reports exactly the registered modules');
     assert.equal(hb.modules.ips.state, 'running');
 

@@ -86,7 +86,12 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   const dataDir = resolveDataDir(options.dataDir);
   const paths = dataDirPaths(dataDir);
   const logger = options.logger ?? createAgentLogger();
-  const hostFacts = options.hostFacts ?? collectHostFacts;
+  // activation tags ride along with the live facts so the manager's rules keep seeing them
+  const hostFacts = (): HostFacts => {
+    const facts = (options.hostFacts ?? collectHostFacts)();
+    const tags = identity?.tags;
+    return tags ? { ...facts, tags: { ...(facts.tags ?? {}), ...tags } } : facts;
+  };
   const link = new LinkState();
   const startedAt = new Date().toISOString();
   // aborted first thing on stop: in-flight config fetches end at once instead of timing out

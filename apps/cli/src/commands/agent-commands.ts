@@ -45,6 +45,16 @@ function positiveNumber(name: string) {
   };
 }
 
+function parseTags(list: string[]): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new CliError('AGENT_BAD_ARGUMENT', `--tag wants key=value, got ${JSON.stringify(item)}`);
+    tags[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return tags;
+}
+
 function ago(iso: string | null | undefined): string {
   if (!iso) return 'never';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -96,6 +106,7 @@ export function registerAgentCommands(program: Command): void {
     .addOption(new Option('--token <token>', 'activation token').env('PALISADE_ACTIVATION_TOKEN').makeOptionMandatory())
     .option('--ca <file>', "PEM file with the manager's CA certificate (copied into the data dir)")
     .addOption(dataDirOption())
+    .option('--tag <key=value...>', 'host tag sent with activation and every heartbeat (repeatable)')
     .option('--force', 'replace an existing identity', false)
     .option('--json', 'print JSON')
     .action(async (own, cmd) => {
@@ -107,6 +118,7 @@ export function registerAgentCommands(program: Command): void {
           caFile: opts.ca,
           dataDir: opts.dataDir,
           force: opts.force,
+          tags: parseTags(opts.tag ?? []),
         }),
       );
       if (opts.json) printJson(outcome);
