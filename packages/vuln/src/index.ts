@@ -2,7 +2,7 @@ export { type AdvisorySummary, type AffectedEntry, AdvisoryIndex, type IndexStat
 export { fixedVersionFor, isAffectedByRange, type PreparedRange, prepareRange } from './affected-range.ts';
 export { comparatorFor, compareVersions, supportedEcosystems, type VersionComparator } from './compare-versions.ts';
 export { type Ecosystem, normalizePackageName, parseEcosystem } from './ecosystem.ts';
-export type { Inventory, InventoryItem, ListeningPort, OsRelease } from './inventory-item.ts';
+export type { Inventory, InventoryItem, ListeningPort, OsRelease, RunningProcess } from './inventory-item.ts';
 export { parseApkInstalled } from './inventory/apk-installed.ts';
 export { parseDpkgStatus, type DpkgStatusOptions } from './inventory/dpkg-status.ts';
 export { parseGoBuildInfo } from './inventory/go-build-info.ts';

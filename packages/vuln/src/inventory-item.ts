@@ -41,10 +41,22 @@ export interface ListeningPort {
   process?: string;
 }
 
+/** A running process, one per executable (the first pid seen), for "what runs here" questions. */
+export interface RunningProcess {
+  pid: number;
+  /** `/proc/<pid>/comm`, e.g. `nginx`. */
+  name: string;
+  /** Resolved `/proc/<pid>/exe` when readable (root sees all). */
+  exe?: string;
+  uid?: number;
+}
+
 /** What `palisade inventory collect --json` prints and `vuln match --inventory` reads. */
 export interface Inventory {
   os?: OsRelease;
   items: InventoryItem[];
   ports: ListeningPort[];
+  /** Running processes; present only when collecting the live host (or with `procDir`). */
+  processes?: RunningProcess[];
   diagnostics: Diagnostic[];
 }

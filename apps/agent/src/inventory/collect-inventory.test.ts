@@ -71,7 +71,7 @@ test('rpmdb.sqlite is read directly, without rpm installed', async () => {
   assert.deepEqual(inv.diagnostics.map((d) => d.code), ['VULN_INVENTORY_RPM_HEADER']);
 });
 
-test('ports come from the given proc dir', async () => {
+test('ports and processes come from the given proc dir', async () => {
   const proc = path.join(tmp, 'proc');
   mkdirSync(path.join(proc, 'net'), { recursive: true });
   writeFileSync(
@@ -84,4 +84,13 @@ test('ports come from the given proc dir', async () => {
   symlinkSync('socket:[1]', path.join(proc, '4242/fd/3'));
   const inv = await collectInventory({ root: path.join(tmp, 'rocky'), appDirs: [], procDir: proc });
   assert.deepEqual(inv.ports.map((p) => `${p.protocol} ${p.address}:${p.port} ${p.process}/${p.pid}`), ['tcp 0.0.0.0:22 sshd/4242']);
+  writeFileSync(path.join(proc, '4242/status'), 'Name:\tsshd\nUid:\t0\t0\t0\t0\n');
+  symlinkSync('/usr/sbin/sshd', path.join(proc, '4242/exe'));
+  mkdirSync(path.join(proc, '2'));
+  writeFileSync(path.join(proc, '2/comm'), 'kthreadd\n');
+  const again = await collectInventory({ root: path.join(tmp, 'rocky'), appDirs: [], procDir: proc });
+  assert.deepEqual(again.processes, [
+    { pid: 2, name: 'kthreadd' },
+    { pid: 4242, name: 'sshd', exe: '/usr/sbin/sshd', uid: 0 },
+  ]);
 });

@@ -17,6 +17,7 @@ import {
   parseProcNetTcp,
   parsePythonMetadata,
 } from '@palisade/vuln';
+import { readProcesses } from './read-processes.ts';
 import { readRpmDatabase } from './read-rpm-database.ts';
 import { readSocketOwners } from './read-socket-owners.ts';
 
@@ -66,7 +67,8 @@ async function isElf(file: string): Promise<boolean> {
 
 /**
  * Collects the software inventory of a filesystem tree: the OS packages (dpkg, apk, rpm),
- * language packages and Java archives under the application folders, and listening ports.
+ * language packages and Java archives under the application folders, and, for the live host,
+ * listening ports and running processes.
  * Unreadable or corrupt inputs become diagnostics; collection always completes.
  * Locations in the result are absolute paths as seen from inside `root`.
  */
@@ -184,5 +186,6 @@ export async function collectInventory(opts: CollectOptions = {}): Promise<Inven
   }
   const inventory: Inventory = { items, ports, diagnostics };
   if (os) inventory.os = os;
+  if (procDir) inventory.processes = await readProcesses(procDir);
   return inventory;
 }
