@@ -2,7 +2,7 @@
 // applied for real with nft inside a network namespace created for the run. The established
 // tool on the same input is nft itself: we compare against what a rule-per-address translation
 // (the iptables habit) costs nft to load, which is why lists compile to sets.
-//   npm run bench:firewall [-- --rules 10000 --addresses 100000 --naive 20000]
+//   npm run bench:firewall [-- --rules 10000 --addresses 100000 --naive 20000 --runs 3 --no-group]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ const RULES = arg('rules', 10_000);
 const ADDRESSES = arg('addresses', 100_000);
 const NAIVE = arg('naive', 20_000);
 const RUNS = arg('runs', 3);
+const GROUP = !process.argv.includes('--no-group');
 
 function v4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -68,7 +69,7 @@ try {
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics.slice(0, 3)));
     t = performance.now();
     const cpu0 = process.cpuUsage();
-    const compiled = compileRuleset(loaded.value);
+    const compiled = compileRuleset(loaded.value, GROUP ? {} : { groupMinRules: 0 });
     compileT.push(ms(t));
     const cpu = process.cpuUsage(cpu0);
     compileCpu.push((cpu.user + cpu.system) / 1000);
@@ -127,7 +128,7 @@ try {
   } else {
     result.apply = 'skipped: needs root, nft and ip netns';
   }
-  result.command = `npm run bench:firewall -- --rules ${RULES} --addresses ${ADDRESSES} --naive ${NAIVE} --runs ${RUNS}`;
+  result.command = `npm run bench:firewall -- --rules ${RULES} --addresses ${ADDRESSES} --naive ${NAIVE} --runs ${RUNS}${GROUP ? '' : ' --no-group'}`;
   console.log(JSON.stringify(result, null, 2));
 } finally {
   if (canApply) spawnSync('ip', ['netns', 'del', ns]);

@@ -481,7 +481,11 @@ function groupRules(
     while (j < ordered.length && shapeOf(ordered[j]!) !== undefined && verdictOf(ordered[j]!) === verdictOf(first)) j++;
     const run = ordered.slice(i, j);
     const byShape = new Map<string, FirewallRule[]>();
-    for (const r of run) byShape.set(shapeOf(r)!, [...(byShape.get(shapeOf(r)!) ?? []), r]);
+    for (const r of run) {
+      const list = byShape.get(shapeOf(r)!);
+      if (list) list.push(r);
+      else byShape.set(shapeOf(r)!, [r]);
+    }
     const emitted = new Set<string>();
     for (const r of run) {
       const shape = shapeOf(r)!;
