@@ -67,7 +67,8 @@ export class HashPool {
   private readonly workers: Worker[];
 
   constructor(readonly size = Math.max(1, Math.min(4, availableParallelism()))) {
-    this.workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true }));
+    // execArgv: [] keeps loaders of the parent (tsx in development) out of the plain-JS workers.
+    this.workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true, execArgv: [] }));
   }
 
   /** Results in job order; `onProgress` gets the number of files and bytes done so far. */

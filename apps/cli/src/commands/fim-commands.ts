@@ -91,6 +91,7 @@ export function registerFimCommands(program: Command): void {
       const { rules, sha256 } = loadRules(opts.rules);
       const root = resolve(opts.root);
       const started = performance.now();
+      const cpu0 = process.cpuUsage();
       const result = await scanWithProgress(rules, root);
       const store = new BaselineStore(opts.db);
       try {
@@ -99,8 +100,9 @@ export function registerFimCommands(program: Command): void {
         store.close();
       }
       const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       reportIssues(result, json);
-      const summary = { ...result.stats, issues: result.issues.length, seconds: Number(seconds.toFixed(3)) };
+      const summary = { ...result.stats, issues: result.issues.length, seconds: Number(seconds.toFixed(3)), cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)) };
       if (json) printJson({ ...summary, issueList: result.issues });
       else process.stdout.write(`baseline: ${summary.entities} entities (${summary.files} files, ${summary.hashed} hashed, ${(summary.bytesHashed / 1048576).toFixed(1)} MiB) in ${summary.seconds}s, ${summary.issues} issues\n`);
     });
@@ -122,16 +124,18 @@ export function registerFimCommands(program: Command): void {
         const meta = store.meta();
         if (!meta) throw new CliError('FIM_BASELINE_MISSING', `${opts.db} holds no baseline`);
         const root = resolve(opts.root ?? meta.root);
-        const previous = store.load();
         const started = performance.now();
+        const cpu0 = process.cpuUsage();
+        const previous = store.load();
         const result = await scanWithProgress(rules, root, previous);
         const changes = diffEntities(previous, result.entities, rules);
         const seconds = (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpu0);
         if (opts.update) store.save(result.entities, { createdAt: new Date().toISOString(), root, rulesSha256: sha256, entities: result.entities.length });
         reportIssues(result, json);
         const summary = summarizeChanges(changes);
         if (json) {
-          printJson({ summary, changes, issues: result.issues, stats: { ...result.stats, seconds: Number(seconds.toFixed(3)) }, rulesChanged: meta.rulesSha256 !== sha256 });
+          printJson({ summary, changes, issues: result.issues, stats: { ...result.stats, seconds: Number(seconds.toFixed(3)), cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)) }, rulesChanged: meta.rulesSha256 !== sha256 });
         } else {
           for (const c of changes) process.stdout.write(`${describe(c)}\n`);
           process.stdout.write(
