@@ -37,3 +37,30 @@ export function normalizePackageName(ecosystemBase: string, name: string): strin
       return name.trim();
   }
 }
+
+// Distributions whose OSV ecosystem suffix is a release: a package version means something
+// only within its release. For language ecosystems the suffix names a repository instead
+// (`Packagist:https://packages.drupal.org/8`) and says nothing about the host.
+const DISTRIBUTIONS = new Set([
+  'Debian',
+  'Ubuntu',
+  'Alpine',
+  'Red Hat',
+  'Rocky Linux',
+  'AlmaLinux',
+  'SUSE',
+  'openSUSE',
+  'Mageia',
+  'openEuler',
+  'Wolfi',
+  'Chainguard',
+  'MinimOS',
+  'Alpaquita',
+  'BellSoft Hardened Containers',
+  'Photon OS',
+  'Azure Linux',
+]);
+
+export function isDistributionEcosystem(ecosystemBase: string): boolean {
+  return DISTRIBUTIONS.has(ecosystemBase);
+}

@@ -1,13 +1,14 @@
 export { type AdvisorySummary, type AffectedEntry, AdvisoryIndex, type IndexStats, normalizeRelease } from './advisory-index.ts';
 export { fixedVersionFor, isAffectedByRange, type PreparedRange, prepareRange } from './affected-range.ts';
 export { comparatorFor, compareVersions, supportedEcosystems, type VersionComparator } from './compare-versions.ts';
-export { type Ecosystem, normalizePackageName, parseEcosystem } from './ecosystem.ts';
+export { type Ecosystem, isDistributionEcosystem, normalizePackageName, parseEcosystem } from './ecosystem.ts';
 export type { Inventory, InventoryItem, ListeningPort, OsRelease, RunningProcess } from './inventory-item.ts';
 export { parseApkInstalled } from './inventory/apk-installed.ts';
 export { parseDpkgStatus, type DpkgStatusOptions } from './inventory/dpkg-status.ts';
 export { parseGoBuildInfo } from './inventory/go-build-info.ts';
 export type { InventoryParse } from './inventory/inventory-parse.ts';
 export { type JavaArchiveOptions, mavenCoordinatesFromPath, parseJavaArchive } from './inventory/java-archive.ts';
+export { parseCargoLock, parseComposerLock, parseGemfileLock } from './inventory/lockfile-packages.ts';
 export { makePurl } from './inventory/make-purl.ts';
 export { npmItem, parseNodePackageJson, parsePackageLock } from './inventory/npm-packages.ts';
 export { osvEcosystemOf, parseOsRelease } from './inventory/os-release.ts';

@@ -7,6 +7,7 @@ import type { InventoryItem } from './inventory-item.ts';
 import { parseApkInstalled } from './inventory/apk-installed.ts';
 import { parseDpkgStatus } from './inventory/dpkg-status.ts';
 import { parseJavaArchive } from './inventory/java-archive.ts';
+import { parseComposerLock } from './inventory/lockfile-packages.ts';
 import { parseNodePackageJson, parsePackageLock } from './inventory/npm-packages.ts';
 import { parseOsRelease } from './inventory/os-release.ts';
 import { parsePythonMetadata } from './inventory/python-metadata.ts';
@@ -31,6 +32,7 @@ function hostInventory(root: 'vulnerable-host' | 'patched-host'): InventoryItem[
     ? ['PyYAML-5.3.1.dist-info/METADATA', 'urllib3-1.25.8.dist-info/METADATA', 'Django-3.2.3.dist-info/METADATA', 'Flask_Cors-3.0.8.dist-info/METADATA', 'requests-2.31.0.dist-info/METADATA', 'Flask-2.3.2.dist-info/METADATA', 'pandas-1.0.3-py3.8.egg-info/PKG-INFO']
     : ['PyYAML-5.4.dist-info/METADATA', 'urllib3-1.25.9.dist-info/METADATA', 'Django-3.2.4.dist-info/METADATA', 'Flask_Cors-3.0.9.dist-info/METADATA', 'requests-2.31.0.dist-info/METADATA', 'Flask-2.3.2.dist-info/METADATA', 'pandas-1.0.4-py3.8.egg-info/PKG-INFO'];
   for (const f of py) items.push(...parsePythonMetadata(read(root, `${sp}/${f}`), `/${sp}/${f}`).items);
+  items.push(...parseComposerLock(read(root, 'var/www/drupal/composer.lock'), '/var/www/drupal/composer.lock').items);
   const java = javaFixtureFiles(root === 'vulnerable-host' ? VULNERABLE_JAVA : PATCHED_JAVA);
   for (const [rel, bytes] of Object.entries(java)) items.push(...parseJavaArchive(bytes, `/${rel}`).items);
   return items;
@@ -46,18 +48,22 @@ function index(): AdvisoryIndex {
   return sample;
 }
 
-test('vulnerable Debian 9 host with app folder, node project and venv: exactly the expected advisories', { skip }, () => {
+test('vulnerable Debian 9 host with app folder, node project, venv and composer project: exactly the expected advisories', { skip }, () => {
   const findings = matchInventory(index(), hostInventory('vulnerable-host'));
   assert.deepEqual(pairs(findings), [
     'DLA-3008-1 libssl1.1@1.1.0l-1~deb9u5', // via Source: openssl
     'DLA-3008-1 openssl@1.1.0l-1~deb9u5',
     'DLA-3012-1 libxml2@2.9.4+dfsg1-2.2+deb9u6',
+    'DRUPAL-CONTRIB-2025-083 drupal/simple_sitemap@4.2.1', // ecosystem `Packagist:https://packages.drupal.org/8`
+    'DRUPAL-CORE-2025-005 drupal/core@10.4.8',
+    'DRUPAL-CORE-2026-001 drupal/core@10.4.8',
     'GHSA-35jh-r3h4-6jhm lodash@4.17.11',
     'GHSA-35jh-r3h4-6jhm lodash@4.17.15',
     'GHSA-3pxv-7cmr-fjr4 org.apache.logging.log4j:log4j-core@2.14.1',
     'GHSA-599f-7c49-w659 org.apache.commons:commons-text@1.9',
     'GHSA-7rjr-3q55-vv33 org.apache.logging.log4j:log4j-core@2.14.1',
     'GHSA-8q59-q68h-6hv4 PyYAML@5.3.1',
+    'GHSA-9f46-5r25-5wfm league/flysystem@1.1.3',
     'GHSA-j77q-2qqg-6989 org.apache.struts:struts2-core@2.3.31',
     'GHSA-jf85-cpcp-j695 lodash@4.17.11',
     'GHSA-jfh8-c2jp-5v3q org.apache.logging.log4j:log4j-core@2.14.1',

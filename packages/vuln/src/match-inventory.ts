@@ -1,6 +1,6 @@
 import { type AdvisoryIndex, type AdvisorySummary, type AffectedEntry, normalizeRelease } from './advisory-index.ts';
 import { fixedVersionFor, isAffectedByRange } from './affected-range.ts';
-import { parseEcosystem } from './ecosystem.ts';
+import { isDistributionEcosystem, parseEcosystem } from './ecosystem.ts';
 import type { InventoryItem } from './inventory-item.ts';
 import type { OsvSeverity } from './osv-schema.ts';
 
@@ -28,8 +28,8 @@ export interface MatchOptions {
   anyReleaseWhenUnknown?: boolean;
 }
 
-function releaseMatches(entry: AffectedEntry, itemRelease: string, opts: MatchOptions): boolean {
-  if (entry.release === '') return true;
+function releaseMatches(entry: AffectedEntry, itemRelease: string, distribution: boolean, opts: MatchOptions): boolean {
+  if (entry.release === '' || !distribution) return true;
   if (itemRelease === '') return opts.anyReleaseWhenUnknown === true;
   return entry.release === itemRelease;
 }
@@ -58,12 +58,13 @@ export function matchInventory(index: AdvisoryIndex, items: readonly InventoryIt
   for (const item of items) {
     const itemEcosystem = parseEcosystem(item.ecosystem);
     const itemRelease = normalizeRelease(itemEcosystem.release, itemEcosystem.base);
+    const distribution = isDistributionEcosystem(itemEcosystem.base);
     const seen = new Set<string>();
     const candidates: [string, string][] = [[item.name, item.version]];
     if (item.sourceName && item.sourceName !== item.name) candidates.push([item.sourceName, item.sourceVersion ?? item.version]);
     for (const [name, version] of candidates) {
       for (const entry of index.lookup(item.ecosystem, name)) {
-        if (seen.has(entry.advisory.id) || !releaseMatches(entry, itemRelease, opts)) continue;
+        if (seen.has(entry.advisory.id) || !releaseMatches(entry, itemRelease, distribution, opts)) continue;
         const hit = matchEntry(entry, version);
         if (!hit) continue;
         seen.add(entry.advisory.id);

@@ -34,6 +34,7 @@ test('collects OS packages, npm, PyPI and Maven (nested) items from a fixture ho
     'npm lodash@4.17.11 /opt/tools/node_modules/lodash/package.json',
     'PyPI PyYAML@5.3.1 /opt/venv/lib/python3.8/site-packages/PyYAML-5.3.1.dist-info/METADATA',
     'PyPI pandas@1.0.3 /opt/venv/lib/python3.8/site-packages/pandas-1.0.3-py3.8.egg-info/PKG-INFO',
+    'Packagist drupal/core@10.4.8 /var/www/drupal/composer.lock',
   ];
   for (const e of expectSome) assert.ok(got.includes(e), `missing ${e}`);
   // The lockfile covers its node_modules: no second copy of the same packages from package.json.

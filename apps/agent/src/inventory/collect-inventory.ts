@@ -8,6 +8,9 @@ import {
   type InventoryParse,
   type ListeningPort,
   parseApkInstalled,
+  parseCargoLock,
+  parseComposerLock,
+  parseGemfileLock,
   parseDpkgStatus,
   parseGoBuildInfo,
   parseJavaArchive,
@@ -42,6 +45,11 @@ export interface CollectOptions {
 
 const SKIP_DIRS = new Set(['proc', 'sys', 'dev', '.git', '.cache', '.npm', '__pycache__', 'lost+found']);
 const JAVA_ARCHIVE = /\.(jar|war|ear)$/i;
+const LOCKFILES: Record<string, (text: string, file: string) => InventoryParse> = {
+  'composer.lock': parseComposerLock,
+  'Gemfile.lock': parseGemfileLock,
+  'Cargo.lock': parseCargoLock,
+};
 
 async function readText(file: string): Promise<string | undefined> {
   try {
@@ -153,7 +161,11 @@ export async function collectInventory(opts: CollectOptions = {}): Promise<Inven
         continue;
       }
       if (!e.isFile()) continue;
-      if (e.name.endsWith('.egg-info')) {
+      const lockParser = LOCKFILES[e.name];
+      if (lockParser) {
+        const text = await readText(full);
+        if (text !== undefined) take(lockParser(text, rel(full)));
+      } else if (e.name.endsWith('.egg-info')) {
         // Old setuptools installs write PKG-INFO content directly as a `*.egg-info` file.
         const text = await readText(full);
         if (text !== undefined) take(parsePythonMetadata(text, rel(full)));
