@@ -10,6 +10,7 @@ import { Value } from 'typebox/value';
 import { AgentError } from './agent-error.ts';
 import { type AgentIdentity, writeIdentity, writePrivateFile } from './agent-identity.ts';
 import { dataDirPaths, ensureDataDir, resolveDataDir } from './data-dir.ts';
+import { type CloudProvider, fetchCloudMetadata } from './cloud-metadata.ts';
 import { collectHostFacts } from './host-facts.ts';
 import { ManagerClient, managerErrorInfo } from './manager-client.ts';
 
@@ -25,6 +26,9 @@ export interface ActivateOptions {
   host?: HostFacts;
   /** Host tags (e.g. `env=prod`): sent at activation and with every heartbeat. */
   tags?: Record<string, string>;
+  /** Read this cloud's instance metadata and report it (`HostFacts.cloud`) from now on. */
+  cloud?: CloudProvider;
+  cloudMetadataUrl?: string;
   timeoutMs?: number;
 }
 
@@ -74,7 +78,17 @@ export async function activateAgent(options: ActivateOptions): Promise<Activatio
 
   const tags = checkTags(options.tags ?? {});
   const facts = options.host ?? collectHostFacts();
-  const host: HostFacts = Object.keys(tags).length > 0 ? { ...facts, tags: { ...(facts.tags ?? {}), ...tags } } : facts;
+  let host: HostFacts = Object.keys(tags).length > 0 ? { ...facts, tags: { ...(facts.tags ?? {}), ...tags } } : facts;
+  if (options.cloud) {
+    const cloud = await fetchCloudMetadata(options.cloud, { baseUrl: options.cloudMetadataUrl });
+    if (!cloud) {
+      throw new AgentError(
+        'AGENT_CLOUD_METADATA_UNAVAILABLE',
+        `--cloud ${options.cloud} given, but no instance metadata service answered${options.cloudMetadataUrl ? ` at ${options.cloudMetadataUrl}` : ''}`,
+      );
+    }
+    host = { ...host, cloud };
+  }
   const body: ActivationRequest = { token: options.token, host };
   const client = new ManagerClient({ managerUrl: options.managerUrl, ca });
   let res: Awaited<ReturnType<ManagerClient['request']>>;
@@ -107,6 +121,8 @@ export async function activateAgent(options: ActivateOptions): Promise<Activatio
     heartbeatSeconds: answer.heartbeatSeconds,
     activatedAt: new Date().toISOString(),
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    ...(options.cloud ? { cloud: options.cloud } : {}),
+    ...(options.cloudMetadataUrl ? { cloudMetadataUrl: options.cloudMetadataUrl } : {}),
   };
   writeIdentity(dataDir, identity);
   return {

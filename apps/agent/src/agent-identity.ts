@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AgentError } from './agent-error.ts';
+import { CLOUD_PROVIDERS, type CloudProvider } from './cloud-metadata.ts';
 import { dataDirPaths } from './data-dir.ts';
 
 /** Contents of `<data-dir>/agent.json`: everything the daemon needs to talk to its manager. */
@@ -15,6 +16,10 @@ export interface AgentIdentity {
   activatedAt: string;
   /** Tags given at activation (`--tag k=v`), sent with every heartbeat so the manager's rules can use them. */
   tags?: Record<string, string>;
+  /** Cloud whose metadata service is read for `HostFacts.cloud` (opt-in at activation). */
+  cloud?: CloudProvider;
+  /** Override of the metadata service address (tests, proxies); default the link-local one. */
+  cloudMetadataUrl?: string;
 }
 
 /** Write-then-rename so a crash never leaves a half-written identity; 0600 because it holds the secret. */
@@ -59,6 +64,8 @@ export function readIdentity(dataDir: string): AgentIdentity {
     heartbeatSeconds: typeof id.heartbeatSeconds === 'number' && id.heartbeatSeconds > 0 ? id.heartbeatSeconds : 10,
     activatedAt: typeof id.activatedAt === 'string' ? id.activatedAt : '',
     ...(id.tags && typeof id.tags === 'object' && Object.keys(id.tags).length > 0 ? { tags: id.tags } : {}),
+    ...((CLOUD_PROVIDERS as readonly unknown[]).includes(id.cloud) ? { cloud: id.cloud } : {}),
+    ...(typeof id.cloudMetadataUrl === 'string' ? { cloudMetadataUrl: id.cloudMetadataUrl } : {}),
   };
 }
 

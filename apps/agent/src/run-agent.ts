@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { type AgentEvent, AgentEventSchema, type HostFacts } from '@palisade/protocol';
+import { type AgentEvent, AgentEventSchema, type CloudMetadata, type HostFacts } from '@palisade/protocol';
 import { Value } from 'typebox/value';
 import { AgentError, errorMessage, isAgentError } from './agent-error.ts';
 import { type AgentIdentity, readIdentity, readIdentityCa } from './agent-identity.ts';
@@ -8,6 +8,7 @@ import { type AgentLogger, createAgentLogger } from './agent-logger.ts';
 import type { AgentModule, ModuleContext, ModuleEventInput } from './agent-module.ts';
 import type { AgentStatusReport } from './agent-status-report.ts';
 import { AGENT_VERSION } from './agent-version.ts';
+import { fetchCloudMetadata } from './cloud-metadata.ts';
 import { type CommandHandler, CommandPoller } from './command-poller.ts';
 import { ConfigUpdater, readCachedConfig } from './config-updater.ts';
 import { ControlSocketServer } from './control-socket-server.ts';
@@ -23,6 +24,9 @@ import type { ModuleRegistry } from './module-registry.ts';
 import { type ConfigCheck, ModuleSupervisor } from './module-supervisor.ts';
 import { StartupError, type StartupStep, runStartupSequence } from './startup-sequence.ts';
 import { generateTestEvents, parseTestEventsParams, type TestEventsResult } from './test-event-generator.ts';
+
+/** Instance metadata rarely changes (security groups, ASG); an hourly look is plenty. */
+const CLOUD_REFRESH_MS = 60 * 60 * 1000;
 
 export interface RunAgentOptions {
   dataDir?: string;
@@ -87,10 +91,25 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   const paths = dataDirPaths(dataDir);
   const logger = options.logger ?? createAgentLogger();
   // activation tags ride along with the live facts so the manager's rules keep seeing them
+  let cloud: { value?: CloudMetadata; fetchedAt: number; refreshing: boolean } = { fetchedAt: 0, refreshing: false };
+  const refreshCloud = async (): Promise<void> => {
+    const id = identity;
+    if (!id?.cloud || cloud.refreshing) return;
+    cloud.refreshing = true;
+    try {
+      const value = await fetchCloudMetadata(id.cloud, { baseUrl: id.cloudMetadataUrl });
+      // a metadata service that hiccups must not wipe what the manager already knows
+      cloud = { value: value ?? cloud.value, fetchedAt: Date.now(), refreshing: false };
+    } finally {
+      cloud.refreshing = false;
+    }
+  };
   const hostFacts = (): HostFacts => {
-    const facts = (options.hostFacts ?? collectHostFacts)();
+    let facts = (options.hostFacts ?? collectHostFacts)();
     const tags = identity?.tags;
-    return tags ? { ...facts, tags: { ...(facts.tags ?? {}), ...tags } } : facts;
+    if (tags) facts = { ...facts, tags: { ...(facts.tags ?? {}), ...tags } };
+    if (identity?.cloud && Date.now() - cloud.fetchedAt > CLOUD_REFRESH_MS && !stopping.signal.aborted) void refreshCloud();
+    return cloud.value ? { ...facts, cloud: cloud.value } : facts;
   };
   const link = new LinkState();
   const startedAt = new Date().toISOString();
@@ -182,6 +201,10 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
           credentials: { agentId: identity.agentId, agentSecret: identity.agentSecret },
         });
         logger.info({ agentId: identity.agentId, managerUrl: identity.managerUrl, dataDir }, 'identity loaded');
+        if (identity.cloud) {
+          await refreshCloud();
+          logger.info({ cloud: cloud.value ?? null }, cloud.value ? 'cloud metadata read' : 'no cloud metadata service answered');
+        }
         return () => client?.close();
       },
     },

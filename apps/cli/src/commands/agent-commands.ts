@@ -106,6 +106,11 @@ export function registerAgentCommands(program: Command): void {
     .addOption(new Option('--token <token>', 'activation token').env('PALISADE_ACTIVATION_TOKEN').makeOptionMandatory())
     .option('--ca <file>', "PEM file with the manager's CA certificate (copied into the data dir)")
     .addOption(dataDirOption())
+    .addOption(
+      new Option('--cloud <provider>', "read this cloud's instance metadata (account, region, instance, VPC, ASG) and report it").choices([
+        'aws',
+      ] as const),
+    )
     .option('--tag <key=value...>', 'host tag sent with activation and every heartbeat (repeatable)')
     .option('--force', 'replace an existing identity', false)
     .option('--json', 'print JSON')
@@ -119,6 +124,7 @@ export function registerAgentCommands(program: Command): void {
           dataDir: opts.dataDir,
           force: opts.force,
           tags: parseTags(opts.tag ?? []),
+          cloud: opts.cloud,
         }),
       );
       if (opts.json) printJson(outcome);
