@@ -173,22 +173,29 @@ export function clamTargetsOf(kind: FileKind): number[] {
   }
 }
 
-/** ClamAV's text normalization: lower case, other whitespace runs to one space, controls and bytes >= 0x80 dropped. */
+/** Per byte: 0 drop, 1 whitespace, otherwise the byte to write (lower-cased). */
+const NORMALIZE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  if (c === 0x20 || (c >= 9 && c <= 13)) NORMALIZE[c] = 1;
+  else if (c < 0x20 || c >= 0x80) NORMALIZE[c] = 0;
+  else NORMALIZE[c] = c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+/** ClamAV's text normalization: lower case, whitespace runs to one space, controls and bytes >= 0x80 dropped. */
 export function normalizeText(buf: Uint8Array): Uint8Array {
   const out = new Uint8Array(buf.length);
+  const n = buf.length;
   let o = 0;
-  let space = false;
-  for (let i = 0; i < buf.length; i++) {
-    let c = buf[i]!;
-    if (c === 0x20 || (c >= 9 && c <= 13)) {
-      if (!space) out[o++] = 0x20;
-      space = true;
-      continue;
+  let space = 0;
+  for (let i = 0; i < n; i++) {
+    const a = NORMALIZE[buf[i]!]!;
+    if (a > 1) {
+      out[o++] = a;
+      space = 0;
+    } else if (a === 1 && space === 0) {
+      out[o++] = 0x20;
+      space = 1;
     }
-    if (c < 0x20 || c >= 0x80) continue;
-    if (c >= 65 && c <= 90) c += 32;
-    space = false;
-    out[o++] = c;
   }
   return out.subarray(0, o);
 }
