@@ -1,1 +1,1 @@
-export {};
+export { type InspectedRequest, type InspectionVerdict, inspectRequest, RequestInspector } from './request-inspector.ts';
