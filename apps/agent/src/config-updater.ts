@@ -24,6 +24,8 @@ export interface ConfigUpdaterOptions {
   /** Where the last applied configuration is cached for starts without a manager. */
   cacheFile: string;
   /** Reports a refused configuration as a `system` event so the manager sees it too. */
+  /** Called after a configuration was applied, with the reason it was fetched. */
+  onApplied?: (reason: string) => void;
   /** Aborted when the agent stops, so that shutdown does not wait for a slow manager. */
   signal?: AbortSignal;
   emitSystem: (type: string, severity: 'info' | 'medium', message: string, details: Record<string, unknown>) => void;
@@ -132,6 +134,7 @@ export class ConfigUpdater {
       logger.warn({ err: errorMessage(err) }, 'could not cache the configuration');
     }
     logger.info({ hash, reason }, 'configuration applied');
+    this.options.onApplied?.(reason);
     return { status: 'applied', hash };
   }
 }

@@ -43,6 +43,7 @@ export class HeartbeatLoop {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private answeredSeconds: number | undefined;
+  private nap: AbortController | undefined;
   last: HeartbeatSnapshot | null = null;
 
   constructor(private readonly options: HeartbeatLoopOptions) {}
@@ -55,6 +56,14 @@ export class HeartbeatLoop {
     this.loop = this.run();
   }
 
+  /**
+   * Beats now instead of at the end of the current interval: after a configuration arrived by
+   * command, so the manager sees the new hash at once and a new interval takes effect.
+   */
+  nudge(): void {
+    this.nap?.abort();
+  }
+
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
@@ -64,7 +73,11 @@ export class HeartbeatLoop {
     while (!this.abort.signal.aborted) {
       await this.beat();
       // ±5 % so that agents started together (a fleet rollout) do not heartbeat in lockstep
-      await sleep(this.intervalSeconds * 1000 * (0.95 + 0.1 * Math.random()), this.abort.signal);
+      this.nap = new AbortController();
+      const wake = () => this.nap?.abort();
+      this.abort.signal.addEventListener('abort', wake, { once: true });
+      await sleep(this.intervalSeconds * 1000 * (0.95 + 0.1 * Math.random()), this.nap.signal);
+      this.abort.signal.removeEventListener('abort', wake);
     }
   }
 

@@ -333,3 +333,24 @@ test('an event the manager refuses is isolated and dropped as rejected; the rest
     await manager.stop();
   }
 });
+
+test('a configuration fetched by command is reported at once, not at the next interval', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  manager.heartbeatSeconds = 30;
+  manager.setConfig(cfg([], 30));
+  const dataDir = newDataDir();
+  await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  const agent = await start(dataDir);
+  try {
+    await until('the first heartbeat', () => manager.heartbeats.length === 1);
+    const next = manager.setConfig(cfg(['x'], 30));
+    const result = await manager.waitForResult(manager.queueCommand('update-config'));
+    assert.equal(result.status, 'succeeded');
+    await until('a heartbeat with the new hash', () => manager.heartbeats.at(-1)?.configHash === next, 3_000);
+    assert.equal(manager.heartbeats.length, 2);
+  } finally {
+    await agent.stop();
+    await manager.stop();
+  }
+});

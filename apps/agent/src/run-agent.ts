@@ -249,6 +249,9 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
           },
           cacheFile: paths.config,
           signal: stopping.signal,
+          onApplied: (reason) => {
+            if (reason !== 'heartbeat') heartbeat?.nudge();
+          },
           emitSystem,
         });
         try {
