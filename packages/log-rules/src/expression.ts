@@ -1,11 +1,15 @@
 import { compileOsMatch, type OsMatch } from './os-match.ts';
 import { compileOsRegex, execOsRegex, type OsRegex } from './os-regex.ts';
+import { type LiteralPrefilter, passesPrefilter, requiredLiteral } from './literal-prefilter.ts';
 import { compilePcre2, type Pcre2 } from './pcre2.ts';
 
 export type ExpressionType = 'osmatch' | 'osregex' | 'pcre2' | 'string';
 
 /** A compiled `<match>`/`<regex>`/`<field>`-style pattern with its `type` and `negate` options. */
 export class Expression {
+  /** A literal every match contains, checked before running the regex. */
+  private readonly prefilter: LiteralPrefilter | undefined;
+
   private constructor(
     readonly type: ExpressionType,
     readonly pattern: string,
@@ -13,7 +17,10 @@ export class Expression {
     private readonly osmatch: OsMatch | null,
     private readonly osregex: OsRegex | null,
     private readonly pcre: Pcre2 | null,
-  ) {}
+  ) {
+    const re = osregex?.alternatives.length === 1 ? osregex.alternatives[0] : pcre?.engine === 'js' ? pcre.re : undefined;
+    if (re) this.prefilter = requiredLiteral(re.source, re.flags.includes('i'));
+  }
 
   static compile(type: ExpressionType, pattern: string, negate = false): Expression | string {
     // os_match takes a leading `!` as its own negation, on top of the negate attribute.
@@ -37,6 +44,7 @@ export class Expression {
     let ok: boolean;
     if (this.type === 'string') ok = s === this.pattern;
     else if (this.osmatch) ok = this.osmatch.re.test(s);
+    else if (!passesPrefilter(this.prefilter, s)) ok = false;
     else if (this.osregex) {
       ok = false;
       for (const alt of this.osregex.alternatives)
@@ -50,6 +58,7 @@ export class Expression {
 
   /** Captures and end offset (negation ignored: decoders never negate). */
   exec(s: string): { captures: string[]; end: number } | null {
+    if (!passesPrefilter(this.prefilter, s)) return null;
     if (this.osregex) return execOsRegex(this.osregex, s);
     if (this.pcre) {
       const m = this.pcre.re.exec(s);

@@ -251,7 +251,7 @@ export class LogSession {
     if (rule.ifMatchedSid !== undefined || rule.ifMatchedGroup || rule.frequency) {
       if (!this.correlate(ctx, rule)) return null;
     }
-    for (const child of node.children) {
+    for (const child of childrenFor(node, ev.decoder?.name ?? '')) {
       const r = this.check(ctx, child);
       if (r) return r;
     }
@@ -366,4 +366,16 @@ interface EvalContext {
 function expandFields(text: string, _ev: LogEvent, get: (name: string) => string | undefined): string {
   if (!text.includes('$(')) return text;
   return text.replace(/\$\(([^)\s]+)\)/g, (_all, name: string) => get(name === 'user' ? 'dstuser' : name) ?? '');
+}
+
+function childrenFor(node: RuleNode, decoder: string): RuleNode[] {
+  if (node.children.length < 8) return node.children;
+  let cache = node.byDecoder;
+  if (!cache) node.byDecoder = cache = new Map();
+  let list = cache.get(decoder);
+  if (!list) {
+    list = node.children.filter((c) => c.rule.decodedAs === undefined || c.rule.decodedAs === decoder);
+    cache.set(decoder, list);
+  }
+  return list;
 }

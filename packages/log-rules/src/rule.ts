@@ -79,4 +79,9 @@ export interface RuleNode {
   rank: number;
   /** Children in analysisd order: level 0 first, then higher level first, then load order. */
   children: RuleNode[];
+  /**
+   * The children an event of a given decoder can match (those without decoded_as or with that
+   * decoder), in the same order; built on first use so evaluation skips the others quickly.
+   */
+  byDecoder?: Map<string, RuleNode[]>;
 }

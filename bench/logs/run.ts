@@ -1,0 +1,114 @@
+/**
+ * Events per second through the full Wazuh 4.14 ruleset (decoders + rules + lists, as the suite
+ * configures them) on a mixed corpus: sshd, web access, sudo and JSON events, one core, one
+ * session (so correlation state is live). Wazuh's analysisd is not installed on the build
+ * machines, so there is no side-by-side run; see docs/benchmarks/logs.md.
+ *
+ *   npm run bench:logs [-- --events N] [--json]
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LogSession, loadWazuhSuiteRuleset, parseWazuhCases, type SourceFile } from '@palisade/log-rules';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const suiteDir = join(process.env.PALISADE_SHARED ?? resolve(repoRoot, '../shared'), 'wazuh-ruleset');
+const args = process.argv.slice(2);
+const eventsArg = args.indexOf('--events');
+const total = eventsArg >= 0 ? Number(args[eventsArg + 1]) : 200_000;
+const json = args.includes('--json');
+
+function readTree(dir: string, prefix: string): SourceFile[] {
+  const out: SourceFile[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push({ path: `${prefix}/${relative(dir, p)}`, text: readFileSync(p, 'utf8') });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Deterministic pseudo-random numbers, so every run sees the same corpus. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function corpus(size: number): string[] {
+  const rand = rng(42);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const ip = () => `${pick([203, 198, 192, 10])}.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}`;
+  const users = ['root', 'admin', 'alice', 'bob', 'deploy', 'oracle', 'test', 'ubuntu'];
+  const ssh = [
+    () => `Oct 10 10:00:00 bastion sshd[811]: Failed password for ${pick(users)} from ${ip()} port ${1024 + Math.floor(rand() * 60000)} ssh2`,
+    () => `Oct 10 10:00:00 bastion sshd[811]: Failed password for invalid user ${pick(users)}x from ${ip()} port 41000 ssh2`,
+    () => `Oct 10 10:00:00 bastion sshd[811]: Accepted publickey for ${pick(users)} from ${ip()} port 50000 ssh2: ED25519 SHA256:abc`,
+    () => `Oct 10 10:00:00 bastion sshd[811]: Invalid user ${pick(users)}1 from ${ip()} port 5555`,
+    () => `Oct 10 10:00:00 bastion sshd[811]: Connection closed by ${ip()} port 22 [preauth]`,
+    () => `Oct 10 10:00:00 bastion sshd[811]: pam_unix(sshd:session): session opened for user ${pick(users)} by (uid=0)`,
+  ];
+  const paths = ['/', '/index.html', '/api/v1/items?id=42', '/wp-login.php', '/static/app.js', '/search?q=shoes',
+    '/index.php?id=1%27%20OR%201=1', '/../../etc/passwd', '/.env', '/cgi-bin/test.cgi'];
+  const agents = ['Mozilla/5.0 (X11; Linux x86_64)', 'curl/8.4.0', 'sqlmap/1.7', 'Googlebot/2.1'];
+  const web = () =>
+    `${ip()} - - [10/Oct/2024:13:55:36 +0000] "${pick(['GET', 'POST'])} ${pick(paths)} HTTP/1.1" ${pick([200, 200, 200, 301, 404, 403, 500])} ${Math.floor(rand() * 9000)} "-" "${pick(agents)}"`;
+  const sudo = () =>
+    `Oct 10 10:00:00 web1 sudo:    ${pick(users)} : TTY=pts/0 ; PWD=/home/x ; USER=root ; COMMAND=/usr/bin/${pick(['ls', 'systemctl restart nginx', 'apt update', 'cat /etc/shadow'])}`;
+  const jsonLines = parseWazuhCases(readFileSync(join(suiteDir, 'cases.jsonl'), 'utf8'))
+    .flatMap((c) => c.logs)
+    .filter((l) => l.startsWith('{'));
+  const out: string[] = [];
+  for (let i = 0; i < size; i++) {
+    const r = rand();
+    if (r < 0.3) out.push(pick(ssh)());
+    else if (r < 0.6) out.push(web());
+    else if (r < 0.7) out.push(sudo());
+    else out.push(pick(jsonLines));
+  }
+  return out;
+}
+
+const t0 = performance.now();
+const loaded = loadWazuhSuiteRuleset([...readTree(join(suiteDir, 'ruleset'), 'ruleset'), ...readTree(join(suiteDir, 'etc'), 'etc')]);
+if (!loaded.ok) throw new Error('the Wazuh ruleset did not load');
+const loadMs = performance.now() - t0;
+const lines = corpus(total);
+const avgBytes = lines.reduce((n, l) => n + l.length, 0) / lines.length;
+
+function run(n: number): { ms: number; alerts: number } {
+  const session = new LogSession(loaded.value);
+  let alerts = 0;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = session.process(lines[i % lines.length]!, { location: '/var/log/bench', time: 1_700_000_000 + Math.floor(i / 1000) });
+    if (r.alert) alerts++;
+  }
+  return { ms: performance.now() - start, alerts };
+}
+
+run(Math.min(20_000, total)); // warm-up: JIT and regex compilation
+const measured = run(total);
+const eps = (total * 1000) / measured.ms;
+const result = {
+  events: total,
+  seconds: +(measured.ms / 1000).toFixed(3),
+  eventsPerSecond: Math.round(eps),
+  alerts: measured.alerts,
+  avgEventBytes: Math.round(avgBytes),
+  rulesetLoadMs: Math.round(loadMs),
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+};
+if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+else
+  process.stdout.write(
+    `${result.events} events in ${result.seconds} s: ${result.eventsPerSecond} events/s on one core (${result.alerts} alerts, ` +
+      `${result.avgEventBytes} B/event avg; ruleset load ${result.rulesetLoadMs} ms; ${result.cpu}, node ${result.node})\n`,
+  );

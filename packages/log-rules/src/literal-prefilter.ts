@@ -1,0 +1,92 @@
+/**
+ * A cheap necessary condition for a regex: a literal every match must contain. Checking it with
+ * `includes` first skips most regex runs (and the quadratic scans some unanchored patterns do on
+ * lines that cannot match).
+ */
+export interface LiteralPrefilter {
+  /** The literal, lower-cased when `caseInsensitive`. */
+  literal: string;
+  caseInsensitive: boolean;
+}
+
+let lastInput = '';
+let lastLower = '';
+
+/** Lower-cases `s`, remembering the last input: many patterns test the same log line in a row. */
+export function lowerOf(s: string): string {
+  if (s !== lastInput) {
+    lastInput = s;
+    lastLower = s.toLowerCase();
+  }
+  return lastLower;
+}
+
+export function passesPrefilter(p: LiteralPrefilter | undefined, s: string): boolean {
+  if (!p) return true;
+  return (p.caseInsensitive ? lowerOf(s) : s).includes(p.literal);
+}
+
+const SAFE_ESCAPED = /[^A-Za-z0-9]/;
+
+/**
+ * Longest literal run of a JS regex source that every match must contain, or undefined when
+ * the pattern has top-level alternation or no run of at least 3 characters. Only top-level
+ * characters count (a group may be optional or alternated); a character followed by `?`, `*` or
+ * `{` is optional and breaks the run.
+ */
+export function requiredLiteral(source: string, caseInsensitive: boolean): LiteralPrefilter | undefined {
+  let depth = 0;
+  let inClass = false;
+  let best = '';
+  let cur = '';
+  const flush = (): void => {
+    if (cur.length > best.length) best = cur;
+    cur = '';
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (inClass) {
+      if (c === '\\') i++;
+      else if (c === ']') inClass = false;
+      continue;
+    }
+    let lit: string | undefined;
+    let width = 1;
+    if (c === '\\') {
+      const e = source[i + 1];
+      if (e === undefined) return undefined;
+      if (SAFE_ESCAPED.test(e)) lit = e;
+      width = 2;
+      // Escapes with a payload (\uXXXX, \u{...}, \xXX, \cX, \k<name>) are no literal text here.
+      if (e === 'u') width += source[i + 2] === '{' ? source.indexOf('}', i) - i - 1 : 4;
+      else if (e === 'x') width += 2;
+      else if (e === 'c') width += 1;
+      else if (e === 'k' && source[i + 2] === '<') width = source.indexOf('>', i) - i + 1;
+    } else if (c === '[') {
+      inClass = true;
+      flush();
+      continue;
+    } else if (c === '(') {
+      depth++;
+      flush();
+      continue;
+    } else if (c === ')') {
+      depth--;
+      flush();
+      continue;
+    } else if (c === '|') {
+      if (depth === 0) return undefined;
+      flush();
+      continue;
+    } else if (!/[.^$*+?{}]/.test(c)) lit = c;
+    const next = source[i + width];
+    const optional = next === '?' || next === '*' || next === '{';
+    if (lit !== undefined && depth === 0 && !optional) cur += lit;
+    else flush();
+    if (next === '+' && lit !== undefined && depth === 0) flush();
+    i += width - 1;
+  }
+  flush();
+  if (best.length < 3) return undefined;
+  return { literal: caseInsensitive ? best.toLowerCase() : best, caseInsensitive };
+}
