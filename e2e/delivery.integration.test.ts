@@ -37,9 +37,24 @@ for (const make of testLocations()) {
       let manager = await startManagerProcess({ dataDir: mdir, port, db: loc.dbArg });
       const agent = await startAgentProcess(manager, join(dir, 'agent'));
       try {
-        const emitting = runCli(['agent', 'test-events', '--count', String(COUNT), '--rate', String(RATE), '--data-dir', agent.dataDir, '--json']);
+        const emitting = runCli([
+          'agent',
+          'test-events',
+          '--count',
+          String(COUNT),
+          '--rate',
+          String(RATE),
+          '--data-dir',
+          agent.dataDir,
+          '--json',
+        ]);
         // Let delivery get going, then kill the manager mid-stream without any chance to clean up.
-        await waitFor('first events stored', async () => (await manager.client.listEvents({ computerId: agent.agentId, limit: 1 })).events.length > 0, 20_000, 100);
+        await waitFor(
+          'first events stored',
+          async () => (await manager.client.listEvents({ computerId: agent.agentId, limit: 1 })).events.length > 0,
+          20_000,
+          100,
+        );
         manager.proc.kill('SIGKILL');
         await manager.proc.exited;
         await new Promise((r) => setTimeout(r, OUTAGE_MS));

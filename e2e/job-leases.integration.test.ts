@@ -15,7 +15,13 @@ test('two manager nodes on one PostgreSQL never run a job twice', { timeout: 180
   const loc = testLocations().find((l) => l().name === 'postgres')!();
   const dir = mkdtempSync(join(tmpdir(), 'palisade-leases-'));
   const a = await startManagerProcess({ dataDir: join(dir, 'a'), port: await freePort(), db: loc.dbArg, name: 'node-a' });
-  const b = await startManagerProcess({ dataDir: join(dir, 'b'), port: await freePort(), db: loc.dbArg, name: 'node-b', adminKey: a.adminKey });
+  const b = await startManagerProcess({
+    dataDir: join(dir, 'b'),
+    port: await freePort(),
+    db: loc.dbArg,
+    name: 'node-b',
+    adminKey: a.adminKey,
+  });
   // The test reads the shared database directly, as a third party would.
   const stores = await StoreProvider.open(loc.location);
   try {
@@ -41,7 +47,10 @@ test('two manager nodes on one PostgreSQL never run a job twice', { timeout: 180
     const marks = await store.audit.list({ action: 'job.noop', limit: 10_000 });
     const perJob = new Map<string, number>();
     for (const m of marks) perJob.set(m.target, (perJob.get(m.target) ?? 0) + 1);
-    assert.ok([...perJob.values()].every((n) => n === 1), 'a job ran twice');
+    assert.ok(
+      [...perJob.values()].every((n) => n === 1),
+      'a job ran twice',
+    );
     const all = await store.jobs.list({ limit: 10_000 });
     assert.equal(all.filter((j) => j.status === 'succeeded').length, perJob.size, 'each succeeded job ran once');
     const owners = new Set(all.map((j) => j.leaseOwner?.split(':').slice(0, 2).join(':')));

@@ -66,10 +66,15 @@ test('a command reaches an online agent within 2 seconds', async () => {
   for (const a of agents) {
     const sentAt = Date.now();
     const cmd = await manager.client.sendCommand(a.agentId, { kind: 'ping' });
-    const done = await waitFor('ping result', async () => {
-      const c = await manager.client.getCommand(cmd.id);
-      return c.status === 'succeeded' || c.status === 'failed' ? c : undefined;
-    }, 10_000, 50);
+    const done = await waitFor(
+      'ping result',
+      async () => {
+        const c = await manager.client.getCommand(cmd.id);
+        return c.status === 'succeeded' || c.status === 'failed' ? c : undefined;
+      },
+      10_000,
+      50,
+    );
     const elapsed = Date.now() - sentAt;
     assert.equal(done.status, 'succeeded');
     assert.ok(elapsed < 2000, `ping round trip took ${elapsed} ms`);
@@ -84,14 +89,34 @@ test('test-events from the control socket are stored and queryable through the A
     let n = 0;
     let cursor: string | undefined;
     do {
-      const page = await manager.client.listEvents({ computerId: a.agentId, module: 'system', type: 'test', limit: 1000, ...(cursor ? { cursor } : {}) });
+      const page = await manager.client.listEvents({
+        computerId: a.agentId,
+        module: 'system',
+        type: 'test',
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
       n += page.events.length;
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     return n;
   };
   await waitFor('300 test events stored', async () => (await count()) === 300, 30_000, 250);
-  const cli = await runCli(['--url', manager.url, '--api-key', manager.adminKey, '--ca', manager.caFile, '--json', 'events', 'list', '--computer', a.agentId, '--limit', '5']);
+  const cli = await runCli([
+    '--url',
+    manager.url,
+    '--api-key',
+    manager.adminKey,
+    '--ca',
+    manager.caFile,
+    '--json',
+    'events',
+    'list',
+    '--computer',
+    a.agentId,
+    '--limit',
+    '5',
+  ]);
   assert.equal(cli.code, 0, cli.stderr);
   assert.equal(JSON.parse(cli.stdout).events.length, 5);
 });

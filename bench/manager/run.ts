@@ -41,15 +41,23 @@ const keepAlive = new Agent({ keepAlive: true, maxSockets: 64, ca });
 function post(path: string, auth: string | null, body: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = request(`${manager.url}${path}`, {
-      method: 'POST',
-      agent: keepAlive,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...(auth ? { authorization: auth } : {}) },
-    }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      `${manager.url}${path}`,
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(data),
+          ...(auth ? { authorization: auth } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -62,7 +70,10 @@ const t0 = performance.now();
 for (let i = 0; i < AGENTS; i += 50) {
   const batch = await Promise.all(
     Array.from({ length: Math.min(50, AGENTS - i) }, (_, j) =>
-      post(AGENT_API.activate, null, { token, host: { hostname: `sim-${i + j}`, platform: 'linux/bench', ips: ['10.9.0.1'], agentVersion: 'bench' } }),
+      post(AGENT_API.activate, null, {
+        token,
+        host: { hostname: `sim-${i + j}`, platform: 'linux/bench', ips: ['10.9.0.1'], agentVersion: 'bench' },
+      }),
     ),
   );
   for (const r of batch) {
@@ -115,7 +126,15 @@ while (performance.now() < end) {
     const i = batchesSent % AGENTS;
     batchesSent++;
     const time = new Date().toISOString();
-    const events = Array.from({ length: BATCH }, (_, k) => ({ id: randomUUID(), time, module: 'ips', type: 'detection', severity: 'medium', ruleId: '942100', message: `bench ${k}` }));
+    const events = Array.from({ length: BATCH }, (_, k) => ({
+      id: randomUUID(),
+      time,
+      module: 'ips',
+      type: 'detection',
+      severity: 'medium',
+      ruleId: '942100',
+      message: `bench ${k}`,
+    }));
     inflight.push(
       post(AGENT_API.events, creds[i]!, { events }).then(
         (r) => {

@@ -11,7 +11,12 @@ const cliMain = join(repoRoot, 'apps/cli/src/main.ts');
 const tsx = import.meta.resolve('tsx');
 
 /** Polls until `check` returns a truthy value or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -23,7 +28,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+  );
 }
 
 export function freePort(): Promise<number> {
@@ -44,7 +51,10 @@ export class CliProcess {
 
   constructor(args: string[], logFile: string, env: NodeJS.ProcessEnv = {}) {
     const log = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, ['--import', tsx, cliMain, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--import', tsx, cliMain, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
@@ -67,7 +77,10 @@ export class CliProcess {
 /** Runs `palisade …` to completion and returns its output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsx, cliMain, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsx, cliMain, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -87,10 +100,29 @@ export interface ManagerProcess {
 
 /** `palisade manager start` as a real process; resolves once /health answers. */
 /** `adminKey`: for a node joining an installation whose first node created the admin key. */
-export async function startManagerProcess(opts: { dataDir: string; port: number; db?: string; name?: string; adminKey?: string }): Promise<ManagerProcess> {
+export async function startManagerProcess(opts: {
+  dataDir: string;
+  port: number;
+  db?: string;
+  name?: string;
+  adminKey?: string;
+}): Promise<ManagerProcess> {
   mkdirSync(opts.dataDir, { recursive: true });
   const proc = new CliProcess(
-    ['manager', 'start', '--data-dir', opts.dataDir, '--host', '127.0.0.1', '--port', String(opts.port), '--db', opts.db ?? 'sqlite', '--log-level', 'warn'],
+    [
+      'manager',
+      'start',
+      '--data-dir',
+      opts.dataDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(opts.port),
+      '--db',
+      opts.db ?? 'sqlite',
+      '--log-level',
+      'warn',
+    ],
     join(opts.dataDir, `${opts.name ?? 'manager'}.log`),
   );
   const url = `https://127.0.0.1:${opts.port}`;
@@ -98,7 +130,8 @@ export async function startManagerProcess(opts: { dataDir: string; port: number;
   await waitFor(
     `manager on ${url}`,
     async () => {
-      if (proc.child.exitCode !== null) throw new Error(`manager exited: ${readFileSync(join(opts.dataDir, `${opts.name ?? 'manager'}.log`), 'utf8').slice(-2000)}`);
+      if (proc.child.exitCode !== null)
+        throw new Error(`manager exited: ${readFileSync(join(opts.dataDir, `${opts.name ?? 'manager'}.log`), 'utf8').slice(-2000)}`);
       if (!existsSync(caFile)) return false;
       const res = await nodeTransport(readFileSync(caFile, 'utf8'))({ method: 'GET', url: `${url}/health`, headers: {} });
       return res.status === 200;
@@ -118,10 +151,30 @@ export interface AgentProcess {
 }
 
 /** Activates an agent with a fresh token, then runs `palisade agent start` as a real process. */
-export async function startAgentProcess(manager: Pick<ManagerProcess, 'url' | 'caFile' | 'client'>, dataDir: string, opts: { policyId?: string; hostname?: string } = {}): Promise<AgentProcess> {
+export async function startAgentProcess(
+  manager: Pick<ManagerProcess, 'url' | 'caFile' | 'client'>,
+  dataDir: string,
+  opts: { policyId?: string; hostname?: string } = {},
+): Promise<AgentProcess> {
   mkdirSync(dataDir, { recursive: true });
-  const { token } = await manager.client.createToken({ maxUses: 1, ttlSeconds: 600, ...(opts.policyId ? { policyId: opts.policyId } : {}) });
-  const act = await runCli(['agent', 'activate', '--manager', manager.url, '--token', token, '--ca', manager.caFile, '--data-dir', dataDir, '--json']);
+  const { token } = await manager.client.createToken({
+    maxUses: 1,
+    ttlSeconds: 600,
+    ...(opts.policyId ? { policyId: opts.policyId } : {}),
+  });
+  const act = await runCli([
+    'agent',
+    'activate',
+    '--manager',
+    manager.url,
+    '--token',
+    token,
+    '--ca',
+    manager.caFile,
+    '--data-dir',
+    dataDir,
+    '--json',
+  ]);
   if (act.code !== 0) throw new Error(`activation failed: ${act.stderr}${act.stdout}`);
   const { agentId } = JSON.parse(act.stdout) as { agentId: string };
   const proc = new CliProcess(['agent', 'start', '--data-dir', dataDir], join(dataDir, 'agent.log'));

@@ -80,7 +80,10 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       run: async () => {
         app = await buildApp(
           { stores, notifier, metrics, closing: closing.signal },
-          { loggerInstance: log.child({ component: 'http' }, { level: opts.logLevel === 'debug' ? 'debug' : 'warn' }) as never, https: tls ? { key: tls.key, cert: tls.cert } : null },
+          {
+            loggerInstance: log.child({ component: 'http' }, { level: opts.logLevel === 'debug' ? 'debug' : 'warn' }) as never,
+            https: tls ? { key: tls.key, cert: tls.cert } : null,
+          },
         );
         const address = await app.listen({ host: opts.host ?? '0.0.0.0', port: opts.port ?? DEFAULT_MANAGER_PORT });
         const port = new URL(address).port;

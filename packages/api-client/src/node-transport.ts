@@ -20,4 +20,3 @@ export function nodeTransport(caPem: string | undefined): ApiTransport {
       r.end();
     });
 }
-

@@ -65,28 +65,49 @@ export class PalisadeClient {
   getPolicy = (id: string) => this.request<Policy>('GET', `/api/v1/policies/${enc(id)}`);
   createPolicy = (body: { name: string; parentId?: string | null; description?: string; settings?: Record<string, unknown> }) =>
     this.request<Policy>('POST', '/api/v1/policies', { body });
-  updatePolicy = (id: string, body: { name?: string; parentId?: string | null; description?: string; settings?: Record<string, unknown> }) =>
-    this.request<Policy>('PATCH', `/api/v1/policies/${enc(id)}`, { body });
+  updatePolicy = (
+    id: string,
+    body: { name?: string; parentId?: string | null; description?: string; settings?: Record<string, unknown> },
+  ) => this.request<Policy>('PATCH', `/api/v1/policies/${enc(id)}`, { body });
   deletePolicy = (id: string) => this.request<void>('DELETE', `/api/v1/policies/${enc(id)}`);
-  policyEffective = (id: string) => this.request<{ hash: string; config: Record<string, unknown> }>('GET', `/api/v1/policies/${enc(id)}/effective`);
+  policyEffective = (id: string) =>
+    this.request<{ hash: string; config: Record<string, unknown> }>('GET', `/api/v1/policies/${enc(id)}/effective`);
 
   // Computers and commands
   listComputers = (query: { status?: string; policyId?: string; group?: string; hostname?: string; smartFolderId?: string } = {}) =>
     this.request<{ computers: Computer[] }>('GET', '/api/v1/computers', { query });
   getComputer = (id: string) => this.request<Computer>('GET', `/api/v1/computers/${enc(id)}`);
-  updateComputer = (id: string, body: { policyId?: string | null; group?: string | null; overrides?: Record<string, unknown>; tags?: Record<string, string> }) =>
-    this.request<Computer>('PATCH', `/api/v1/computers/${enc(id)}`, { body });
+  updateComputer = (
+    id: string,
+    body: { policyId?: string | null; group?: string | null; overrides?: Record<string, unknown>; tags?: Record<string, string> },
+  ) => this.request<Computer>('PATCH', `/api/v1/computers/${enc(id)}`, { body });
   deactivateComputer = (id: string) => this.request<Computer>('DELETE', `/api/v1/computers/${enc(id)}`);
   effectiveConfig = (id: string) =>
-    this.request<{ hash: string; appliedHash: string; config: Record<string, unknown>; origins: unknown[] }>('GET', `/api/v1/computers/${enc(id)}/effective-config`);
+    this.request<{ hash: string; appliedHash: string; config: Record<string, unknown>; origins: unknown[] }>(
+      'GET',
+      `/api/v1/computers/${enc(id)}/effective-config`,
+    );
   sendCommand = (id: string, body: { kind: string; args?: Record<string, unknown> }) =>
     this.request<Command>('POST', `/api/v1/computers/${enc(id)}/commands`, { body });
   getCommand = (id: string) => this.request<Command>('GET', `/api/v1/commands/${enc(id)}`);
 
   // Events
-  listEvents = (query: { computerId?: string; module?: string; type?: string; severity?: string[]; since?: string; until?: string; limit?: number; cursor?: string } = {}) =>
-    this.request<{ events: Event[]; nextCursor: string | null }>('GET', '/api/v1/events', { query });
-  eventCounts = (since?: string) => this.request<{ since: string; counts: { hour: string; module: string; count: number }[] }>('GET', '/api/v1/events/counts', { query: { since } });
+  listEvents = (
+    query: {
+      computerId?: string;
+      module?: string;
+      type?: string;
+      severity?: string[];
+      since?: string;
+      until?: string;
+      limit?: number;
+      cursor?: string;
+    } = {},
+  ) => this.request<{ events: Event[]; nextCursor: string | null }>('GET', '/api/v1/events', { query });
+  eventCounts = (since?: string) =>
+    this.request<{ since: string; counts: { hour: string; module: string; count: number }[] }>('GET', '/api/v1/events/counts', {
+      query: { since },
+    });
 
   // Smart folders
   listSmartFolders = () => this.request<{ smartFolders: SmartFolder[] }>('GET', '/api/v1/smart-folders');
@@ -99,16 +120,85 @@ export class PalisadeClient {
 const enc = encodeURIComponent;
 
 export type Role = 'admin' | 'operator' | 'auditor';
-export interface Tenant { id: string; name: string; createdAt: string; status: string }
-export interface ApiKey { id: string; name: string; role: Role; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }
-export interface ActivationToken { id: string; description: string; policyId: string | null; group: string | null; expiresAt: string; maxUses: number | null; uses: number; revokedAt: string | null; createdAt: string }
-export interface Policy { id: string; name: string; parentId: string | null; description: string; settings: Record<string, unknown>; createdAt: string; updatedAt: string }
-export interface Computer {
-  id: string; hostname: string; platform: string; ips: string[]; agentVersion: string; status: string;
-  policyId: string | null; group: string | null; tags: Record<string, string>; modules: Record<string, { state: string; reason?: string }>;
-  configHash: string; lastHeartbeat: string | null; activatedAt: string; deactivatedAt: string | null; overrides: Record<string, unknown>;
-  spool: { pending: number; dropped: number }; cloud: Record<string, unknown> | null;
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: string;
+  status: string;
 }
-export interface Command { id: string; computerId: string; kind: string; args: Record<string, unknown>; status: string; createdAt: string; result: unknown; error: string | null }
-export interface Event { id: string; computerId: string; time: string; module: string; type: string; severity: string; ruleId?: string; message: string; details?: Record<string, unknown>; receivedAt: string }
-export interface SmartFolder { id: string; name: string; query: unknown; createdAt: string; updatedAt: string }
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+export interface ActivationToken {
+  id: string;
+  description: string;
+  policyId: string | null;
+  group: string | null;
+  expiresAt: string;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: string | null;
+  createdAt: string;
+}
+export interface Policy {
+  id: string;
+  name: string;
+  parentId: string | null;
+  description: string;
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface Computer {
+  id: string;
+  hostname: string;
+  platform: string;
+  ips: string[];
+  agentVersion: string;
+  status: string;
+  policyId: string | null;
+  group: string | null;
+  tags: Record<string, string>;
+  modules: Record<string, { state: string; reason?: string }>;
+  configHash: string;
+  lastHeartbeat: string | null;
+  activatedAt: string;
+  deactivatedAt: string | null;
+  overrides: Record<string, unknown>;
+  spool: { pending: number; dropped: number };
+  cloud: Record<string, unknown> | null;
+}
+export interface Command {
+  id: string;
+  computerId: string;
+  kind: string;
+  args: Record<string, unknown>;
+  status: string;
+  createdAt: string;
+  result: unknown;
+  error: string | null;
+}
+export interface Event {
+  id: string;
+  computerId: string;
+  time: string;
+  module: string;
+  type: string;
+  severity: string;
+  ruleId?: string;
+  message: string;
+  details?: Record<string, unknown>;
+  receivedAt: string;
+}
+export interface SmartFolder {
+  id: string;
+  name: string;
+  query: unknown;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -55,7 +55,7 @@ export type ActivationResponse = Static<typeof ActivationResponseSchema>;
 
 export const ModuleStatusSchema = Type.Object(
   {
-    state: Type.Union(MODULE_STATES.map((s) => Type.Literal(s))),
+    state: Type.Enum(MODULE_STATES),
     reason: Type.Optional(Str(1000)),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
@@ -69,10 +69,7 @@ export const HeartbeatRequestSchema = Type.Object(
     /** Hash of the configuration the agent runs now (`''` before the first fetch). */
     configHash: Str(100),
     modules: Type.Record(Type.String(), ModuleStatusSchema),
-    spool: Type.Object(
-      { pending: Type.Integer({ minimum: 0 }), dropped: Type.Integer({ minimum: 0 }) },
-      { additionalProperties: false },
-    ),
+    spool: Type.Object({ pending: Type.Integer({ minimum: 0 }), dropped: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );

@@ -8,7 +8,7 @@ import { MODULE_MODES } from './module-names.ts';
 export const ModuleConfigSchema = Type.Object(
   {
     enabled: Type.Boolean(),
-    mode: Type.Union(MODULE_MODES.map((m) => Type.Literal(m))),
+    mode: Type.Enum(MODULE_MODES),
     settings: Type.Record(Type.String(), Type.Unknown()),
   },
   { additionalProperties: false },
@@ -19,10 +19,7 @@ export type ModuleConfig = Static<typeof ModuleConfigSchema>;
 export const EffectiveConfigSchema = Type.Object(
   {
     heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
-    spool: Type.Object(
-      { maxBytes: Type.Integer({ minimum: 65536 }) },
-      { additionalProperties: false },
-    ),
+    spool: Type.Object({ maxBytes: Type.Integer({ minimum: 65536 }) }, { additionalProperties: false }),
     modules: Type.Record(Type.String(), ModuleConfigSchema),
   },
   { additionalProperties: false },

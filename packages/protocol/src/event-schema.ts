@@ -9,9 +9,9 @@ export const AgentEventSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     time: Type.String({ format: 'date-time' }),
-    module: Type.Union(EVENT_SOURCES.map((m) => Type.Literal(m))),
+    module: Type.Enum(EVENT_SOURCES),
     type: Type.String({ minLength: 1, maxLength: 100 }),
-    severity: Type.Union(SEVERITIES.map((s) => Type.Literal(s))),
+    severity: Type.Enum(SEVERITIES),
     ruleId: Type.Optional(Type.String({ maxLength: 200 })),
     message: Type.String({ maxLength: 4000 }),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -20,10 +20,7 @@ export const AgentEventSchema = Type.Object(
 );
 export type AgentEvent = Static<typeof AgentEventSchema>;
 
-export const EventBatchSchema = Type.Object(
-  { events: Type.Array(AgentEventSchema, { maxItems: 1000 }) },
-  { additionalProperties: false },
-);
+export const EventBatchSchema = Type.Object({ events: Type.Array(AgentEventSchema, { maxItems: 1000 }) }, { additionalProperties: false });
 export type EventBatch = Static<typeof EventBatchSchema>;
 
 export const EventBatchAckSchema = Type.Object({

@@ -1,13 +1,5 @@
 /** The agent's protection modules, plus `system` for the agent's own events. */
-export const MODULE_NAMES = [
-  'anti-malware',
-  'ips',
-  'firewall',
-  'log-inspection',
-  'integrity',
-  'app-control',
-  'web-reputation',
-] as const;
+export const MODULE_NAMES = ['anti-malware', 'ips', 'firewall', 'log-inspection', 'integrity', 'app-control', 'web-reputation'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export const EVENT_SOURCES = ['system', ...MODULE_NAMES] as const;

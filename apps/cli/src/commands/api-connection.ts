@@ -23,8 +23,10 @@ export function resolveConnection(opts: ConnectionOptions): { url: string; apiKe
   const readIf = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8').trim() : undefined);
   const url = opts.url ?? process.env.PALISADE_URL ?? readIf(join(dataDir, 'manager-url'));
   const apiKey = opts.apiKey ?? process.env.PALISADE_API_KEY ?? readIf(join(dataDir, 'admin-api-key'));
-  const caFile = opts.ca ?? process.env.PALISADE_CA ?? (existsSync(join(dataDir, 'tls', 'ca.pem')) ? join(dataDir, 'tls', 'ca.pem') : undefined);
-  if (!url) throw new CliError('CLI_NO_MANAGER', 'no manager URL: pass --url, set PALISADE_URL, or run from the folder where `npm start` ran', 2);
+  const caFile =
+    opts.ca ?? process.env.PALISADE_CA ?? (existsSync(join(dataDir, 'tls', 'ca.pem')) ? join(dataDir, 'tls', 'ca.pem') : undefined);
+  if (!url)
+    throw new CliError('CLI_NO_MANAGER', 'no manager URL: pass --url, set PALISADE_URL, or run from the folder where `npm start` ran', 2);
   if (!apiKey) throw new CliError('CLI_NO_API_KEY', 'no API key: pass --api-key or set PALISADE_API_KEY', 2);
   if (caFile && !existsSync(caFile)) throw new CliError('CLI_CA_NOT_FOUND', `CA file ${caFile} does not exist`, 2);
   return { url, apiKey, caPem: caFile ? readFileSync(caFile, 'utf8') : undefined };

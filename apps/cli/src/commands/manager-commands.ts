@@ -11,7 +11,10 @@ export function untilSignal(stop: () => Promise<void>): Promise<void> {
     const onSignal = () => {
       if (stopping) return;
       stopping = true;
-      stop().finally(done);
+      stop().then(done, (err: unknown) => {
+        process.stderr.write(`error during shutdown: ${(err as Error).message}\n`);
+        done();
+      });
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -29,7 +32,11 @@ export function registerManagerCommands(program: Command): void {
   manager
     .command('start')
     .description('Start the manager in the foreground (HTTPS API, OpenAPI docs at /api/docs)')
-    .option('--data-dir <dir>', 'where the manager keeps its SQLite files, CA and bootstrap admin key', process.env.PALISADE_MANAGER_DATA_DIR ?? 'data')
+    .option(
+      '--data-dir <dir>',
+      'where the manager keeps its SQLite files, CA and bootstrap admin key',
+      process.env.PALISADE_MANAGER_DATA_DIR ?? 'data',
+    )
     .option('--db <db>', '"sqlite" or a postgres:// URL (several managers may share one PostgreSQL)', process.env.PALISADE_DB ?? 'sqlite')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', portOption, DEFAULT_MANAGER_PORT)

@@ -63,7 +63,9 @@ export function registerPlatformCommands(program: Command): void {
     .description('List activation tokens')
     .action(async (_o, cmd) => {
       const res = await withApi(() => clientFrom(cmd).listTokens());
-      show(cmd, res, () => printTable(res.tokens as never, ['id', 'description', 'policyId', 'group', 'uses', 'maxUses', 'expiresAt', 'revokedAt']));
+      show(cmd, res, () =>
+        printTable(res.tokens as never, ['id', 'description', 'policyId', 'group', 'uses', 'maxUses', 'expiresAt', 'revokedAt']),
+      );
     });
   tokens
     .command('revoke <id>')
@@ -185,7 +187,8 @@ export function registerPlatformCommands(program: Command): void {
           setPath(settings, parsed.path, parsed.value);
         }
         for (const u of opts.unset ?? []) unsetPath(settings, u.split('.'));
-        const parentId = opts.parent === undefined ? undefined : opts.parent === 'none' ? null : (await resolvePolicy(client, opts.parent)).id;
+        const parentId =
+          opts.parent === undefined ? undefined : opts.parent === 'none' ? null : (await resolvePolicy(client, opts.parent)).id;
         return client.updatePolicy(p.id, { settings, ...(parentId !== undefined ? { parentId } : {}) });
       });
       show(cmd, res, () => process.stdout.write(`updated ${res.name}: ${JSON.stringify(res.settings)}\n`));
@@ -213,7 +216,8 @@ export function registerPlatformCommands(program: Command): void {
     .option('--all', 'follow the cursor through every page')
     .action(async (opts, cmd) => {
       const client = clientFrom(cmd);
-      const since = opts.since && /^\d+[smhd]?$/.test(opts.since) ? new Date(Date.now() - parseDuration(opts.since) * 1000).toISOString() : opts.since;
+      const since =
+        opts.since && /^\d+[smhd]?$/.test(opts.since) ? new Date(Date.now() - parseDuration(opts.since) * 1000).toISOString() : opts.since;
       const query = {
         ...(opts.computer ? { computerId: opts.computer } : {}),
         ...(opts.module ? { module: opts.module } : {}),
@@ -274,7 +278,10 @@ export function registerPlatformCommands(program: Command): void {
     .description('Create a tenant with its own database, and its first admin API key')
     .action(async (id, name, _o, cmd) => {
       const client = clientFrom(cmd);
-      const res = await withApi(async () => ({ tenant: await client.createTenant({ id, name }), adminKey: await client.createTenantApiKey(id, { name: 'tenant admin', role: 'admin' }) }));
+      const res = await withApi(async () => ({
+        tenant: await client.createTenant({ id, name }),
+        adminKey: await client.createTenantApiKey(id, { name: 'tenant admin', role: 'admin' }),
+      }));
       show(cmd, res, () => process.stdout.write(`created tenant ${id}\nadmin API key (shown once): ${res.adminKey.secret}\n`));
     });
   tenants

@@ -39,19 +39,37 @@ export function registerQuickstartCommand(program: Command): void {
       }
       writeFileSync(join(dataDir, 'manager-url'), `${manager.url}\n`);
       const adminKey = manager.createdAdminKey ?? (await import('node:fs')).readFileSync(manager.adminKeyFile, 'utf8').trim();
-      const client = new PalisadeClient({ url: manager.url, apiKey: adminKey, transport: nodeTransport(manager.caCertFile ? (await import('node:fs')).readFileSync(manager.caCertFile, 'utf8') : undefined) });
+      const client = new PalisadeClient({
+        url: manager.url,
+        apiKey: adminKey,
+        transport: nodeTransport(manager.caCertFile ? (await import('node:fs')).readFileSync(manager.caCertFile, 'utf8') : undefined),
+      });
 
       const { policies } = await client.listPolicies();
       const policy =
         policies.find((p) => p.name === QUICKSTART_POLICY) ??
-        (await client.createPolicy({ name: QUICKSTART_POLICY, description: 'Every module the host supports, in detect mode', settings: quickstartPolicySettings() }));
+        (await client.createPolicy({
+          name: QUICKSTART_POLICY,
+          description: 'Every module the host supports, in detect mode',
+          settings: quickstartPolicySettings(),
+        }));
 
       let agentChild: ReturnType<typeof spawn> | undefined;
       const agentDir = join(dataDir, 'agent');
       if (opts.agent) {
         if (!existsSync(dataDirPaths(agentDir).identity)) {
-          const { token } = await client.createToken({ policyId: policy.id, maxUses: 1, ttlSeconds: 600, description: 'quickstart local agent' });
-          await activateAgent({ managerUrl: manager.url, token, dataDir: agentDir, ...(manager.caCertFile ? { caFile: manager.caCertFile } : {}) });
+          const { token } = await client.createToken({
+            policyId: policy.id,
+            maxUses: 1,
+            ttlSeconds: 600,
+            description: 'quickstart local agent',
+          });
+          await activateAgent({
+            managerUrl: manager.url,
+            token,
+            dataDir: agentDir,
+            ...(manager.caCertFile ? { caFile: manager.caCertFile } : {}),
+          });
         }
         const main = fileURLToPath(new URL('../main.ts', import.meta.url));
         agentChild = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, 'agent', 'start', '--data-dir', agentDir], {
@@ -70,7 +88,9 @@ export function registerQuickstartCommand(program: Command): void {
         manager.createdAdminKey
           ? `  Admin API key: ${manager.createdAdminKey}   (shown once; also in ${manager.adminKeyFile}, mode 0600)`
           : `  Admin API key: in ${manager.adminKeyFile}`,
-        opts.agent ? `  Local agent:   data in ${agentDir}, policy "${QUICKSTART_POLICY}" (detect only: nothing is blocked or changed)` : '  Local agent:   not started (--no-agent)',
+        opts.agent
+          ? `  Local agent:   data in ${agentDir}, policy "${QUICKSTART_POLICY}" (detect only: nothing is blocked or changed)`
+          : '  Local agent:   not started (--no-agent)',
         '',
         'Try:  npx palisade computers list     npx palisade events list     npx palisade agent status --data-dir data/agent',
         'The web console is not built yet (issue 13); use the API docs or the CLI meanwhile.',

@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { computeEffectiveConfig, configHash, deepMerge, explainEffectiveConfig } from './effective-config.ts';
 
 test('a child policy inherits everything and overrides only what it sets', () => {
-  const parent = { heartbeatSeconds: 10, modules: { ips: { enabled: true, mode: 'detect' as const, settings: { paranoia: 1, sets: ['crs'] } } } };
+  const parent = {
+    heartbeatSeconds: 10,
+    modules: { ips: { enabled: true, mode: 'detect' as const, settings: { paranoia: 1, sets: ['crs'] } } },
+  };
   const child = { modules: { ips: { mode: 'prevent' as const, settings: { sets: ['crs', 'patches'] } } } };
   const cfg = computeEffectiveConfig([parent, child]);
   assert.equal(cfg.heartbeatSeconds, 10);
@@ -30,7 +33,10 @@ test('the hash ignores key order and changes with content', () => {
 
 test('explain names the source of every leaf setting', () => {
   const origins = explainEffectiveConfig(
-    [{ policyId: 'root', settings: { heartbeatSeconds: 10 } }, { policyId: 'web', settings: { modules: { ips: { mode: 'prevent' } } } }],
+    [
+      { policyId: 'root', settings: { heartbeatSeconds: 10 } },
+      { policyId: 'web', settings: { modules: { ips: { mode: 'prevent' } } } },
+    ],
     { spool: { maxBytes: 70000 } },
   );
   const by = (p: string) => origins.find((o) => o.path === p)!;

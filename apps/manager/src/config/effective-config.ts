@@ -72,5 +72,8 @@ function canonical(value: unknown): Json {
 
 /** A content hash: equal configurations hash equal whatever their key order. */
 export function configHash(config: EffectiveConfig): string {
-  return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(config)))
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -17,9 +17,7 @@ export const ModuleSettingsOverrideSchema = Type.Object(
 export const PolicySettingsSchema = Type.Object(
   {
     heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
-    spool: Type.Optional(
-      Type.Object({ maxBytes: Type.Optional(Type.Integer({ minimum: 65536 })) }, { additionalProperties: false }),
-    ),
+    spool: Type.Optional(Type.Object({ maxBytes: Type.Optional(Type.Integer({ minimum: 65536 })) }, { additionalProperties: false })),
     modules: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z-]{1,40}$' }), ModuleSettingsOverrideSchema)),
   },
   { additionalProperties: false },

@@ -47,7 +47,9 @@ test('unknown fields are refused, not silently dropped', async () => {
 });
 
 test('invalid values that JSON Schema cannot see are still 400s with their field', async () => {
-  const cidr = await m.call('POST', '/api/v1/smart-folders', { body: { name: 'f', query: { all: [{ field: 'ip', op: 'inCidr', value: '10.0.0.0/40' }] } } });
+  const cidr = await m.call('POST', '/api/v1/smart-folders', {
+    body: { name: 'f', query: { all: [{ field: 'ip', op: 'inCidr', value: '10.0.0.0/40' }] } },
+  });
   assert.deepEqual([cidr.status, cidr.body.field], [400, '/query/all/0/value']);
   const cron = await m.call('POST', '/api/v1/scheduled-tasks', { body: { name: 's', cron: 'every tuesday', jobKind: 'noop' } });
   assert.deepEqual([cron.status, cron.body.code], [400, 'API_VALIDATION']);

@@ -51,7 +51,11 @@ export function installErrorHandler(app: FastifyInstance): void {
         field = v.field;
         message = v.message ?? err.message;
       }
-    } else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err.statusCode === 400 && err instanceof SyntaxError)) {
+    } else if (
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      (err.statusCode === 400 && err instanceof SyntaxError)
+    ) {
       status = 400;
       code = 'API_MALFORMED_JSON';
       message = 'the request body is not valid JSON';
@@ -69,9 +73,18 @@ export function installErrorHandler(app: FastifyInstance): void {
       message = err.message;
     }
     if (status >= 500) request.log.error({ err }, 'request failed');
-    reply.status(status).send({ statusCode: status, code, error: REASON[status] ?? 'Error', message, ...(field !== undefined ? { field } : {}) });
+    reply
+      .status(status)
+      .send({ statusCode: status, code, error: REASON[status] ?? 'Error', message, ...(field !== undefined ? { field } : {}) });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ statusCode: 404, code: 'API_ROUTE_NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+    reply
+      .status(404)
+      .send({
+        statusCode: 404,
+        code: 'API_ROUTE_NOT_FOUND',
+        error: 'Not Found',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      });
   });
 }

@@ -7,7 +7,11 @@ export function createManagerMetrics(): ManagerMetrics & { requestDuration: Hist
   return {
     registry,
     heartbeats: new Counter({ name: 'palisade_heartbeats_total', help: 'Agent heartbeats received', registers: [registry] }),
-    eventsIngested: new Counter({ name: 'palisade_events_ingested_total', help: 'Events stored (duplicates excluded)', registers: [registry] }),
+    eventsIngested: new Counter({
+      name: 'palisade_events_ingested_total',
+      help: 'Events stored (duplicates excluded)',
+      registers: [registry],
+    }),
     activations: new Counter({ name: 'palisade_activations_total', help: 'Agents activated', registers: [registry] }),
     requestDuration: new Histogram({
       name: 'palisade_http_request_duration_seconds',

@@ -29,7 +29,11 @@ for (const make of testLocations()) {
       a.agentAuth = `${act.body.agentId}:${act.body.agentSecret}`;
       a.apiKey = (await m.call('POST', '/api/v1/api-keys', { body: { name: 'x', role: 'auditor' } })).body.id;
       a.folder = (await m.call('POST', '/api/v1/smart-folders', { body: { name: 'all', query: { all: [] } } })).body.id;
-      a.eventTask = (await m.call('POST', '/api/v1/event-tasks', { body: { name: 't', trigger: 'agent-activated', conditions: [], actions: [{ type: 'assign-group', group: 'g' }] } })).body.id;
+      a.eventTask = (
+        await m.call('POST', '/api/v1/event-tasks', {
+          body: { name: 't', trigger: 'agent-activated', conditions: [], actions: [{ type: 'assign-group', group: 'g' }] },
+        })
+      ).body.id;
       a.schedTask = (await m.call('POST', '/api/v1/scheduled-tasks', { body: { name: 's', cron: '0 3 * * *', jobKind: 'noop' } })).body.id;
       a.command = (await m.call('POST', `/api/v1/computers/${a.computer}/commands`, { body: { kind: 'ping' } })).body.id;
       a.event = randomUUID();
@@ -68,7 +72,9 @@ for (const make of testLocations()) {
     };
 
     test("every route with an id refuses another tenant's objects", async () => {
-      const spec = JSON.parse((await m.app.inject({ method: 'GET', url: '/api/docs/json' })).body) as { paths: Record<string, Record<string, unknown>> };
+      const spec = JSON.parse((await m.app.inject({ method: 'GET', url: '/api/docs/json' })).body) as {
+        paths: Record<string, Record<string, unknown>>;
+      };
       let checked = 0;
       for (const [path, methods] of Object.entries(spec.paths)) {
         if (!path.startsWith('/api/v1/') || !path.includes('{id}')) continue;
@@ -77,7 +83,10 @@ for (const make of testLocations()) {
         for (const method of Object.keys(methods)) {
           const url = path.replace('{id}', encodeURIComponent(id));
           const res = await m.call(method.toUpperCase(), url, { key: keyB, body: bodyFor(method, path) });
-          assert.ok([403, 404].includes(res.status), `${method.toUpperCase()} ${url} with tenant B's key gave ${res.status} ${JSON.stringify(res.body)}`);
+          assert.ok(
+            [403, 404].includes(res.status),
+            `${method.toUpperCase()} ${url} with tenant B's key gave ${res.status} ${JSON.stringify(res.body)}`,
+          );
           checked++;
         }
       }
@@ -88,7 +97,9 @@ for (const make of testLocations()) {
     });
 
     test("lists never show another tenant's objects", async () => {
-      const spec = JSON.parse((await m.app.inject({ method: 'GET', url: '/api/docs/json' })).body) as { paths: Record<string, Record<string, unknown>> };
+      const spec = JSON.parse((await m.app.inject({ method: 'GET', url: '/api/docs/json' })).body) as {
+        paths: Record<string, Record<string, unknown>>;
+      };
       const ids = Object.values(a);
       for (const [path, methods] of Object.entries(spec.paths)) {
         if (!path.startsWith('/api/v1/') || path.includes('{') || !('get' in methods)) continue;
@@ -131,7 +142,12 @@ for (const make of testLocations()) {
     test('activation runs event-based tasks before the agent gets its configuration', async () => {
       const web = (await m.call('POST', '/api/v1/policies', { body: { name: 'Web', settings: { heartbeatSeconds: 7 } } })).body;
       await m.call('POST', '/api/v1/event-tasks', {
-        body: { name: 'web by name', trigger: 'agent-activated', conditions: [{ field: 'hostname', regex: '^web-\\d+$' }], actions: [{ type: 'assign-policy', policyId: web.id }] },
+        body: {
+          name: 'web by name',
+          trigger: 'agent-activated',
+          conditions: [{ field: 'hostname', regex: '^web-\\d+$' }],
+          actions: [{ type: 'assign-policy', policyId: web.id }],
+        },
       });
       const tok = (await m.call('POST', '/api/v1/activation-tokens', { body: {} })).body.token;
       const res = await m.call('POST', '/api/agent/v1/activate', { key: null, body: { token: tok, host: sampleHost('web-7') } });
@@ -139,7 +155,10 @@ for (const make of testLocations()) {
       const c = (await m.call('GET', `/api/v1/computers/${res.body.agentId}`)).body;
       assert.equal(c.policyId, web.id);
       assert.equal(c.group, 'g', 'the earlier assign-group task ran too');
-      const other = await m.call('POST', '/api/agent/v1/activate', { key: null, body: { token: (await m.call('POST', '/api/v1/activation-tokens', { body: {} })).body.token, host: sampleHost('db-1') } });
+      const other = await m.call('POST', '/api/agent/v1/activate', {
+        key: null,
+        body: { token: (await m.call('POST', '/api/v1/activation-tokens', { body: {} })).body.token, host: sampleHost('db-1') },
+      });
       assert.equal((await m.call('GET', `/api/v1/computers/${other.body.agentId}`)).body.policyId, null);
     });
   });

@@ -61,7 +61,11 @@ export class JobRunner {
       const next = nextRun(task.cron, task.timezone, now);
       // Only the node whose compare-and-set succeeds enqueues; the dedupe key backs it up.
       if (!(await store.tasks.advanceSchedule(task.id, task.nextRunAt, next, now.toISOString()))) continue;
-      await store.jobs.enqueue(task.jobKind, { ...task.jobArgs, scheduledTaskId: task.id }, { dedupeKey: `schedule:${task.id}:${task.nextRunAt}` });
+      await store.jobs.enqueue(
+        task.jobKind,
+        { ...task.jobArgs, scheduledTaskId: task.id },
+        { dedupeKey: `schedule:${task.id}:${task.nextRunAt}` },
+      );
     }
   }
 

@@ -19,7 +19,10 @@ export type EventTaskCondition = Static<typeof EventTaskConditionSchema>;
 
 export const EventTaskActionSchema = Type.Union([
   Type.Object({ type: Type.Literal('assign-policy'), policyId: Type.String() }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('assign-group'), group: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('assign-group'), group: Type.String({ minLength: 1, maxLength: 200 }) },
+    { additionalProperties: false },
+  ),
   Type.Object({ type: Type.Literal('deactivate') }, { additionalProperties: false }),
 ]);
 export type EventTaskAction = Static<typeof EventTaskActionSchema>;

@@ -16,23 +16,42 @@ const db1: QueryableComputer = { ...web1, hostname: 'db-1.prod', policy: 'Databa
 const dev: QueryableComputer = { ...web1, hostname: 'web-1.dev', status: 'offline', ips: ['192.168.5.5'], tags: { env: 'dev' } };
 
 test('AND of conditions', () => {
-  const q = { all: [{ field: 'tag:env', op: 'equals' as const, value: 'PROD' }, { field: 'hostname', op: 'contains' as const, value: 'web' }] };
-  assert.deepEqual([web1, db1, dev].filter((c) => matchesQuery(c, q)).map((c) => c.hostname), ['web-1.prod']);
+  const q = {
+    all: [
+      { field: 'tag:env', op: 'equals' as const, value: 'PROD' },
+      { field: 'hostname', op: 'contains' as const, value: 'web' },
+    ],
+  };
+  assert.deepEqual(
+    [web1, db1, dev].filter((c) => matchesQuery(c, q)).map((c) => c.hostname),
+    ['web-1.prod'],
+  );
 });
 
 test('OR with nested AND, not-equals and not-contains', () => {
   const q = {
     any: [
       { field: 'status', op: 'notEquals' as const, value: 'online' },
-      { all: [{ field: 'policy', op: 'equals' as const, value: 'Databases' }, { field: 'hostname', op: 'notContains' as const, value: 'web' }] },
+      {
+        all: [
+          { field: 'policy', op: 'equals' as const, value: 'Databases' },
+          { field: 'hostname', op: 'notContains' as const, value: 'web' },
+        ],
+      },
     ],
   };
-  assert.deepEqual([web1, db1, dev].filter((c) => matchesQuery(c, q)).map((c) => c.hostname), ['db-1.prod', 'web-1.dev']);
+  assert.deepEqual(
+    [web1, db1, dev].filter((c) => matchesQuery(c, q)).map((c) => c.hostname),
+    ['db-1.prod', 'web-1.dev'],
+  );
 });
 
 test('any value: a tag that is present at all', () => {
   const q = { all: [{ field: 'tag:team', op: 'anyValue' as const }] };
-  assert.deepEqual([web1, db1, dev].filter((c) => matchesQuery(c, q)).map((c) => c.hostname), ['web-1.prod']);
+  assert.deepEqual(
+    [web1, db1, dev].filter((c) => matchesQuery(c, q)).map((c) => c.hostname),
+    ['web-1.prod'],
+  );
 });
 
 test('IP in CIDR, v4 and v6', () => {
@@ -43,5 +62,13 @@ test('IP in CIDR, v4 and v6', () => {
 
 test('invalid CIDR values are found with their path', () => {
   assert.equal(invalidCidrPath({ all: [{ field: 'ip', op: 'inCidr', value: '10.0.0.0/16' }] }), undefined);
-  assert.equal(invalidCidrPath({ any: [{ field: 'hostname', op: 'equals', value: 'x' }, { field: 'ip', op: 'inCidr', value: '10.0.0.0/33' }] }), '/query/any/1/value');
+  assert.equal(
+    invalidCidrPath({
+      any: [
+        { field: 'hostname', op: 'equals', value: 'x' },
+        { field: 'ip', op: 'inCidr', value: '10.0.0.0/33' },
+      ],
+    }),
+    '/query/any/1/value',
+  );
 });

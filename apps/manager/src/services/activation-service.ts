@@ -46,7 +46,11 @@ export async function activateAgent(stores: StoreProvider, req: ActivationReques
   };
 }
 
-export async function runEventTasks(store: TenantStore, trigger: 'agent-activated' | 'cloud-discovered', computerId: string): Promise<string[]> {
+export async function runEventTasks(
+  store: TenantStore,
+  trigger: 'agent-activated' | 'cloud-discovered',
+  computerId: string,
+): Promise<string[]> {
   const applied: string[] = [];
   for (const task of await store.tasks.listEventTasks(trigger)) {
     if (!task.enabled) continue;
@@ -56,7 +60,10 @@ export async function runEventTasks(store: TenantStore, trigger: 'agent-activate
       if (action.type === 'assign-policy') {
         // A task that names a deleted policy must not break activation: it is skipped and audited.
         if (!(await store.policies.get(action.policyId))) {
-          await store.audit.record(`event-task:${task.id}`, 'event-task.skipped', `computer:${computerId}`, { reason: 'policy not found', policyId: action.policyId });
+          await store.audit.record(`event-task:${task.id}`, 'event-task.skipped', `computer:${computerId}`, {
+            reason: 'policy not found',
+            policyId: action.policyId,
+          });
           continue;
         }
         await store.computers.update(computerId, { policyId: action.policyId });

@@ -30,7 +30,10 @@ export class AuditRepository {
     let q = this.db.selectFrom('audit_log').selectAll();
     if (filter.target) q = q.where('target', '=', filter.target);
     if (filter.action) q = q.where('action', '=', filter.action);
-    const rows = await q.orderBy('time', 'desc').limit(filter.limit ?? 100).execute();
+    const rows = await q
+      .orderBy('time', 'desc')
+      .limit(filter.limit ?? 100)
+      .execute();
     return rows.map((r) => ({ ...r, details: fromJson(r.details, {}) }));
   }
 }

@@ -33,7 +33,10 @@ type Row = TenantTables['computers'];
  * Status is derived when read, so a computer whose agent died shows `offline` without any job
  * having to notice: three missed heartbeats (at least 30 s) make it offline.
  */
-export function deriveStatus(r: Pick<Row, 'last_heartbeat' | 'heartbeat_seconds' | 'modules' | 'spool' | 'deactivated_at'>, now: Date): ComputerStatus {
+export function deriveStatus(
+  r: Pick<Row, 'last_heartbeat' | 'heartbeat_seconds' | 'modules' | 'spool' | 'deactivated_at'>,
+  now: Date,
+): ComputerStatus {
   if (r.deactivated_at) return 'offline';
   if (!r.last_heartbeat) return 'offline';
   const silentMs = now.getTime() - Date.parse(r.last_heartbeat);

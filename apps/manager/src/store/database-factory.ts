@@ -87,10 +87,10 @@ export async function dropPostgresInstallation(url: string, prefix: string): Pro
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ nspname: string }>(
-      `SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2`,
-      [`${prefix}_directory`, `${prefix}\\_t\\_%`],
-    );
+    const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2`, [
+      `${prefix}_directory`,
+      `${prefix}\\_t\\_%`,
+    ]);
     for (const r of rows) await client.query(`DROP SCHEMA "${r.nspname}" CASCADE`);
   } finally {
     await client.end();

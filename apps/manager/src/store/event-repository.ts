@@ -104,7 +104,11 @@ export class EventRepository {
     if (q.until) sel = sel.where('time', '<', normaliseTime(q.until));
     const c = q.cursor ? decodeCursor(q.cursor) : undefined;
     if (c) sel = sel.where((eb) => eb.or([eb('time', '<', c.time), eb.and([eb('time', '=', c.time), eb('id', '<', c.id)])]));
-    const rows = await sel.orderBy('time', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+    const rows = await sel
+      .orderBy('time', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit + 1)
+      .execute();
     const page = rows.slice(0, q.limit);
     return {
       events: page.map(toEvent),

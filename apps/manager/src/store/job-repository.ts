@@ -119,7 +119,13 @@ export class JobRepository {
       .updateTable('jobs')
       .set(
         retry
-          ? { status: 'queued', run_at: new Date(now.getTime() + backoffMs).toISOString(), error, lease_owner: null, lease_expires_at: null }
+          ? {
+              status: 'queued',
+              run_at: new Date(now.getTime() + backoffMs).toISOString(),
+              error,
+              lease_owner: null,
+              lease_expires_at: null,
+            }
           : { status: 'failed', finished_at: now.toISOString(), error, lease_expires_at: null },
       )
       .where('id', '=', id)
@@ -137,6 +143,11 @@ export class JobRepository {
     let q = this.db.selectFrom('jobs').selectAll();
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.kind) q = q.where('kind', '=', filter.kind);
-    return (await q.orderBy('created_at', 'desc').limit(filter.limit ?? 100).execute()).map(toJob);
+    return (
+      await q
+        .orderBy('created_at', 'desc')
+        .limit(filter.limit ?? 100)
+        .execute()
+    ).map(toJob);
   }
 }

@@ -33,10 +33,7 @@ export function formatCredential(prefix: 'psk' | 'pat', tenantId: string, id: st
   return `${prefix}_${tenantId}.${id}.${secret}`;
 }
 
-export function parseCredential(
-  prefix: 'psk' | 'pat',
-  value: string,
-): { tenantId: string; id: string; secret: string } | undefined {
+export function parseCredential(prefix: 'psk' | 'pat', value: string): { tenantId: string; id: string; secret: string } | undefined {
   if (!value.startsWith(`${prefix}_`)) return undefined;
   const parts = value.slice(prefix.length + 1).split('.');
   if (parts.length !== 3 || !parts.every((p) => p.length > 0)) return undefined;

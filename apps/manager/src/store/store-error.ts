@@ -4,12 +4,7 @@
  */
 export class StoreError extends Error {
   constructor(
-    readonly code:
-      | 'STORE_NOT_FOUND'
-      | 'STORE_CONFLICT'
-      | 'STORE_POLICY_CYCLE'
-      | 'STORE_IN_USE'
-      | 'STORE_INVALID_REFERENCE',
+    readonly code: 'STORE_NOT_FOUND' | 'STORE_CONFLICT' | 'STORE_POLICY_CYCLE' | 'STORE_IN_USE' | 'STORE_INVALID_REFERENCE',
     message: string,
     readonly field?: string,
   ) {

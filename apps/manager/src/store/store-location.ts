@@ -3,9 +3,7 @@
  * tenant under `dataDir`. PostgreSQL: one schema for the directory and one schema per tenant in
  * one database, so several stateless manager nodes can share it.
  */
-export type StoreLocation =
-  | { kind: 'sqlite'; dataDir: string }
-  | { kind: 'postgres'; url: string; schemaPrefix: string };
+export type StoreLocation = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string; schemaPrefix: string };
 
 export function parseStoreLocation(db: string | undefined, dataDir: string): StoreLocation {
   if (!db || db === 'sqlite') return { kind: 'sqlite', dataDir };

@@ -27,12 +27,15 @@ for (const make of testLocations()) {
     });
 
     test('the primary tenant exists and new tenants get their own database', async () => {
-      assert.deepEqual((await provider.listTenants()).map((t) => t.id), ['primary']);
+      assert.deepEqual(
+        (await provider.listTenants()).map((t) => t.id),
+        ['primary'],
+      );
       const acme = await provider.createTenant('acme', 'Acme');
       assert.equal(acme.id, 'acme');
       const acmeStore = (await provider.tenant('acme'))!;
       await acmeStore.policies.create({ name: 'Only in acme' });
-      assert.equal((await store.policies.findByName('Only in acme')), undefined);
+      assert.equal(await store.policies.findByName('Only in acme'), undefined);
       await assert.rejects(provider.createTenant('acme', 'again'), { code: 'STORE_CONFLICT' });
       assert.equal(await provider.tenant('nope'), undefined);
     });
@@ -51,7 +54,10 @@ for (const make of testLocations()) {
       const root = await store.policies.create({ name: 'Base', settings: { heartbeatSeconds: 30 } });
       const web = await store.policies.create({ name: 'Web', parentId: root.id });
       const chain = await store.policies.chain(web.id);
-      assert.deepEqual(chain.map((p) => p.name), ['Base', 'Web']);
+      assert.deepEqual(
+        chain.map((p) => p.name),
+        ['Base', 'Web'],
+      );
       await assert.rejects(store.policies.update(root.id, { parentId: web.id }), { code: 'STORE_POLICY_CYCLE' });
       await assert.rejects(store.policies.create({ name: 'Web' }), { code: 'STORE_CONFLICT' });
       await assert.rejects(store.policies.delete(root.id), { code: 'STORE_IN_USE' });
@@ -122,7 +128,10 @@ for (const make of testLocations()) {
       const ips = await store.events.query({ computerId: 'c1', module: 'ips', limit: 1000 });
       assert.equal(ips.events.length, 125);
       const counts = await store.events.countsPerHour('2026-01-01T00:00:00Z');
-      assert.equal(counts.reduce((s, c) => s + c.count, 0), 250);
+      assert.equal(
+        counts.reduce((s, c) => s + c.count, 0),
+        250,
+      );
       assert.deepEqual(counts.map((c) => c.hour).slice(0, 1), ['2026-01-01T00:00:00Z']);
     });
 
@@ -157,7 +166,13 @@ for (const make of testLocations()) {
 
     test('a schedule tick is advanced by exactly one node', async () => {
       const t = await store.tasks.createScheduledTask({
-        name: 'weekly', cron: '0 3 * * 0', timezone: 'UTC', jobKind: 'demo', jobArgs: {}, enabled: true, nextRunAt: '2026-01-04T03:00:00.000Z',
+        name: 'weekly',
+        cron: '0 3 * * 0',
+        timezone: 'UTC',
+        jobKind: 'demo',
+        jobArgs: {},
+        enabled: true,
+        nextRunAt: '2026-01-04T03:00:00.000Z',
       });
       const results = await Promise.all([
         store.tasks.advanceSchedule(t.id, t.nextRunAt, '2026-01-11T03:00:00.000Z', now.toISOString()),
@@ -171,16 +186,26 @@ for (const make of testLocations()) {
       assert.deepEqual((await store.smartFolders.get(f.id))!.query, f.query);
       await assert.rejects(store.smartFolders.create('prod', { any: [] }), { code: 'STORE_CONFLICT' });
       const task = await store.tasks.createEventTask({
-        name: 'web', trigger: 'agent-activated', conditions: [{ field: 'hostname', regex: '^web' }], actions: [{ type: 'assign-group', group: 'web' }], enabled: true,
+        name: 'web',
+        trigger: 'agent-activated',
+        conditions: [{ field: 'hostname', regex: '^web' }],
+        actions: [{ type: 'assign-group', group: 'web' }],
+        enabled: true,
       });
-      assert.deepEqual((await store.tasks.listEventTasks('agent-activated')).map((x) => x.id), [task.id]);
+      assert.deepEqual(
+        (await store.tasks.listEventTasks('agent-activated')).map((x) => x.id),
+        [task.id],
+      );
     });
 
     test('audit entries are kept newest first', async () => {
       await store.audit.record('key:1', 'policy.update', 'policy:1', { field: 'x' });
       now = new Date(now.getTime() + 1000);
       await store.audit.record('key:1', 'policy.delete', 'policy:1');
-      assert.deepEqual((await store.audit.list({ target: 'policy:1' })).map((a) => a.action), ['policy.delete', 'policy.update']);
+      assert.deepEqual(
+        (await store.audit.list({ target: 'policy:1' })).map((a) => a.action),
+        ['policy.delete', 'policy.update'],
+      );
     });
   });
 }

@@ -27,7 +27,12 @@ export async function testManager(loc: TestLocation): Promise<TestManager> {
     const key = opts.key === undefined ? adminKey : opts.key;
     if (key) headers.authorization = `Bearer ${key}`;
     if (opts.agent) headers.authorization = `Agent ${opts.agent}`;
-    const res = await app.inject({ method: method as 'GET', url, headers, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(opts.body !== undefined ? { payload: opts.body as object } : {}),
+    });
     let body: unknown = res.body;
     try {
       body = JSON.parse(res.body);

@@ -35,7 +35,12 @@ function newCert(pub: forge.pki.PublicKey, years: number) {
  */
 export function ensureTlsMaterial(dataDir: string, extraNames: string[] = []): TlsMaterial {
   const dir = join(dataDir, 'tls');
-  const files = { caCert: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem') };
+  const files = {
+    caCert: join(dir, 'ca.pem'),
+    caKey: join(dir, 'ca-key.pem'),
+    cert: join(dir, 'server.pem'),
+    key: join(dir, 'server-key.pem'),
+  };
   if (!existsSync(files.caCert) || !existsSync(files.cert)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const ca = rsaKeyPair();

@@ -51,14 +51,18 @@ export async function agentRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
       return { hash, config };
     });
 
-    scoped.post(AGENT_API.events, { schema: { tags, summary: 'Send a batch of events (idempotent by event id)', body: EventBatchSchema } }, async (request) => {
-      const { store, computer } = request.agent!;
-      const { events } = request.body as { events: Parameters<typeof store.events.ingest>[1] };
-      const res = await store.events.ingest(computer.id, events);
-      ctx.metrics.eventsIngested.inc(res.inserted);
-      ctx.onEventsIngested?.(store.tenantId, computer.id, events.length);
-      return { acked: events.map((e) => e.id), ...res };
-    });
+    scoped.post(
+      AGENT_API.events,
+      { schema: { tags, summary: 'Send a batch of events (idempotent by event id)', body: EventBatchSchema } },
+      async (request) => {
+        const { store, computer } = request.agent!;
+        const { events } = request.body as { events: Parameters<typeof store.events.ingest>[1] };
+        const res = await store.events.ingest(computer.id, events);
+        ctx.metrics.eventsIngested.inc(res.inserted);
+        ctx.onEventsIngested?.(store.tenantId, computer.id, events.length);
+        return { acked: events.map((e) => e.id), ...res };
+      },
+    );
 
     scoped.get(
       AGENT_API.commands,
@@ -86,11 +90,14 @@ export async function agentRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
 
     scoped.post(
       '/api/agent/v1/commands/:id/result',
-      { schema: { tags, summary: 'Report the result of a command', params: Type.Object({ id: Type.String() }), body: CommandResultSchema } },
+      {
+        schema: { tags, summary: 'Report the result of a command', params: Type.Object({ id: Type.String() }), body: CommandResultSchema },
+      },
       async (request, reply) => {
         const { store, computer } = request.agent!;
         const ok = await store.commands.complete(computer.id, (request.params as { id: string }).id, request.body as never);
-        if (!ok) return reply.status(404).send({ statusCode: 404, code: 'API_NOT_FOUND', error: 'Not Found', message: 'command not found' });
+        if (!ok)
+          return reply.status(404).send({ statusCode: 404, code: 'API_NOT_FOUND', error: 'Not Found', message: 'command not found' });
         return { ok: true };
       },
     );

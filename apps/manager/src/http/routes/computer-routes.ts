@@ -24,7 +24,10 @@ export async function queryableComputers(store: TenantStore, computers: Computer
       group: c.group,
       agentVersion: c.agentVersion,
       ips: c.ips,
-      tags: { ...Object.fromEntries(Object.entries(c.cloud ?? {}).filter(([, v]) => typeof v === 'string')), ...c.tags } as Record<string, string>,
+      tags: { ...Object.fromEntries(Object.entries(c.cloud ?? {}).filter(([, v]) => typeof v === 'string')), ...c.tags } as Record<
+        string,
+        string
+      >,
     },
   }));
 }
@@ -50,7 +53,14 @@ export async function computerRoutes(app: FastifyInstance, ctx: ManagerContext):
     },
     async (request) => {
       const user = requireRole(request, 'auditor');
-      const q = request.query as { status?: string; policyId?: string; group?: string; hostname?: string; smartFolderId?: string; includeDeactivated?: boolean };
+      const q = request.query as {
+        status?: string;
+        policyId?: string;
+        group?: string;
+        hostname?: string;
+        smartFolderId?: string;
+        includeDeactivated?: boolean;
+      };
       let list = await user.store.computers.list({
         ...(q.policyId ? { policyId: q.policyId } : {}),
         ...(q.group ? { group: q.group } : {}),
@@ -96,7 +106,12 @@ export async function computerRoutes(app: FastifyInstance, ctx: ManagerContext):
       const user = requireRole(request, 'operator');
       const { id } = request.params as IdParamsT;
       if (!(await user.store.computers.get(id))) throw notFound('computer');
-      const body = request.body as { policyId?: string | null; group?: string | null; overrides?: PolicySettings; tags?: Record<string, string> };
+      const body = request.body as {
+        policyId?: string | null;
+        group?: string | null;
+        overrides?: PolicySettings;
+        tags?: Record<string, string>;
+      };
       if (body.policyId && !(await user.store.policies.get(body.policyId))) {
         throw new ApiError(400, 'API_INVALID_REFERENCE', `no policy ${body.policyId}`, '/policyId');
       }
@@ -106,14 +121,18 @@ export async function computerRoutes(app: FastifyInstance, ctx: ManagerContext):
     },
   );
 
-  app.delete('/api/v1/computers/:id', { schema: { tags, summary: "Deactivate a computer: its agent's credentials stop working", params: IdParams } }, async (request) => {
-    const user = requireRole(request, 'operator');
-    const { id } = request.params as IdParamsT;
-    if (!(await user.store.computers.get(id))) throw notFound('computer');
-    await user.store.computers.deactivate(id);
-    await user.store.audit.record(user.actor, 'computer.deactivate', `computer:${id}`);
-    return (await user.store.computers.get(id))!;
-  });
+  app.delete(
+    '/api/v1/computers/:id',
+    { schema: { tags, summary: "Deactivate a computer: its agent's credentials stop working", params: IdParams } },
+    async (request) => {
+      const user = requireRole(request, 'operator');
+      const { id } = request.params as IdParamsT;
+      if (!(await user.store.computers.get(id))) throw notFound('computer');
+      await user.store.computers.deactivate(id);
+      await user.store.audit.record(user.actor, 'computer.deactivate', `computer:${id}`);
+      return (await user.store.computers.get(id))!;
+    },
+  );
 
   app.get(
     '/api/v1/computers/:id/effective-config',
@@ -154,21 +173,21 @@ export async function computerRoutes(app: FastifyInstance, ctx: ManagerContext):
     },
   );
 
-  app.get('/api/v1/computers/:id/commands', { schema: { tags, summary: 'Recent commands of a computer', params: IdParams } }, async (request) => {
-    const user = requireRole(request, 'auditor');
-    const { id } = request.params as IdParamsT;
-    if (!(await user.store.computers.get(id))) throw notFound('computer');
-    return { commands: await user.store.commands.listForComputer(id) };
-  });
-
   app.get(
-    '/api/v1/commands/:id',
-    { schema: { tags, summary: 'A command and its result', params: IdParams } },
+    '/api/v1/computers/:id/commands',
+    { schema: { tags, summary: 'Recent commands of a computer', params: IdParams } },
     async (request) => {
       const user = requireRole(request, 'auditor');
-      const cmd = await user.store.commands.get((request.params as IdParamsT).id);
-      if (!cmd) throw notFound('command');
-      return cmd;
+      const { id } = request.params as IdParamsT;
+      if (!(await user.store.computers.get(id))) throw notFound('computer');
+      return { commands: await user.store.commands.listForComputer(id) };
     },
   );
+
+  app.get('/api/v1/commands/:id', { schema: { tags, summary: 'A command and its result', params: IdParams } }, async (request) => {
+    const user = requireRole(request, 'auditor');
+    const cmd = await user.store.commands.get((request.params as IdParamsT).id);
+    if (!cmd) throw notFound('command');
+    return cmd;
+  });
 }

@@ -23,14 +23,18 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
     return p;
   });
 
-  app.get('/api/v1/policies/:id/effective', { schema: { tags, summary: 'The configuration a computer on this policy gets', params: IdParams } }, async (request) => {
-    const user = requireRole(request, 'auditor');
-    const { id } = request.params as IdParamsT;
-    if (!(await user.store.policies.get(id))) throw notFound('policy');
-    const chain = await user.store.policies.chain(id);
-    const config = computeEffectiveConfig(chain.map((p) => p.settings));
-    return { hash: configHash(config), config, chain: chain.map((p) => ({ id: p.id, name: p.name })) };
-  });
+  app.get(
+    '/api/v1/policies/:id/effective',
+    { schema: { tags, summary: 'The configuration a computer on this policy gets', params: IdParams } },
+    async (request) => {
+      const user = requireRole(request, 'auditor');
+      const { id } = request.params as IdParamsT;
+      if (!(await user.store.policies.get(id))) throw notFound('policy');
+      const chain = await user.store.policies.chain(id);
+      const config = computeEffectiveConfig(chain.map((p) => p.settings));
+      return { hash: configHash(config), config, chain: chain.map((p) => ({ id: p.id, name: p.name })) };
+    },
+  );
 
   app.post(
     '/api/v1/policies',
@@ -51,7 +55,9 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const user = requireRole(request, 'operator');
-      const policy = await user.store.policies.create(request.body as { name: string; parentId?: string | null; settings?: PolicySettings });
+      const policy = await user.store.policies.create(
+        request.body as { name: string; parentId?: string | null; settings?: PolicySettings },
+      );
       await user.store.audit.record(user.actor, 'policy.create', `policy:${policy.id}`, { name: policy.name });
       reply.status(201);
       return policy;
@@ -83,16 +89,24 @@ export async function policyRoutes(app: FastifyInstance): Promise<void> {
       if (!before) throw notFound('policy');
       const body = request.body as { name?: string; parentId?: string | null; description?: string; settings?: PolicySettings };
       const after = await user.store.policies.update(id, body);
-      await user.store.audit.record(user.actor, 'policy.update', `policy:${id}`, { before: before.settings, after: after.settings, changed: Object.keys(body) });
+      await user.store.audit.record(user.actor, 'policy.update', `policy:${id}`, {
+        before: before.settings,
+        after: after.settings,
+        changed: Object.keys(body),
+      });
       return after;
     },
   );
 
-  app.delete('/api/v1/policies/:id', { schema: { tags, summary: 'Delete a policy that nothing uses', params: IdParams } }, async (request, reply) => {
-    const user = requireRole(request, 'operator');
-    const { id } = request.params as IdParamsT;
-    await user.store.policies.delete(id);
-    await user.store.audit.record(user.actor, 'policy.delete', `policy:${id}`);
-    reply.status(204);
-  });
+  app.delete(
+    '/api/v1/policies/:id',
+    { schema: { tags, summary: 'Delete a policy that nothing uses', params: IdParams } },
+    async (request, reply) => {
+      const user = requireRole(request, 'operator');
+      const { id } = request.params as IdParamsT;
+      await user.store.policies.delete(id);
+      await user.store.audit.record(user.actor, 'policy.delete', `policy:${id}`);
+      reply.status(204);
+    },
+  );
 }

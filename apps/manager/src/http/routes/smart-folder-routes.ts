@@ -20,15 +20,19 @@ export async function smartFolderRoutes(app: FastifyInstance): Promise<void> {
     return { smartFolders: await user.store.smartFolders.list() };
   });
 
-  app.post('/api/v1/smart-folders', { schema: { tags, summary: 'Create a smart folder (a saved query over computers)', body: Body } }, async (request, reply) => {
-    const user = requireRole(request, 'operator');
-    const { name, query } = request.body as { name: string; query: SmartFolderQuery };
-    checkQuery(query);
-    const f = await user.store.smartFolders.create(name, query);
-    await user.store.audit.record(user.actor, 'smart-folder.create', `smart-folder:${f.id}`, { name });
-    reply.status(201);
-    return f;
-  });
+  app.post(
+    '/api/v1/smart-folders',
+    { schema: { tags, summary: 'Create a smart folder (a saved query over computers)', body: Body } },
+    async (request, reply) => {
+      const user = requireRole(request, 'operator');
+      const { name, query } = request.body as { name: string; query: SmartFolderQuery };
+      checkQuery(query);
+      const f = await user.store.smartFolders.create(name, query);
+      await user.store.audit.record(user.actor, 'smart-folder.create', `smart-folder:${f.id}`, { name });
+      reply.status(201);
+      return f;
+    },
+  );
 
   app.get('/api/v1/smart-folders/:id', { schema: { tags, summary: 'Get a smart folder', params: IdParams } }, async (request) => {
     const user = requireRole(request, 'auditor');
@@ -51,19 +55,27 @@ export async function smartFolderRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete('/api/v1/smart-folders/:id', { schema: { tags, summary: 'Delete a smart folder', params: IdParams } }, async (request, reply) => {
-    const user = requireRole(request, 'operator');
-    const { id } = request.params as IdParamsT;
-    await user.store.smartFolders.delete(id);
-    await user.store.audit.record(user.actor, 'smart-folder.delete', `smart-folder:${id}`);
-    reply.status(204);
-  });
+  app.delete(
+    '/api/v1/smart-folders/:id',
+    { schema: { tags, summary: 'Delete a smart folder', params: IdParams } },
+    async (request, reply) => {
+      const user = requireRole(request, 'operator');
+      const { id } = request.params as IdParamsT;
+      await user.store.smartFolders.delete(id);
+      await user.store.audit.record(user.actor, 'smart-folder.delete', `smart-folder:${id}`);
+      reply.status(204);
+    },
+  );
 
-  app.get('/api/v1/smart-folders/:id/computers', { schema: { tags, summary: 'The computers that match the folder now', params: IdParams } }, async (request) => {
-    const user = requireRole(request, 'auditor');
-    const f = await user.store.smartFolders.get((request.params as IdParamsT).id);
-    if (!f) throw notFound('smart folder');
-    const all = await queryableComputers(user.store, await user.store.computers.list());
-    return { computers: all.filter((x) => matchesQuery(x.view, f.query)).map((x) => x.computer) };
-  });
+  app.get(
+    '/api/v1/smart-folders/:id/computers',
+    { schema: { tags, summary: 'The computers that match the folder now', params: IdParams } },
+    async (request) => {
+      const user = requireRole(request, 'auditor');
+      const f = await user.store.smartFolders.get((request.params as IdParamsT).id);
+      if (!f) throw notFound('smart folder');
+      const all = await queryableComputers(user.store, await user.store.computers.list());
+      return { computers: all.filter((x) => matchesQuery(x.view, f.query)).map((x) => x.computer) };
+    },
+  );
 }

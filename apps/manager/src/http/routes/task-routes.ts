@@ -54,9 +54,16 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const user = requireRole(request, 'operator');
-      const body = request.body as { name: string; trigger: EventTaskTrigger; conditions: EventTaskCondition[]; actions: EventTaskAction[]; enabled?: boolean };
+      const body = request.body as {
+        name: string;
+        trigger: EventTaskTrigger;
+        conditions: EventTaskCondition[];
+        actions: EventTaskAction[];
+        enabled?: boolean;
+      };
       const bad = invalidRegexIndex(body.conditions);
-      if (bad >= 0) throw new ApiError(400, 'API_VALIDATION', `conditions/${bad}/regex is not a valid regular expression`, `/conditions/${bad}/regex`);
+      if (bad >= 0)
+        throw new ApiError(400, 'API_VALIDATION', `conditions/${bad}/regex is not a valid regular expression`, `/conditions/${bad}/regex`);
       for (const [i, a] of body.actions.entries()) {
         if (a.type === 'assign-policy' && !(await user.store.policies.get(a.policyId))) {
           throw new ApiError(400, 'API_INVALID_REFERENCE', `no policy ${a.policyId}`, `/actions/${i}/policyId`);
@@ -69,13 +76,17 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete('/api/v1/event-tasks/:id', { schema: { tags: ['tasks'], summary: 'Delete an event-based task', params: IdParams } }, async (request, reply) => {
-    const user = requireRole(request, 'operator');
-    const { id } = request.params as IdParamsT;
-    await user.store.tasks.deleteEventTask(id);
-    await user.store.audit.record(user.actor, 'event-task.delete', `event-task:${id}`);
-    reply.status(204);
-  });
+  app.delete(
+    '/api/v1/event-tasks/:id',
+    { schema: { tags: ['tasks'], summary: 'Delete an event-based task', params: IdParams } },
+    async (request, reply) => {
+      const user = requireRole(request, 'operator');
+      const { id } = request.params as IdParamsT;
+      await user.store.tasks.deleteEventTask(id);
+      await user.store.audit.record(user.actor, 'event-task.delete', `event-task:${id}`);
+      reply.status(204);
+    },
+  );
 
   app.get('/api/v1/scheduled-tasks', { schema: { tags: ['tasks'], summary: 'List scheduled tasks' } }, async (request) => {
     const user = requireRole(request, 'auditor');
@@ -103,7 +114,14 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const user = requireRole(request, 'operator');
-      const body = request.body as { name: string; cron: string; timezone?: string; jobKind: string; jobArgs?: Record<string, unknown>; enabled?: boolean };
+      const body = request.body as {
+        name: string;
+        cron: string;
+        timezone?: string;
+        jobKind: string;
+        jobArgs?: Record<string, unknown>;
+        enabled?: boolean;
+      };
       const timezone = body.timezone ?? 'UTC';
       const task = await user.store.tasks.createScheduledTask({
         name: body.name,
@@ -120,13 +138,17 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete('/api/v1/scheduled-tasks/:id', { schema: { tags: ['tasks'], summary: 'Delete a scheduled task', params: IdParams } }, async (request, reply) => {
-    const user = requireRole(request, 'operator');
-    const { id } = request.params as IdParamsT;
-    await user.store.tasks.deleteScheduledTask(id);
-    await user.store.audit.record(user.actor, 'scheduled-task.delete', `scheduled-task:${id}`);
-    reply.status(204);
-  });
+  app.delete(
+    '/api/v1/scheduled-tasks/:id',
+    { schema: { tags: ['tasks'], summary: 'Delete a scheduled task', params: IdParams } },
+    async (request, reply) => {
+      const user = requireRole(request, 'operator');
+      const { id } = request.params as IdParamsT;
+      await user.store.tasks.deleteScheduledTask(id);
+      await user.store.audit.record(user.actor, 'scheduled-task.delete', `scheduled-task:${id}`);
+      reply.status(204);
+    },
+  );
 
   app.get(
     '/api/v1/jobs',

@@ -37,18 +37,25 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         throw new ApiError(400, 'API_INVALID_REFERENCE', `no policy ${body.policyId}`, '/policyId');
       }
       const { token, value } = await user.store.tokens.create({ ...body, ttlSeconds: body.ttlSeconds ?? 86400 });
-      await user.store.audit.record(user.actor, 'activation-token.create', `activation-token:${token.id}`, { policyId: token.policyId, group: token.group });
+      await user.store.audit.record(user.actor, 'activation-token.create', `activation-token:${token.id}`, {
+        policyId: token.policyId,
+        group: token.group,
+      });
       reply.status(201);
       return { ...token, token: value };
     },
   );
 
-  app.delete('/api/v1/activation-tokens/:id', { schema: { tags, summary: 'Revoke an activation token', params: IdParams } }, async (request) => {
-    const user = requireRole(request, 'operator');
-    const { id } = request.params as IdParamsT;
-    if (!(await user.store.tokens.get(id))) throw notFound('activation token');
-    await user.store.tokens.revoke(id);
-    await user.store.audit.record(user.actor, 'activation-token.revoke', `activation-token:${id}`);
-    return (await user.store.tokens.get(id))!;
-  });
+  app.delete(
+    '/api/v1/activation-tokens/:id',
+    { schema: { tags, summary: 'Revoke an activation token', params: IdParams } },
+    async (request) => {
+      const user = requireRole(request, 'operator');
+      const { id } = request.params as IdParamsT;
+      if (!(await user.store.tokens.get(id))) throw notFound('activation token');
+      await user.store.tokens.revoke(id);
+      await user.store.audit.record(user.actor, 'activation-token.revoke', `activation-token:${id}`);
+      return (await user.store.tokens.get(id))!;
+    },
+  );
 }
