@@ -10,6 +10,7 @@ export type { InventoryParse } from './inventory/inventory-parse.ts';
 export { type JavaArchiveOptions, mavenCoordinatesFromPath, parseJavaArchive } from './inventory/java-archive.ts';
 export { parseCargoLock, parseComposerLock, parseGemfileLock } from './inventory/lockfile-packages.ts';
 export { makePurl } from './inventory/make-purl.ts';
+export { parsePnpmLock, parseYarnLock } from './inventory/yarn-pnpm-lock.ts';
 export { npmItem, parseNodePackageJson, parsePackageLock } from './inventory/npm-packages.ts';
 export { osvEcosystemOf, parseOsRelease } from './inventory/os-release.ts';
 export { parseProcNetTcp } from './inventory/proc-net-tcp.ts';

@@ -17,8 +17,10 @@ import {
   parseNodePackageJson,
   parseOsRelease,
   parsePackageLock,
+  parsePnpmLock,
   parseProcNetTcp,
   parsePythonMetadata,
+  parseYarnLock,
 } from '@palisade/vuln';
 import { readProcesses } from './read-processes.ts';
 import { readRpmDatabase } from './read-rpm-database.ts';
@@ -45,6 +47,13 @@ export interface CollectOptions {
 
 const SKIP_DIRS = new Set(['proc', 'sys', 'dev', '.git', '.cache', '.npm', '__pycache__', 'lost+found']);
 const JAVA_ARCHIVE = /\.(jar|war|ear)$/i;
+// First match wins: one lockfile describes the project's node_modules.
+const NODE_LOCKFILES: [string, (text: string, file: string) => InventoryParse][] = [
+  ['package-lock.json', parsePackageLock],
+  ['npm-shrinkwrap.json', parsePackageLock],
+  ['yarn.lock', parseYarnLock],
+  ['pnpm-lock.yaml', parsePnpmLock],
+];
 const LOCKFILES: Record<string, (text: string, file: string) => InventoryParse> = {
   'composer.lock': parseComposerLock,
   'Gemfile.lock': parseGemfileLock,
@@ -135,10 +144,10 @@ export async function collectInventory(opts: CollectOptions = {}): Promise<Inven
     }
     const names = new Set(entries.map((e) => e.name));
     // A lockfile describes node_modules completely (and with fewer reads), so the tree is skipped.
-    const lock = names.has('package-lock.json') ? 'package-lock.json' : names.has('npm-shrinkwrap.json') ? 'npm-shrinkwrap.json' : undefined;
+    const lock = NODE_LOCKFILES.find(([name]) => names.has(name));
     if (lock) {
-      const text = await readText(path.join(dir, lock));
-      if (text !== undefined) take(parsePackageLock(text, rel(path.join(dir, lock))));
+      const text = await readText(path.join(dir, lock[0]));
+      if (text !== undefined) take(lock[1](text, rel(path.join(dir, lock[0]))));
     }
     const inNodeModules = path.basename(dir) === 'node_modules' || path.basename(path.dirname(dir)) === 'node_modules';
     if (inNodeModules && names.has('package.json') && path.basename(dir) !== 'node_modules') {
