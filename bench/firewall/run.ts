@@ -3,7 +3,7 @@
 // tool on the same input is nft itself: we compare against what a rule-per-address translation
 // (the iptables habit) costs nft to load, which is why lists compile to sets.
 //   npm run bench:firewall [-- --rules 10000 --addresses 100000 --naive 20000 --runs 3 --no-group]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,9 @@ function policyYaml(): string {
   for (let i = 0; i < ADDRESSES; i++) lines.push(`      ${v4(0x64000000 + i * 2)}`);
   lines.push('rules:', '  - { name: bad, action: deny, priority: 4, srcIp: "@bad", log: true }');
   const actions = ['deny', 'allow', 'force-allow', 'log-only', 'deny'];
+  // Last in decision order (priority 0, allow ranks below deny): every echo packet of the
+  // packet-path measurement walks all rules before it is accepted.
+  lines.push('  - { name: echo, action: allow, priority: 0, protocol: udp, dstPort: 7 }');
   for (let i = 1; i < RULES; i++) {
     const a = actions[i % actions.length];
     const net = `172.${16 + ((i >> 8) & 15)}.${i & 255}.0/24`;
@@ -49,6 +52,65 @@ function naiveRuleset(n: number): string {
 }
 
 const ms = (t0: number) => performance.now() - t0;
+
+const ECHO_SERVER = `import dgram from 'node:dgram';
+const s = dgram.createSocket('udp4');
+s.on('message', (m, r) => s.send(m, r.port, r.address));
+s.bind(7, '10.99.0.1', () => console.log('ready'));`;
+
+const ECHO_CLIENT = `import dgram from 'node:dgram';
+const n = Number(process.argv[1]);
+const s = dgram.createSocket('udp4');
+const rtts = [];
+let t0 = 0;
+s.on('message', () => {
+  rtts.push(Number(process.hrtime.bigint() - t0) / 1000);
+  if (rtts.length === n) { s.close(); rtts.sort((a, b) => a - b); console.log(JSON.stringify({ medianUs: Math.round(rtts[n >> 1]), p90Us: Math.round(rtts[Math.floor(n * 0.9)]) })); return; }
+  send();
+});
+function send() { t0 = process.hrtime.bigint(); s.send('x', 7, '10.99.0.1'); }
+s.connect(7, '10.99.0.1', send);`;
+
+/**
+ * Per-packet cost of the ruleset: UDP echo round trips from a second namespace to a port that
+ * is only accepted after every rule (the kernel walks the whole input chain for each packet),
+ * with no Palisade tables, with the grouped ruleset and with one nft rule per policy rule.
+ */
+function packetPath(ns: string, yaml: string, groupedFile: string): Record<string, unknown> {
+  const client = `${ns}-c`;
+  const n = 3000;
+  execFileSync('ip', ['netns', 'add', client]);
+  let echo: ChildProcess | undefined;
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'add', 'bs', 'type', 'veth', 'peer', 'name', 'bc', 'netns', client]);
+    execFileSync('ip', ['-n', ns, 'addr', 'add', '10.99.0.1/24', 'dev', 'bs']);
+    execFileSync('ip', ['-n', client, 'addr', 'add', '10.99.0.2/24', 'dev', 'bc']);
+    for (const [n2, dev] of [[ns, 'bs'], [client, 'bc'], [ns, 'lo'], [client, 'lo']]) execFileSync('ip', ['-n', n2!, 'link', 'set', dev!, 'up']);
+    echo = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', ECHO_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    execFileSync('sleep', ['0.5']);
+    const measure = () =>
+      JSON.parse(execFileSync('ip', ['netns', 'exec', client, process.execPath, '--input-type=module', '-e', ECHO_CLIENT, String(n)], { encoding: 'utf8', timeout: 120_000 }));
+    const out: Record<string, unknown> = { roundTrips: n };
+    execFileSync('ip', ['netns', 'exec', ns, 'nft', 'delete table inet palisade']);
+    out.noFirewall = measure();
+    execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', groupedFile]);
+    out[GROUP ? 'grouped' : 'ungrouped'] = measure();
+    const loaded = loadPolicy(yaml);
+    if (loaded.ok) {
+      const other = compileRuleset(loaded.value, GROUP ? { groupMinRules: 0 } : {});
+      if (other.ok) {
+        const f = `${groupedFile}.other`;
+        writeFileSync(f, other.value.text);
+        execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', f]);
+        out[GROUP ? 'ungrouped' : 'grouped'] = measure();
+      }
+    }
+    return out;
+  } finally {
+    echo?.kill('SIGKILL');
+    spawnSync('ip', ['netns', 'del', client]);
+  }
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const ns = `pal-bench-${process.pid}`;
@@ -124,7 +186,9 @@ try {
     for (let i = 0; i < NAIVE; i++) elems.push(v4(0x64000000 + i * 2));
     writeFileSync(setOnly, `table inet naive\ndelete table inet naive\ntable inet naive {\n\tset s { type ipv4_addr; elements = { ${elems.join(', ')} } }\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tip saddr @s counter drop\n\t}\n}\n`);
     const setMs = nft(setOnly);
+    execFileSync('ip', ['netns', 'exec', ns, 'nft', 'delete table inet naive']);
     result.sameAddressesAsRules = { addresses: NAIVE, ruleperAddressApplyMs: Math.round(naiveMs), oneSetApplyMs: Math.round(setMs), ratio: Number((naiveMs / setMs).toFixed(1)) };
+    if (!process.argv.includes('--no-packet-path')) result.packetPath = packetPath(ns, yaml, file);
   } else {
     result.apply = 'skipped: needs root, nft and ip netns';
   }
