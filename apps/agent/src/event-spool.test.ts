@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -110,6 +110,18 @@ test('an event bigger than the whole spool is dropped, not stored', () => {
   assert.deepEqual(spool.add(ev('critical', 'x'.repeat(70_000))), { stored: false, dropped: 1 });
   assert.equal(spool.counters().pending, 0);
   spool.close();
+});
+
+test('a drained spool gives its disk space back', () => {
+  const path = file();
+  const spool = EventSpool.open(path);
+  spool.addMany(Array.from({ length: 5_000 }, () => ev('info', 'x'.repeat(500))));
+  const full = statSync(path).size + statSync(`${path}-wal`).size;
+  for (let b = spool.peek(500); b.length > 0; b = spool.peek(500)) spool.ack(b.map((e) => e.id));
+  spool.close(); // checkpoints the WAL into the main file
+  const drained = statSync(path).size;
+  assert.ok(full > 2_000_000, `a 5,000-event backlog takes ${full} bytes`);
+  assert.ok(drained < full / 4, `after draining the spool file is ${drained} bytes (was ${full})`);
 });
 
 test('takes 5,000 events in and out well above 500/s', () => {

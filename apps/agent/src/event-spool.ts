@@ -96,7 +96,11 @@ export class EventSpool {
     let db: Database.Database | undefined;
     try {
       db = new Database(path);
+      // must precede the first table: lets a drained spool hand its pages back to the disk
+      db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
+      // the WAL file is truncated to this after each checkpoint instead of keeping its peak size
+      db.pragma('journal_size_limit = 4194304');
       // NORMAL in WAL mode survives a process crash (what matters for an agent restart); only an
       // OS crash can lose the last transactions, and FULL would cost an fsync per event.
       db.pragma('synchronous = NORMAL');
@@ -200,6 +204,7 @@ export class EventSpool {
       if (n > 0) this.stmts.setCounter.run(counter, this.counterCache[counter]);
       return n;
     })(ids);
+    if (removed > 0 && this.count === 0) this.compact();
     return removed;
   }
 
@@ -221,6 +226,12 @@ export class EventSpool {
       return n;
     })();
     return dropped;
+  }
+
+  /** Returns free pages to the file system once a backlog has drained (cheap when there are none). */
+  private compact(): void {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free > 256) this.db.pragma('incremental_vacuum');
   }
 
   counters(): SpoolCounters {
