@@ -90,7 +90,6 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   const dataDir = resolveDataDir(options.dataDir);
   const paths = dataDirPaths(dataDir);
   const logger = options.logger ?? createAgentLogger();
-  // activation tags ride along with the live facts so the manager's rules keep seeing them
   let cloud: { value?: CloudMetadata; fetchedAt: number; refreshing: boolean } = { fetchedAt: 0, refreshing: false };
   const refreshCloud = async (): Promise<void> => {
     const id = identity;
@@ -104,6 +103,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
       cloud.refreshing = false;
     }
   };
+  // activation tags and cloud metadata ride along with the live facts so the manager's rules keep seeing them
   const hostFacts = (): HostFacts => {
     let facts = (options.hostFacts ?? collectHostFacts)();
     const tags = identity?.tags;
@@ -184,8 +184,9 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
       return { configHash: outcome.hash, outcome: outcome.status };
     },
     'send-inventory': async () => {
-      // honest until the inventory collector exists: the manager sees a failed command, not a fake inventory
-      throw new Error('send-inventory is not implemented by this agent yet (no inventory collector is registered)');
+      // honest until the protocol defines the inventory report: the manager sees a failed
+      // command, not a made-up inventory (runAgent({commandHandlers}) can supply the real one)
+      throw new Error('send-inventory is not implemented by this agent yet (no inventory report format in the protocol)');
     },
   };
 
