@@ -26,7 +26,7 @@ for (let i = 0; i < 256; i++) LOWER[i] = i >= 65 && i <= 90 ? i + 32 : i;
 export const lowerByte: Readonly<Uint8Array> = LOWER;
 
 /** Upper bound of steps one anchor verification may take; hostile patterns/data cannot hang a scan. */
-const STEP_BUDGET = 100_000;
+const STEP_BUDGET = 1_000_000;
 
 export class BytePattern {
   readonly tokens: PatternToken[];
@@ -36,7 +36,13 @@ export class BytePattern {
   private readonly right: PatternToken[];
   /** Smallest possible length of the whole pattern; used to reject hopeless candidates early. */
   readonly minLength: number;
-  private steps = 0;
+  /** Steps the last verification took (the engine budgets them per file). */
+  steps = 0;
+
+  /** Whether the last verification gave up on its step budget (its answer may be a false "no"). */
+  get exhausted(): boolean {
+    return this.steps > STEP_BUDGET;
+  }
 
   constructor(tokens: PatternToken[]) {
     this.tokens = mergeLiterals(tokens);
@@ -169,6 +175,9 @@ export class BytePattern {
       const last = pos + max;
       while (from <= last) {
         const at = indexOf(buf, lit, from, last + lit.length);
+        // Searching costs too: count the bytes passed over so one hostile pattern cannot
+        // turn a scan quadratic without hitting the budget.
+        this.steps += ((at < 0 ? last : at) - from) >> 4;
         if (at < 0) return false;
         if (cont(at)) return true;
         if (++this.steps > STEP_BUDGET) return false;
@@ -181,6 +190,7 @@ export class BytePattern {
     const first = pos - max;
     while (to >= first) {
       const at = lastIndexOf(buf, lit, Math.max(0, first - lit.length), to);
+      this.steps += (to - (at < 0 ? first : at)) >> 4;
       if (at < 0) return false;
       if (cont(at + lit.length)) return true;
       if (++this.steps > STEP_BUDGET) return false;

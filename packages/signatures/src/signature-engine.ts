@@ -31,6 +31,8 @@ export interface Detection {
 export interface ScanResult {
   kind: FileKind;
   detections: Detection[];
+  /** Signatures whose verification budget ran out on this file (matches may be missing). */
+  overBudget?: string[];
   /** True when an allow-list entry (.fp/.sfp) matched: the file is clean whatever else matched. */
   allowListed: boolean;
 }
@@ -70,6 +72,12 @@ interface Context {
 }
 
 const YARA_MAX_MATCHES = 1_000_000;
+/**
+ * Verification steps one pattern may spend on one file. Pathological signatures (short anchors
+ * with wide gaps) on hostile files would otherwise make a scan quadratic; past the budget the
+ * pattern is skipped for that file and the result says so.
+ */
+const PATTERN_FILE_BUDGET = 20_000_000;
 
 /**
  * The compiled signature set: ClamAV hash, body and logical signatures plus YARA rules, all
@@ -92,6 +100,9 @@ export class SignatureEngine {
   private readonly yaraRegexes: [number, number][] = [];
   private readonly hasText: boolean;
   private readonly ldbTrueWhenEmpty: number[] = [];
+  /** Verification work per pattern in the current scan, and the patterns that ran out. */
+  private spent = new Map<BytePattern, number>();
+  private overBudget = new Set<BytePattern>();
 
   constructor(clamav: ClamavDatabase | undefined, yara: YaraRule[] = []) {
     const db = clamav ?? { hashes: [], sectionHashes: [], allowHashes: [], bodies: [], logical: [], ignored: new Set() };
@@ -131,10 +142,20 @@ export class SignatureEngine {
     const id = this.owners.length;
     this.owners.push(owner);
     const p = new BytePattern(tokens);
+    this.patternNames.set(p, this.ownerName(owner));
     // ClamAV scans text files twice: raw with every signature but the text-only ones, and
     // normalized with the generic and text ones.
     if (target !== CLAM_TARGET.text) this.raw.add(p, id);
     if (target === CLAM_TARGET.any || target === CLAM_TARGET.text) this.normalized.add(p, id);
+  }
+
+  private readonly patternNames = new Map<BytePattern, string>();
+
+  private ownerName(o: PatternOwner): string {
+    if (o.kind === 'ndb') return this.bodies[o.sig]!.name;
+    if (o.kind === 'ldb') return `${this.logical[o.sig]!.name} (subsignature ${o.sub})`;
+    const r = this.yara[o.sig]!;
+    return `${r.name} ${r.strings[o.sub]!.id}`;
   }
 
   get patternCount(): number {
@@ -142,6 +163,8 @@ export class SignatureEngine {
   }
 
   scan(buf: Uint8Array, opts: ScanOptions = {}): ScanResult {
+    this.spent = new Map();
+    this.overBudget = new Set();
     const kind = detectFileKind(buf);
     const ctx: Context = { buf, kind, size: buf.length, exec: null };
     const digests = new Map<HashAlgorithm, string>(Object.entries(opts.digests ?? {}) as [HashAlgorithm, string][]);
@@ -204,7 +227,9 @@ export class SignatureEngine {
         report({ name: r.name, source: 'yara', kind: 'yara', file: r.file, line: r.line, tags: r.tags, strings });
       }
     }
-    return { kind, detections: [...found.values()], allowListed: false };
+    const result: ScanResult = { kind, detections: [...found.values()], allowListed: false };
+    if (this.overBudget.size > 0) result.overBudget = [...this.overBudget].map((p) => this.patternNames.get(p) ?? '?');
+    return result;
   }
 
   private execInfo(ctx: Context): ExecutableInfo | undefined {
@@ -291,7 +316,15 @@ export class SignatureEngine {
   }
 
   private verify(p: BytePattern, buf: Uint8Array, pos: number, accept: (s: number, e: number) => boolean): boolean {
-    return p.anchor ? p.matchAtAnchor(buf, pos, accept) : p.matchAt(buf, pos, accept);
+    const spent = this.spent.get(p) ?? 0;
+    if (spent > PATTERN_FILE_BUDGET) {
+      this.overBudget.add(p);
+      return false;
+    }
+    const ok = p.anchor ? p.matchAtAnchor(buf, pos, accept) : p.matchAt(buf, pos, accept);
+    this.spent.set(p, spent + p.steps + 1);
+    if (p.exhausted) this.overBudget.add(p);
+    return ok;
   }
 
   private scanYaraRegexes(ctx: Context, out: StringMatches): void {

@@ -98,3 +98,14 @@ test('a global rule that fails silences every rule', () => {
   assert.deepEqual(matches('global rule G { condition: filesize > 100 }\nrule A { condition: true }', 'short'), []);
   assert.deepEqual(matches('global rule G { condition: filesize > 1 }\nrule A { condition: true }', 'short'), ['G', 'A']);
 });
+
+test('a pathological pattern on a hostile file is bounded and reported, not quadratic', () => {
+  const r = loadSignatures({ yara: [{ name: 'p.yar', text: 'rule Slow { strings: $h = { 41 [0-2000000] 42 } condition: $h }' }] });
+  assert.ok(r.ok);
+  const data = new Uint8Array(1_000_000).fill(0x41);
+  const t = performance.now();
+  const res = r.value.scan(data);
+  assert.ok(performance.now() - t < 20_000);
+  assert.deepEqual(res.detections, []);
+  assert.deepEqual(res.overBudget, ['Slow $h']);
+});

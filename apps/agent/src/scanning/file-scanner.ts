@@ -20,8 +20,11 @@ export interface FileScanResult {
   size: number;
   kind: FileKind;
   detections: ScanDetection[];
-  /** Archive limits hit, corrupt or encrypted members: the file was not fully inspected. */
-  problems: (ArchiveProblem & { archive?: string })[];
+  /**
+   * Archive limits hit, corrupt or encrypted members, signatures out of verification budget
+   * (`SIG_SCAN_BUDGET`): the file was not fully inspected.
+   */
+  problems: { code: ArchiveProblem['code'] | 'SIG_SCAN_BUDGET'; message: string; member?: string; archive?: string }[];
   /** Container formats found but not unpacked (7z, rar, bzip2, OLE2, PDF, ...). */
   notUnpacked: { format: FileKind; member?: string }[];
   allowListed: boolean;
@@ -75,6 +78,13 @@ export function scanBytes(engine: SignatureEngine, data: Uint8Array, path: strin
       if (seen.has(key)) continue;
       seen.add(key);
       result.detections.push(member === undefined ? d : { ...d, member });
+    }
+    if (r.overBudget) {
+      result.problems.push({
+        code: 'SIG_SCAN_BUDGET',
+        message: `verification budget exhausted for ${r.overBudget.slice(0, 5).join(', ')}${r.overBudget.length > 5 ? ', ...' : ''}`,
+        ...(member === undefined ? {} : { member }),
+      });
     }
     if (OPAQUE_CONTAINERS.has(r.kind)) result.notUnpacked.push(member === undefined ? { format: r.kind } : { format: r.kind, member });
     if (opts.archives === false) return;
