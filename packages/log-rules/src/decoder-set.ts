@@ -95,6 +95,11 @@ export class DecoderSet {
       getNext: false,
       file,
       line: node.line,
+      parent: undefined,
+      programName: undefined,
+      prematch: undefined,
+      regex: undefined,
+      plugin: undefined,
     };
     let useOwnName = false;
     let typeSet = false;

@@ -1,5 +1,5 @@
 import { compileOsMatch, type OsMatch } from './os-match.ts';
-import { compileOsRegex, execOsRegex, type OsRegex } from './os-regex.ts';
+import { compileOsRegex, execOsRegex, type OsRegex, testOsRegex } from './os-regex.ts';
 import { type LiteralPrefilter, passesPrefilter, requiredLiteral } from './literal-prefilter.ts';
 import { compilePcre2, type Pcre2 } from './pcre2.ts';
 
@@ -18,7 +18,8 @@ export class Expression {
     private readonly osregex: OsRegex | null,
     private readonly pcre: Pcre2 | null,
   ) {
-    const re = osregex?.alternatives.length === 1 ? osregex.alternatives[0] : pcre?.engine === 'js' ? pcre.re : undefined;
+    // os_regex carries its own, stronger literal filter (every plain character is mandatory).
+    const re = pcre?.engine === 'js' ? pcre.re : undefined;
     if (re) this.prefilter = requiredLiteral(re.source, re.flags.includes('i'));
   }
 
@@ -45,14 +46,8 @@ export class Expression {
     if (this.type === 'string') ok = s === this.pattern;
     else if (this.osmatch) ok = this.osmatch.re.test(s);
     else if (!passesPrefilter(this.prefilter, s)) ok = false;
-    else if (this.osregex) {
-      ok = false;
-      for (const alt of this.osregex.alternatives)
-        if (alt.test(s)) {
-          ok = true;
-          break;
-        }
-    } else ok = this.pcre!.re.test(s);
+    else if (this.osregex) ok = testOsRegex(this.osregex, s);
+    else ok = this.pcre!.re.test(s);
     return ok !== this.negate;
   }
 

@@ -9,16 +9,21 @@ export interface LiteralPrefilter {
   caseInsensitive: boolean;
 }
 
-let lastInput = '';
-let lastLower = '';
+const cacheIn: string[] = ['', '', '', ''];
+const cacheOut: string[] = ['', '', '', ''];
+let cacheNext = 0;
 
-/** Lower-cases `s`, remembering the last input: many patterns test the same log line in a row. */
+/**
+ * Lower-cases `s`, remembering the last few inputs: the patterns of one event test the same log
+ * line and a handful of field values over and over.
+ */
 export function lowerOf(s: string): string {
-  if (s !== lastInput) {
-    lastInput = s;
-    lastLower = s.toLowerCase();
-  }
-  return lastLower;
+  for (let i = 0; i < 4; i++) if (cacheIn[i] === s) return cacheOut[i]!;
+  const out = s.toLowerCase();
+  cacheIn[cacheNext] = s;
+  cacheOut[cacheNext] = out;
+  cacheNext = (cacheNext + 1) & 3;
+  return out;
 }
 
 export function passesPrefilter(p: LiteralPrefilter | undefined, s: string): boolean {

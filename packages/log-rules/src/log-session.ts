@@ -79,7 +79,18 @@ export class LogSession {
     const time = options.time ?? this.clock;
     this.clock = time;
     const location = options.location ?? 'stdin';
-    const ev: LogEvent = { fullLog: line, log: line, location, fields: new Map(), time };
+    const ev: LogEvent = {
+      fullLog: line,
+      log: line,
+      location,
+      fields: new Map(),
+      time,
+      hostname: undefined,
+      programName: undefined,
+      timestamp: undefined,
+      decoder: undefined,
+      lowerFields: undefined,
+    };
     if ((options.logFormat ?? 'syslog') === 'syslog') {
       const h = preDecodeSyslog(line);
       const end = (h as { logEnd?: number }).logEnd;
@@ -330,7 +341,8 @@ export class LogSession {
     for (let i = list.length - 1; i >= 0; i--) {
       const p = list[i]!;
       if (rule.timeframe && ev.time - p.time > rule.timeframe) break;
-      if (p.matched >= rule.level && rule.frequency) continue;
+      // Events an earlier alert of this level consumed end the search (no double counting).
+      if (p.matched >= rule.level && rule.frequency) break;
       if (!this.different(ev, p, rule)) continue;
       found.push(p);
       if (found.length >= needed) {

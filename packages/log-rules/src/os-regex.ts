@@ -1,3 +1,5 @@
+import { lowerOf } from './literal-prefilter.ts';
+
 /**
  * OSSEC's own regex dialect (os_regex), translated to JavaScript RegExps.
  *
@@ -15,6 +17,11 @@ export interface OsRegex {
   readonly alternatives: readonly RegExp[];
   /** Number of capture groups of each alternative. */
   readonly groups: readonly number[];
+  /**
+   * Per alternative, the lower-cased literal runs a match must contain: os_regex has no optional
+   * constructs besides quantified classes, so every plain character is mandatory.
+   */
+  readonly literals: readonly (readonly string[])[];
 }
 
 const PUNCT = '()*+,\\-.:;<=>?\\[\\]!"\'#$%&|{}';
@@ -35,7 +42,7 @@ function escapeLiteral(c: string): string {
 }
 
 /** Returns the translated source of one alternative and its group count, or an error message. */
-function translateAlternative(p: string): { source: string; groups: number } | string {
+function translateAlternative(p: string): { source: string; groups: number; literals: string[] } | string {
   let out = '';
   let i = 0;
   let groups = 0;
@@ -51,14 +58,14 @@ function translateAlternative(p: string): { source: string; groups: number } | s
     anchoredEnd = true;
   }
   // Index of the last class token that may be quantified: it is greedy, the others lazy.
-  const tokens: { text: string; quantifiable: boolean }[] = [];
+  const tokens: { text: string; quantifiable: boolean; literal?: string }[] = [];
   while (i < end) {
     const c = p[i]!;
     if (c === '\\') {
       const e = p[i + 1];
       if (e === undefined) return 'pattern ends with a lone backslash';
       const cls = CLASSES[e];
-      tokens.push(cls ? { text: cls, quantifiable: true } : { text: escapeLiteral(e), quantifiable: false });
+      tokens.push(cls ? { text: cls, quantifiable: true } : { text: escapeLiteral(e), quantifiable: false, literal: e });
       i += 2;
       continue;
     }
@@ -81,10 +88,20 @@ function translateAlternative(p: string): { source: string; groups: number } | s
       i++;
       continue;
     }
-    tokens.push({ text: escapeLiteral(c), quantifiable: false });
+    tokens.push({ text: escapeLiteral(c), quantifiable: false, literal: c });
     i++;
   }
   if (depth !== 0) return 'unbalanced "("';
+  const literals: string[] = [];
+  let run = '';
+  for (const t of tokens) {
+    if (t.literal !== undefined) run += t.literal;
+    else if (t.text !== '(' && t.text !== ')') {
+      if (run.trim()) literals.push(run.toLowerCase());
+      run = '';
+    }
+  }
+  if (run.trim()) literals.push(run.toLowerCase());
   // Find the last quantifier that is followed only by closing parentheses.
   let lastQuant = -1;
   for (let k = tokens.length - 1; k >= 0; k--) {
@@ -97,7 +114,7 @@ function translateAlternative(p: string): { source: string; groups: number } | s
     out += (t.text === '+' || t.text === '*') && k !== lastQuant ? `${t.text}?` : t.text;
   });
   if (anchoredEnd) out += '$';
-  return { source: out, groups };
+  return { source: out, groups, literals };
 }
 
 function splitAlternatives(pattern: string): string[] {
@@ -120,6 +137,7 @@ function splitAlternatives(pattern: string): string[] {
 export function compileOsRegex(pattern: string): OsRegex | string {
   const alternatives: RegExp[] = [];
   const groups: number[] = [];
+  const literals: string[][] = [];
   for (const alt of splitAlternatives(pattern)) {
     const t = translateAlternative(alt);
     if (typeof t === 'string') return t;
@@ -129,8 +147,9 @@ export function compileOsRegex(pattern: string): OsRegex | string {
       return (e as Error).message;
     }
     groups.push(t.groups);
+    literals.push(t.literals);
   }
-  return { alternatives, groups };
+  return { alternatives, groups, literals };
 }
 
 /** Result of a match: captures, and the offset right after the match (decoders continue there). */
@@ -139,9 +158,17 @@ export interface OsMatchResult {
   end: number;
 }
 
+/** Whether `lower` (the lower-cased input) holds every literal of alternative `k`. */
+function mayMatch(re: OsRegex, k: number, lower: string): boolean {
+  for (const lit of re.literals[k]!) if (!lower.includes(lit)) return false;
+  return true;
+}
+
 export function execOsRegex(re: OsRegex, s: string): OsMatchResult | null {
-  for (const alt of re.alternatives) {
-    const m = alt.exec(s);
+  const lower = lowerOf(s);
+  for (let k = 0; k < re.alternatives.length; k++) {
+    if (!mayMatch(re, k, lower)) continue;
+    const m = re.alternatives[k]!.exec(s);
     if (m) {
       const captures: string[] = [];
       for (let k = 1; k < m.length; k++) captures.push(m[k] ?? '');
@@ -152,6 +179,7 @@ export function execOsRegex(re: OsRegex, s: string): OsMatchResult | null {
 }
 
 export function testOsRegex(re: OsRegex, s: string): boolean {
-  for (const alt of re.alternatives) if (alt.test(s)) return true;
+  const lower = lowerOf(s);
+  for (let k = 0; k < re.alternatives.length; k++) if (mayMatch(re, k, lower) && re.alternatives[k]!.test(s)) return true;
   return false;
 }

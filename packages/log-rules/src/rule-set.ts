@@ -217,6 +217,24 @@ export class RuleSet {
       ifFts: false,
       checkDiff: false,
       correlators: [],
+      // Every optional member exists from the start so all rules share one object shape (fast
+      // property access in the evaluation loop).
+      category: undefined,
+      decodedAs: undefined,
+      match: undefined,
+      regex: undefined,
+      user: undefined,
+      srcip: undefined,
+      dstip: undefined,
+      srcipNegate: undefined,
+      dstipNegate: undefined,
+      time: undefined,
+      weekdays: undefined,
+      ifGroup: undefined,
+      ifLevel: undefined,
+      ifMatchedSid: undefined,
+      ifMatchedGroup: undefined,
+      compiledRule: undefined,
     };
     const compile = (c: XmlNode, fallback: ExpressionType, text: string, typeAttr = c.attributes.type): Expression | undefined => {
       const t = parseExpressionType(typeAttr, fallback);
