@@ -13,6 +13,8 @@ export interface AdvisorySummary {
   /** Every other identifier: `aliases`, plus `upstream` and `related` where CVE ids live for Ubuntu/Debian/Alpine. */
   aliases: string[];
   severity: OsvSeverity[];
+  /** Publisher's own severity word (GHSA `database_specific.severity`: `HIGH`, `MODERATE`, ...). */
+  publisherSeverity?: string;
   /** Origin of the record (file or `archive.zip!entry`). */
   source: string;
   /** Set when a newer copy of the same id replaced this one. */
@@ -91,6 +93,8 @@ export class AdvisoryIndex {
       severity: record.severity ?? [],
       source,
     };
+    const label = record.database_specific?.severity;
+    if (typeof label === 'string') advisory.publisherSeverity = label;
     this.byId.set(record.id, advisory);
     this.stats.advisories++;
     let gitOnly = false;

@@ -1,6 +1,7 @@
 export { type AdvisorySummary, type AffectedEntry, AdvisoryIndex, type IndexStats, normalizeRelease } from './advisory-index.ts';
 export { fixedVersionFor, isAffectedByRange, type PreparedRange, prepareRange } from './affected-range.ts';
 export { comparatorFor, compareVersions, supportedEcosystems, type VersionComparator } from './compare-versions.ts';
+export { cvss3BaseScore, type SeverityLabel, severityLabelOf, summarizeSeverity } from './cvss-score.ts';
 export { type Ecosystem, isDistributionEcosystem, normalizePackageName, parseEcosystem } from './ecosystem.ts';
 export type { Inventory, InventoryItem, ListeningPort, OsRelease, RunningProcess } from './inventory-item.ts';
 export { parseApkInstalled } from './inventory/apk-installed.ts';

@@ -83,6 +83,8 @@ test('vulnerable Debian 9 host with app folder, node project, venv and composer 
   assert.equal(struts.item.purl, 'pkg:maven/org.apache.struts/struts2-core@2.3.31');
   const log4shell = findings.find((f) => f.advisory.id === 'GHSA-jfh8-c2jp-5v3q')!;
   assert.equal(log4shell.fixedVersion, '2.15.0');
+  assert.equal(log4shell.severityScore, 10);
+  assert.equal(log4shell.severityLabel, 'CRITICAL');
   const openssl = findings.find((f) => f.item.name === 'libssl1.1')!;
   assert.equal(openssl.matchedName, 'openssl');
   assert.equal(openssl.fixedVersion, '1.1.0l-1~deb9u6');

@@ -2,6 +2,7 @@ import { type AdvisoryIndex, type AdvisorySummary, type AffectedEntry, normalize
 import { fixedVersionFor, isAffectedByRange } from './affected-range.ts';
 import { isDistributionEcosystem, parseEcosystem } from './ecosystem.ts';
 import type { InventoryItem } from './inventory-item.ts';
+import { type SeverityLabel, summarizeSeverity } from './cvss-score.ts';
 import type { OsvSeverity } from './osv-schema.ts';
 
 export interface Finding {
@@ -17,6 +18,10 @@ export interface Finding {
   /** `range` when a range matched, `versions` when only the explicit list did. */
   matchedBy: 'range' | 'versions';
   severity: OsvSeverity[];
+  /** Highest CVSS v3 base score of `severity`, when there is a v3 vector. */
+  severityScore?: number;
+  /** From the score, else from the publisher's label. */
+  severityLabel?: SeverityLabel;
 }
 
 export interface MatchOptions {
@@ -68,6 +73,8 @@ export function matchInventory(index: AdvisoryIndex, items: readonly InventoryIt
         const hit = matchEntry(entry, version);
         if (!hit) continue;
         seen.add(entry.advisory.id);
+        const severity = entry.severity.length > 0 ? entry.severity : entry.advisory.severity;
+        const summary = summarizeSeverity(severity, entry.advisory.publisherSeverity);
         findings.push({
           advisory: entry.advisory,
           item,
@@ -76,7 +83,9 @@ export function matchInventory(index: AdvisoryIndex, items: readonly InventoryIt
           advisoryEcosystem: entry.ecosystem,
           fixedVersion: hit.fixed,
           matchedBy: hit.by,
-          severity: entry.severity.length > 0 ? entry.severity : entry.advisory.severity,
+          severity,
+          ...(summary.score !== undefined ? { severityScore: summary.score } : {}),
+          ...(summary.label ? { severityLabel: summary.label } : {}),
         });
       }
     }

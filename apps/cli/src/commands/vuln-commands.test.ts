@@ -44,6 +44,7 @@ test('vuln match: OSV folder + all.zip + a corrupt file; JSON findings and --exi
   const struts = out.findings.find((f: { id: string }) => f.id === 'GHSA-j77q-2qqg-6989');
   assert.ok(struts.aliases.includes('CVE-2017-5638'));
   assert.equal(struts.fixedVersion, '2.3.32');
+  assert.equal(struts.severityLabel, 'CRITICAL');
   assert.equal(out.stats.advisories, 41);
   assert.equal(out.stats.skippedRecords, 1);
   assert.ok(out.diagnostics.some((d: { code: string; file: string }) => d.code === 'VULN_OSV_JSON' && d.file.endsWith('corrupt.json')));
@@ -54,7 +55,7 @@ test('vuln match: text output and exit status 0 without --exit-code', { skip: !e
   writeFileSync(inventory, JSON.stringify([{ ecosystem: 'PyPI', name: 'pyyaml', version: '5.3' }]));
   const r = cli('vuln', 'match', '--inventory', inventory, '--osv', sample);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /GHSA-8q59-q68h-6hv4 \(CVE-2020-14343\) {2}PyPI pyyaml 5\.3 -> fixed in 5\.4/);
+  assert.match(r.stdout, /GHSA-8q59-q68h-6hv4 \(CVE-2020-14343\) CRITICAL 9\.8 {2}PyPI pyyaml 5\.3 -> fixed in 5\.4/);
   assert.match(r.stdout, /1 finding\(s\) in 1 package\(s\) against 40 advisories/);
 });
 

@@ -76,6 +76,8 @@ function findingJson(f: Finding) {
     aliases: f.advisory.aliases,
     summary: f.advisory.summary,
     severity: f.severity,
+    severityScore: f.severityScore ?? null,
+    severityLabel: f.severityLabel ?? null,
     package: { ecosystem: f.item.ecosystem, name: f.item.name, version: f.item.version, purl: f.item.purl, location: f.item.location },
     matched: { name: f.matchedName, version: f.matchedVersion, ecosystem: f.advisoryEcosystem, by: f.matchedBy },
     fixedVersion: f.fixedVersion ?? null,
@@ -158,7 +160,8 @@ export function registerVulnCommands(program: Command): void {
         for (const f of findings) {
           const cves = f.advisory.aliases.filter((a) => a.startsWith('CVE-'));
           process.stdout.write(
-            `${f.advisory.id}${cves.length ? ` (${cves.join(', ')})` : ''}  ${f.item.ecosystem} ${f.item.name} ${f.item.version}` +
+            `${f.advisory.id}${cves.length ? ` (${cves.join(', ')})` : ''}${f.severityLabel ? ` ${f.severityLabel}${f.severityScore !== undefined ? ` ${f.severityScore}` : ''}` : ''}` +
+              `  ${f.item.ecosystem} ${f.item.name} ${f.item.version}` +
               `${f.fixedVersion ? ` -> fixed in ${f.fixedVersion}` : ''}  at ${f.item.location}\n`,
           );
         }
