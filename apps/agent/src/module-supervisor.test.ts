@@ -144,9 +144,15 @@ test('one invalid module setting keeps the previous configuration everywhere', a
   assert.equal(fw.current?.settings.level, 3);
 });
 
-test('a configuration that breaks the schema is refused with its path', async () => {
-  const { supervisor } = setup(new RecordingModule('ips'));
-  const result = supervisor.check({ heartbeatSeconds: 0, spool: { maxBytes: 10 }, modules: {} });
+test('a configuration that breaks the schema is refused with its path, and every module says so', async () => {
+  const ips = new RecordingModule('ips');
+  const { supervisor } = setup(ips);
+  await supervisor.probeCapabilities();
+  await supervisor.apply(config({ ips: on(1) }), 'good');
+  const result = await supervisor.apply({ heartbeatSeconds: 0, spool: { maxBytes: 10 }, modules: { ips: on(2) } }, 'broken');
+  assert.equal(supervisor.configHash, 'good');
+  assert.equal(ips.current?.settings.level, 1);
+  assert.match(supervisor.statuses().ips.reason ?? '', /configuration broken refused \(AGENT_CONFIG_INVALID: \/heartbeatSeconds/);
   assert.equal(result.ok, false);
   const messages = result.diagnostics.map((d) => d.message).join('\n');
   assert.match(messages, /\/heartbeatSeconds/);

@@ -138,9 +138,10 @@ export class ModuleSupervisor {
     return checked;
   }
 
+  /** A module's own complaints, plus schema errors, which refuse the configuration for every module. */
   markRejected(hash: string, diagnostics: ModuleDiagnostic[]): void {
     for (const rt of this.runtimes.values()) {
-      const mine = diagnostics.filter((d) => d.file === `modules.${rt.module.name}`);
+      const mine = diagnostics.filter((d) => d.file === `modules.${rt.module.name}` || d.file === 'effective-config');
       if (mine.length > 0) rt.rejected = { hash, diagnostics: mine };
     }
   }
