@@ -6,6 +6,7 @@ import { buildApp } from './http/build-app.ts';
 import { createManagerMetrics } from './http/manager-metrics.ts';
 import { JobRunner } from './jobs/job-runner.ts';
 import { CommandNotifier } from './services/command-notifier.ts';
+import { PolicyChainCache } from './services/policy-chain-cache.ts';
 import { StartupSequence } from './startup-steps.ts';
 import { PRIMARY_TENANT, StoreProvider } from './store/store-provider.ts';
 import { describeStoreLocation, parseStoreLocation } from './store/store-location.ts';
@@ -79,7 +80,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       name: 'HTTP API',
       run: async () => {
         app = await buildApp(
-          { stores, notifier, metrics, closing: closing.signal },
+          { stores, notifier, metrics, closing: closing.signal, policyCache: new PolicyChainCache() },
           {
             loggerInstance: log.child({ component: 'http' }, { level: opts.logLevel === 'debug' ? 'debug' : 'warn' }) as never,
             https: tls ? { key: tls.key, cert: tls.cert } : null,

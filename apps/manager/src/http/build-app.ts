@@ -84,7 +84,7 @@ export async function buildApp(
     await tenantRoutes(api, ctx);
     await apiKeyRoutes(api);
     await tokenRoutes(api);
-    await policyRoutes(api);
+    await policyRoutes(api, ctx);
     await computerRoutes(api, ctx);
     await eventRoutes(api);
     await smartFolderRoutes(api);

@@ -78,13 +78,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       .send({ statusCode: status, code, error: REASON[status] ?? 'Error', message, ...(field !== undefined ? { field } : {}) });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply
-      .status(404)
-      .send({
-        statusCode: 404,
-        code: 'API_ROUTE_NOT_FOUND',
-        error: 'Not Found',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      });
+    reply.status(404).send({
+      statusCode: 404,
+      code: 'API_ROUTE_NOT_FOUND',
+      error: 'Not Found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    });
   });
 }

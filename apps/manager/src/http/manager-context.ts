@@ -1,5 +1,6 @@
 import type { Counter, Registry } from 'prom-client';
 import type { CommandNotifier } from '../services/command-notifier.ts';
+import type { PolicyChainCache } from '../services/policy-chain-cache.ts';
 import type { StoreProvider } from '../store/store-provider.ts';
 
 export interface ManagerMetrics {
@@ -13,6 +14,8 @@ export interface ManagerMetrics {
 export interface ManagerContext {
   stores: StoreProvider;
   notifier: CommandNotifier;
+  /** Policy chains for the hot agent paths (heartbeat, config). */
+  policyCache: PolicyChainCache;
   metrics: ManagerMetrics;
   /** Aborted when the manager shuts down, so held long-polls return at once. */
   closing: AbortSignal;

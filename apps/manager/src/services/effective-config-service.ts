@@ -2,6 +2,7 @@ import type { EffectiveConfig } from '@palisade/protocol';
 import { computeEffectiveConfig, configHash, explainEffectiveConfig, type SettingOrigin } from '../config/effective-config.ts';
 import type { Computer } from '../store/computer-repository.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
+import type { PolicyChainCache } from './policy-chain-cache.ts';
 
 export interface VersionedConfig {
   config: EffectiveConfig;
@@ -9,12 +10,17 @@ export interface VersionedConfig {
 }
 
 /** The effective configuration of a computer: its policy chain, then its own overrides. */
-export async function effectiveConfigFor(store: TenantStore, computer: Pick<Computer, 'policyId' | 'overrides'>): Promise<VersionedConfig> {
-  const chain = computer.policyId ? await store.policies.chain(computer.policyId) : [];
-  const config = computeEffectiveConfig(
-    chain.map((p) => p.settings),
-    computer.overrides,
-  );
+export async function effectiveConfigFor(
+  store: TenantStore,
+  computer: Pick<Computer, 'policyId' | 'overrides'>,
+  cache?: PolicyChainCache,
+): Promise<VersionedConfig> {
+  const chain = cache
+    ? await cache.chainSettings(store, computer.policyId)
+    : computer.policyId
+      ? (await store.policies.chain(computer.policyId)).map((p) => p.settings)
+      : [];
+  const config = computeEffectiveConfig(chain, computer.overrides);
   return { config, hash: configHash(config) };
 }
 

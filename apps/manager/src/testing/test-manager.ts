@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../http/build-app.ts';
 import { createManagerMetrics } from '../http/manager-metrics.ts';
 import { CommandNotifier } from '../services/command-notifier.ts';
+import { PolicyChainCache } from '../services/policy-chain-cache.ts';
 import { PRIMARY_TENANT, StoreProvider } from '../store/store-provider.ts';
 import type { TestLocation } from './test-stores.ts';
 
@@ -20,7 +21,13 @@ export async function testManager(loc: TestLocation): Promise<TestManager> {
   const clock = { now: new Date() };
   const stores = await StoreProvider.open(loc.location, () => clock.now);
   const closing = new AbortController();
-  const app = await buildApp({ stores, notifier: new CommandNotifier(), metrics: createManagerMetrics(), closing: closing.signal });
+  const app = await buildApp({
+    stores,
+    notifier: new CommandNotifier(),
+    metrics: createManagerMetrics(),
+    closing: closing.signal,
+    policyCache: new PolicyChainCache(),
+  });
   const { secret: adminKey } = await (await stores.tenant(PRIMARY_TENANT))!.apiKeys.create('test admin', 'admin');
   const call: TestManager['call'] = async (method, url, opts = {}) => {
     const headers: Record<string, string> = {};

@@ -39,7 +39,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
 
     scoped.post(AGENT_API.heartbeat, { schema: { tags, summary: 'Heartbeat', body: HeartbeatRequestSchema } }, async (request) => {
       const { store, computer } = request.agent!;
-      const { config, hash } = await effectiveConfigFor(store, computer);
+      const { config, hash } = await effectiveConfigFor(store, computer, ctx.policyCache);
       await store.computers.recordHeartbeat(computer.id, request.body as never, config.heartbeatSeconds);
       ctx.metrics.heartbeats.inc();
       return { configHash: hash, heartbeatSeconds: config.heartbeatSeconds, serverTime: ctx.stores.clock().toISOString() };
@@ -47,7 +47,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
 
     scoped.get(AGENT_API.config, { schema: { tags, summary: 'The effective configuration of the calling agent' } }, async (request) => {
       const { store, computer } = request.agent!;
-      const { config, hash } = await effectiveConfigFor(store, computer);
+      const { config, hash } = await effectiveConfigFor(store, computer, ctx.policyCache);
       return { hash, config };
     });
 

@@ -3,13 +3,19 @@ import { Type } from 'typebox';
 import { computeEffectiveConfig, configHash } from '../../config/effective-config.ts';
 import { type PolicySettings, PolicySettingsSchema } from '../../config/policy-settings-schema.ts';
 import { notFound } from '../api-error.ts';
+import type { ManagerContext } from '../manager-context.ts';
 import { requireRole } from '../request-auth.ts';
 import { IdParams, type IdParamsT, Name } from './common-schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-export async function policyRoutes(app: FastifyInstance): Promise<void> {
+export async function policyRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
   const tags = ['policies'];
+  // Any change to a policy can change every chain below it: clear the tenant's cached chains.
+  app.addHook('onResponse', async (request) => {
+    if (request.method !== 'GET' && request.user && request.routeOptions.url?.startsWith('/api/v1/policies'))
+      ctx.policyCache.invalidateTenant(request.user.tenantId);
+  });
 
   app.get('/api/v1/policies', { schema: { tags, summary: 'List policies (a tree through parentId)' } }, async (request) => {
     const user = requireRole(request, 'auditor');
