@@ -83,13 +83,15 @@ export function diffEntities(before: Iterable<Entity>, after: Iterable<Entity>, 
   for (const e of before) old.set(entityId(e), e);
   const changes: Change[] = [];
   const created: Entity[] = [];
-  const seen = new Set<string>();
   for (const e of after) {
     const id = entityId(e);
-    seen.add(id);
+    const prev = old.get(id);
+    // Matched entities leave the map: what remains at the end was deleted.
+    if (prev !== undefined) old.delete(id);
+    // A scanner hands back the baseline's own object for an entity it found unchanged.
+    if (prev === e) continue;
     const rule = rules.byId.get(e.rule);
     if (!rule) continue;
-    const prev = old.get(id);
     if (!prev) {
       created.push(e);
       continue;
@@ -100,8 +102,7 @@ export function diffEntities(before: Iterable<Entity>, after: Iterable<Entity>, 
   }
   const deleted = new Map<string, Entity>();
   const deletedNoInode: Entity[] = [];
-  for (const [id, e] of old) {
-    if (seen.has(id)) continue;
+  for (const e of old.values()) {
     if (!stillMonitored(e, rules)) continue;
     const rk = renameKey(e);
     if (rk && !deleted.has(rk)) deleted.set(rk, e);

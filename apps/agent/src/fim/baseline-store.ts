@@ -45,8 +45,14 @@ export class BaselineStore {
   }
 
   load(): Entity[] {
-    const rows = this.db.prepare('SELECT kind, key, rule, attrs FROM entities').all() as { kind: Entity['kind']; key: string; rule: string; attrs: string }[];
-    return rows.map((r) => ({ kind: r.kind, key: r.key, rule: r.rule, attrs: JSON.parse(r.attrs) }));
+    // Raw rows (arrays) spare one object per row on loads of hundreds of thousands of entities.
+    const rows = this.db.prepare('SELECT kind, key, rule, attrs FROM entities').raw(true).all() as [Entity['kind'], string, string, string][];
+    const out: Entity[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out[i] = { kind: r[0], key: r[1], rule: r[2], attrs: JSON.parse(r[3]) };
+    }
+    return out;
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
-import { type Entity, type FileStat, fileEntity, type HashAlgorithm, type IntegrityRuleSet, maskNeedsHash, type NameLookup } from '@palisade/integrity';
+import { type Entity, type FileStat, fileEntity, fileTypeOf, type HashAlgorithm, type IntegrityRuleSet, maskNeedsHash, type NameLookup } from '@palisade/integrity';
 import type { HashPool } from './hash-pool.ts';
 import { issueFromError, type ScanIssue } from './scan-issue.ts';
 
@@ -22,6 +22,23 @@ export interface FileScanResult {
 
 function toStat(s: Stats): FileStat {
   return { mode: s.mode, uid: s.uid, gid: s.gid, size: s.size, ino: s.ino, dev: s.dev, nlink: s.nlink, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+}
+
+const NO_HASHES: HashAlgorithm[] = [];
+
+function hasHashes(p: Entity['attrs'], algos: readonly HashAlgorithm[]): boolean {
+  for (const a of algos) if (typeof p[a] !== 'string') return false;
+  return true;
+}
+
+function unchanged(prev: Entity, st: Stats, target: string | undefined, algos: readonly HashAlgorithm[], names: NameLookup | undefined): boolean {
+  const p = prev.attrs;
+  return (
+    p.ctime === st.ctimeMs && p.mtime === st.mtimeMs && p.inode === st.ino && p.dev === st.dev && p.size === st.size &&
+    p.mode === (st.mode & 0o7777) && p.uid === st.uid && p.gid === st.gid && p.nlink === st.nlink &&
+    p.type === fileTypeOf(st.mode) && p.target === target &&
+    p.user === names?.user(st.uid) && p.group === names?.group(st.gid) && hasHashes(p, algos)
+  );
 }
 
 const S_IFMT = 0o170000;
@@ -48,17 +65,23 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
   const record = (path: string, st: Stats, target: string | undefined): void => {
     const rule = rules.ruleForPath(path, st.mode, (st.mode & S_IFMT) === S_IFDIR);
     if (!rule) return;
+    const algos = (st.mode & S_IFMT) === S_IFREG && maskNeedsHash(rule.mask) ? rule.hash : NO_HASHES;
+    // Unchanged stat data (ctime included, which user space cannot set back) means an unchanged
+    // entity: the baseline's object is reused as is, which makes a quiet re-scan little more than
+    // the walk itself. A rule asking for full hashing opts out.
+    const prev = opts.previous?.get(`file:${path}`);
+    if (prev !== undefined && prev.rule === rule.id && !(rule.fullHash && algos.length) && unchanged(prev, st, target, algos, opts.names)) {
+      entities.push(prev);
+      if (algos.length) reused++;
+      return;
+    }
     const fstat = toStat(st);
-    const algos = (st.mode & S_IFMT) === S_IFREG && maskNeedsHash(rule.mask) ? rule.hash : [];
     const extras = target !== undefined ? { target } : {};
     const entity = fileEntity(path, fstat, rule.id, extras, opts.names);
     if (algos.length) {
-      const prev = opts.previous?.get(`file:${path}`);
       const p = prev?.attrs;
-      if (
-        !rule.fullHash && p && p.type === 'file' && p.size === fstat.size && p.mtime === fstat.mtimeMs &&
-        p.ctime === fstat.ctimeMs && p.inode === fstat.ino && p.dev === fstat.dev && algos.every((a) => typeof p[a] === 'string')
-      ) {
+      if (!rule.fullHash && p && p.type === 'file' && p.size === fstat.size && p.mtime === fstat.mtimeMs && p.ctime === fstat.ctimeMs && p.inode === fstat.ino && p.dev === fstat.dev && hasHashes(p, algos)) {
+        // Only owner names changed (e.g. a user renamed): the content is the baseline's.
         for (const a of algos) entity.attrs[a] = p[a]!;
         reused++;
       } else {

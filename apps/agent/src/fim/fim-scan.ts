@@ -33,13 +33,21 @@ export async function runFimScan(rules: IntegrityRuleSet, opts: FimScanOptions):
   const { users, groups } = idNames(readOptional(`${prefix}/etc/passwd`), readOptional(`${prefix}/etc/group`));
   const previous = new Map<string, Entity>();
   for (const e of opts.previous ?? []) if (e.kind === 'file') previous.set(entityId(e), e);
-  const pool = new HashPool(opts.hashWorkers);
+  // Workers start only when something needs hashing: a quiet re-scan should not pay for them.
+  let pool: HashPool | undefined;
+  const lazyPool = {
+    hashAll: (jobs: Parameters<HashPool['hashAll']>[0], onProgress?: Parameters<HashPool['hashAll']>[1]) => {
+      if (jobs.length === 0) return Promise.resolve([]);
+      pool ??= new HashPool(opts.hashWorkers);
+      return pool.hashAll(jobs, onProgress);
+    },
+  } as HashPool;
   try {
     const files = await scanFileTree(rules, {
       root: opts.root,
       previous,
       names: { user: (uid) => users.get(uid), group: (gid) => groups.get(gid) },
-      hashPool: pool,
+      hashPool: lazyPool,
       onWalk: opts.onWalk,
       onHash: opts.onHash,
     });
@@ -47,6 +55,6 @@ export async function runFimScan(rules: IntegrityRuleSet, opts: FimScanOptions):
     const entities = [...files.entities, ...system.entities];
     return { entities, issues: [...files.issues, ...system.issues], stats: { ...files.stats, entities: entities.length } };
   } finally {
-    await pool.close();
+    await pool?.close();
   }
 }
