@@ -19,6 +19,7 @@ export { parsePythonMetadata } from './inventory/python-metadata.ts';
 export { buildRpmHeader, parseRpmHeader } from './inventory/rpm-header.ts';
 export { parseRpmQueryOutput, RPM_QUERYFORMAT, type RpmOptions, type RpmPackage, rpmItems } from './inventory/rpm-packages.ts';
 export { type Finding, type MatchOptions, matchInventory } from './match-inventory.ts';
+export { type RuleAffected, ruleAdvisoryRecord } from './rule-advisory.ts';
 export { loadOsvBytes, loadOsvZip, type OsvLoadOutcome, parseOsvDocument } from './osv-loader.ts';
 export {
   type OsvAffected,
