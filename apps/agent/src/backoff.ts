@@ -18,3 +18,9 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     // aborted: the caller checks its own stop flag
   }
 }
+
+/**
+ * Refused credentials do not heal by retrying (the agent was deactivated or deleted), so a
+ * fleet of such agents must not knock every few seconds: wait at least 30 s between tries.
+ */
+export const UNAUTHORIZED_RETRY_MS = 30_000;

@@ -9,7 +9,7 @@ import {
 import { Value } from 'typebox/value';
 import { errorMessage, isAgentError } from './agent-error.ts';
 import type { AgentLogger } from './agent-logger.ts';
-import { backoffDelay, sleep } from './backoff.ts';
+import { backoffDelay, sleep, UNAUTHORIZED_RETRY_MS } from './backoff.ts';
 import type { LinkState } from './link-state.ts';
 import type { ManagerClient } from './manager-client.ts';
 
@@ -68,7 +68,8 @@ export class CommandPoller {
       } catch (err) {
         if (signal.aborted) break;
         link.failed(err);
-        const delay = backoffDelay(attempt++, 250, this.options.maxBackoffMs ?? 5_000);
+        const unauthorized = isAgentError(err) && err.code === 'AGENT_UNAUTHORIZED';
+        const delay = Math.max(backoffDelay(attempt++, 250, this.options.maxBackoffMs ?? 5_000), unauthorized ? UNAUTHORIZED_RETRY_MS : 0);
         if (attempt <= 1 || attempt % 10 === 0) logger.warn({ err: errorMessage(err), retryInMs: delay }, 'command poll failed');
         await sleep(delay, signal);
         continue;

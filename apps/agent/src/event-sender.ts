@@ -1,7 +1,7 @@
 import { AGENT_API, type EventBatchAck, EventBatchAckSchema } from '@palisade/protocol';
 import { errorMessage, isAgentError } from './agent-error.ts';
 import type { AgentLogger } from './agent-logger.ts';
-import { backoffDelay, sleep } from './backoff.ts';
+import { backoffDelay, sleep, UNAUTHORIZED_RETRY_MS } from './backoff.ts';
 import type { EventSpool } from './event-spool.ts';
 import type { LinkState } from './link-state.ts';
 import type { ManagerClient } from './manager-client.ts';
@@ -120,7 +120,8 @@ export class EventSender {
         }
         link.failed(err);
         this.counters.failures++;
-        const wait = backoffDelay(attempt++, 250, this.maxBackoffMs);
+        const unauthorized = isAgentError(err) && err.code === 'AGENT_UNAUTHORIZED';
+        const wait = Math.max(backoffDelay(attempt++, 250, this.maxBackoffMs), unauthorized ? UNAUTHORIZED_RETRY_MS : 0);
         if (attempt <= 1 || attempt % 10 === 0) {
           logger.warn({ err: errorMessage(err), retryInMs: wait, pending: spool.counters().pending }, 'event delivery failed');
         }

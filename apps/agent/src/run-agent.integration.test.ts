@@ -354,3 +354,28 @@ test('a configuration fetched by command is reported at once, not at the next in
     await manager.stop();
   }
 });
+
+test('a deactivated agent reports unauthorized and stops knocking every few seconds', async () => {
+  const manager = new FakeManager();
+  await manager.start();
+  manager.setConfig(cfg([]));
+  const dataDir = newDataDir();
+  const { agentId } = await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
+  const agent = await start(dataDir);
+  try {
+    await until('a heartbeat', () => manager.heartbeats.length > 0);
+    manager.agents.delete(agentId); // what deactivation looks like from the agent's side
+    await agent.emitTestEvents(5);
+    await until('the refusal to show', () => agent.status().connection.state === 'unauthorized');
+    const events = manager.hits.get('/api/agent/v1/events') ?? 0;
+    const polls = manager.hits.get('/api/agent/v1/commands') ?? 0;
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.ok((manager.hits.get('/api/agent/v1/events') ?? 0) - events <= 1, 'event retries slowed down');
+    assert.ok((manager.hits.get('/api/agent/v1/commands') ?? 0) - polls <= 1, 'command polls slowed down');
+    assert.equal(agent.status().spool.pending, 5, 'nothing is dropped meanwhile');
+    assert.equal(agent.status().connection.lastError?.code, 'AGENT_UNAUTHORIZED');
+  } finally {
+    await agent.stop();
+    await manager.stop();
+  }
+});

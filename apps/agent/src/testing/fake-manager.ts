@@ -32,6 +32,8 @@ export class FakeManager {
   readonly eventBatches: number[] = [];
   readonly results = new Map<string, CommandResult>();
   readonly protocolErrors: string[] = [];
+  /** Requests per path, answered or not: lets a test see how hard an agent knocks. */
+  readonly hits = new Map<string, number>();
   duplicates = 0;
   heartbeatSeconds = 1;
   configHash = '';
@@ -136,6 +138,7 @@ export class FakeManager {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
+    this.hits.set(url.pathname, (this.hits.get(url.pathname) ?? 0) + 1);
     let body: unknown;
     try {
       body = await this.body(req);
