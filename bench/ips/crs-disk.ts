@@ -26,7 +26,7 @@ export function globFiles(pattern: string): string[] {
 }
 
 /** CRS with the recommended base configuration; `before` goes ahead of crs-setup. */
-export function loadCrsRuleSet(before = '', engine: RegexEngine = 'js', dir = crsDir): RuleSet {
+export function loadCrsRuleSet(before = '', engine: RegexEngine = 'auto', dir = crsDir): RuleSet {
   const text = `${RECOMMENDED_BASE_CONFIG}${before}\nInclude ${join(dir, 'crs-setup.conf.example')}\nInclude ${join(dir, 'rules', '*.conf')}\n`;
   const r = loadRuleSet([{ name: join(repoRoot, 'crs.conf'), text }], { readFile: readFileOrUndefined, glob: globFiles, regexEngine: engine });
   if (!r.ok) throw new Error(r.diagnostics.map(formatDiagnostic).join('\n'));

@@ -8,7 +8,7 @@ import { BENCH_MIX, type BenchRequest } from './requests.ts';
 
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 5;
-const engine = args.includes('--re2') ? 're2' : 'js';
+const engine = args.includes('--re2') ? 're2' : args.includes('--js') ? 'js' : 'auto';
 
 const t0 = performance.now();
 const ruleSet = loadCrsRuleSet('', engine);

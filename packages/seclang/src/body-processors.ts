@@ -20,7 +20,7 @@ export function parseUrlEncoded(body: string, separator = '&'): { pairs: Pairs; 
 }
 
 /** JSON body → `json.a.b` style pairs (arrays use the index as key), as ModSecurity v3 names them. */
-export function parseJson(body: string, depthLimit = 10000): { pairs: Pairs; error?: string } {
+export function parseJson(body: string, depthLimit = 512): { pairs: Pairs; error?: string } {
   let doc: unknown;
   try {
     // Bytes are UTF-8 on the wire: decode for JSON.parse, then re-encode each value to bytes.
@@ -129,7 +129,8 @@ export function parseXml(body: string): XmlResult {
       if (stack.length === 0 && sawRoot) return fail('more than one root element');
       sawRoot = true;
       const attrRe = /([^\s=/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
-      for (let a = attrRe.exec(inner.slice(m[0].length)); a; a = attrRe.exec(inner.slice(m[0].length))) attributes.push(decodeXmlText(a[2] ?? a[3] ?? ''));
+      const attrs = inner.slice(m[0].length);
+      for (let a = attrRe.exec(attrs); a; a = attrRe.exec(attrs)) attributes.push(decodeXmlText(a[2] ?? a[3] ?? ''));
       if (!selfClose) stack.push(m[1]!);
     }
     i = gt + 1;

@@ -11,7 +11,12 @@ export interface CompiledRegex {
   exec(input: string): (string | undefined)[] | null;
 }
 
-export type RegexEngine = 'js' | 're2';
+/**
+ * `js`: V8 (fast, backtracking); `re2`: linear time, for untrusted sources; `auto`: V8 except for
+ * patterns whose shape allows polynomial or exponential backtracking, which go to re2 (V8 has no
+ * match limit like PCRE's, so one such CRS pattern can take minutes on a crafted value).
+ */
+export type RegexEngine = 'js' | 're2' | 'auto';
 
 export class RegexSyntaxError extends Error {}
 
@@ -359,6 +364,82 @@ class Re2Regex implements CompiledRegex {
 }
 
 /**
+ * Inputs up to this length go to V8 even for backtracking-prone patterns: the worst CRS case
+ * (941160, quartic) costs about 0.2 ms at 32 bytes but 50 ms at 128, while re2's per-call
+ * overhead would triple the cost of the many short values a request carries.
+ */
+export const HYBRID_JS_MAX_INPUT = 32;
+
+class HybridRegex implements CompiledRegex {
+  readonly source: string;
+  constructor(
+    private readonly js: CompiledRegex,
+    private readonly re2: CompiledRegex,
+  ) {
+    this.source = js.source;
+  }
+  test(input: string): boolean {
+    return input.length <= HYBRID_JS_MAX_INPUT ? this.js.test(input) : this.re2.test(input);
+  }
+  exec(input: string): (string | undefined)[] | null {
+    return input.length <= HYBRID_JS_MAX_INPUT ? this.js.exec(input) : this.re2.exec(input);
+  }
+}
+
+/**
+ * Counts unbounded quantifiers (`*`, `+`, `{n,}`) outside character classes, and whether one
+ * applies to a group that itself holds one (nesting). Several unbounded quantifiers in a row
+ * over overlapping classes backtrack polynomially (CRS 941160 on `<[[[[…`); nesting can go
+ * exponential.
+ */
+export function backtrackingRisk(pattern: string): { unbounded: number; nested: boolean } {
+  let unbounded = 0;
+  let nested = false;
+  let inClass = false;
+  const groupHasQuant: boolean[] = [false];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (pattern[i + 1] === '^') i++;
+      if (pattern[i + 1] === ']') i++;
+      continue;
+    }
+    if (c === '(') {
+      groupHasQuant.push(false);
+      continue;
+    }
+    const quant = c === '*' || c === '+' || (c === '{' && /^\{\d+,\}/.test(pattern.slice(i, i + 12)));
+    if (c === ')') {
+      const inner = groupHasQuant.pop() ?? false;
+      const next = pattern[i + 1];
+      if (inner && (next === '*' || next === '+' || (next === '{' && /^\{\d+,\}/.test(pattern.slice(i + 1, i + 13))))) nested = true;
+      if (inner) groupHasQuant[groupHasQuant.length - 1] = true;
+      continue;
+    }
+    if (quant) {
+      unbounded++;
+      groupHasQuant[groupHasQuant.length - 1] = true;
+    }
+  }
+  return { unbounded, nested };
+}
+
+/** Whether `auto` sends a pattern to re2. */
+export function prefersLinearEngine(pattern: string): boolean {
+  const r = backtrackingRisk(pattern);
+  return r.nested || r.unbounded >= 3;
+}
+
+/**
  * Compiles each distinct pattern once per engine: CRS repeats patterns across rules and the
  * CrowdSec loader repeats them across zones.
  */
@@ -368,6 +449,12 @@ export class RegexCache {
     const key = `${engine}\u0000${pattern}`;
     let re = this.cache.get(key);
     if (!re) {
+      if (engine === 'auto') {
+        const js = this.compile(pattern, 'js');
+        re = prefersLinearEngine(pattern) && re2Accepts(pattern) ? new HybridRegex(js, this.compile(pattern, 're2')) : js;
+        this.cache.set(key, re);
+        return re;
+      }
       if (engine === 're2') {
         try {
           re = new Re2Regex(pattern);
@@ -385,5 +472,14 @@ export class RegexCache {
       this.cache.set(key, re);
     }
     return re;
+  }
+}
+
+function re2Accepts(pattern: string): boolean {
+  try {
+    new RE2(pattern, 'sm');
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -193,7 +193,7 @@ export class RuleSetBuilder {
 
   addSource(src: RuleSource): void {
     const directives = parseDirectives(src.text, src.name, this.diagnostics);
-    const engine = src.regexEngine ?? this.options.regexEngine ?? 'js';
+    const engine = src.regexEngine ?? this.options.regexEngine ?? 'auto';
     for (const d of directives) this.directive(d, src, engine);
   }
 

@@ -70,7 +70,7 @@ export function loadCrs(opts: CrsLoadOptions): RuleSet {
   const r = loadRuleSet([{ name: join(process.cwd(), 'palisade-crs.conf'), text }], {
     readFile: readFileOrUndefined,
     glob: globFiles,
-    regexEngine: opts.engine ?? 'js',
+    regexEngine: opts.engine ?? 'auto',
   });
   if (!r.ok) throw new CliError('IPS_RULES_INVALID', r.diagnostics.map(formatDiagnostic).join('\n'));
   return r.value;
@@ -93,7 +93,7 @@ export interface CrsSuiteResult {
   failures: { file: string; testId: string; reasons: string[] }[];
 }
 
-export function runCrsSuite(crsDir: string, filter?: (file: string) => boolean, engine: RegexEngine = 'js'): CrsSuiteResult {
+export function runCrsSuite(crsDir: string, filter?: (file: string) => boolean, engine: RegexEngine = 'auto'): CrsSuiteResult {
   const ruleSet = loadCrs({ crsDir, before: CRS_TEST_SETUP, engine });
   const testsDir = join(crsDir, 'tests', 'regression', 'tests');
   if (!existsSync(testsDir)) throw new CliError('IPS_CRS_TESTS_NOT_FOUND', `no regression tests in ${testsDir}`);
@@ -157,12 +157,13 @@ export function registerIpsCommands(program: Command): void {
     .option('--crs-dir <dir>', 'CRS checkout with rules/ and tests/regression/tests')
     .option('--filter <substring>', 'only test files whose path contains this')
     .option('--re2', 'run every pattern with the linear-time re2 engine')
+    .option('--js', 'run every pattern with V8 (no re2 for backtracking-prone patterns)')
     .option('--failures', 'list every failing test with its reasons')
     .option('--json', 'print one JSON document')
     .action((opts) => {
       const crsDir = opts.crsDir ?? defaultCrsDir();
       const t0 = performance.now();
-      const r = runCrsSuite(crsDir, opts.filter ? (f) => f.includes(opts.filter!) : undefined, opts.re2 ? 're2' : 'js');
+      const r = runCrsSuite(crsDir, opts.filter ? (f) => f.includes(opts.filter!) : undefined, opts.re2 ? 're2' : opts.js ? 'js' : 'auto');
       const seconds = (performance.now() - t0) / 1000;
       if (opts.json) {
         printJson({ ...r, seconds });
