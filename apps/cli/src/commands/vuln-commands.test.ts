@@ -83,3 +83,12 @@ test(
     for (const id of ['GHSA-j77q-2qqg-6989', 'GHSA-jfh8-c2jp-5v3q', 'DLA-3008-1', 'PYSEC-2021-98', 'GHSA-xvch-5gv4-984h']) assert.ok(ids.has(id), id);
   },
 );
+
+test('vuln compare orders versions per ecosystem', () => {
+  const r = cli('vuln', 'compare', 'Debian:12', '1.2.3-1~deb12u1', '1.2.3-1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '1.2.3-1~deb12u1 < 1.2.3-1\n');
+  const bad = cli('vuln', 'compare', 'Nowhere', '1', '2');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /error VULN_UNKNOWN_ECOSYSTEM/);
+});

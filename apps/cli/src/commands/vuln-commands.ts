@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { type Diagnostic, formatDiagnostic } from '@palisade/diagnostics';
-import { AdvisoryIndex, type Finding, type Inventory, type InventoryItem, loadOsvBytes, matchInventory } from '@palisade/vuln';
+import { AdvisoryIndex, comparatorFor, type Finding, type Inventory, type InventoryItem, loadOsvBytes, matchInventory, supportedEcosystems } from '@palisade/vuln';
 import { CliError, printJson } from './output.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -112,6 +112,18 @@ export function registerVulnCommands(program: Command): void {
     });
 
   const vuln = program.command('vuln').description('vulnerability matching against OSV data');
+  vuln
+    .command('compare')
+    .description('order two versions the way matching does (prints <, = or >)')
+    .argument('<ecosystem>', 'OSV ecosystem, e.g. Debian:12, npm, PyPI, Maven')
+    .argument('<a>')
+    .argument('<b>')
+    .action((ecosystem, a, b) => {
+      const cmp = comparatorFor(ecosystem);
+      if (!cmp) throw new CliError('VULN_UNKNOWN_ECOSYSTEM', `no version ordering for "${ecosystem}"; known: ${supportedEcosystems().join(', ')}`, 2);
+      const d = cmp(a, b);
+      process.stdout.write(`${a} ${d < 0 ? '<' : d > 0 ? '>' : '='} ${b}\n`);
+    });
   vuln
     .command('match')
     .description('match an inventory (from `inventory collect --json`) against OSV advisories, offline')
