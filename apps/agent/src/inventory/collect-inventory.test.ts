@@ -45,6 +45,21 @@ test('collects OS packages, npm, PyPI and Maven (nested) items from a fixture ho
   assert.deepEqual(inv.ports, [], 'ports are read only from the live /proc');
 });
 
+test('node_modules without a lockfile: plain, scoped and nested packages', async () => {
+  const root = path.join(tmp, 'node-only');
+  const pkg = (rel: string, name: string, version: string) => {
+    mkdirSync(path.join(root, rel), { recursive: true });
+    writeFileSync(path.join(root, rel, 'package.json'), JSON.stringify({ name, version }));
+  };
+  pkg('srv/app', 'app', '1.0.0');
+  pkg('srv/app/node_modules/lodash', 'lodash', '4.17.20');
+  pkg('srv/app/node_modules/@babel/core', '@babel/core', '7.22.0');
+  pkg('srv/app/node_modules/@babel/core/node_modules/semver', 'semver', '6.3.0');
+  pkg('srv/app/node_modules/lodash/fp', 'lodash-fp-internal', '0.0.0');
+  const inv = await collectInventory({ root, appDirs: ['srv'] });
+  assert.deepEqual(inv.items.map((i) => `${i.name}@${i.version}`).sort(), ['@babel/core@7.22.0', 'lodash@4.17.20', 'semver@6.3.0']);
+});
+
 test('app dirs are configurable; "." walks the whole root', async () => {
   const root = host('patched-host');
   const onlySrv = await collectInventory({ root, appDirs: ['srv'] });

@@ -149,8 +149,11 @@ export async function collectInventory(opts: CollectOptions = {}): Promise<Inven
       const text = await readText(path.join(dir, lock[0]));
       if (text !== undefined) take(lock[1](text, rel(path.join(dir, lock[0]))));
     }
-    const inNodeModules = path.basename(dir) === 'node_modules' || path.basename(path.dirname(dir)) === 'node_modules';
-    if (inNodeModules && names.has('package.json') && path.basename(dir) !== 'node_modules') {
+    const parent = path.basename(path.dirname(dir));
+    // node_modules/<name>/ and node_modules/@scope/<name>/ are installed packages.
+    const isInstalledPackage =
+      parent === 'node_modules' || (parent.startsWith('@') && path.basename(path.dirname(path.dirname(dir))) === 'node_modules');
+    if (isInstalledPackage && names.has('package.json')) {
       const text = await readText(path.join(dir, 'package.json'));
       if (text !== undefined) take(parseNodePackageJson(text, rel(path.join(dir, 'package.json'))));
     }
