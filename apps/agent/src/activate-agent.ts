@@ -11,6 +11,7 @@ import { AgentError } from './agent-error.ts';
 import { type AgentIdentity, writeIdentity, writePrivateFile } from './agent-identity.ts';
 import { dataDirPaths, ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { type CloudProvider, fetchCloudMetadata } from './cloud-metadata.ts';
+import { isAgentRunning } from './control-client.ts';
 import { collectHostFacts } from './host-facts.ts';
 import { ManagerClient, managerErrorInfo } from './manager-client.ts';
 
@@ -60,6 +61,10 @@ export async function activateAgent(options: ActivateOptions): Promise<Activatio
       'AGENT_ALREADY_ACTIVATED',
       `${paths.identity} already exists; pass --force to activate again (the old identity is discarded)`,
     );
+  }
+  if (await isAgentRunning({ dataDir })) {
+    // the running daemon would go on with the old credentials and the two would fight over agent.json
+    throw new AgentError('AGENT_ALREADY_RUNNING', `an agent is running on ${dataDir}; stop it before activating again`);
   }
   if (options.token.length < 10 || options.token.length > 200) {
     throw new AgentError('AGENT_ACTIVATION_REFUSED', 'the activation token must be 10 to 200 characters long');

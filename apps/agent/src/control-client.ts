@@ -72,6 +72,19 @@ export function controlRequest(
   });
 }
 
+/** true when an agent answers on the data dir's control socket. */
+export function isAgentRunning(options: ControlClientOptions = {}): Promise<boolean> {
+  const path = socketPathOf(options);
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 export async function getAgentStatus(options: ControlClientOptions = {}): Promise<AgentStatusReport> {
   return (await controlRequest('status', {}, options)) as AgentStatusReport;
 }

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { AgentError, errorMessage, isAgentError } from './agent-error.ts';
 import type { AgentLogger } from './agent-logger.ts';
+import { isAgentRunning } from './control-client.ts';
 
 /** One request line on the control socket. */
 export interface ControlRequest {
@@ -18,18 +19,6 @@ export type ControlResponse =
 export type ControlMethod = (params: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
 
 const MAX_LINE = 64 * 1024;
-
-/** true when something answers on the socket, i.e. another agent is running on this data dir. */
-function socketIsLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /**
  * The local control channel for the CLI: a unix socket in the data dir, mode 0600, so only the
@@ -52,7 +41,7 @@ export class ControlSocketServer {
       throw new AgentError('AGENT_SOCKET_PATH_TOO_LONG', `control socket path ${this.path} is longer than 107 bytes; use a shorter --data-dir`);
     }
     if (existsSync(this.path)) {
-      if (await socketIsLive(this.path)) {
+      if (await isAgentRunning({ socketPath: this.path })) {
         throw new AgentError('AGENT_ALREADY_RUNNING', `another agent answers on ${this.path}; stop it first`);
       }
       unlinkSync(this.path); // left over by an agent that was killed

@@ -16,6 +16,7 @@ export {
   type ControlClientOptions,
   controlRequest,
   getAgentStatus,
+  isAgentRunning,
   requestTestEvents,
 } from './control-client.ts';
 export { defaultModuleRegistry, type ModuleEnvironment } from './default-module-registry.ts';

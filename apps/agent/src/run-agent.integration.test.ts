@@ -141,6 +141,10 @@ test('activate, run, heartbeat, apply config, answer commands, deliver events, r
     assert.deepEqual(probe.config?.settings.rules, ['r1']);
     assert.equal(statSync(join(dataDir, 'agent.sock')).mode & 0o777, 0o600);
     await assert.rejects(start(dataDir), (err: unknown) => isAgentError(err) && err.code === 'AGENT_ALREADY_RUNNING');
+    await assert.rejects(
+      activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host, force: true }),
+      (err: unknown) => isAgentError(err) && err.code === 'AGENT_ALREADY_RUNNING',
+    );
 
     await until('a heartbeat', () => manager.heartbeats.length > 0);
     const hb = manager.heartbeats[0];
