@@ -1,0 +1,219 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ModuleConfig, ModuleStatus, Severity } from '@palisade/protocol';
+import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
+import { buildIpsRuleSet, type IpsRuleSet } from './build-ips-rule-set.ts';
+import { parseTrustedProxies } from './client-address.ts';
+import { type AggregatedDetection, EventAggregator } from './event-aggregator.ts';
+import { InlineProxy } from './inline-proxy.ts';
+import type { IpsDetection } from './ips-event.ts';
+import { type IpsSettings, parseIpsSettings } from './ips-settings.ts';
+import { readPatchPack } from './read-patch-pack.ts';
+
+export interface IpsModuleOptions {
+  /** Clock for event windows; tests pass their own. */
+  now?: () => number;
+  /** How often closed aggregation windows are flushed to the spool. */
+  flushIntervalMs?: number;
+}
+
+function readFileOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+function globFiles(pattern: string): string[] {
+  const dir = dirname(pattern);
+  const base = pattern.slice(dir.length + 1);
+  const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => re.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+const SEVERITY: Record<IpsDetection['action'], Severity> = { blocked: 'high', detected: 'medium', 'fail-open': 'high', 'fail-closed': 'medium' };
+
+/**
+ * Intrusion prevention as an agent module: one inline proxy per protected service, each running
+ * the SecLang engine with the assigned rule sets. configure() validates settings without I/O;
+ * start() reads the rule files and opens the listeners.
+ */
+export class IpsModule implements AgentModule {
+  readonly name = 'ips';
+  private ctx: ModuleContext | undefined;
+  private settings: IpsSettings | undefined;
+  private readonly proxies = new Map<string, InlineProxy>();
+  private aggregator: EventAggregator | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private state: ModuleStatus = { state: 'off' };
+  private ruleCounts: Record<string, number> = {};
+
+  constructor(private readonly options: IpsModuleOptions = {}) {}
+
+  async capabilities(): Promise<ModuleCapabilities> {
+    return { supported: true };
+  }
+
+  configure(config: ModuleConfig): ModuleDiagnostic[] {
+    const { settings, diagnostics } = parseIpsSettings(config);
+    if (settings) this.settings = settings;
+    return diagnostics;
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private emit(d: AggregatedDetection): void {
+    const verb = d.action === 'blocked' ? 'blocked' : d.action === 'detected' ? 'detected' : d.action;
+    this.ctx?.emit({
+      type: `ips.${d.action}`,
+      severity: SEVERITY[d.action],
+      message: `${d.service}: ${verb} ${d.requestLine.slice(0, 200)} from ${d.clientAddress}${d.cves.length ? ` (${d.cves.join(', ')})` : ''}${d.count > 1 ? ` x${d.count}` : ''}`,
+      ruleId: String(d.ruleId),
+      details: {
+        service: d.service,
+        action: d.action,
+        ruleId: d.ruleId,
+        cves: d.cves,
+        msg: d.msg,
+        clientAddress: d.clientAddress,
+        peerAddress: d.peerAddress,
+        requestLine: d.requestLine,
+        matchedData: d.matchedData,
+        count: d.count,
+        firstSeen: new Date(d.firstSeen).toISOString(),
+        lastSeen: new Date(d.lastSeen).toISOString(),
+        ...(d.status !== undefined ? { status: d.status } : {}),
+      },
+    });
+  }
+
+  private onDetection = (d: IpsDetection): void => {
+    const first = this.aggregator?.add(d, this.now());
+    if (first) this.emit(first);
+  };
+
+  private flush(all = false): void {
+    for (const a of this.aggregator?.flush(this.now(), all) ?? []) this.emit(a);
+  }
+
+  private loadRules(s: IpsSettings): Map<string, IpsRuleSet> {
+    const patches = s.ruleSets.patches ? readPatchPack(s.ruleSets.patches.dir) : [];
+    const files = { readFile: readFileOrUndefined, glob: globFiles, patches };
+    const out = new Map<string, IpsRuleSet>();
+    // Services with the same patch assignment share one compiled rule set.
+    const cache = new Map<string, IpsRuleSet>();
+    for (const svc of s.services) {
+      const key = JSON.stringify(svc.patches ?? null);
+      let rs = cache.get(key);
+      if (!rs) {
+        const r = buildIpsRuleSet(s, files, svc.patches);
+        if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.file ?? ''}: ${d.code}: ${d.message}`).join('\n'));
+        rs = r.value;
+        cache.set(key, rs);
+      }
+      out.set(svc.name, rs);
+    }
+    return out;
+  }
+
+  private async apply(s: IpsSettings): Promise<void> {
+    const rules = this.loadRules(s);
+    const { cidrs } = parseTrustedProxies(s.trustedProxies);
+    this.aggregator ??= new EventAggregator(s.eventWindowSeconds * 1000);
+    const wanted = new Set(s.services.map((x) => x.name));
+    for (const [name, p] of this.proxies) {
+      if (!wanted.has(name)) {
+        await p.stop();
+        this.proxies.delete(name);
+      }
+    }
+    this.ruleCounts = {};
+    for (const svc of s.services) {
+      const rs = rules.get(svc.name)!;
+      this.ruleCounts[svc.name] = rs.ruleSet.ruleCount;
+      const mode = svc.mode ?? s.mode;
+      const existing = this.proxies.get(svc.name);
+      if (existing) {
+        existing.update({ ruleSet: rs.ruleSet, mode, detectOnly: rs.detectOnly, cveByRule: rs.cveByRule, trustedProxies: cidrs, blockStatus: s.blockStatus, blockPage: s.blockPage, failMode: s.failMode });
+        continue;
+      }
+      const tls = svc.tls ? { cert: readFileSync(svc.tls.certFile), key: readFileSync(svc.tls.keyFile) } : undefined;
+      const p = new InlineProxy({
+        name: svc.name,
+        listen: svc.listen,
+        upstream: svc.upstream,
+        ...(tls ? { tls } : {}),
+        mode,
+        ruleSet: rs.ruleSet,
+        detectOnly: rs.detectOnly,
+        cveByRule: rs.cveByRule,
+        trustedProxies: cidrs,
+        blockStatus: s.blockStatus,
+        blockPage: s.blockPage,
+        failMode: s.failMode,
+        matchedDataMax: s.matchedDataMax,
+        onDetection: this.onDetection,
+        onError: (err) => this.ctx?.logger.warn({ err: String(err), service: svc.name }, 'ips engine error'),
+      });
+      await p.start();
+      this.proxies.set(svc.name, p);
+    }
+  }
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+    if (!this.settings) {
+      const diags = this.configure(ctx.config);
+      if (!this.settings) throw new Error(diags.map((d) => d.message).join('; '));
+    }
+    this.state = { state: 'starting' };
+    try {
+      await this.apply(this.settings!);
+    } catch (err) {
+      this.state = { state: 'error', reason: String((err as Error).message ?? err).slice(0, 1000) };
+      throw err;
+    }
+    this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? 5000);
+    this.timer.unref();
+    this.state = { state: 'running' };
+  }
+
+  async reconfigure(config: ModuleConfig): Promise<void> {
+    const diags = this.configure(config);
+    if (diags.some((d) => d.severity === 'error')) throw new Error(diags.map((d) => d.message).join('; '));
+    await this.apply(this.settings!);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush(true);
+    for (const p of this.proxies.values()) await p.stop();
+    this.proxies.clear();
+    this.state = { state: 'off' };
+  }
+
+  /** Where each service listens now (port 0 in settings means "pick one", used by tests). */
+  listening(): Record<string, { host: string; port: number }> {
+    const out: Record<string, { host: string; port: number }> = {};
+    for (const [name, p] of this.proxies) {
+      const a = p.address();
+      if (a) out[name] = { host: a.address, port: a.port };
+    }
+    return out;
+  }
+
+  status(): ModuleStatus {
+    if (this.state.state !== 'running') return this.state;
+    const services: Record<string, unknown> = {};
+    for (const [name, p] of this.proxies) services[name] = { ...p.counters, rules: this.ruleCounts[name] ?? 0, listen: p.address()?.port };
+    return { state: 'running', details: { services } };
+  }
+}
