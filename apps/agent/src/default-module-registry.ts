@@ -1,4 +1,5 @@
 import { ModuleRegistry } from './module-registry.ts';
+import { IpsModule } from './modules/ips/ips-module.ts';
 
 /** What a module factory may need to know about the agent it runs in. */
 export interface ModuleEnvironment {
@@ -13,5 +14,5 @@ export interface ModuleEnvironment {
  * so the heartbeat never reports protection that is not there.
  */
 export function defaultModuleRegistry(_env: ModuleEnvironment): ModuleRegistry {
-  return new ModuleRegistry();
+  return new ModuleRegistry().register(new IpsModule());
 }
