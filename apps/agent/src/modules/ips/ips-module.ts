@@ -169,10 +169,10 @@ export class IpsModule implements AgentModule {
 
   async start(ctx: ModuleContext): Promise<void> {
     this.ctx = ctx;
-    if (!this.settings) {
-      const diags = this.configure(ctx.config);
-      if (!this.settings) throw new Error(diags.map((d) => d.message).join('; '));
-    }
+    // configure() may have seen a candidate the agent then refused: start from the config given.
+    const { settings, diagnostics } = parseIpsSettings(ctx.config);
+    if (!settings) throw new Error(diagnostics.map((d) => d.message).join('; '));
+    this.settings = settings;
     this.state = { state: 'starting' };
     try {
       await this.apply(this.settings!);
