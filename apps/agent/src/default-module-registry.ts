@@ -10,8 +10,8 @@ export interface ModuleEnvironment {
 
 /**
  * The modules `palisade agent start` runs: the one place where a protection module is added
- * when it is ready. Empty for now on purpose: no module is registered until it really works,
- * so the heartbeat never reports protection that is not there.
+ * once it works end to end. Nothing is registered before that, so the heartbeat never reports
+ * protection that is not there.
  */
 export function defaultModuleRegistry(_env: ModuleEnvironment): ModuleRegistry {
   return new ModuleRegistry().register(new IpsModule());
