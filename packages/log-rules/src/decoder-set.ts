@@ -1,7 +1,7 @@
 import type { Diagnostic } from '@palisade/diagnostics';
 import { Expression, parseExpressionType } from './expression.ts';
 import { decodeJson } from './json-decoder.ts';
-import type { LogEvent } from './log-event.ts';
+import { type LogEvent, setField } from './log-event.ts';
 import type { XmlNode } from './xml-node.ts';
 
 export type DecoderOffset = 'none' | 'after_parent' | 'after_prematch' | 'after_regex';
@@ -309,7 +309,7 @@ export class DecoderSet {
       if (!name) continue;
       const value = r.captures[k]!;
       // analysisd keeps the first value a static field receives; dynamic fields alike.
-      if (!ev.fields.has(name)) ev.fields.set(name, value);
+      setField(ev, name, value);
     }
   }
 
@@ -317,6 +317,6 @@ export class DecoderSet {
     const plugin = d.plugin!;
     if (plugin.name !== 'JSON_Decoder') return;
     const off = plugin.offset === 'after_parent' ? pmatch : plugin.offset === 'after_prematch' ? cmatch : 0;
-    decodeJson(ev.log.slice(off), ev.fields, d.jsonNullField);
+    decodeJson(ev.log.slice(off), ev, d.jsonNullField);
   }
 }

@@ -1,4 +1,4 @@
-import { compileOsMatch, type OsMatch } from './os-match.ts';
+import { compileOsMatch, execOsMatch, type OsMatch, testOsMatch } from './os-match.ts';
 import { compileOsRegex, execOsRegex, type OsRegex, testOsRegex } from './os-regex.ts';
 import { type LiteralPrefilter, passesPrefilter, requiredLiteral } from './literal-prefilter.ts';
 import { compilePcre2, type Pcre2 } from './pcre2.ts';
@@ -44,7 +44,7 @@ export class Expression {
   test(s: string): boolean {
     let ok: boolean;
     if (this.type === 'string') ok = s === this.pattern;
-    else if (this.osmatch) ok = this.osmatch.re.test(s);
+    else if (this.osmatch) ok = testOsMatch(this.osmatch, s);
     else if (!passesPrefilter(this.prefilter, s)) ok = false;
     else if (this.osregex) ok = testOsRegex(this.osregex, s);
     else ok = this.pcre!.re.test(s);
@@ -63,8 +63,8 @@ export class Expression {
       return { captures, end: m.index + m[0].length };
     }
     if (this.type === 'string') return s === this.pattern ? { captures: [], end: s.length } : null;
-    const m = this.osmatch!.re.exec(s);
-    return m ? { captures: [], end: m.index + m[0].length } : null;
+    const end = execOsMatch(this.osmatch!, s);
+    return end >= 0 ? { captures: [], end } : null;
   }
 }
 

@@ -1,16 +1,20 @@
+import { type LogEvent, setField } from './log-event.ts';
+
 /**
  * analysisd's JSON_Decoder: every scalar of the document becomes a field named by its dotted
  * path. Arrays of scalars become one field holding the JSON text of the array, as Wazuh
  * renders them; arrays of objects likewise (their members are not flattened).
  */
-export function decodeJson(text: string, fields: Map<string, string>, nullField: 'empty' | 'discard' | 'string'): boolean {
+type FieldSink = Pick<LogEvent, 'fields' | 'lowerFields'>;
+
+export function decodeJson(text: string, fields: FieldSink, nullField: 'empty' | 'discard' | 'string'): boolean {
   const doc = parseLeadingJson(text);
   if (doc === undefined || doc === null || typeof doc !== 'object' || Array.isArray(doc)) return false;
   flatten(doc as Record<string, unknown>, '', fields, nullField);
   return true;
 }
 
-function flatten(obj: Record<string, unknown>, prefix: string, fields: Map<string, string>, nullField: string): void {
+function flatten(obj: Record<string, unknown>, prefix: string, fields: FieldSink, nullField: string): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix + k;
     if (v === null) {
@@ -35,10 +39,10 @@ function formatNumber(n: number): string {
   return n.toFixed(6);
 }
 
-function set(fields: Map<string, string>, key: string, value: string): void {
-  if (!fields.has(key)) fields.set(key, value);
+function set(fields: FieldSink, key: string, value: string): void {
+  setField(fields, key, value);
   // A top-level "user" is also the static user field (dstuser), as analysisd does.
-  if (key === 'user' && !fields.has('dstuser')) fields.set('dstuser', value);
+  if (key === 'user') setField(fields, 'dstuser', value);
 }
 
 /** cJSON accepts trailing bytes after the document; so do we. */

@@ -1,6 +1,7 @@
 import { type Diagnostic, type LoadResult, loadResult } from '@palisade/diagnostics';
 import { CdbList } from './cdb-list.ts';
 import { DecoderSet } from './decoder-set.ts';
+
 import { RuleSet } from './rule-set.ts';
 import { parseXml } from './xml-node.ts';
 

@@ -1,5 +1,5 @@
 import { ipFoundList } from './ip-matcher.ts';
-import type { LogEvent } from './log-event.ts';
+import { getField, type LogEvent } from './log-event.ts';
 import type { LogRuleset } from './log-ruleset.ts';
 import type { Rule, RuleNode } from './rule.ts';
 import { preDecodeSyslog } from './syslog-predecoder.ts';
@@ -200,20 +200,8 @@ export class LogSession {
         return ev.hostname;
       case 'program_name':
         return ev.programName;
-      default: {
-        const v = ev.fields.get(name);
-        if (v !== undefined) return v;
-        let lower = ev.lowerFields;
-        if (!lower) {
-          lower = new Map();
-          for (const [k, val] of ev.fields) {
-            const lk = k.toLowerCase();
-            if (!lower.has(lk)) lower.set(lk, val);
-          }
-          ev.lowerFields = lower;
-        }
-        return lower.get(name.toLowerCase());
-      }
+      default:
+        return getField(ev, name);
     }
   }
 
