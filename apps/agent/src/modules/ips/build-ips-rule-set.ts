@@ -74,7 +74,7 @@ export function buildIpsRuleSet(s: IpsSettings, files: RuleFileAccess, patchIds?
       const setup = files.readFile(joinPath(dir, 'crs-setup.conf')) !== undefined ? 'crs-setup.conf' : 'crs-setup.conf.example';
       sources.push({
         name: joinPath(dir, 'palisade-crs.conf'),
-        text: `SecAction "id:9598001,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=${s.paranoia},setvar:tx.detection_paranoia_level=${s.paranoia}"\nInclude ${joinPath(dir, setup)}\nInclude ${joinPath(dir, 'rules/*.conf')}\n`,
+        text: `SecAction "id:9598001,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=${s.paranoia},setvar:tx.detection_paranoia_level=${s.paranoia},setvar:'tx.allowed_methods=${s.allowedMethods.join(' ')}'"\nInclude ${joinPath(dir, setup)}\nInclude ${joinPath(dir, 'rules/*.conf')}\n`,
       });
     }
   }

@@ -47,6 +47,8 @@ export const IpsSettingsSchema = Type.Object(
         ),
       ),
     ),
+    /** CRS method enforcement (911100); REST APIs need PUT/PATCH/DELETE, CRS's default does not allow them. */
+    allowedMethods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]{3,16}$' }), { minItems: 1 })),
     trustedProxies: Type.Optional(Type.Array(Type.String())),
     blockStatus: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
     blockPage: Type.Optional(Type.String({ maxLength: 65536 })),
@@ -70,6 +72,7 @@ export interface IpsSettings {
   overrides: NonNullable<IpsSettingsInput['overrides']>;
   exclusions: NonNullable<IpsSettingsInput['exclusions']>;
   trustedProxies: string[];
+  allowedMethods: string[];
   blockStatus: number;
   blockPage: string;
   failMode: 'open' | 'closed';
@@ -116,6 +119,7 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
       overrides: s.overrides ?? [],
       exclusions: s.exclusions ?? [],
       trustedProxies: s.trustedProxies ?? [],
+      allowedMethods: s.allowedMethods ?? ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'PATCH', 'DELETE'],
       blockStatus: s.blockStatus ?? 403,
       blockPage: s.blockPage ?? DEFAULT_BLOCK_PAGE,
       failMode: s.failMode ?? 'open',

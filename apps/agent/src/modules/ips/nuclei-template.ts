@@ -53,6 +53,8 @@ function evalExpr(expr: string, vars: Map<string, string>, host: string): string
       return (args[0] ?? '').toLowerCase();
     case 'to_upper':
       return (args[0] ?? '').toUpperCase();
+    case 'hex_decode':
+      return Buffer.from(args[0] ?? '', 'hex').toString('latin1');
     case 'url_encode':
       return encodeURIComponent(args[0] ?? '');
     default:
