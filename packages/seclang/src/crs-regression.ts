@@ -136,6 +136,12 @@ function sniffContentType(body: string): string {
   return /^\s*<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|!--)[\s>]/i.test(body) ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8';
 }
 
+/** ModSecurity's error-log escaping: control and non-ASCII bytes as \xHH, quotes backslashed. */
+function logEscape(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping exactly these
+  return s.replace(/["\\]|[^\x20-\x7e]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 /** Runs one stage in-process: phases 1-2, plus 3-4 with the reflected response for /reflect. */
 export function runFtwStage(ruleSet: RuleSet, input: FtwInput): StageOutcome {
   const req = buildFtwRequest(input);
@@ -169,7 +175,7 @@ export function runFtwStage(ruleSet: RuleSet, input: FtwInput): StageOutcome {
   return {
     loggedIds: logged.map((m) => m.id),
     status: tx.interruption?.status ?? 200,
-    logLines: logged.map((m) => `[id "${m.id}"] [msg "${m.msg}"] [data "${m.logdata}"] [severity "${m.severity ?? ''}"]`),
+    logLines: logged.map((m) => `[id "${m.id}"] [msg "${logEscape(m.msg)}"] [data "${logEscape(m.logdata)}"] [severity "${m.severity ?? ''}"]`),
   };
 }
 

@@ -295,9 +295,10 @@ export class Transaction {
         flag('MULTIPART_STRICT_ERROR', strict);
         if (r.error) this.bodyError(r.error);
       }
-      // ModSecurity fills REQUEST_BODY for URLENCODED (or when forced); with no processor, or
-      // CrowdSec's RAW one, the raw body is all rules can see.
-      if (proc === 'URLENCODED' || proc === '' || proc === 'RAW' || this.forceReqBodyVar) this.setScalar('REQUEST_BODY', body);
+      // REQUEST_BODY holds the raw body except for multipart and XML, whose content rules see
+      // through ARGS/FILES and XML:/*: CRS 934210 looks for JSON keys in it, while the CRS 944
+      // tests expect an XML document not to be scanned a second time as a flat body.
+      if ((proc !== 'MULTIPART' && proc !== 'XML') || this.forceReqBodyVar) this.setScalar('REQUEST_BODY', body);
     }
     let argsSize = 0;
     for (const e of this.cols.get('ARGS') ?? NO_ENTRIES) argsSize += e.key.length + e.value.length;
