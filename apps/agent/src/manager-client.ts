@@ -81,7 +81,22 @@ export class ManagerClient {
     return this.options.managerUrl;
   }
 
-  request(method: 'GET' | 'POST', path: string, body?: unknown, opts: RequestOptions = {}): Promise<HttpResult> {
+  /**
+   * One request. A request that fails with a reset on a reused keep-alive socket is sent once
+   * more on a fresh one: the server closed that idle socket just as we picked it, which is not
+   * an outage (Node's documented pattern, `req.reusedSocket`). Every agent request is safe to
+   * repeat: events and results are idempotent by id, heartbeats and polls are reads or overwrites.
+   */
+  async request(method: 'GET' | 'POST', path: string, body?: unknown, opts: RequestOptions = {}): Promise<HttpResult> {
+    try {
+      return await this.send(method, path, body, opts);
+    } catch (err) {
+      if (err instanceof AgentError && err.details.staleSocket) return this.send(method, path, body, opts);
+      throw err;
+    }
+  }
+
+  private send(method: 'GET' | 'POST', path: string, body: unknown, opts: RequestOptions): Promise<HttpResult> {
     const url = new URL(this.base.toString());
     const [pathname, search] = path.split('?', 2);
     url.pathname = this.base.pathname.replace(/\/$/, '') + pathname;
@@ -133,9 +148,11 @@ export class ManagerClient {
       const timer = setTimeout(() => {
         req.destroy(new AgentError('AGENT_MANAGER_TIMEOUT', `no answer from ${url.origin} within ${timeoutMs} ms`));
       }, timeoutMs);
-      req.on('error', (err) => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(toAgentError(err, url));
+        const converted = toAgentError(err, url);
+        if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) converted.details.staleSocket = true;
+        reject(converted);
       });
       req.end(payload);
     });
