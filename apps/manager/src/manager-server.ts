@@ -5,7 +5,11 @@ import pino from 'pino';
 import { buildApp } from './http/build-app.ts';
 import { createManagerMetrics } from './http/manager-metrics.ts';
 import { JobRunner } from './jobs/job-runner.ts';
+import { AdvisoryIndexCache } from './recommendations/advisory-index-cache.ts';
+import { RecommendationService } from './recommendations/recommendation-service.ts';
+import { RuleCatalog } from './recommendations/rule-catalog.ts';
 import { CommandNotifier } from './services/command-notifier.ts';
+import { ensureTenantDefaults } from './services/tenant-defaults.ts';
 import { PolicyChainCache } from './services/policy-chain-cache.ts';
 import { StartupSequence } from './startup-steps.ts';
 import { PRIMARY_TENANT, StoreProvider } from './store/store-provider.ts';
@@ -22,6 +26,8 @@ export interface ManagerOptions {
   tls?: boolean;
   logLevel?: string;
   jobPollMs?: number;
+  /** Folder of Palisade's shipped rules (default: the repository's `rules/`). */
+  rulesDir?: string;
 }
 
 export interface RunningManager {
@@ -49,6 +55,8 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   let app!: FastifyInstance;
   let runner!: JobRunner;
   let createdAdminKey: string | null = null;
+  let catalog!: RuleCatalog;
+  let recommendations!: RecommendationService;
   let url = '';
 
   await steps.run([
@@ -71,6 +79,18 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       },
     },
     {
+      name: 'tenant defaults and rule catalog',
+      run: async () => {
+        for (const t of await stores.listTenants()) {
+          const store = await stores.tenant(t.id);
+          if (store) await ensureTenantDefaults(store);
+        }
+        catalog = RuleCatalog.load(opts.rulesDir);
+        for (const p of catalog.problems) log.warn({ problem: p }, 'rule catalog');
+        recommendations = new RecommendationService(new AdvisoryIndexCache(stores), catalog);
+      },
+    },
+    {
       name: 'TLS material',
       run: async () => {
         if (opts.tls !== false) tls = ensureTlsMaterial(opts.dataDir, opts.host && opts.host !== '0.0.0.0' ? [opts.host] : []);
@@ -80,7 +100,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       name: 'HTTP API',
       run: async () => {
         app = await buildApp(
-          { stores, notifier, metrics, closing: closing.signal, policyCache: new PolicyChainCache() },
+          { stores, notifier, metrics, closing: closing.signal, policyCache: new PolicyChainCache(), recommendations, catalog },
           {
             loggerInstance: log.child({ component: 'http' }, { level: opts.logLevel === 'debug' ? 'debug' : 'warn' }) as never,
             https: tls ? { key: tls.key, cert: tls.cert } : null,
@@ -99,7 +119,12 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     {
       name: 'job runner and scheduler',
       run: async () => {
-        runner = new JobRunner(stores, { notify: (id) => notifier.notify(id), log, ...(opts.jobPollMs ? { pollMs: opts.jobPollMs } : {}) });
+        runner = new JobRunner(stores, {
+          notify: (id) => notifier.notify(id),
+          recommendations,
+          log,
+          ...(opts.jobPollMs ? { pollMs: opts.jobPollMs } : {}),
+        });
         runner.start();
       },
       undo: async () => runner.stop(),

@@ -54,3 +54,4 @@ export {
   SEVERITIES,
   type Severity,
 } from './module-names.ts';
+export { type InventoryReport, InventoryReportSchema } from './inventory-report.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EffectiveConfig } from '@palisade/protocol';
 import { defaultConfig } from './default-config.ts';
-import type { PolicySettings } from './policy-settings-schema.ts';
+import type { PolicySettings, RecommendationMode } from './policy-settings-schema.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -29,8 +29,22 @@ export function computeEffectiveConfig(
   computerOverrides: PolicySettings = {},
 ): EffectiveConfig {
   let config = defaultConfig();
-  for (const layer of [...policyChainRootFirst, computerOverrides]) config = deepMerge(config, layer);
+  for (const layer of [...policyChainRootFirst, computerOverrides]) {
+    // Manager-only settings stay on the manager: the agent's schema does not know them.
+    const { recommendations: _managerOnly, ...agentPart } = layer;
+    config = deepMerge(config, agentPart);
+  }
   return config;
+}
+
+/** The manager-side settings of the same chain (recommendation scans' mode). */
+export function computeManagerSettings(
+  policyChainRootFirst: readonly PolicySettings[],
+  computerOverrides: PolicySettings = {},
+): { recommendations: RecommendationMode } {
+  let recommendations: RecommendationMode = 'report';
+  for (const layer of [...policyChainRootFirst, computerOverrides]) if (layer.recommendations) recommendations = layer.recommendations;
+  return { recommendations };
 }
 
 /** Where a leaf setting's value comes from, for the console ("inherited from X / overridden here"). */

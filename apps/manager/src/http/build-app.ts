@@ -10,6 +10,7 @@ import { apiKeyRoutes } from './routes/api-key-routes.ts';
 import { computerRoutes } from './routes/computer-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { policyRoutes } from './routes/policy-routes.ts';
+import { recommendationRoutes } from './routes/recommendation-routes.ts';
 import { smartFolderRoutes } from './routes/smart-folder-routes.ts';
 import { taskRoutes } from './routes/task-routes.ts';
 import { tenantRoutes } from './routes/tenant-routes.ts';
@@ -89,6 +90,7 @@ export async function buildApp(
     await eventRoutes(api);
     await smartFolderRoutes(api);
     await taskRoutes(api);
+    await recommendationRoutes(api, ctx);
   });
   return app;
 }

@@ -1,6 +1,8 @@
 import type { Counter, Registry } from 'prom-client';
 import type { CommandNotifier } from '../services/command-notifier.ts';
 import type { PolicyChainCache } from '../services/policy-chain-cache.ts';
+import type { RecommendationService } from '../recommendations/recommendation-service.ts';
+import type { RuleCatalog } from '../recommendations/rule-catalog.ts';
 import type { StoreProvider } from '../store/store-provider.ts';
 
 export interface ManagerMetrics {
@@ -17,6 +19,8 @@ export interface ManagerContext {
   /** Policy chains for the hot agent paths (heartbeat, config). */
   policyCache: PolicyChainCache;
   metrics: ManagerMetrics;
+  recommendations: RecommendationService;
+  catalog: RuleCatalog;
   /** Aborted when the manager shuts down, so held long-polls return at once. */
   closing: AbortSignal;
   onEventsIngested?: (tenantId: string, computerId: string, count: number) => void;

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { nextRun } from '../http/routes/task-routes.ts';
 import type { StoreProvider } from '../store/store-provider.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
+import type { RecommendationService } from '../recommendations/recommendation-service.ts';
 import { JOB_HANDLERS, type JobHandler } from './job-handlers.ts';
 
 export interface JobRunnerOptions {
@@ -11,6 +12,7 @@ export interface JobRunnerOptions {
   leaseSeconds?: number;
   handlers?: Record<string, JobHandler>;
   notify(computerId: string): void;
+  recommendations?: RecommendationService;
   log?: FastifyBaseLogger;
 }
 
@@ -77,7 +79,14 @@ export class JobRunner {
       const handler = handlers[job.kind];
       try {
         if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-        await store.jobs.succeed(job.id, this.owner, (await handler(job, store, { notify: this.opts.notify })) ?? null);
+        await store.jobs.succeed(
+          job.id,
+          this.owner,
+          (await handler(job, store, {
+            notify: this.opts.notify,
+            ...(this.opts.recommendations ? { recommendations: this.opts.recommendations } : {}),
+          })) ?? null,
+        );
       } catch (err) {
         await store.jobs.fail(job.id, this.owner, (err as Error).message);
       }

@@ -12,7 +12,7 @@ export interface VersionedConfig {
 /** The effective configuration of a computer: its policy chain, then its own overrides. */
 export async function effectiveConfigFor(
   store: TenantStore,
-  computer: Pick<Computer, 'policyId' | 'overrides'>,
+  computer: Pick<Computer, 'policyId' | 'overrides'> & { ruleAssignments?: Computer['ruleAssignments'] },
   cache?: PolicyChainCache,
 ): Promise<VersionedConfig> {
   const chain = cache
@@ -21,6 +21,14 @@ export async function effectiveConfigFor(
       ? (await store.policies.chain(computer.policyId)).map((p) => p.settings)
       : [];
   const config = computeEffectiveConfig(chain, computer.overrides);
+  // Rules assigned to this computer (by recommendation scans or by hand) travel with its module
+  // settings, so an agent receives exactly what is assigned to it and nothing else.
+  for (const a of computer.ruleAssignments ?? []) {
+    const mod = config.modules[a.module];
+    if (!mod) continue;
+    const list = Array.isArray(mod.settings.assignedRules) ? (mod.settings.assignedRules as string[]) : [];
+    mod.settings = { ...mod.settings, assignedRules: [...new Set([...list, a.ruleId])].sort() };
+  }
   return { config, hash: configHash(config) };
 }
 

@@ -25,6 +25,17 @@ export interface Computer {
   heartbeatSeconds: number;
   activatedAt: string;
   deactivatedAt: string | null;
+  /** Rules assigned to this computer by recommendation scans or by hand. */
+  ruleAssignments: RuleAssignment[];
+}
+
+export interface RuleAssignment {
+  module: string;
+  ruleId: string;
+  source: 'recommendation' | 'manual';
+  assignedAt: string;
+  /** Why: the advisories and packages that made a scan recommend it. */
+  reason: Record<string, unknown>;
 }
 
 type Row = TenantTables['computers'];
@@ -74,6 +85,7 @@ export class ComputerRepository {
     heartbeatSeconds: r.heartbeat_seconds,
     activatedAt: r.activated_at,
     deactivatedAt: r.deactivated_at,
+    ruleAssignments: fromJson<RuleAssignment[]>(r.rule_assignments, []),
   });
 
   /** Creates the computer with its own credentials; the secret is returned once. */
@@ -104,6 +116,7 @@ export class ComputerRepository {
       heartbeat_seconds: opts.heartbeatSeconds,
       activated_at: now,
       deactivated_at: null,
+      rule_assignments: '[]',
     };
     await this.db.insertInto('computers').values(row).execute();
     return { computer: this.toComputer(row), secret };
@@ -156,7 +169,13 @@ export class ComputerRepository {
 
   async update(
     id: string,
-    patch: { policyId?: string | null; group?: string | null; overrides?: PolicySettings; tags?: Record<string, string> },
+    patch: {
+      policyId?: string | null;
+      group?: string | null;
+      overrides?: PolicySettings;
+      tags?: Record<string, string>;
+      ruleAssignments?: RuleAssignment[];
+    },
   ): Promise<Computer> {
     await this.require(id);
     const set: Partial<Row> = {};
@@ -164,6 +183,7 @@ export class ComputerRepository {
     if (patch.group !== undefined) set.group_name = patch.group;
     if (patch.overrides !== undefined) set.overrides = toJson(patch.overrides);
     if (patch.tags !== undefined) set.tags = toJson(patch.tags);
+    if (patch.ruleAssignments !== undefined) set.rule_assignments = toJson(patch.ruleAssignments);
     if (Object.keys(set).length) await this.db.updateTable('computers').set(set).where('id', '=', id).execute();
     return this.require(id);
   }

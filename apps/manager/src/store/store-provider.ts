@@ -6,6 +6,7 @@ import { StoreError } from './store-error.ts';
 import type { StoreLocation } from './store-location.ts';
 import type { DirectoryTables } from './tenant-schema.ts';
 import { TenantStore } from './tenant-store.ts';
+import { VulnDataRepository } from './vuln-data-repository.ts';
 
 export const PRIMARY_TENANT = 'primary';
 
@@ -22,12 +23,16 @@ export interface Tenant {
  */
 export class StoreProvider {
   private readonly stores = new Map<string, Promise<TenantStore>>();
+  /** Vulnerability data is global: it lives in the directory database. */
+  readonly vulnData: VulnDataRepository;
 
   private constructor(
     readonly location: StoreLocation,
     private readonly directory: Kysely<DirectoryTables>,
     readonly clock: Clock,
-  ) {}
+  ) {
+    this.vulnData = new VulnDataRepository(directory, clock);
+  }
 
   static async open(location: StoreLocation, clock: Clock = systemClock): Promise<StoreProvider> {
     const { db } = await openDirectoryDatabase(location);

@@ -158,6 +158,28 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0002-recommendations': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('computers')
+        .addColumn('rule_assignments', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+      await db.schema
+        .createTable('computer_inventory')
+        .addColumn('computer_id', 'text', (c) => c.primaryKey())
+        .addColumn('collected_at', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('inventory', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('recommendation_scans')
+        .addColumn('computer_id', 'text', (c) => c.primaryKey())
+        .addColumn('scanned_at', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const directoryMigrations: Record<string, Migration> = {
@@ -169,6 +191,27 @@ const directoryMigrations: Record<string, Migration> = {
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0002-vulnerability-data': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('advisories')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('modified', 'text', (c) => c.notNull())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('vuln_imports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('added', 'integer', (c) => c.notNull())
+        .addColumn('updated', 'integer', (c) => c.notNull())
+        .addColumn('unchanged', 'integer', (c) => c.notNull())
+        .addColumn('skipped', 'integer', (c) => c.notNull())
+        .addColumn('diagnostics', 'text', (c) => c.notNull())
         .execute();
     },
   },

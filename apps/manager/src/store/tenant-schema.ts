@@ -44,6 +44,19 @@ export interface TenantTables {
     heartbeat_seconds: number;
     activated_at: string;
     deactivated_at: string | null;
+    rule_assignments: string;
+  };
+  computer_inventory: {
+    computer_id: string;
+    collected_at: string;
+    received_at: string;
+    hash: string;
+    inventory: string;
+  };
+  recommendation_scans: {
+    computer_id: string;
+    scanned_at: string;
+    result: string;
   };
   activation_tokens: {
     id: string;
@@ -144,6 +157,22 @@ export interface DirectoryTables {
     name: string;
     created_at: string;
     status: string;
+  };
+  /** Vulnerability data is shared by every tenant: it describes software, not customers. */
+  advisories: {
+    id: string;
+    modified: string;
+    record: string;
+  };
+  vuln_imports: {
+    id: string;
+    time: string;
+    source: string;
+    added: number;
+    updated: number;
+    unchanged: number;
+    skipped: number;
+    diagnostics: string;
   };
 }
 

@@ -5,6 +5,7 @@ import { CommandRepository } from './command-repository.ts';
 import { ComputerRepository } from './computer-repository.ts';
 import type { Dialect } from './database-factory.ts';
 import { EventRepository } from './event-repository.ts';
+import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
 import type { Clock } from './json-column.ts';
 import { PolicyRepository } from './policy-repository.ts';
@@ -28,6 +29,7 @@ export class TenantStore {
   readonly tasks: TaskRepository;
   readonly jobs: JobRepository;
   readonly audit: AuditRepository;
+  readonly inventory: InventoryRepository;
 
   constructor(
     readonly tenantId: string,
@@ -45,6 +47,7 @@ export class TenantStore {
     this.tasks = new TaskRepository(db, clock);
     this.jobs = new JobRepository(db, dialect, clock);
     this.audit = new AuditRepository(db, clock);
+    this.inventory = new InventoryRepository(db, clock);
   }
 
   async close(): Promise<void> {

@@ -3,11 +3,15 @@ import { buildApp } from '../http/build-app.ts';
 import { createManagerMetrics } from '../http/manager-metrics.ts';
 import { CommandNotifier } from '../services/command-notifier.ts';
 import { PolicyChainCache } from '../services/policy-chain-cache.ts';
+import { AdvisoryIndexCache } from '../recommendations/advisory-index-cache.ts';
+import { RecommendationService } from '../recommendations/recommendation-service.ts';
+import { RuleCatalog } from '../recommendations/rule-catalog.ts';
 import { PRIMARY_TENANT, StoreProvider } from '../store/store-provider.ts';
 import type { TestLocation } from './test-stores.ts';
 
 export interface TestManager {
   app: FastifyInstance;
+  recommendations: RecommendationService;
   stores: StoreProvider;
   adminKey: string;
   clock: { now: Date };
@@ -17,9 +21,11 @@ export interface TestManager {
 }
 
 /** A manager API in-process (Fastify inject) on a fresh installation of the given backend. */
-export async function testManager(loc: TestLocation): Promise<TestManager> {
+export async function testManager(loc: TestLocation, opts: { rulesDir?: string } = {}): Promise<TestManager> {
   const clock = { now: new Date() };
   const stores = await StoreProvider.open(loc.location, () => clock.now);
+  const catalog = RuleCatalog.load(opts.rulesDir);
+  const recommendations = new RecommendationService(new AdvisoryIndexCache(stores), catalog);
   const closing = new AbortController();
   const app = await buildApp({
     stores,
@@ -27,6 +33,8 @@ export async function testManager(loc: TestLocation): Promise<TestManager> {
     metrics: createManagerMetrics(),
     closing: closing.signal,
     policyCache: new PolicyChainCache(),
+    recommendations,
+    catalog,
   });
   const { secret: adminKey } = await (await stores.tenant(PRIMARY_TENANT))!.apiKeys.create('test admin', 'admin');
   const call: TestManager['call'] = async (method, url, opts = {}) => {
@@ -48,6 +56,7 @@ export async function testManager(loc: TestLocation): Promise<TestManager> {
   };
   return {
     app,
+    recommendations,
     stores,
     adminKey,
     clock,

@@ -5,6 +5,8 @@ import {
   CommandResultSchema,
   EventBatchSchema,
   HeartbeatRequestSchema,
+  type InventoryReport,
+  InventoryReportSchema,
 } from '@palisade/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -61,6 +63,24 @@ export async function agentRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
         ctx.metrics.eventsIngested.inc(res.inserted);
         ctx.onEventsIngested?.(store.tenantId, computer.id, events.length);
         return { acked: events.map((e) => e.id), ...res };
+      },
+    );
+
+    scoped.post(
+      AGENT_API.inventory,
+      {
+        schema: { tags, summary: 'Report the software inventory; a changed one queues a recommendation scan', body: InventoryReportSchema },
+      },
+      async (request) => {
+        const { store, computer } = request.agent!;
+        const { hash, changed } = await store.inventory.save(computer.id, request.body as InventoryReport);
+        if (changed)
+          await store.jobs.enqueue(
+            'recommendation-scan',
+            { computerId: computer.id, trigger: 'inventory-changed' },
+            { dedupeKey: `recscan:${computer.id}:${hash}` },
+          );
+        return { hash, changed };
       },
     );
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ROLES } from '../../store/api-key-repository.ts';
 import { PRIMARY_TENANT } from '../../store/store-provider.ts';
+import { ensureTenantDefaults } from '../../services/tenant-defaults.ts';
 import { forbidden, notFound } from '../api-error.ts';
 import type { ManagerContext } from '../manager-context.ts';
 import { requireRole } from '../request-auth.ts';
@@ -34,6 +35,7 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ManagerContext): P
       const user = requirePrimaryAdmin(request);
       const { id, name } = request.body as { id: string; name: string };
       const tenant = await ctx.stores.createTenant(id, name);
+      await ensureTenantDefaults((await ctx.stores.tenant(id))!);
       await user.store.audit.record(user.actor, 'tenant.create', `tenant:${id}`, { name });
       reply.status(201);
       return tenant;
