@@ -27,7 +27,7 @@ async function agentCollector(): Promise<CollectInventory> {
 }
 
 /** Expands OSV paths: files as given (JSON or zip), folders recursively (*.json, *.zip). */
-async function osvFiles(paths: string[]): Promise<string[]> {
+export async function osvFiles(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (p: string): Promise<void> => {
     let st;
