@@ -160,12 +160,14 @@ export function registerIpsCommands(program: Command): void {
     .option('--js', 'run every pattern with V8 (no re2 for backtracking-prone patterns)')
     .option('--failures', 'list every failing test with its reasons')
     .option('--json', 'print one JSON document')
-    .action((opts) => {
+    .action((opts, cmd) => {
+      // --json may also be given as the program's global option.
+      const json = opts.json ?? (cmd.optsWithGlobals() as { json?: boolean }).json;
       const crsDir = opts.crsDir ?? defaultCrsDir();
       const t0 = performance.now();
       const r = runCrsSuite(crsDir, opts.filter ? (f) => f.includes(opts.filter!) : undefined, opts.re2 ? 're2' : opts.js ? 'js' : 'auto');
       const seconds = (performance.now() - t0) / 1000;
-      if (opts.json) {
+      if (json) {
         printJson({ ...r, seconds });
         return;
       }
@@ -183,7 +185,8 @@ export function registerIpsCommands(program: Command): void {
     .option('--paranoia <n>', 'CRS blocking paranoia level (1-4)')
     .option('--detect', 'detection only: report, never block')
     .option('--json', 'print JSON lines and a JSON summary')
-    .action((file, opts) => {
+    .action((file, opts, cmd) => {
+      const json = opts.json ?? (cmd.optsWithGlobals() as { json?: boolean }).json;
       const paranoia = opts.paranoia === undefined ? undefined : Number(opts.paranoia);
       if (paranoia !== undefined && !(paranoia >= 1 && paranoia <= 4)) throw new CliError('IPS_BAD_ARGUMENT', '--paranoia takes 1 to 4');
       const text = readFileOrUndefined(file);
@@ -206,10 +209,12 @@ export function registerIpsCommands(program: Command): void {
         tx.processConnection('127.0.0.1');
         tx.processUri(req.uri ?? '/', req.method ?? 'GET');
         const headers = Array.isArray(req.headers) ? req.headers : Object.entries(req.headers ?? {});
+        const body = req.bodyBase64 !== undefined ? Buffer.from(req.bodyBase64, 'base64') : req.body !== undefined ? Buffer.from(req.body, 'utf8') : undefined;
         for (const [k, v] of headers) tx.addRequestHeader(k, String(v));
+        // A recorded request may omit framing headers; on the wire a body always has a length.
+        if (body && body.length > 0 && !headers.some(([k]) => /^(content-length|transfer-encoding)$/i.test(k))) tx.addRequestHeader('Content-Length', String(body.length));
         tx.processRequestHeaders();
-        if (req.bodyBase64 !== undefined) tx.appendRequestBody(Buffer.from(req.bodyBase64, 'base64'));
-        else if (req.body !== undefined) tx.appendRequestBody(req.body);
+        if (body) tx.appendRequestBody(body);
         tx.processRequestBody();
         tx.processLogging();
         const blocked = tx.interruption !== null && tx.interruption.action !== 'allow';
@@ -222,10 +227,10 @@ export function registerIpsCommands(program: Command): void {
           ruleIds: [...new Set(tx.matchedRules.filter((m) => m.log).map((m) => m.id))],
           anomalyScore: tx.anomalyScore,
         };
-        if (opts.json) printJsonLine(verdict);
+        if (json) printJsonLine(verdict);
         else process.stdout.write(`${verdict.id}\t${verdict.action}\t${verdict.status}\tscore=${verdict.anomalyScore}\t${verdict.ruleIds.join(',')}\n`);
       }
-      if (opts.json) printJsonLine({ summary });
+      if (json) printJsonLine({ summary });
       else process.stdout.write(`\n${summary.requests} requests: ${summary.blocked} blocked, ${summary.allowed} allowed, ${summary.errors} unreadable lines\n`);
     });
 }
