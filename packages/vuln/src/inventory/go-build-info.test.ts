@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseGoBuildInfo } from './go-build-info.ts';
+import { goToolchainVersion, parseGoBuildInfo } from './go-build-info.ts';
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -42,4 +42,11 @@ test('Go 1.18+ build info: stdlib, main module, dependencies and replacements', 
 
 test('non-Go files yield nothing', () => {
   assert.deepEqual(parseGoBuildInfo(new TextEncoder().encode('#!/bin/sh\necho hi\n'), 'x'), { items: [], diagnostics: [] });
+});
+
+test('toolchain versions in the Go vulnerability database spelling', () => {
+  assert.equal(goToolchainVersion('go1.21.3'), '1.21.3');
+  assert.equal(goToolchainVersion('go1.20 X:boringcrypto'), '1.20.0');
+  assert.equal(goToolchainVersion('go1.22rc1'), '1.22.0-rc.1');
+  assert.equal(goToolchainVersion('devel +abc'), undefined);
 });

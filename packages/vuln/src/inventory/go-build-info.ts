@@ -36,6 +36,16 @@ function readVarBytes(b: Uint8Array, pos: number): [Uint8Array, number] | undefi
   return [b.subarray(p, p + len), p + len];
 }
 
+/**
+ * `go1.21.3`, `go1.22rc1`, `go1.20 X:boringcrypto` -> the SemVer spelling the Go vulnerability
+ * database uses for `stdlib` (`1.21.3`, `1.22.0-rc.1`, `1.20.0`).
+ */
+export function goToolchainVersion(v: string): string | undefined {
+  const m = /^go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?/.exec(v);
+  if (!m) return undefined;
+  return `${m[1]}.${m[2]}.${m[3] ?? '0'}${m[4] ? `-${m[4]}.${m[5]}` : ''}`;
+}
+
 function goItem(path: string, version: string, location: string): InventoryItem {
   const slash = path.lastIndexOf('/');
   const purl = slash > 0 ? makePurl('golang', path.slice(0, slash), path.slice(slash + 1), version) : makePurl('golang', undefined, path, version);
@@ -65,7 +75,7 @@ export function parseGoBuildInfo(bytes: Uint8Array, location: string): Inventory
     return { items, diagnostics };
   }
   const decoder = new TextDecoder();
-  const goVersion = /^go(\d+(?:\.\d+)*)/.exec(decoder.decode(v[0]))?.[1];
+  const goVersion = goToolchainVersion(decoder.decode(v[0]));
   if (goVersion) items.push(goItem('stdlib', goVersion, location));
   // modinfo is framed by 16 sentinel bytes at each end.
   const modinfo = decoder.decode(m[0].length >= 33 ? m[0].subarray(16, m[0].length - 16) : m[0]);
