@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { replayCrowdSec } from '../../apps/agent/src/modules/ips/crowdsec-replay.ts';
@@ -7,9 +8,15 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = process.env.PALISADE_SHARED ?? resolve(repoRoot, '../shared');
 const paranoia = Number(process.env.PL ?? 1);
 const withCrs = process.env.NO_CRS !== '1';
-const r = await replayCrowdSec({ testsDir: join(shared, 'crowdsec-hub-appsec/appsec-tests'), packDir: join(repoRoot, 'rules/ips'), ...(withCrs ? { crsDir: join(shared, 'crs') } : {}), paranoia, now: () => performance.now() });
+// The one site tuning the benign corpus needs: GraphQL selection sets (`{ id name }`) look like
+// shell command groups to CRS 932235; a GraphQL API excludes its query argument from it.
+const exclusions = [{ ruleIds: [932235], pathPrefix: '/graphql', targets: ['ARGS:json.query'] }];
+// CROWDSEC=1 adds the hub's own vpatch rules (AppSec YAML) to show that rule-set path.
+const rulesDir = join(shared, 'crowdsec-hub-appsec/appsec-rules/crowdsecurity');
+const crowdsec = process.env.CROWDSEC === '1' ? readdirSync(rulesDir).filter((f) => f.startsWith('vpatch-')).map((f) => ({ name: f, yaml: readFileSync(join(rulesDir, f), 'utf8') })) : undefined;
+const r = await replayCrowdSec({ testsDir: join(shared, 'crowdsec-hub-appsec/appsec-tests'), packDir: join(repoRoot, 'rules/ips'), ...(withCrs ? { crsDir: join(shared, 'crs') } : {}), paranoia, exclusions, ...(crowdsec ? { crowdsec } : {}), now: () => performance.now() });
 const full = r.templates.filter((t) => t.fullyBlocked).length;
-console.log(`# CrowdSec hub replay: pack${withCrs ? ` + CRS PL${paranoia}` : ' only'}, prevent mode`);
+console.log(`# CrowdSec hub replay: pack${withCrs ? ` + CRS PL${paranoia}` : ' only'}${crowdsec ? ` + ${crowdsec.length} CrowdSec vpatch rules` : ''}, prevent mode`);
 console.log(`templates fully blocked: ${full}/${r.templates.length} (${((100 * full) / r.templates.length).toFixed(1)}%), rules loaded ${r.ruleCount}, ${r.seconds.toFixed(1)} s`);
 console.log(`benign corpus: ${r.benign.total} requests, ${r.benign.blocked.length} blocked`);
 for (const b of r.benign.blocked) console.log(`  benign blocked: ${b.id} ${b.status} ${b.request}`);

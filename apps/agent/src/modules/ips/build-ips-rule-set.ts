@@ -22,6 +22,15 @@ export interface IpsRuleSet {
 
 const EXCLUSION_ID_BASE = 9_599_000;
 
+/**
+ * The recommended strict-multipart rule (200003) also refuses bare-LF lines, which the engine
+ * flags inside file contents too, so every upload of a Unix text file (CSV, source, logs) was
+ * refused with 400. Same checks minus MULTIPART_LF_LINE; framing errors are still refused.
+ */
+const STRICT_MULTIPART = `SecRuleRemoveById 200003
+SecRule MULTIPART_BOUNDARY_QUOTED|MULTIPART_BOUNDARY_WHITESPACE|MULTIPART_DATA_BEFORE|MULTIPART_DATA_AFTER|MULTIPART_HEADER_FOLDING|MULTIPART_MISSING_SEMICOLON|MULTIPART_INVALID_QUOTING|MULTIPART_INVALID_PART|MULTIPART_INVALID_HEADER_FOLDING|MULTIPART_FILE_LIMIT_EXCEEDED "!@eq 0" "id:9598002,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation'"
+`;
+
 function joinPath(dir: string, rel: string): string {
   return `${dir.replace(/\/+$/, '')}/${rel}`;
 }
@@ -37,7 +46,7 @@ export function buildIpsRuleSet(s: IpsSettings, files: RuleFileAccess, patchIds?
   const sources: RuleSource[] = [];
   sources.push({
     name: 'palisade:base',
-    text: `${RECOMMENDED_BASE_CONFIG}SecResponseBodyAccess Off\nSecRequestBodyLimit ${s.bodyLimit}\nSecRequestBodyNoFilesLimit ${s.bodyLimit}\nSecRequestBodyLimitAction ${s.bodyLimitAction}\n`,
+    text: `${RECOMMENDED_BASE_CONFIG}SecResponseBodyAccess Off\nSecRequestBodyLimit ${s.bodyLimit}\nSecRequestBodyNoFilesLimit ${s.bodyLimit}\nSecRequestBodyLimitAction ${s.bodyLimitAction}\n${STRICT_MULTIPART}`,
   });
   const excl: string[] = [];
   s.exclusions.forEach((e, i) => {

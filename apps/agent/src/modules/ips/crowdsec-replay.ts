@@ -28,7 +28,7 @@ export interface ReplayReport {
  * IPS proxy in prevent mode in front of a recording upstream. A step counts as blocked when the
  * proxy answers it and the upstream never sees it. `now` is only used to time the run.
  */
-export async function replayCrowdSec(opts: { testsDir: string; packDir: string; crsDir?: string; paranoia?: number; only?: (name: string) => boolean; benignCount?: number; now: () => number }): Promise<ReplayReport> {
+export async function replayCrowdSec(opts: { testsDir: string; packDir: string; crsDir?: string; paranoia?: number; only?: (name: string) => boolean; benignCount?: number; exclusions?: unknown[]; crowdsec?: { name: string; yaml: string }[]; now: () => number }): Promise<ReplayReport> {
   const t0 = opts.now();
   let seen = 0;
   const upstream = http.createServer({ requireHostHeader: false }, (req, res) => {
@@ -46,7 +46,8 @@ export async function replayCrowdSec(opts: { testsDir: string; packDir: string; 
     settings: {
       services: [{ name: 'replay', listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upPort } }],
       paranoia: opts.paranoia ?? 1,
-      ruleSets: { patches: { dir: opts.packDir }, ...(opts.crsDir ? { crs: { dir: opts.crsDir } } : {}) },
+      ruleSets: { patches: { dir: opts.packDir }, ...(opts.crsDir ? { crs: { dir: opts.crsDir } } : {}), ...(opts.crowdsec ? { crowdsec: opts.crowdsec } : {}) },
+      ...(opts.exclusions ? { exclusions: opts.exclusions } : {}),
     },
   };
   const mod = new IpsModule({ flushIntervalMs: 3_600_000 });
