@@ -283,15 +283,39 @@ export function simulateConnection(policy: FirewallPolicy, c: Connection, ctx: E
   }
   const bypassed = (p: Packet) => policy.rules.some((r) => r.action === 'bypass' && ruleMatches(r, { ...p, ctState: 'new' }));
   const steps: ConnectionOutcome['steps'] = [];
-  let tracked = false;
-  for (const [i, p0] of plan.entries()) {
-    const untracked = bypassed(p0);
-    const ctState: CtState = untracked ? 'untracked' : i === 0 || !tracked ? 'new' : 'established';
+  // What Linux conntrack makes of the packets it sees (bypassed ones are `notrack`ed and
+  // invisible to it): 'none' = no entry; 'syn' = SYN seen, waiting for SYN-ACK; 'open'.
+  // A TCP SYN-ACK, or an ICMP echo reply, without an entry is INVALID; a TCP ACK without one is
+  // picked up as new (nf_conntrack_tcp_loose=1, the default); an ACK from the initiator while
+  // the SYN-ACK was never seen is INVALID. Entries only come into being for accepted packets.
+  let ct = 'none' as 'none' | 'syn' | 'open';
+  for (const p0 of plan) {
+    let ctState: CtState;
+    let next: typeof ct = ct;
+    if (bypassed(p0)) ctState = 'untracked';
+    else if (proto === 6) {
+      const f = new Set(p0.tcpFlags);
+      const fromInitiator = p0.direction === fwd;
+      if (ct === 'none') {
+        if (f.has('syn') && !f.has('ack')) [ctState, next] = ['new', 'syn'];
+        else if (f.has('syn')) ctState = 'invalid';
+        else [ctState, next] = ['new', 'open'];
+      } else if (ct === 'syn') {
+        if (!fromInitiator && f.has('syn') && f.has('ack')) [ctState, next] = ['established', 'open'];
+        else ctState = fromInitiator && f.has('syn') ? 'new' : 'invalid';
+      } else ctState = 'established';
+    } else if (proto === 17) {
+      [ctState, next] = ct === 'none' ? ['new', 'open'] : ['established', 'open'];
+    } else {
+      const request = p0.icmpType === 8 || p0.icmpType === 128;
+      if (ct === 'none') [ctState, next] = request ? ['new', 'open'] : ['invalid', 'none'];
+      else ctState = 'established';
+    }
     const p = { ...p0, ctState };
     const v = evaluatePacket(policy, p, ctx);
     steps.push({ packet: p, verdict: v });
     if (v.verdict === 'drop') return { ok: false, steps };
-    if (i === 0) tracked = !untracked;
+    ct = next;
   }
   return { ok: true, steps };
 }

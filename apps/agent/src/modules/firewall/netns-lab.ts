@@ -15,7 +15,9 @@ const [tcp, udp] = process.argv.slice(2).map((s) => s.split(',').filter(Boolean)
 let pending = tcp.length * 2 + udp.length * 2;
 const ready = () => { if (--pending === 0) process.stdout.write('ready\\n'); };
 for (const port of tcp) for (const host of ['0.0.0.0', '::']) {
-  const s = net.createServer((c) => { c.on('error', () => {}); c.end('ok'); });
+  // write without closing: a FIN riding along would be a second chance for the data to get
+  // through, which the model's four-packet exchange (SYN, SYN-ACK, ACK, data) does not have.
+  const s = net.createServer((c) => { c.on('error', () => {}); c.on('end', () => c.end()); c.write('ok'); });
   s.listen({ port, host, ipv6Only: host === '::' }, ready);
 }
 for (const port of udp) for (const type of ['udp4', 'udp6']) {
