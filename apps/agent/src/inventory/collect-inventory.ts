@@ -46,7 +46,7 @@ export interface CollectOptions {
 }
 
 const SKIP_DIRS = new Set(['proc', 'sys', 'dev', '.git', '.cache', '.npm', '__pycache__', 'lost+found']);
-const JAVA_ARCHIVE = /\.(jar|war|ear)$/i;
+const JAVA_ARCHIVE = /\.(jar|war|ear|hpi|jpi)$/i;
 // First match wins: one lockfile describes the project's node_modules.
 const NODE_LOCKFILES: [string, (text: string, file: string) => InventoryParse][] = [
   ['package-lock.json', parsePackageLock],
