@@ -421,7 +421,7 @@ export class Transaction {
         continue;
       }
       if (this.isRemoved(e)) continue;
-      this.matchedVars = [];
+      if (this.matchedVars.length) this.matchedVars = [];
       if (!this.evaluate(e)) continue;
       const stop = this.onMatch(e, phase);
       if (e.skipAfter) skipTo = e.skipAfter;
@@ -633,8 +633,11 @@ export class Transaction {
   }
 
   private transform(rule: Rule, value: string): string {
-    let cur = value;
     const ts = rule.transforms;
+    // Most lookups hit the whole chain (CRS shares chains across many rules): try it first.
+    const full = this.transformCache.get(rule.transformKeys[ts.length - 1]!)?.get(value);
+    if (full !== undefined) return full;
+    let cur = value;
     for (let i = 0; i < ts.length; i++) {
       const key = rule.transformKeys[i]!;
       let m = this.transformCache.get(key);
