@@ -4,11 +4,13 @@
 import { cpus } from 'node:os';
 import { Transaction } from '@palisade/seclang';
 import { crsDir, loadCrsRuleSet } from './crs-disk.ts';
+import { benchModSecurity } from './modsecurity.ts';
 import { BENCH_MIX, type BenchRequest } from './requests.ts';
 
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 5;
 const engine = args.includes('--re2') ? 're2' : args.includes('--js') ? 'js' : 'auto';
+const skipModsec = args.includes('--no-modsecurity');
 
 const t0 = performance.now();
 const ruleSet = loadCrsRuleSet('', engine);
@@ -63,4 +65,17 @@ const result = {
   perType: Object.fromEntries([...perType].map(([k, v]) => [k, Math.round(v.cpuUs / v.n)])),
   machine: `${cpus()[0]?.model} x${cpus().length}, node ${process.version}`,
 };
-console.log(JSON.stringify(result, null, 2));
+// The established tool on the same mix, same rules, same machine, same run.
+const modsec = skipModsec ? null : await benchModSecurity(BENCH_MIX, 500);
+console.log(
+  JSON.stringify(
+    {
+      ...result,
+      modsecurity: modsec
+        ? { ...modsec, requestsPerSecondPerCore: Math.round(1e6 / modsec.usPerRequest), palisadeCpuRatio: Math.round((usPerReq / modsec.usPerRequest) * 100) / 100 }
+        : 'not run (nginx + libnginx-mod-http-modsecurity not installed, or --no-modsecurity)',
+    },
+    null,
+    2,
+  ),
+);
