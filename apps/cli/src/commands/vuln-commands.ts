@@ -103,7 +103,10 @@ export function registerVulnCommands(program: Command): void {
         printJson(inv);
         return;
       }
-      for (const d of inv.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      for (const d of inv.diagnostics.filter((x) => x.severity === 'error')) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      for (const [code, n] of Object.entries(diagnosticSummary(inv.diagnostics.filter((x) => x.severity === 'warning')))) {
+        process.stderr.write(`warning ${code}: ${n} time(s) (see --json)\n`);
+      }
       const byEco: Record<string, number> = {};
       for (const i of inv.items) byEco[i.ecosystem] = (byEco[i.ecosystem] ?? 0) + 1;
       process.stdout.write(`os: ${inv.os?.prettyName ?? inv.os?.id ?? 'unknown'}${inv.os?.ecosystem ? ` (${inv.os.ecosystem})` : ''}\n`);
