@@ -22,7 +22,8 @@ export const PatchMetaSchema = Type.Object(
     id: Type.String({ pattern: '^(?:CVE-\\d{4}-\\d{4,}|[A-Z][A-Z0-9-]+)$' }),
     title: Type.String({ minLength: 10, maxLength: 200 }),
     cves: Type.Array(Type.String({ pattern: '^CVE-\\d{4}-\\d{4,}$' }), { minItems: 1 }),
-    cvss: Type.Object({ version: Type.Union([Type.Literal('3.0'), Type.Literal('3.1'), Type.Literal('4.0')]), score: Type.Number({ minimum: 0, maximum: 10 }), vector: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    /** Absent where no score was verified at authoring time (better none than a made-up one). */
+    cvss: Type.Optional(Type.Object({ version: Type.Union([Type.Literal('3.0'), Type.Literal('3.1'), Type.Literal('4.0')]), score: Type.Number({ minimum: 0, maximum: 10 }), vector: Type.Optional(Type.String()) }, { additionalProperties: false })),
     ruleIds: Type.Array(Type.Integer({ minimum: PATCH_ID_MIN, maximum: PATCH_ID_MAX }), { minItems: 1 }),
     /** OSV-style affected packages, what recommendation scans match host inventories against. */
     affected: Type.Array(
