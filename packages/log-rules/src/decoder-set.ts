@@ -213,15 +213,25 @@ export class DecoderSet {
   }
 
   /** Runs the decoders over the event like analysisd's DecodeEvent, filling decoder and fields. */
+  /** Top-level decoders whose program_name accepts a given program name, in order (a cache). */
+  private readonly byProgram = new Map<string, Decoder[]>();
+
+  private candidates(programName: string | undefined): Decoder[] {
+    if (programName === undefined) return this.generic;
+    let list = this.byProgram.get(programName);
+    if (!list) {
+      list = [...this.withProgram.filter((d) => d.programName!.test(programName)), ...this.generic];
+      // Program names come from the log, so the cache is bounded.
+      if (this.byProgram.size < 4096) this.byProgram.set(programName, list);
+    }
+    return list;
+  }
+
   decode(ev: LogEvent): void {
     const log = ev.log;
-    const lists = ev.programName !== undefined ? [this.withProgram, this.generic] : [this.generic];
-    for (const list of lists) {
-      for (const top of list) {
+    {
+      for (const top of this.candidates(ev.programName)) {
         let pmatch = 0;
-        if (ev.programName !== undefined && top.programName) {
-          if (!top.programName.test(ev.programName)) continue;
-        } else if (top.programName) continue;
         if (top.prematch) {
           const r = top.prematch.exec(log);
           if (!r) continue;

@@ -48,7 +48,8 @@ export interface ProcessResult {
 interface PastEvent {
   rule: Rule;
   time: number;
-  ev: LogEvent;
+  /** Only the values that different_* and not_same_field compare; the event itself is not kept. */
+  vals: Map<string, string | undefined> | undefined;
   /** Highest level of a correlation rule that already consumed this event. */
   matched: number;
 }
@@ -101,11 +102,16 @@ export class LogSession {
     }
     this.ruleset.decoders.decode(ev);
     const rule = this.evaluate(ev);
+    let fields: Record<string, string> | undefined;
     const event: DecodedEvent = {
       fullLog: ev.fullLog,
       log: ev.log,
       location,
-      fields: Object.fromEntries(ev.fields),
+      // Built on first read: most callers only look at the rule, and JSON events have many fields.
+      get fields(): Record<string, string> {
+        fields ??= Object.fromEntries(ev.fields);
+        return fields;
+      },
     };
     if (ev.timestamp !== undefined) event.timestamp = ev.timestamp;
     if (ev.hostname !== undefined) event.hostname = ev.hostname;
@@ -147,7 +153,13 @@ export class LogSession {
   }
 
   private remember(ev: LogEvent, rule: Rule, ctx: EvalContext): void {
-    const past: PastEvent = { rule, time: ev.time, ev, matched: 0 };
+    let vals: Map<string, string | undefined> | undefined;
+    for (const c of rule.correlators)
+      for (const f of [...c.different, ...c.notSame]) {
+        vals ??= new Map();
+        vals.set(f, this.field(ev, f));
+      }
+    const past: PastEvent = { rule, time: ev.time, vals, matched: 0 };
     if (ctx.consumed && ctx.consumedRule === rule) {
       for (const p of ctx.consumed) p.matched = Math.max(p.matched, rule.level);
       past.matched = rule.level;
@@ -211,12 +223,13 @@ export class LogSession {
     const rule = node.rule;
     if (rule.decodedAs !== undefined && rule.decodedAs !== ev.decoder?.name) return null;
     if (rule.maxsize && ev.log.length < rule.maxsize) return null;
-    if (rule.match && !rule.match.test(ev.log)) return null;
-    if (rule.regex && !rule.regex.test(ev.log)) return null;
+    // Short static fields first: they are cheaper than scanning the whole log line.
     for (const c of rule.checks) {
       const v = this.field(ev, c.field);
       if (v === undefined || !c.expr.test(v)) return null;
     }
+    if (rule.match && !rule.match.test(ev.log)) return null;
+    if (rule.regex && !rule.regex.test(ev.log)) return null;
     if (rule.user) {
       const u = ev.fields.get('dstuser') ?? ev.fields.get('srcuser');
       if (u === undefined || !rule.user.test(u)) return null;
@@ -250,7 +263,7 @@ export class LogSession {
     if (rule.ifMatchedSid !== undefined || rule.ifMatchedGroup || rule.frequency) {
       if (!this.correlate(ctx, rule)) return null;
     }
-    for (const child of childrenFor(node, ev.decoder?.name ?? '')) {
+    for (const child of childrenFor(node, ev.decoder?.name ?? '', ev.programName)) {
       const r = this.check(ctx, child);
       if (r) return r;
     }
@@ -345,11 +358,11 @@ export class LogSession {
   private different(ev: LogEvent, p: PastEvent, rule: Rule): boolean {
     for (const f of rule.different) {
       const a = this.field(ev, f);
-      if (a !== undefined && a === this.field(p.ev, f)) return false;
+      if (a !== undefined && a === p.vals?.get(f)) return false;
     }
     for (const f of rule.notSame) {
       const a = this.field(ev, f);
-      if (a !== undefined && a === this.field(p.ev, f)) return false;
+      if (a !== undefined && a === p.vals?.get(f)) return false;
     }
     return true;
   }
@@ -368,14 +381,27 @@ function expandFields(text: string, _ev: LogEvent, get: (name: string) => string
   return text.replace(/\$\(([^)\s]+)\)/g, (_all, name: string) => get(name === 'user' ? 'dstuser' : name) ?? '');
 }
 
-function childrenFor(node: RuleNode, decoder: string): RuleNode[] {
+/**
+ * The children an event can possibly match, in order: decoded_as and program_name depend only on
+ * the decoder and the program name, so the filtered list is cached per (decoder, program).
+ */
+function childrenFor(node: RuleNode, decoder: string, program: string | undefined): RuleNode[] {
   if (node.children.length < 8) return node.children;
   let cache = node.byDecoder;
   if (!cache) node.byDecoder = cache = new Map();
-  let list = cache.get(decoder);
+  const key = program === undefined ? decoder : `${decoder}\u0000${program}`;
+  let list = cache.get(key);
   if (!list) {
-    list = node.children.filter((c) => c.rule.decodedAs === undefined || c.rule.decodedAs === decoder);
-    cache.set(decoder, list);
+    list = node.children.filter((c) => {
+      const r = c.rule;
+      if (r.decodedAs !== undefined && r.decodedAs !== decoder) return false;
+      for (const check of r.checks) {
+        if (check.field !== 'program_name') continue;
+        if (program === undefined || !check.expr.test(program)) return false;
+      }
+      return true;
+    });
+    if (cache.size < 1024) cache.set(key, list);
   }
   return list;
 }

@@ -80,8 +80,8 @@ export interface RuleNode {
   /** Children in analysisd order: level 0 first, then higher level first, then load order. */
   children: RuleNode[];
   /**
-   * The children an event of a given decoder can match (those without decoded_as or with that
-   * decoder), in the same order; built on first use so evaluation skips the others quickly.
+   * The children an event of a given decoder and program name can match (decoded_as and
+   * program_name agree), in the same order; built on first use so evaluation skips the others.
    */
   byDecoder?: Map<string, RuleNode[]>;
 }
