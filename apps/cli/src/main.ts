@@ -1,17 +1,52 @@
 import { Command } from '@commander-js/extra-typings';
-import { registerAgentCommands } from './commands/agent-commands.ts';
-import { registerAppcontrolCommands } from './commands/appcontrol-commands.ts';
-import { registerFimCommands } from './commands/fim-commands.ts';
-import { registerFirewallCommands } from './commands/firewall-commands.ts';
-import { registerIpsCommands } from './commands/ips-commands.ts';
-import { registerLogtestCommands } from './commands/logtest-commands.ts';
-import { registerManagerCommands } from './commands/manager-commands.ts';
-import { registerMalwareCommands } from './commands/malware-commands.ts';
 import { CliError } from './commands/output.ts';
-import { registerPlatformCommands } from './commands/platform-commands.ts';
-import { registerQuickstartCommand } from './commands/quickstart-command.ts';
-import { registerVulnCommands } from './commands/vuln-commands.ts';
-import { registerWebrepCommands } from './commands/webrep-commands.ts';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each top-level command and the modules that register it. Only the modules the invoked command
+ * needs are loaded: a command does not pay for (or break with) engines it does not use. Help and
+ * unknown commands load everything.
+ */
+const MODULES: Record<string, () => Promise<Register>> = {
+  quickstart: async () => (await import('./commands/quickstart-command.ts')).registerQuickstartCommand,
+  manager: async () => (await import('./commands/manager-commands.ts')).registerManagerCommands,
+  agent: async () => (await import('./commands/agent-commands.ts')).registerAgentCommands,
+  platform: async () => (await import('./commands/platform-commands.ts')).registerPlatformCommands,
+  ips: async () => (await import('./commands/ips-commands.ts')).registerIpsCommands,
+  logtest: async () => (await import('./commands/logtest-commands.ts')).registerLogtestCommands,
+  vuln: async () => (await import('./commands/vuln-commands.ts')).registerVulnCommands,
+  recommendations: async () => (await import('./commands/recommendation-commands.ts')).registerRecommendationCommands,
+  malware: async () => (await import('./commands/malware-commands.ts')).registerMalwareCommands,
+  firewall: async () => (await import('./commands/firewall-commands.ts')).registerFirewallCommands,
+  fim: async () => (await import('./commands/fim-commands.ts')).registerFimCommands,
+  webrep: async () => (await import('./commands/webrep-commands.ts')).registerWebrepCommands,
+  appcontrol: async () => (await import('./commands/appcontrol-commands.ts')).registerAppcontrolCommands,
+};
+
+/** Top-level command name -> the modules that define it (in registration order). */
+const COMMANDS: Record<string, string[]> = {
+  quickstart: ['quickstart'],
+  manager: ['manager'],
+  agent: ['agent'],
+  tokens: ['platform'],
+  computers: ['platform'],
+  policies: ['platform'],
+  events: ['platform'],
+  'smart-folders': ['platform'],
+  tenants: ['platform'],
+  'api-keys': ['platform'],
+  ips: ['ips'],
+  logtest: ['logtest'],
+  inventory: ['vuln'],
+  vuln: ['vuln', 'recommendations'],
+  recommendations: ['recommendations'],
+  scan: ['malware'],
+  firewall: ['firewall'],
+  fim: ['fim'],
+  webrep: ['webrep'],
+  appcontrol: ['appcontrol'],
+};
 
 const program = new Command('palisade')
   .description('Palisade workload security platform')
@@ -20,18 +55,19 @@ const program = new Command('palisade')
   .option('--api-key <key>', 'API key (or PALISADE_API_KEY)')
   .option('--ca <file>', "manager's CA certificate (or PALISADE_CA)")
   .option('--json', 'print JSON');
-registerQuickstartCommand(program);
-registerManagerCommands(program);
-registerAgentCommands(program);
-registerPlatformCommands(program);
-registerIpsCommands(program);
-registerLogtestCommands(program);
-registerVulnCommands(program);
-registerMalwareCommands(program);
-registerFirewallCommands(program);
-registerFimCommands(program);
-registerWebrepCommands(program);
-registerAppcontrolCommands(program);
+
+/** The first argument that is not a global option (or its value). */
+function topLevelCommand(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--url' || a === '--api-key' || a === '--ca') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+const wanted = COMMANDS[topLevelCommand(process.argv.slice(2)) ?? ''] ?? Object.keys(MODULES);
+for (const name of wanted) (await MODULES[name]!())(program);
 
 try {
   await program.parseAsync(process.argv);
