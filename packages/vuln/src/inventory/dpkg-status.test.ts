@@ -45,3 +45,16 @@ test('Source without a version inherits the binary version', () => {
   const r = parseDpkgStatus('Package: libxml2-utils\nStatus: install ok installed\nSource: libxml2\nVersion: 2.9.10\n', 's', { ecosystem: 'Debian:11' });
   assert.equal(r.items[0]!.sourceVersion, '2.9.10');
 });
+
+test('packages count while their files are on disk, not after removal', () => {
+  const stanza = (name: string, status: string) => `Package: ${name}\nStatus: ${status}\nVersion: 1.0\n`;
+  const text = [
+    stanza('a', 'install ok installed'),
+    stanza('b', 'install ok half-configured'),
+    stanza('c', 'install ok triggers-pending'),
+    stanza('d', 'install ok unpacked'),
+    stanza('e', 'deinstall ok config-files'),
+    stanza('f', 'purge ok not-installed'),
+  ].join('\n');
+  assert.deepEqual(parseDpkgStatus(text, 's', { ecosystem: 'Debian:12' }).items.map((i) => i.name), ['a', 'b', 'c', 'd']);
+});

@@ -12,8 +12,12 @@ export interface DpkgStatusOptions {
   distro?: string;
 }
 
+// Package states in which the package's files are on disk (dpkg(1) "package states"): a
+// half-configured or trigger-pending package runs the same vulnerable code as an installed one.
+const ON_DISK = new Set(['installed', 'half-configured', 'unpacked', 'half-installed', 'triggers-awaited', 'triggers-pending']);
+
 /**
- * Parses `/var/lib/dpkg/status`. Only packages whose status is `installed` count: removed
+ * Parses `/var/lib/dpkg/status`. Packages count while their files are on disk; removed
  * packages keep a stanza (`deinstall ok config-files`) but no longer expose their code.
  * `Source: name (version)` is kept because Debian advisories name source packages.
  */
@@ -34,7 +38,7 @@ export function parseDpkgStatus(text: string, file: string, opts: DpkgStatusOpti
       });
       continue;
     }
-    if (status.split(/\s+/)[2] !== 'installed') continue;
+    if (!ON_DISK.has(status.split(/\s+/)[2] ?? '')) continue;
     const item: InventoryItem = {
       ecosystem: opts.ecosystem,
       name,
