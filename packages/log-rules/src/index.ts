@@ -28,3 +28,4 @@ export {
   wazuhSuiteSources,
 } from './wazuh-suite.ts';
 export { sourcesFromFiles } from './sources-from-files.ts';
+export { type LogSeverity, severityOfLevel } from './severity-of-level.ts';

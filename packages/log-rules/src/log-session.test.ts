@@ -116,3 +116,8 @@ test('bad input is refused as a whole, with file and line', () => {
   assert.equal(d?.file, 'bad.xml');
   assert.equal(d?.line, 3);
 });
+
+test('rule levels map onto Palisade severities', async () => {
+  const { severityOfLevel } = await import('./severity-of-level.ts');
+  assert.deepEqual([0, 3, 6, 10, 13, 16].map(severityOfLevel), ['info', 'low', 'medium', 'high', 'critical', 'critical']);
+});
