@@ -121,3 +121,22 @@ test('rule levels map onto Palisade severities', async () => {
   const { severityOfLevel } = await import('./severity-of-level.ts');
   assert.deepEqual([0, 3, 6, 10, 13, 16].map(severityOfLevel), ['info', 'low', 'medium', 'high', 'critical', 'critical']);
 });
+
+test('a pathological pattern in a rule cannot stall the session', () => {
+  const r = loadLogRuleset({
+    decoders: [{ path: 'd.xml', text: DECODERS }],
+    rules: [
+      {
+        path: 'r.xml',
+        text: `${RULES}<group name="x,"><rule id="900" level="5"><regex type="pcre2">^(a|aa)+$</regex><description>evil</description></rule>
+          <rule id="901" level="5"><regex type="pcre2">^(\\w+\\s?)*$</regex><description>evil too</description></rule></group>`,
+      },
+    ],
+  });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  const s = new LogSession(r.value);
+  const started = performance.now();
+  s.process(`${'a'.repeat(40000)}!`);
+  s.process(`${'word '.repeat(8000)}!`);
+  assert.ok(performance.now() - started < 2000, 'matching must stay linear');
+});

@@ -56,6 +56,8 @@ interface PastEvent {
 
 /** Most events one correlation bucket keeps; older ones drop out first. */
 const MAX_BUCKET = 4096;
+/** Longest event analysed; longer lines are cut. */
+const MAX_EVENT_LENGTH = 65536;
 /** Events between two sweeps that drop expired correlation buckets. */
 const SWEEP_EVERY = 10000;
 
@@ -76,7 +78,9 @@ export class LogSession {
 
   constructor(readonly ruleset: LogRuleset) {}
 
-  process(line: string, options: ProcessOptions = {}): ProcessResult {
+  process(input: string, options: ProcessOptions = {}): ProcessResult {
+    // analysisd cuts events at OS_MAXSTR (64 KiB); so do we, which also bounds regex work.
+    const line = input.length > MAX_EVENT_LENGTH ? input.slice(0, MAX_EVENT_LENGTH) : input;
     const time = options.time ?? this.clock;
     this.clock = time;
     const location = options.location ?? 'stdin';

@@ -21,6 +21,15 @@ test('patterns that could backtrack exponentially run on RE2 and stay linear', (
   assert.ok(performance.now() - started < 1000, 'a pathological input must not stall matching');
 });
 
+test('quantified alternations also run on RE2', () => {
+  const p = compilePcre2('^(a|aa)+$');
+  assert.ok(typeof p !== 'string');
+  assert.equal(p.engine, 're2');
+  const started = performance.now();
+  assert.equal(p.re.test(`${'a'.repeat(5000)}!`), false);
+  assert.ok(performance.now() - started < 1000);
+});
+
 test('ordinary patterns run on the JS engine, look-arounds included', () => {
   const p = compilePcre2('(?i)foo(?=bar)');
   assert.ok(typeof p !== 'string');

@@ -12,6 +12,8 @@ export interface Pcre2 {
 }
 
 const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]/;
+/** A quantified group with alternatives, `(a|aa)+`: the other exponential shape. */
+const QUANTIFIED_ALTERNATION = /\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)[+*{]/;
 
 export function translatePcre2(pattern: string): { source: string; flags: string } {
   let flags = '';
@@ -121,7 +123,7 @@ export function translatePcre2(pattern: string): { source: string; flags: string
 
 export function compilePcre2(pattern: string): Pcre2 | string {
   const { source, flags } = translatePcre2(pattern);
-  if (NESTED_QUANTIFIER.test(source)) {
+  if (NESTED_QUANTIFIER.test(source) || QUANTIFIED_ALTERNATION.test(source)) {
     try {
       return { re: new RE2(source, flags.replace('m', '') + (flags.includes('m') ? 'm' : '')) as unknown as RegExp, engine: 're2' };
     } catch {
