@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,8 @@ import {
   EventBatchSchema,
   type HeartbeatRequest,
   HeartbeatRequestSchema,
+  type InventoryReport,
+  InventoryReportSchema,
   agentAuthorization,
 } from '@palisade/protocol';
 import type { TSchema } from 'typebox';
@@ -31,6 +33,7 @@ export class FakeManager {
   readonly events = new Map<string, AgentEvent>();
   readonly eventBatches: number[] = [];
   readonly results = new Map<string, CommandResult>();
+  readonly inventories: InventoryReport[] = [];
   readonly protocolErrors: string[] = [];
   /** Requests per path, answered or not: lets a test see how hard an agent knocks. */
   readonly hits = new Map<string, number>();
@@ -204,6 +207,15 @@ export class FakeManager {
       const commands = this.queue;
       this.queue = [];
       return this.send(res, 200, { commands });
+    }
+    if (req.method === 'POST' && url.pathname === AGENT_API.inventory) {
+      if (!this.check(InventoryReportSchema, body, 'inventory')) return this.fail(res, 400, 'API_VALIDATION', 'bad inventory');
+      const report = body as InventoryReport;
+      const hash = createHash('sha256').update(JSON.stringify(report.inventory.items)).digest('hex').slice(0, 32);
+      const previous = this.inventories.at(-1);
+      const changed = !previous || createHash('sha256').update(JSON.stringify(previous.inventory.items)).digest('hex').slice(0, 32) !== hash;
+      this.inventories.push(report);
+      return this.send(res, 200, { hash, changed });
     }
     const m = /^\/api\/agent\/v1\/commands\/([^/]+)\/result$/.exec(url.pathname);
     if (req.method === 'POST' && m) {
