@@ -6,7 +6,7 @@
  *
  *   npm run bench:webrep [-- --entries 1000000 --lookups 2000000]
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { ReputationStore } from '@palisade/web-reputation';
 
 const arg = (name: string, def: number) => {
@@ -64,6 +64,7 @@ gc?.();
 const heapBefore = process.memoryUsage().heapUsed;
 const rssBefore = process.memoryUsage().rss;
 const store = new ReputationStore();
+const lc0 = process.cpuUsage();
 const t0 = performance.now();
 const loaded = [
   store.updateFeed(hostsText, { name: 'hosts', risk: 'dangerous', category: 'malware' }),
@@ -73,6 +74,7 @@ const loaded = [
 const tParsed = performance.now();
 const size = store.size; // builds the index
 const t1 = performance.now();
+const lc = process.cpuUsage(lc0);
 gc?.();
 const heapAfter = process.memoryUsage().heapUsed;
 const rssAfter = process.memoryUsage().rss;
@@ -90,10 +92,12 @@ const cpu = process.cpuUsage(c0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
 const result = {
-  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   entries: size,
   feedMiB: Number((feedBytes / 2 ** 20).toFixed(1)),
   loadSeconds: Number(((t1 - t0) / 1000).toFixed(3)),
+  /** CPU seconds of the whole process (GC threads included) during the load. */
+  loadCpuSeconds: Number(((lc.user + lc.system) / 1e6).toFixed(3)),
   parseSeconds: Number(((tParsed - t0) / 1000).toFixed(3)),
   indexSeconds: Number(((t1 - tParsed) / 1000).toFixed(3)),
   heapMiB: Number(((heapAfter - heapBefore) / 2 ** 20).toFixed(0)),
@@ -107,6 +111,6 @@ const result = {
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(
-  `load ${result.loadSeconds}s (target < 3s): ${result.loadSeconds < 3 ? 'met' : 'MISSED'}; ` +
+  `load ${result.loadSeconds}s wall, ${result.loadCpuSeconds}s CPU (target < 3s): ${result.loadSeconds < 3 ? 'met' : 'MISSED'}; ` +
     `${result.lookupsPerCpuSecond.toLocaleString('en')} lookups per CPU-second (target >= 1,000,000): ${result.lookupsPerCpuSecond >= 1_000_000 ? 'met' : 'MISSED'}`,
 );

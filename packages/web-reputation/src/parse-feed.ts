@@ -158,7 +158,7 @@ function addTarget(ctx: Ctx, raw: string, line: number | undefined, risk: Risk, 
   else kind = t.hostKind === 'domain' ? 'domain' : 'cidr';
   // Only a port written in the entry (`evil.example:8080`, `http://evil.example:8080/`) pins one.
   let port = 0;
-  if (kind !== 'url' && kind !== 'prefix') {
+  if (kind !== 'url' && kind !== 'prefix' && raw.includes(':')) {
     const authority = (hasScheme ? raw.trim().slice(raw.indexOf('://') + 3) : raw.trim()).split(/[/?#]/)[0]!;
     if (/^(\[[^\]]*\]|[^:]*):\d+$/.test(authority)) port = t.port;
   }

@@ -1,4 +1,5 @@
 import type { EntryKind, FeedEntry, ListKind } from './feed-entry.ts';
+import { HostTable } from './host-table.ts';
 import { ipv4ToNumber, ipv6ToBigInt, normalizeTarget, type Target } from './normalize-target.ts';
 import type { Risk } from './risk-level.ts';
 
@@ -79,7 +80,10 @@ function takeKeyed(out: IndexRecord[], slot: IndexRecord[] | Map<string, Slot> |
  * host-only entry), so the walk cannot let one listed tenant of `github.io` block every other.
  */
 export class ReputationIndex {
-  private readonly hosts = new Map<string, HostNode>();
+  private readonly hosts: HostTable<HostNode>;
+  /** Scratch space for the suffix starts and hashes of the host being looked up. */
+  private starts = new Int32Array(64);
+  private hashes = new Int32Array(64);
   /** Fewest labels of any listed name: the label walk stops before shorter suffixes. */
   private minLabels = Number.POSITIVE_INFINITY;
   private readonly v4 = new Map<number, Map<string | number, Slot>>();
@@ -89,10 +93,17 @@ export class ReputationIndex {
   private readonly keywords: { text: string; rec: IndexRecord }[] = [];
   size = 0;
 
+  /** `expected` sizes the host table up front (the store knows the entry count) to avoid regrowth. */
+  constructor(expected = 16) {
+    this.hosts = new HostTable<HostNode>(expected);
+  }
+
   private node(host: string): HostNode {
-    let n = this.hosts.get(host);
-    if (!n) {
-      this.hosts.set(host, (n = {}));
+    const h = HostTable.hash(host);
+    let n = this.hosts.getSuffix(host, 0, h);
+    if (n === undefined) {
+      n = {};
+      this.hosts.insert(host, h, n);
       let labels = 1;
       for (let i = 0; i < host.length; i++) if (host.charCodeAt(i) === 46) labels++;
       if (labels < this.minLabels) this.minLabels = labels;
@@ -153,8 +164,29 @@ export class ReputationIndex {
   /** Every record matching the target, allow and block alike. Closure-free: this is the hot path. */
   matches(t: Target, out: IndexRecord[] = []): IndexRecord[] {
     const port = t.port;
-    if (t.hostKind === 'domain' || this.hosts.size) {
-      const node = this.hosts.get(t.host);
+    const host = t.host;
+    // One right-to-left pass hashes every suffix that starts a label: starts[k] and hashes[k],
+    // k = 0 being the whole host.
+    let n = 0;
+    if (this.hosts.size) {
+      if (host.length + 1 > this.starts.length) {
+        this.starts = new Int32Array(host.length * 2);
+        this.hashes = new Int32Array(host.length * 2);
+      }
+      let h = 0x811c9dc5;
+      for (let i = host.length - 1; i >= 0; i--) {
+        const c = host.charCodeAt(i);
+        if (c === 46) {
+          this.starts[n] = i + 1;
+          this.hashes[n++] = h;
+        }
+        h = Math.imul(h ^ c, 16777619);
+      }
+      this.starts[n] = 0;
+      this.hashes[n++] = h;
+    }
+    if (n > 0) {
+      const node = this.hosts.getSuffix(host, 0, this.hashes[n - 1]!);
       if (node !== undefined) {
         take(out, node.recs, port, false);
         if (t.path !== '') {
@@ -176,12 +208,9 @@ export class ReputationIndex {
       }
     }
     if (t.hostKind === 'domain') {
-      let h = t.host;
-      let labels = 1;
-      for (let i = 0; i < h.length; i++) if (h.charCodeAt(i) === 46) labels++;
-      for (let dot = h.indexOf('.'); dot >= 0 && --labels >= this.minLabels; dot = h.indexOf('.')) {
-        h = h.slice(dot + 1);
-        const node = this.hosts.get(h);
+      // Parents, from the longest down, never shorter than the shortest listed name.
+      for (let k = n - 2, labels = n - 1; k >= 0 && labels >= this.minLabels; k--, labels--) {
+        const node = this.hosts.getSuffix(host, this.starts[k]!, this.hashes[k]!);
         if (node !== undefined) take(out, node.recs, port, true);
       }
     } else if (t.hostKind === 'ipv4') {

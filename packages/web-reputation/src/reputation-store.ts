@@ -67,14 +67,20 @@ export class ReputationStore {
 
   private getIndex(): ReputationIndex {
     if (this.index) return this.index;
-    const idx = new ReputationIndex();
+    let total = 0;
+    for (const feed of this.feeds.values()) total += feed.entries.length;
+    const idx = new ReputationIndex(total);
     for (const feed of this.feeds.values()) {
       const sources = new Map<string, EntrySource>();
+      let last: EntrySource | undefined;
       for (const e of feed.entries) {
-        const k = `${e.risk}\u0000${e.category}`;
-        let src = sources.get(k);
-        if (!src) sources.set(k, (src = { feed: feed.name, list: feed.list, risk: e.risk, category: e.category }));
-        idx.add(e, src);
+        // Runs of entries share risk and category; the map is only consulted when they change.
+        if (!last || last.risk !== e.risk || last.category !== e.category) {
+          const k = `${e.risk}\u0000${e.category}`;
+          last = sources.get(k);
+          if (!last) sources.set(k, (last = { feed: feed.name, list: feed.list, risk: e.risk, category: e.category }));
+        }
+        idx.add(e, last);
       }
     }
     this.index = idx;
