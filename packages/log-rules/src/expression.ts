@@ -51,6 +51,34 @@ export class Expression {
     return ok !== this.negate;
   }
 
+  /**
+   * The lower-cased values this expression accepts when it is an exact, whole-value comparison
+   * (`^value$` in os_regex or os_match, alternatives allowed, no negation); undefined otherwise.
+   * Used to index sibling rules by a field's value.
+   */
+  exactValues(): string[] | undefined {
+    if (this.negate) return undefined;
+    if (this.osmatch) {
+      const out: string[] = [];
+      for (const a of this.osmatch.alternatives) {
+        if (!a.start || !a.end) return undefined;
+        out.push(a.text);
+      }
+      return out;
+    }
+    if (this.osregex) {
+      const out: string[] = [];
+      for (const alt of this.pattern.split('|')) {
+        const m = /^\^([A-Za-z0-9_\-.:@/ ]*)\$$/.exec(alt);
+        // `.` is a literal in os_regex; other characters could be classes or escapes.
+        if (!m) return undefined;
+        out.push(m[1]!.toLowerCase());
+      }
+      return out;
+    }
+    return undefined;
+  }
+
   /** Captures and end offset (negation ignored: decoders never negate). */
   exec(s: string): { captures: string[]; end: number } | null {
     if (!passesPrefilter(this.prefilter, s)) return null;

@@ -1,7 +1,7 @@
 import { ipFoundList } from './ip-matcher.ts';
 import { getField, type LogEvent } from './log-event.ts';
 import type { LogRuleset } from './log-ruleset.ts';
-import type { Rule, RuleNode } from './rule.ts';
+import type { ChildList, Rule, RuleNode } from './rule.ts';
 import { preDecodeSyslog } from './syslog-predecoder.ts';
 
 export interface ProcessOptions {
@@ -267,13 +267,27 @@ export class LogSession {
     if (rule.ifMatchedSid !== undefined || rule.ifMatchedGroup || rule.frequency) {
       if (!this.correlate(ctx, rule)) return null;
     }
-    for (const child of childrenFor(node, ev.decoder?.name ?? '', ev.programName)) {
+    for (const child of this.narrow(childrenFor(node, ev.decoder?.name ?? '', ev.programName), ev)) {
       const r = this.check(ctx, child);
       if (r) return r;
     }
     // A noalert rule that no child refines lets its siblings try (analysisd's NO_ALERT).
     if (rule.noalert) return null;
     return rule;
+  }
+
+  /** Drops the children whose exact test on the list's index field cannot hold for this event. */
+  private narrow(entry: ChildList, ev: LogEvent): RuleNode[] {
+    if (!entry.indexField) return entry.list;
+    const raw = this.field(ev, entry.indexField);
+    const value = raw === undefined ? '\u0000missing' : raw.toLowerCase();
+    let list = entry.perValue!.get(value);
+    if (!list) {
+      const ok = entry.byValue!.get(value);
+      list = entry.list.filter((c) => !entry.indexed!.has(c) || (ok?.has(c) ?? false));
+      if (entry.perValue!.size < 256) entry.perValue!.set(value, list);
+    }
+    return list;
   }
 
   /** The analysisd compiled rules (generic_samples.c) the shipped rules use. */
@@ -389,23 +403,55 @@ function expandFields(text: string, _ev: LogEvent, get: (name: string) => string
  * The children an event can possibly match, in order: decoded_as and program_name depend only on
  * the decoder and the program name, so the filtered list is cached per (decoder, program).
  */
-function childrenFor(node: RuleNode, decoder: string, program: string | undefined): RuleNode[] {
-  if (node.children.length < 8) return node.children;
+function childrenFor(node: RuleNode, decoder: string, program: string | undefined): ChildList {
   let cache = node.byDecoder;
   if (!cache) node.byDecoder = cache = new Map();
   const key = program === undefined ? decoder : `${decoder}\u0000${program}`;
-  let list = cache.get(key);
-  if (!list) {
-    list = node.children.filter((c) => {
-      const r = c.rule;
-      if (r.decodedAs !== undefined && r.decodedAs !== decoder) return false;
-      for (const check of r.checks) {
-        if (check.field !== 'program_name') continue;
-        if (program === undefined || !check.expr.test(program)) return false;
-      }
-      return true;
-    });
-    if (cache.size < 1024) cache.set(key, list);
+  let entry = cache.get(key);
+  if (!entry) {
+    const list =
+      node.children.length < 8
+        ? node.children
+        : node.children.filter((c) => {
+            const r = c.rule;
+            if (r.decodedAs !== undefined && r.decodedAs !== decoder) return false;
+            for (const check of r.checks) {
+              if (check.field !== 'program_name') continue;
+              if (program === undefined || !check.expr.test(program)) return false;
+            }
+            return true;
+          });
+    entry = { list };
+    buildIndex(entry);
+    if (cache.size < 1024) cache.set(key, entry);
   }
-  return list;
+  return entry;
+}
+
+/** Picks the field most rules of the list compare exactly and indexes them by value. */
+function buildIndex(entry: ChildList): void {
+  if (entry.list.length < 16) return;
+  const counts = new Map<string, number>();
+  for (const c of entry.list)
+    for (const f of c.rule.fields) if (f.expr.exactValues()) counts.set(f.name, (counts.get(f.name) ?? 0) + 1);
+  let best: string | undefined;
+  let bestCount = 7;
+  for (const [f, n] of counts) if (n > bestCount) [best, bestCount] = [f, n];
+  if (!best) return;
+  const byValue = new Map<string, Set<RuleNode>>();
+  const indexed = new Set<RuleNode>();
+  for (const c of entry.list) {
+    const f = c.rule.fields.find((x) => x.name === best && x.expr.exactValues());
+    if (!f) continue;
+    indexed.add(c);
+    for (const v of f.expr.exactValues()!) {
+      let set = byValue.get(v);
+      if (!set) byValue.set(v, (set = new Set()));
+      set.add(c);
+    }
+  }
+  entry.indexField = best;
+  entry.byValue = byValue;
+  entry.indexed = indexed;
+  entry.perValue = new Map();
 }

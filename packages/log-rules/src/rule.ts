@@ -83,5 +83,20 @@ export interface RuleNode {
    * The children an event of a given decoder and program name can match (decoded_as and
    * program_name agree), in the same order; built on first use so evaluation skips the others.
    */
-  byDecoder?: Map<string, RuleNode[]>;
+  byDecoder?: Map<string, ChildList>;
+}
+
+/**
+ * A filtered child list, plus an index on the field most of its rules compare exactly
+ * (`<field name="win.system.eventID">^4625$</field>`): for a given value of that field, only the
+ * rules expecting that value (and those not testing it exactly) can match.
+ */
+export interface ChildList {
+  list: RuleNode[];
+  indexField?: string;
+  /** Rules of `list` with an exact test on indexField, by accepted (lower-cased) value. */
+  byValue?: Map<string, Set<RuleNode>>;
+  indexed?: Set<RuleNode>;
+  /** The narrowed list per seen value (bounded). */
+  perValue?: Map<string, RuleNode[]>;
 }
