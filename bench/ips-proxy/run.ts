@@ -1,0 +1,149 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The same upstream behind (a) the Palisade IPS proxy and (b) nginx + libmodsecurity3, both with
+ * the same OWASP CRS at PL1 in blocking mode, loaded by wrk at equal concurrency. Each side gets
+ * one process / one worker so the comparison is per core. Prints a Markdown table.
+ *
+ * Env: DURATION (s, default 10), CONNECTIONS (default 32), PALISADE_SHARED.
+ */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const shared = process.env.PALISADE_SHARED ?? resolve(repoRoot, '../shared');
+const crsDir = join(shared, 'crs');
+const duration = Number(process.env.DURATION ?? 10);
+const connections = Number(process.env.CONNECTIONS ?? 32);
+const work = mkdtempSync(join(tmpdir(), 'ips-bench-'));
+const children: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((r) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => r(p));
+    });
+  });
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const c = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+  children.push(c);
+  return c;
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(url: string): WrkResult {
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-H', 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench', '-H', 'Accept: text/html', url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50, p99, non2xx };
+}
+
+function nginxConfig(port: number, upstreamPort: number): string {
+  writeFileSync(
+    join(work, 'modsec.conf'),
+    `SecRuleEngine On
+SecRequestBodyAccess On
+SecRequestBodyLimit 13107200
+SecRequestBodyNoFilesLimit 131072
+SecRequestBodyLimitAction Reject
+SecResponseBodyAccess Off
+SecAuditEngine Off
+SecDebugLogLevel 0
+SecAction "id:9598001,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=1,setvar:tx.detection_paranoia_level=1"
+Include ${crsDir}/crs-setup.conf.example
+Include ${crsDir}/rules/*.conf
+`,
+  );
+  return `load_module /usr/lib/nginx/modules/ngx_http_modsecurity_module.so;
+worker_processes 1;
+daemon off;
+pid ${work}/nginx.pid;
+error_log ${work}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${work}/body; proxy_temp_path ${work}/proxy; fastcgi_temp_path ${work}/fcgi; uwsgi_temp_path ${work}/uwsgi; scgi_temp_path ${work}/scgi;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    modsecurity on;
+    modsecurity_rules_file ${work}/modsec.conf;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`;
+}
+
+try {
+  const upstreamPort = await freePort();
+  start(process.execPath, ['-e', `require('http').createServer({keepAliveTimeout:60000},(q,s)=>{q.resume();q.on('end',()=>s.end('hello from the upstream application'))}).listen(${upstreamPort},'127.0.0.1')`]);
+  await waitPort(upstreamPort);
+
+  const palisadePort = await freePort();
+  const settings = {
+    services: [{ name: 'bench', listen: { host: '127.0.0.1', port: palisadePort }, upstream: { host: '127.0.0.1', port: upstreamPort } }],
+    paranoia: 1,
+    ruleSets: { crs: { dir: crsDir } },
+    eventWindowSeconds: 60,
+  };
+  writeFileSync(join(work, 'palisade.json'), JSON.stringify(settings));
+  start(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/ips-proxy/palisade-proxy-process.ts'), join(work, 'palisade.json')]);
+  await waitPort(palisadePort);
+
+  const nginxPort = await freePort();
+  writeFileSync(join(work, 'nginx.conf'), nginxConfig(nginxPort, upstreamPort));
+  start('nginx', ['-c', join(work, 'nginx.conf'), '-e', join(work, 'nginx-error.log')]);
+  await waitPort(nginxPort);
+
+  const path = '/products/standing-desk?color=oak&size=140x70&q=comfortable+desk+for+home+office';
+  const direct = wrk(`http://127.0.0.1:${upstreamPort}${path}`);
+  const pal = wrk(`http://127.0.0.1:${palisadePort}${path}`);
+  const ngx = wrk(`http://127.0.0.1:${nginxPort}${path}`);
+  const row = (n: string, r: WrkResult) => `| ${n} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.p99 - direct.p99).toFixed(2)} | ${r.non2xx} |`;
+  console.log(`# IPS proxy benchmark (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, wrk -t1 -c${connections} -d${duration}s, CRS PL1 blocking, GET ${path})\n`);
+  console.log('| target | req/s | p50 ms | p99 ms | p99 added vs direct ms | non-2xx |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log(row('upstream direct', direct));
+  console.log(row('Palisade proxy (1 process)', pal));
+  console.log(row('nginx + ModSecurity 3 (1 worker)', ngx));
+  console.log(`\nthroughput ratio Palisade / nginx+ModSecurity: ${(pal.rps / ngx.rps).toFixed(2)}x`);
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  rmSync(work, { recursive: true, force: true });
+}
