@@ -667,6 +667,24 @@ export class Transaction {
     for (const c of rule.ctls) this.ctl(c);
   }
 
+  /** Runs the operator on one value; on a match records MATCHED_VAR(S), captures and setvars. */
+  private tryMatch(rule: Rule, name: string, v: string, expand: (s: string) => string): boolean {
+    this.currentRule = rule;
+    const r = rule.operator.evaluate(v, expand, rule.capture);
+    if (r.matched === rule.negated) return false;
+    const mv = { name, value: v };
+    this.matchedVar = mv;
+    this.matchedVars.push(mv);
+    if (rule.capture && r.captures) {
+      for (let k = 0; k < 10; k++) {
+        const c = r.captures[k];
+        if (c !== undefined) this.tx.set(String(k), { name: `TX:${k}`, key: String(k), lkey: String(k), value: c });
+      }
+    }
+    this.nonDisruptive(rule);
+    return true;
+  }
+
   /** Does this rule (and its chain) match? Records MATCHED_VAR(S) and captures as it goes. */
   private evaluate(rule: Rule): boolean {
     let matched = false;
@@ -675,34 +693,24 @@ export class Transaction {
       const expand = this.expandFn;
       for (const spec of rule.variables) {
         const targets = this.collect(spec, rule);
-        for (const t of targets) {
-          let candidates: string[];
+        for (let ti = 0; ti < targets.length; ti++) {
+          const t = targets[ti]!;
           if (rule.multiMatch && rule.transforms.length > 0) {
-            candidates = [t.value];
+            // multiMatch: the operator sees the value before and after every transformation.
             let cur = t.value;
+            if (this.tryMatch(rule, t.name, cur, expand)) {
+              matched = true;
+              continue;
+            }
             for (const tr of rule.transforms) {
               const next = tr.fn(cur);
-              if (next !== cur) candidates.push(next);
+              if (next !== cur && this.tryMatch(rule, t.name, next, expand)) {
+                matched = true;
+                break;
+              }
               cur = next;
             }
-          } else candidates = [rule.transforms.length ? this.transform(rule, t.value) : t.value];
-          for (const v of candidates) {
-            this.currentRule = rule;
-            const r = rule.operator.evaluate(v, expand, rule.capture);
-            if (r.matched === rule.negated) continue;
-            matched = true;
-            const mv = { name: t.name, value: v };
-            this.matchedVar = mv;
-            this.matchedVars.push(mv);
-            if (rule.capture && r.captures) {
-              for (let k = 0; k < 10; k++) {
-                const c = r.captures[k];
-                if (c !== undefined) this.tx.set(String(k), { name: `TX:${k}`, key: String(k), lkey: String(k), value: c });
-              }
-            }
-            this.nonDisruptive(rule);
-            break;
-          }
+          } else if (this.tryMatch(rule, t.name, rule.transforms.length ? this.transform(rule, t.value) : t.value, expand)) matched = true;
         }
       }
     }
