@@ -70,12 +70,17 @@ for i, dst in enumerate(sys.argv[2:]):
     ident = (os.getpid() + i) & 0xffff
     body = struct.pack('!BBHHH', 8, 0, 0, ident, 1) + b'palisade'
     pkt = struct.pack('!BBHHH', 8, 0, csum(body), ident, 1) + b'palisade'
-    s.sendto(pkt, (dst, 0))
+    try:
+        s.sendto(pkt, (dst, 0))
+    except OSError:
+        # a local firewall drop on output comes back as EPERM: the echo never left
+        socks.append((None, ident, dst))
+        continue
     socks.append((s, ident, dst))
 deadline = time.time() + timeout
 for s, ident, dst in socks:
     ok = False
-    while not ok and time.time() < deadline:
+    while s is not None and not ok and time.time() < deadline:
         s.settimeout(max(0.01, deadline - time.time()))
         try:
             data, addr = s.recvfrom(2048)

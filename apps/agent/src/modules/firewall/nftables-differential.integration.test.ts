@@ -28,6 +28,9 @@ function rng(seed: number) {
 
 const TCP = [22, 80, 443, 3306, 8080, 9000];
 const UDP = [53, 5353];
+/** Listeners in client A for connections the server makes. */
+const OUT_TCP = [80, 8080];
+const OUT_UDP = [53];
 
 function randomPolicy(r: () => number, n: number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -53,7 +56,9 @@ function randomPolicy(r: () => number, n: number): string {
     }
     if ((proto === 'tcp' || proto === 'udp') && r() < 0.7) {
       const port = proto === 'tcp' ? pick([...TCP.map(String), '"@some"', '3000-3400', '[22, 443]']) : pick([...UDP.map(String), '[53, 5353]']);
-      f.push(`${dir === 'in' ? 'dstPort' : 'srcPort'}: ${not() ? `{ not: ${port} }` : port}`);
+      // outbound: the server's port of inbound connections (srcPort) or the peer's (dstPort)
+      const key = dir === 'in' ? 'dstPort' : r() < 0.5 ? 'srcPort' : 'dstPort';
+      f.push(`${key}: ${not() ? `{ not: ${port} }` : port}`);
     }
     if (proto === 'icmp' && r() < 0.5) f.push('icmp: echo-request');
     if (proto === 'tcp' && r() < 0.15) f.push('tcpFlags: "syn,!ack"');
@@ -71,6 +76,7 @@ describe('random policies: kernel == evaluator', { skip }, () => {
     lab.create();
     fw = new NftablesFirewall({ netns: lab.server, stateDir: lab.stateDir });
     await lab.listen(lab.server, TCP, UDP);
+    await lab.listen(lab.clientA, OUT_TCP, OUT_UDP);
   });
   after(() => lab?.destroy());
 
@@ -85,17 +91,21 @@ describe('random policies: kernel == evaluator', { skip }, () => {
       assert.ok(compiled.ok, JSON.stringify(compiled.diagnostics));
       const res = await fw.apply(compiled.value.text);
       assert.ok(res.ok, res.error);
-      const attempts: { from: 'a' | 'b'; proto: 'tcp' | 'udp' | 'icmp'; port?: number }[] = [];
+      type From = 'a' | 'b' | 'server';
+      const attempts: { from: From; proto: 'tcp' | 'udp' | 'icmp'; port?: number }[] = [];
       for (const from of ['a', 'b'] as const) {
         for (const port of TCP) attempts.push({ from, proto: 'tcp', port });
         for (const port of UDP) attempts.push({ from, proto: 'udp', port });
         if (havePython) attempts.push({ from, proto: 'icmp' });
       }
-      const target = (from: 'a' | 'b') => (from === 'a' ? lab.ip.server1 : lab.ip.server2);
+      for (const port of OUT_TCP) attempts.push({ from: 'server', proto: 'tcp', port });
+      for (const port of OUT_UDP) attempts.push({ from: 'server', proto: 'udp', port });
+      if (havePython) attempts.push({ from: 'server', proto: 'icmp' });
+      const target = (from: From) => (from === 'a' ? lab.ip.server1 : from === 'b' ? lab.ip.server2 : lab.ip.a);
       const results = new Map<(typeof attempts)[number], string>();
       await Promise.all(
-        (['a', 'b'] as const).flatMap((from) => {
-          const ns = from === 'a' ? lab.clientA : lab.clientB;
+        (['a', 'b', 'server'] as const).flatMap((from) => {
+          const ns = from === 'a' ? lab.clientA : from === 'b' ? lab.clientB : lab.server;
           const l4 = attempts.filter((x) => x.from === from && x.proto !== 'icmp');
           const icmp = attempts.filter((x) => x.from === from && x.proto === 'icmp');
           return [
@@ -106,13 +116,22 @@ describe('random policies: kernel == evaluator', { skip }, () => {
       );
       const diffs: string[] = [];
       for (const x of attempts) {
-        const model = simulateConnection(p, {
-          protocol: x.proto,
-          initiator: 'in',
-          local: { ip: target(x.from), port: x.port },
-          remote: { ip: x.from === 'a' ? lab.ip.a : lab.ip.b, port: 45000 },
-          localIface: x.from === 'a' ? 'sa' : 'sb',
-        });
+        const model =
+          x.from === 'server'
+            ? simulateConnection(p, {
+                protocol: x.proto,
+                initiator: 'out',
+                local: { ip: lab.ip.server1, port: 45000 },
+                remote: { ip: lab.ip.a, port: x.port },
+                localIface: 'sa',
+              })
+            : simulateConnection(p, {
+                protocol: x.proto,
+                initiator: 'in',
+                local: { ip: target(x.from), port: x.port },
+                remote: { ip: x.from === 'a' ? lab.ip.a : lab.ip.b, port: 45000 },
+                localIface: x.from === 'a' ? 'sa' : 'sb',
+              });
         const real = results.get(x) === 'ok';
         if (real !== model.ok) {
           const last = model.steps[model.steps.length - 1]!.verdict;
