@@ -3,17 +3,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { formatDiagnostic } from '@palisade/diagnostics';
-import { type Change, diffEntities, type IntegrityRuleSet, loadIntegrityRules, summarizeChanges } from '@palisade/integrity';
-import cliProgress from 'cli-progress';
-// The agent package does not re-export its fim module from its entry point yet (its index.ts is
-// owned by the agent work); this relative import is to be replaced by '@palisade/agent' then.
-import { BaselineStore, type FimScanResult, runFimScan } from '../../../agent/src/fim/index.ts';
+import type { Change, IntegrityRuleSet } from '@palisade/integrity';
+import type { FimScanResult } from '../../../agent/src/fim/index.ts';
 import { CliError, printJson } from './output.ts';
+
+/**
+ * The engine, the scanner (better-sqlite3, workers) and the progress bar load only when a fim
+ * command runs, so they add nothing to the start-up of every other `palisade` command.
+ * The agent package does not re-export its fim module from its entry point yet (its index.ts is
+ * owned by the agent work); the relative path is to be replaced by '@palisade/agent' then.
+ */
+const integrity = () => import('@palisade/integrity');
+const scanner = () => import('../../../agent/src/fim/index.ts');
 
 /** Exit status of `fim check` when changes were found, like `aide --check` signalling differences. */
 const EXIT_CHANGES = 4;
 
-function loadRules(file: string): { rules: IntegrityRuleSet; sha256: string } {
+async function loadRules(file: string): Promise<{ rules: IntegrityRuleSet; sha256: string }> {
+  const { loadIntegrityRules } = await integrity();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -27,8 +34,10 @@ function loadRules(file: string): { rules: IntegrityRuleSet; sha256: string } {
 }
 
 /** A progress bar on stderr, only on a terminal, so pipes and --json output stay clean. */
-async function scanWithProgress(rules: IntegrityRuleSet, root: string, previous?: Parameters<typeof runFimScan>[1]['previous']): Promise<FimScanResult> {
+async function scanWithProgress(rules: IntegrityRuleSet, root: string, previous?: FimScanResult['entities']): Promise<FimScanResult> {
+  const { runFimScan } = await scanner();
   if (!process.stderr.isTTY) return runFimScan(rules, { root, previous });
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { format: ' {phase} [{bar}] {value}/{total} {unit}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
@@ -88,7 +97,8 @@ export function registerFimCommands(program: Command): void {
     .option('--json', 'print a JSON summary')
     .action(async (opts, cmd) => {
       const json = wantsJson(opts, cmd);
-      const { rules, sha256 } = loadRules(opts.rules);
+      const { rules, sha256 } = await loadRules(opts.rules);
+      const { BaselineStore } = await scanner();
       const root = resolve(opts.root);
       const started = performance.now();
       const cpu0 = process.cpuUsage();
@@ -117,7 +127,9 @@ export function registerFimCommands(program: Command): void {
     .option('--update', 'accept the changes: store the new scan as the baseline')
     .action(async (opts, cmd) => {
       const json = wantsJson(opts, cmd);
-      const { rules, sha256 } = loadRules(opts.rules);
+      const { rules, sha256 } = await loadRules(opts.rules);
+      const { BaselineStore } = await scanner();
+      const { diffEntities, summarizeChanges } = await integrity();
       if (!existsSync(opts.db)) throw new CliError('FIM_BASELINE_MISSING', `no baseline at ${opts.db}; run \`palisade fim baseline\` first`);
       const store = new BaselineStore(opts.db);
       try {

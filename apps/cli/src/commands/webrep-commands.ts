@@ -1,10 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
 import { formatDiagnostic } from '@palisade/diagnostics';
-import { ReputationStore, SECURITY_LEVELS, type SecurityLevel, type Verdict } from '@palisade/web-reputation';
-// The agent package does not re-export its webrep module from its entry point yet (its index.ts
-// is owned by the agent work); this relative import is to be replaced by '@palisade/agent' then.
-import { loadFeedFiles } from '../../../agent/src/webrep/index.ts';
+import type { SecurityLevel, Verdict } from '@palisade/web-reputation';
 import { CliError, printJson } from './output.ts';
+
+const LEVELS: readonly SecurityLevel[] = ['high', 'medium', 'low'];
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -20,11 +19,16 @@ export function registerWebrepCommands(program: Command): void {
     .option('--level <level>', 'security level: high, medium or low', 'medium')
     .option('--block-untested', 'also block what no feed rates')
     .option('--json', 'print the verdicts as a JSON array')
-    .action((urls, opts, cmd) => {
+    .action(async (urls, opts, cmd) => {
+      // Loaded on use (tldts and the feed parsers), so other commands do not pay for them. The
+      // agent package does not re-export its webrep module from its entry point yet (its index.ts
+      // is owned by the agent work); the relative path is to be replaced by '@palisade/agent' then.
+      const { ReputationStore } = await import('@palisade/web-reputation');
+      const { loadFeedFiles } = await import('../../../agent/src/webrep/index.ts');
       // The root program may define its own --json; commander then hands the flag to the root.
       const json = Boolean(opts.json ?? (cmd.optsWithGlobals() as { json?: boolean }).json);
       const level = opts.level.toLowerCase() as SecurityLevel;
-      if (!SECURITY_LEVELS.includes(level)) throw new CliError('WEBREP_LEVEL_INVALID', `--level must be one of ${SECURITY_LEVELS.join(', ')}`);
+      if (!LEVELS.includes(level)) throw new CliError('WEBREP_LEVEL_INVALID', `--level must be one of ${LEVELS.join(', ')}`);
       const store = new ReputationStore();
       const results = [...loadFeedFiles(store, opts.feed), ...loadFeedFiles(store, opts.allow, { list: 'allow' })];
       let failed = 0;
