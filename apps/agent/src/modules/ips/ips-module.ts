@@ -9,12 +9,15 @@ import { InlineProxy } from './inline-proxy.ts';
 import type { IpsDetection } from './ips-event.ts';
 import { type IpsSettings, parseIpsSettings } from './ips-settings.ts';
 import { readPatchPack } from './read-patch-pack.ts';
+import { type NftRunner, TransparentRedirect } from './transparent-redirect.ts';
 
 export interface IpsModuleOptions {
   /** Clock for event windows; tests pass their own. */
   now?: () => number;
   /** How often closed aggregation windows are flushed to the spool. */
   flushIntervalMs?: number;
+  /** Runs nft scripts for transparent mode (tests pass a recorder). */
+  nft?: NftRunner;
 }
 
 function readFileOrUndefined(path: string): string | undefined {
@@ -52,6 +55,7 @@ export class IpsModule implements AgentModule {
   private timer: NodeJS.Timeout | undefined;
   private state: ModuleStatus = { state: 'off' };
   private ruleCounts: Record<string, number> = {};
+  private redirect: TransparentRedirect | undefined;
 
   constructor(private readonly options: IpsModuleOptions = {}) {}
 
@@ -165,6 +169,12 @@ export class IpsModule implements AgentModule {
       await p.start();
       this.proxies.set(svc.name, p);
     }
+    // Redirect only once every proxy listens: traffic is never sent to a closed port.
+    const redirects = s.services.filter((x) => x.transparent).map((x) => ({ service: x.name, port: x.transparent!.port, toPort: x.listen.port }));
+    if (redirects.length || this.redirect) {
+      this.redirect ??= new TransparentRedirect(this.options.nft);
+      await this.redirect.apply(redirects);
+    }
   }
 
   async start(ctx: ModuleContext): Promise<void> {
@@ -195,6 +205,8 @@ export class IpsModule implements AgentModule {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.flush(true);
+    // Stop redirecting before the proxies close, so the service takes its traffic back directly.
+    await this.redirect?.remove().catch((err) => this.ctx?.logger.warn({ err: String(err) }, 'ips: removing the nftables redirect failed'));
     for (const p of this.proxies.values()) await p.stop();
     this.proxies.clear();
     this.state = { state: 'off' };

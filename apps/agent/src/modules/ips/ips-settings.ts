@@ -15,6 +15,11 @@ export const ServiceSchema = Type.Object(
     tls: Type.Optional(Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
     /** Overrides the module mode for this service. */
     mode: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('detect'), Type.Literal('prevent')])),
+    /**
+     * Transparent mode (root + nftables): inbound TCP to `port` is redirected to the proxy, so
+     * clients keep talking to the service's own address and port.
+     */
+    transparent: Type.Optional(Type.Object({ port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: false })),
     /** Virtual patch folder ids assigned to this service (default: every patch the module loads). */
     patches: Type.Optional(Type.Array(Type.String())),
   },
@@ -101,6 +106,8 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
     const l = `${svc.listen.host}:${svc.listen.port}`;
     if (svc.listen.port !== 0 && listens.has(l)) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `two services listen on ${l}`, severity: 'error', file: FILE });
     listens.add(l);
+    if (svc.transparent && svc.listen.port === 0) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service ${svc.name}: transparent mode needs a fixed listen port`, severity: 'error', file: FILE });
+    if (svc.transparent && svc.transparent.port === svc.listen.port) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service ${svc.name}: the proxy cannot listen on the redirected port`, severity: 'error', file: FILE });
     if (svc.listen.port !== 0 && svc.listen.host === svc.upstream.host && svc.listen.port === svc.upstream.port) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service ${svc.name} proxies to itself`, severity: 'error', file: FILE });
   }
   const { invalid } = parseTrustedProxies(s.trustedProxies ?? []);
