@@ -34,7 +34,6 @@ export function parseDirectives(text: string, file: string, diagnostics: Diagnos
     let joined = '';
     const segStart: number[] = [];
     const segLine: number[] = [];
-    const startLine = ln;
     for (;;) {
       let raw = lines[ln] ?? '';
       if (raw.endsWith('\r')) raw = raw.slice(0, -1);
@@ -111,7 +110,6 @@ export function parseDirectives(text: string, file: string, diagnostics: Diagnos
         at: (off: number) => posAt(t.offsets[Math.min(off, t.offsets.length - 1)] ?? t.start),
       })),
     });
-    void startLine;
   }
   return out;
 }

@@ -419,7 +419,6 @@ export class RuleSetBuilder {
     let i = 0;
     let ok = true;
     while (i < s.length) {
-      const start = i;
       let neg = false;
       let count = false;
       if (s[i] === '!') {
@@ -483,7 +482,6 @@ export class RuleSetBuilder {
       const lkey = key === undefined ? undefined : name === 'XML' ? key : key.toLowerCase();
       if (neg) exclusions.push({ name, ...(lkey !== undefined ? { key: lkey } : {}), ...(keyRegex ? { keyRegex } : {}) });
       else variables.push({ name, count, ...(lkey !== undefined ? { key: lkey } : {}), ...(keyRegex ? { keyRegex } : {}) });
-      void start;
     }
     return ok ? { variables, exclusions } : null;
   }
@@ -557,7 +555,7 @@ export class RuleSetBuilder {
     };
     if (def) apply(def.raw, (o) => def.arg.at(o), true);
     if (actionsArg) apply(raw, (o) => actionsArg.at(o), false);
-    if (!parent && !isAction || (isAction && !parent)) {
+    if (!parent) {
       if (rule.id === 0) {
         this.error('SECLANG_MISSING_ID', 'rule has no id action', d.pos);
         ok = false;

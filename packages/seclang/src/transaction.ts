@@ -446,7 +446,7 @@ export class Transaction {
       if (r.msg !== undefined) msg = r.msg;
       if (r.logdata !== undefined) logdata = r.logdata;
     }
-    let disruptive: string = rule.disruptive === 'block' ? rule.blockAction : rule.disruptive;
+    const disruptive: string = rule.disruptive === 'block' ? rule.blockAction : rule.disruptive;
     this.matchedRules.push({
       id: rule.id,
       phase,
@@ -480,7 +480,6 @@ export class Transaction {
       };
       return true;
     }
-    disruptive = '';
     return false;
   }
 
