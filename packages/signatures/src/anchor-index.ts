@@ -40,7 +40,10 @@ export class AnchorIndex {
     const len = Math.min(4, a.bytes.length - a.keyOffset);
     this.keyOffsets.push(a.keyOffset);
     const window = a.bytes.subarray(a.keyOffset, a.keyOffset + len);
-    for (const key of keyVariants(window, a.fold)) {
+    for (const k of keyVariants(window, a.fold)) {
+      // Keys are kept as int32: as uint32 half of them would be heap numbers, and every
+      // lookup would allocate.
+      const key = k | 0;
       const m = this.byLen[len - 1]!;
       const list = m.get(key);
       if (list) list.push(entry);
@@ -90,7 +93,7 @@ export class AnchorIndex {
     if (m4.size > 0 && !hasShort) {
       let v = 0;
       for (let i = 0; i < n; i++) {
-        v = ((v << 8) | buf[i]!) >>> 0;
+        v = (v << 8) | buf[i]!;
         const h = Math.imul(v, 0x9e3779b1) >>> shift;
         if ((bits[h >>> 5]! & (1 << (h & 31))) !== 0 && i >= 3) {
           const list = m4.get(v);
@@ -104,7 +107,7 @@ export class AnchorIndex {
       const m3 = this.byLen[2]!;
       let v = 0;
       for (let i = 0; i < n; i++) {
-        v = ((v << 8) | buf[i]!) >>> 0;
+        v = (v << 8) | buf[i]!;
         if (t1 && t1[v & 0xff]) report(m1.get(v & 0xff)!, i, 1);
         if (t2 && i >= 1 && t2[v & 0xffff]) report(m2.get(v & 0xffff)!, i, 2);
         if (t3 && i >= 2 && t3[v & 0xffffff]) report(m3.get(v & 0xffffff)!, i, 3);

@@ -260,7 +260,11 @@ export function fixedLength(tokens: PatternToken[]): number | undefined {
   return n;
 }
 
-function mergeLiterals(tokens: PatternToken[]): PatternToken[] {
+/**
+ * Joins adjacent literals (and full-mask bytes) into one run, adjacent gaps into one gap.
+ * Parsers call it too: a signature kept as one 1-byte array per byte costs kilobytes each.
+ */
+export function mergeLiterals(tokens: PatternToken[]): PatternToken[] {
   const out: PatternToken[] = [];
   for (const t of tokens) {
     const prev = out[out.length - 1];
@@ -268,6 +272,7 @@ function mergeLiterals(tokens: PatternToken[]): PatternToken[] {
     // A fully-specified mask byte is a literal; folding it into neighbours gives longer anchors.
     if (cur.t === 'mask' && cur.mask === 0xff) cur = { t: 'lit', bytes: Uint8Array.of(cur.value), fold: false };
     if (cur.t === 'gap' && cur.min === 0 && cur.max === 0) continue;
+    if (cur.t === 'alt') cur = { t: 'alt', options: cur.options.map(mergeLiterals), negate: cur.negate };
     if (prev && prev.t === 'lit' && cur.t === 'lit' && prev.fold === cur.fold) {
       const b = new Uint8Array(prev.bytes.length + cur.bytes.length);
       b.set(prev.bytes);

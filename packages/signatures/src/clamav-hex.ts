@@ -1,4 +1,4 @@
-import { lowerByte, type PatternToken } from './byte-pattern.ts';
+import { lowerByte, mergeLiterals, type PatternToken } from './byte-pattern.ts';
 
 export interface HexParseError {
   message: string;
@@ -110,7 +110,7 @@ export function parseClamavHex(text: string, mods: HexModifiers = {}): PatternTo
   if (tokens.length === 0) return fail('empty signature', 0);
   const last = tokens[tokens.length - 1]!;
   if (tokens[0]!.t === 'gap' || last.t === 'gap') return fail('a signature cannot start or end with a gap', 0);
-  return mods.wide ? widen(tokens) : tokens;
+  return mergeLiterals(mods.wide ? widen(tokens) : tokens);
 }
 
 function lit(bytes: Uint8Array, fold: boolean): PatternToken {

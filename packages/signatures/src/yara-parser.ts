@@ -1,5 +1,5 @@
 import { type Diagnostic, LineIndex } from '@palisade/diagnostics';
-import { lowerByte, type PatternToken } from './byte-pattern.ts';
+import { lowerByte, mergeLiterals, type PatternToken } from './byte-pattern.ts';
 import { widen } from './clamav-hex.ts';
 import { translateYaraRegex } from './yara-regex.ts';
 import type { YaraExpr, YaraQuantifier, YaraRule, YaraString } from './yara-rule.ts';
@@ -479,7 +479,7 @@ export function parseYaraHex(text: string, basePos: number): PatternToken[] {
   if (i < text.length) err(`unexpected "${text[i]}"`);
   if (tokens.length === 0) err('empty hex string');
   if (tokens[tokens.length - 1]!.t === 'gap') err('a hex string cannot end with a jump');
-  return tokens;
+  return mergeLiterals(tokens);
 }
 
 /** Precedence-climbing parser of YARA conditions. */
