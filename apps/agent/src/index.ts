@@ -29,3 +29,4 @@ export type { TestEventsResult } from './test-event-generator.ts';
 export * from './scanning/index.ts';
 /** A protocol-checking stand-in for the manager's agent API, for tests of code that drives the agent. */
 export { FakeManager } from './testing/fake-manager.ts';
+export * from './inventory/index.ts';

@@ -16,6 +16,7 @@ import { dataDirPaths, ensureDataDir, resolveDataDir } from './data-dir.ts';
 import { EventSender } from './event-sender.ts';
 import { EventSpool } from './event-spool.ts';
 import { HeartbeatLoop } from './heartbeat-loop.ts';
+import { InventoryReporter } from './inventory-reporter.ts';
 import { collectHostFacts } from './host-facts.ts';
 import { LinkState } from './link-state.ts';
 import { ManagerClient } from './manager-client.ts';
@@ -44,6 +45,12 @@ export interface RunAgentOptions {
   /** How long the start-up config fetch may take before the cached configuration is used. */
   startupConfigTimeoutMs?: number;
   commandWaitSeconds?: number;
+  /** Filesystem root the inventory is collected from (default `/`). */
+  inventoryRoot?: string;
+  /** How often the inventory is reported (default 6 h; 0: only on the `send-inventory` command). */
+  inventoryIntervalMs?: number;
+  /** Delay of the first report after start-up (default 5 s). */
+  inventoryFirstDelayMs?: number;
   senderLingerMs?: number;
 }
 
@@ -123,6 +130,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   let updater: ConfigUpdater | undefined;
   let heartbeat: HeartbeatLoop | undefined;
   let poller: CommandPoller | undefined;
+  let inventory: InventoryReporter | undefined;
   let sender: EventSender | undefined;
   let initial: { hash: string; config: unknown; source: string } | undefined;
   let initialCheck: ConfigCheck | undefined;
@@ -183,10 +191,12 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
       }
       return { configHash: outcome.hash, outcome: outcome.status };
     },
-    'send-inventory': async () => {
-      // honest until the protocol defines the inventory report: the manager sees a failed
-      // command, not a made-up inventory (runAgent({commandHandlers}) can supply the real one)
-      throw new Error('send-inventory is not implemented by this agent yet (no inventory report format in the protocol)');
+    'send-inventory': async (command) => {
+      const a = command.args as { root?: unknown; appDirs?: unknown };
+      return need(inventory, 'the inventory reporter').send({
+        ...(typeof a.root === 'string' ? { root: a.root } : {}),
+        ...(Array.isArray(a.appDirs) ? { appDirs: a.appDirs.map(String) } : {}),
+      });
     },
   };
 
@@ -314,6 +324,16 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
         heartbeat.start();
         const hb = heartbeat;
         return () => hb.stop();
+      },
+    },
+    {
+      name: 'start inventory reporting',
+      async run() {
+        inventory = new InventoryReporter({ client: need(client, 'the manager client'), logger, root: options.inventoryRoot ?? '/' });
+        const interval = options.inventoryIntervalMs ?? 6 * 3600_000;
+        if (interval > 0) inventory.start(interval, options.inventoryFirstDelayMs ?? 5000);
+        const r = inventory;
+        return () => r.stop();
       },
     },
     {

@@ -118,6 +118,8 @@ test('a vulnerable host gets the shielding rules assigned, with reasons, and rec
   assert.equal(audit.length, 2);
   const struts = audit.find((a: { details: { ruleId: string } }) => a.details.ruleId === 'CVE-2017-5638');
   assert.equal(struts.details.reasons[0].package, 'org.apache.struts:struts2-core');
+  // Both paths must work: the rule's own ranges, and the advisory naming its CVE.
+  assert.deepEqual(struts.details.reasons.map((r: { via: string }) => r.via).sort(), ['advisory', 'rule-range']);
   assert.equal(struts.details.reasons[0].version, '2.3.31');
 });
 

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AdvisoryIndex, type OsvRecord } from '@palisade/vuln';
+import { formatDiagnostic } from '@palisade/diagnostics';
+import { AdvisoryIndex, type RuleAffected, ruleAdvisoryRecord } from '@palisade/vuln';
 import { parse } from 'yaml';
 
 /** One shipped rule that a recommendation scan can assign (today: IPS virtual patches). */
@@ -14,7 +15,8 @@ export interface CatalogRule {
   cvss?: number;
   /** SecLang rule ids inside the rule file. */
   ruleIds: number[];
-  affected: OsvRecord['affected'];
+  /** As the rule's metadata states it: `{ ecosystem, name, ranges | versions }` per package. */
+  affected: RuleAffected[];
   application?: { type?: string; protocol?: string; ports?: number[] };
 }
 
@@ -35,14 +37,14 @@ export class RuleCatalog {
     this.rules = rules;
     for (const r of rules) {
       for (const cve of r.cves) this.byCve.set(cve.toUpperCase(), [...(this.byCve.get(cve.toUpperCase()) ?? []), r]);
-      if (r.affected?.length) {
-        const diagnostics = this.index.add({
-          id: `${r.module}:${r.id}`,
-          modified: '1970-01-01T00:00:00Z',
-          aliases: r.cves,
-          affected: r.affected,
-        } as OsvRecord);
-        for (const d of diagnostics) this.problems.push(`${r.module}/${r.id}: ${d.message}`);
+      if (r.affected.length) {
+        // Rule metadata names packages flat; the matcher wants OSV's `package: {ecosystem, name}`.
+        const record = ruleAdvisoryRecord(`${r.module}:${r.id}`, r.affected, `${r.module}/${r.id}/meta.yaml`, r.cves);
+        if (!record.ok) {
+          for (const d of record.diagnostics) this.problems.push(formatDiagnostic(d));
+          continue;
+        }
+        for (const d of this.index.add(record.value)) this.problems.push(`${r.module}/${r.id}: ${d.message}`);
       }
     }
   }
