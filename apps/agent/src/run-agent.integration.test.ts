@@ -81,6 +81,12 @@ function start(dataDir: string, registry = new ModuleRegistry()): Promise<AgentH
     startupConfigTimeoutMs: 1_000,
     commandWaitSeconds: 5,
     senderLingerMs: 20,
+    commandHandlers: {
+      'echo-args': async (command) => ({ args: command.args }),
+      'always-fails': async () => {
+        throw new Error('disk on fire');
+      },
+    },
   });
 }
 
@@ -165,9 +171,11 @@ test('activate, run, heartbeat, apply config, answer commands, deliver events, r
     const unknown = await manager.waitForResult(manager.queueCommand('self-destruct'));
     assert.equal(unknown.status, 'failed');
     assert.match(unknown.error ?? '', /unknown command kind "self-destruct"/);
-    const inventory = await manager.waitForResult(manager.queueCommand('send-inventory'));
-    assert.equal(inventory.status, 'failed');
-    assert.match(inventory.error ?? '', /not implemented/);
+    // handlers given to runAgent add command kinds; a throwing one answers failed with its message
+    const echoed = await manager.waitForResult(manager.queueCommand('echo-args', { n: 42 }));
+    assert.deepEqual(echoed, { status: 'succeeded', result: { args: { n: 42 } } });
+    const broken = await manager.waitForResult(manager.queueCommand('always-fails'));
+    assert.deepEqual(broken, { status: 'failed', error: 'disk on fire' });
 
     // a new config through update-config: the module is reconfigured, not restarted
     const hash2 = manager.setConfig(cfg(['r1', 'r2']));
