@@ -61,6 +61,8 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
   const pending: { index: number; algos: HashAlgorithm[]; size: number; path: string; target?: string }[] = [];
   let reused = 0;
   let sinceYield = 0;
+  const deferred: string[] = [];
+  let draining = false;
 
   const record = (path: string, st: Stats, target: string | undefined): void => {
     const rule = rules.ruleForPath(path, st.mode, (st.mode & S_IFMT) === S_IFDIR);
@@ -103,6 +105,7 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
       return;
     }
     let target: string | undefined;
+    let viaLink = false;
     if ((st.mode & S_IFMT) === S_IFLNK) {
       try {
         target = readlinkSync(disk);
@@ -110,6 +113,7 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
         issues.push(issueFromError(path, err, 'readlink'));
       }
       if (rules.followLinks(path)) {
+        viaLink = true;
         try {
           st = statSync(disk);
         } catch (err) {
@@ -117,6 +121,13 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') issues.push(issueFromError(path, err, 'stat link target'));
         }
       }
+    }
+    // Linked directories are recorded and entered after the whole walk, so a directory reachable
+    // both by its real path and through a link is walked under its real path.
+    if (viaLink && !draining && (st.mode & S_IFMT) === S_IFDIR && rules.shouldDescend(path)) {
+      deferred.push(path);
+      seen.delete(path);
+      return;
     }
     record(path, st, target);
     opts.onWalk?.(seen.size, path);
@@ -142,6 +153,8 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
   };
 
   for (const root of rules.fileRoots().sort()) await visit(root);
+  draining = true;
+  for (const path of deferred) await visit(path);
 
   const total = pending.reduce((n, p) => n + p.size, 0);
   const results = await opts.hashPool.hashAll(pending, (files, bytes) => opts.onHash?.(files, bytes, pending.length, total));

@@ -247,3 +247,25 @@ test('the baseline store round-trips entities and metadata', () => {
   assert.equal(store.load().length, 1);
   store.close();
 });
+
+test('followLinks walks into linked directories once, and survives a link loop', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'palisade-fimlinks-'));
+  temps.push(root);
+  mkdirSync(join(root, 'app/real'), { recursive: true });
+  writeFileSync(join(root, 'app/real/conf'), 'x=1\n');
+  symlinkSync('real', join(root, 'app/current'));
+  symlinkSync('..', join(root, 'app/real/up')); // loop back to /app
+  const load = (follow: boolean) => {
+    const r = loadIntegrityRules(`rules:\n  - id: app\n    paths: [/app]\n    followLinks: ${follow}\n`);
+    assert.ok(r.ok);
+    return r.value;
+  };
+  const keys = async (follow: boolean) =>
+    (await runFimScan(load(follow), { root, hashWorkers: 1 })).entities.filter((e) => e.kind === 'file').map((e) => `${e.key}:${e.attrs.type}`).sort();
+  assert.deepEqual(await keys(false), ['/app:dir', '/app/current:symlink', '/app/real:dir', '/app/real/conf:file', '/app/real/up:symlink'].sort());
+  const followed = await keys(true);
+  // The link is recorded as what it points to; the loop back to /app is not entered twice.
+  assert.ok(followed.includes('/app/current:dir'));
+  assert.ok(followed.includes('/app/real/conf:file'));
+  assert.ok(followed.length < 20, `walk terminated: ${followed.length} entries`);
+});
