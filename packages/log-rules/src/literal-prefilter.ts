@@ -18,6 +18,8 @@ let cacheNext = 0;
  * line and a handful of field values over and over.
  */
 export function lowerOf(s: string): string {
+  // Short values (most field values) are cheap to convert and would only evict the log line.
+  if (s.length < 64) return s.toLowerCase();
   for (let i = 0; i < 4; i++) if (cacheIn[i] === s) return cacheOut[i]!;
   const out = s.toLowerCase();
   cacheIn[cacheNext] = s;

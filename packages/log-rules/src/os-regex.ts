@@ -164,10 +164,13 @@ function mayMatch(re: OsRegex, k: number, lower: string): boolean {
   return true;
 }
 
+/** Below this length the regex runs directly: the literal check would cost as much. */
+const PREFILTER_MIN = 64;
+
 export function execOsRegex(re: OsRegex, s: string): OsMatchResult | null {
-  const lower = lowerOf(s);
+  const lower = s.length < PREFILTER_MIN ? '' : lowerOf(s);
   for (let k = 0; k < re.alternatives.length; k++) {
-    if (!mayMatch(re, k, lower)) continue;
+    if (lower && !mayMatch(re, k, lower)) continue;
     const m = re.alternatives[k]!.exec(s);
     if (m) {
       const captures: string[] = [];
@@ -179,7 +182,7 @@ export function execOsRegex(re: OsRegex, s: string): OsMatchResult | null {
 }
 
 export function testOsRegex(re: OsRegex, s: string): boolean {
-  const lower = lowerOf(s);
-  for (let k = 0; k < re.alternatives.length; k++) if (mayMatch(re, k, lower) && re.alternatives[k]!.test(s)) return true;
+  const lower = s.length < PREFILTER_MIN ? '' : lowerOf(s);
+  for (let k = 0; k < re.alternatives.length; k++) if ((!lower || mayMatch(re, k, lower)) && re.alternatives[k]!.test(s)) return true;
   return false;
 }
