@@ -101,7 +101,10 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     try {
       st = lstatSync(disk);
     } catch (err) {
-      issues.push(issueFromError(path, err, 'stat'));
+      const issue = issueFromError(path, err, 'stat');
+      // A rule root that does not exist on this host (no sudo installed) did not vanish mid-scan.
+      if (issue.kind === 'vanished' && roots.has(path)) issue.kind = 'missing-source';
+      issues.push(issue);
       return;
     }
     let target: string | undefined;
@@ -152,7 +155,8 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     for (const name of names) await visit(`${base}/${name}`);
   };
 
-  for (const root of rules.fileRoots().sort()) await visit(root);
+  const roots = new Set(rules.fileRoots());
+  for (const root of [...roots].sort()) await visit(root);
   draining = true;
   for (const path of deferred) await visit(path);
 
