@@ -26,7 +26,9 @@ function v4(n: number): string {
 
 function policyYaml(): string {
   const lines: string[] = ['name: bench', 'failsafe: { manager: 10.255.0.1:4120, adminSources: [10.254.0.0/16], adminPorts: [22] }'];
-  lines.push('stateful: { conntrack: true, dropInvalid: true, antiEvasion: true, portScan: { threshold: 50, per: minute, blockFor: 10m } }');
+  lines.push(
+    'stateful: { conntrack: true, dropInvalid: true, antiEvasion: true, portScan: { threshold: 50, per: minute, blockFor: 10m } }',
+  );
   lines.push('lists:', '  ip:', '    bad: |');
   // Every other address so none merge into ranges: the worst case for the set, 100,000 elements.
   // One per line in a block scalar: the form the docs recommend for long lists.
@@ -45,7 +47,13 @@ function policyYaml(): string {
 }
 
 function naiveRuleset(n: number): string {
-  const out = ['table inet naive', 'delete table inet naive', 'table inet naive {', '\tchain input {', '\t\ttype filter hook input priority filter; policy accept;'];
+  const out = [
+    'table inet naive',
+    'delete table inet naive',
+    'table inet naive {',
+    '\tchain input {',
+    '\t\ttype filter hook input priority filter; policy accept;',
+  ];
   for (let i = 0; i < n; i++) out.push(`\t\tip saddr ${v4(0x64000000 + i * 2)} counter drop`);
   out.push('\t}', '}');
   return `${out.join('\n')}\n`;
@@ -85,11 +93,24 @@ function packetPath(ns: string, yaml: string, groupedFile: string): Record<strin
     execFileSync('ip', ['-n', ns, 'link', 'add', 'bs', 'type', 'veth', 'peer', 'name', 'bc', 'netns', client]);
     execFileSync('ip', ['-n', ns, 'addr', 'add', '10.99.0.1/24', 'dev', 'bs']);
     execFileSync('ip', ['-n', client, 'addr', 'add', '10.99.0.2/24', 'dev', 'bc']);
-    for (const [n2, dev] of [[ns, 'bs'], [client, 'bc'], [ns, 'lo'], [client, 'lo']]) execFileSync('ip', ['-n', n2!, 'link', 'set', dev!, 'up']);
-    echo = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', ECHO_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    for (const [n2, dev] of [
+      [ns, 'bs'],
+      [client, 'bc'],
+      [ns, 'lo'],
+      [client, 'lo'],
+    ])
+      execFileSync('ip', ['-n', n2!, 'link', 'set', dev!, 'up']);
+    echo = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', ECHO_SERVER], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     execFileSync('sleep', ['0.5']);
     const measure = () =>
-      JSON.parse(execFileSync('ip', ['netns', 'exec', client, process.execPath, '--input-type=module', '-e', ECHO_CLIENT, String(n)], { encoding: 'utf8', timeout: 120_000 }));
+      JSON.parse(
+        execFileSync('ip', ['netns', 'exec', client, process.execPath, '--input-type=module', '-e', ECHO_CLIENT, String(n)], {
+          encoding: 'utf8',
+          timeout: 120_000,
+        }),
+      );
     const out: Record<string, unknown> = { roundTrips: n };
     execFileSync('ip', ['netns', 'exec', ns, 'nft', 'delete table inet palisade']);
     out.noFirewall = measure();
@@ -115,7 +136,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const ns = `pal-bench-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'palisade-fw-bench-'));
-const canApply = process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
+const canApply =
+  process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
 try {
   const yaml = policyYaml();
   const loadT: number[] = [];
@@ -184,10 +206,18 @@ try {
     const setOnly = join(dir, 'set-only.nft');
     const elems: string[] = [];
     for (let i = 0; i < NAIVE; i++) elems.push(v4(0x64000000 + i * 2));
-    writeFileSync(setOnly, `table inet naive\ndelete table inet naive\ntable inet naive {\n\tset s { type ipv4_addr; elements = { ${elems.join(', ')} } }\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tip saddr @s counter drop\n\t}\n}\n`);
+    writeFileSync(
+      setOnly,
+      `table inet naive\ndelete table inet naive\ntable inet naive {\n\tset s { type ipv4_addr; elements = { ${elems.join(', ')} } }\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tip saddr @s counter drop\n\t}\n}\n`,
+    );
     const setMs = nft(setOnly);
     execFileSync('ip', ['netns', 'exec', ns, 'nft', 'delete table inet naive']);
-    result.sameAddressesAsRules = { addresses: NAIVE, ruleperAddressApplyMs: Math.round(naiveMs), oneSetApplyMs: Math.round(setMs), ratio: Number((naiveMs / setMs).toFixed(1)) };
+    result.sameAddressesAsRules = {
+      addresses: NAIVE,
+      ruleperAddressApplyMs: Math.round(naiveMs),
+      oneSetApplyMs: Math.round(setMs),
+      ratio: Number((naiveMs / setMs).toFixed(1)),
+    };
     if (!process.argv.includes('--no-packet-path')) result.packetPath = packetPath(ns, yaml, file);
   } else {
     result.apply = 'skipped: needs root, nft and ip netns';

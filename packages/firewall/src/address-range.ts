@@ -67,9 +67,7 @@ export function parseAddress(text: string): { family: 4 | 6; value: bigint } | u
 export function mergeRanges(ranges: readonly AddressRange[]): AddressRange[] {
   const out: AddressRange[] = [];
   for (const family of [4, 6] as const) {
-    const sorted = ranges
-      .filter((r) => r.family === family)
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const sorted = ranges.filter((r) => r.family === family).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     let cur: AddressRange | undefined;
     for (const r of sorted) {
       if (cur && r.start <= cur.end + 1n) {

@@ -13,7 +13,10 @@ const ns = `pal-golden-${process.pid}`;
 
 function unavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
-  for (const [cmd, args] of [['ip', ['netns', 'list']], ['nft', ['--version']]] as const) {
+  for (const [cmd, args] of [
+    ['ip', ['netns', 'list']],
+    ['nft', ['--version']],
+  ] as const) {
     if (spawnSync(cmd, [...args], { stdio: 'ignore' }).status !== 0) return `\`${cmd}\` does not run here`;
   }
   return undefined;

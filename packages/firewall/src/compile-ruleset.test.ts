@@ -83,18 +83,26 @@ rules: [{ name: no-mgmt-net, action: deny, direction: out, dstIp: 10.20.0.0/16 }
   // The agent's own knowledge of its manager overrides the document's.
   const p2 = loadPolicy('failsafe: { enabled: false }\nrules: [{ name: x, action: allow, direction: out, protocol: tcp, dstPort: 22 }]\n');
   assert.ok(p2.ok);
-  const byOption = compileRuleset(p2.value, { failsafe: { manager: { address: { family: 4, start: 0x0a140005n, end: 0x0a140005n }, port: 4120 } } });
+  const byOption = compileRuleset(p2.value, {
+    failsafe: { manager: { address: { family: 4, start: 0x0a140005n, end: 0x0a140005n }, port: 4120 } },
+  });
   assert.equal(byOption.ok, false);
 });
 
 test('no manager known is a warning, not an error', () => {
   const c = compileRuleset(emptyPolicy());
   assert.ok(c.ok);
-  assert.deepEqual(c.diagnostics.map((d) => d.code), ['FW_NO_MANAGER']);
+  assert.deepEqual(
+    c.diagnostics.map((d) => d.code),
+    ['FW_NO_MANAGER'],
+  );
 });
 
 test('many rules of one shape and verdict share one concatenated set', () => {
-  const rules = Array.from({ length: 40 }, (_, i) => `  - { name: d${i}, action: deny, protocol: tcp, srcIp: 10.${i}.0.0/16, dstPort: ${1000 + i} }`);
+  const rules = Array.from(
+    { length: 40 },
+    (_, i) => `  - { name: d${i}, action: deny, protocol: tcp, srcIp: 10.${i}.0.0/16, dstPort: ${1000 + i} }`,
+  );
   const yaml = `rules:\n${rules.join('\n')}\n  - { name: ssh, action: allow, protocol: tcp, dstPort: 22 }\n`;
   const loaded = loadPolicy(yaml);
   assert.ok(loaded.ok);
@@ -111,7 +119,8 @@ test('many rules of one shape and verdict share one concatenated set', () => {
 });
 
 test('groups never cross a rule of another verdict or a log-only rule, and overlaps stay single', () => {
-  const mk = (i: number, action: string, extra = '') => `  - { name: r${i}, action: ${action}, protocol: tcp, dstPort: ${2000 + i}${extra} }`;
+  const mk = (i: number, action: string, extra = '') =>
+    `  - { name: r${i}, action: ${action}, protocol: tcp, dstPort: ${2000 + i}${extra} }`;
   const rules = [
     ...Array.from({ length: 20 }, (_, i) => mk(i, 'deny')),
     '  - { name: watch, action: log-only, protocol: tcp }',

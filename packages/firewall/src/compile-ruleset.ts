@@ -107,11 +107,17 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
         code: 'FW_MANAGER_CUT_OFF',
         message: `with the failsafe disabled, ${cut} would cut this computer off from its manager`,
         severity: 'error',
-        ...(policy.rules.find((r) => cut.includes(`"${r.name}"`))?.line ? { line: policy.rules.find((r) => cut.includes(`"${r.name}"`))!.line } : {}),
+        ...(policy.rules.find((r) => cut.includes(`"${r.name}"`))?.line
+          ? { line: policy.rules.find((r) => cut.includes(`"${r.name}"`))!.line }
+          : {}),
       });
     }
   } else if (!failsafe.manager) {
-    diags.push({ code: 'FW_NO_MANAGER', message: 'no manager address known: the failsafe only keeps management access open', severity: 'warning' });
+    diags.push({
+      code: 'FW_NO_MANAGER',
+      message: 'no manager address known: the failsafe only keeps management access open',
+      severity: 'warning',
+    });
   }
 
   const perLine = options.elementsPerLine ?? 16;
@@ -175,7 +181,12 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
   if (ps) {
     for (const fam of [4, 6] as const) {
       emitSet(`scan${fam}`, fam === 4 ? 'ipv4_addr' : 'ipv6_addr', [], ['dynamic', 'timeout']);
-      setLines.splice(setLines.length - 1, 0, `\t\ttimeout 1${ps.unit === 'second' ? 's' : ps.unit === 'minute' ? 'm' : 'h'}`, '\t\tsize 65535');
+      setLines.splice(
+        setLines.length - 1,
+        0,
+        `\t\ttimeout 1${ps.unit === 'second' ? 's' : ps.unit === 'minute' ? 'm' : 'h'}`,
+        '\t\tsize 65535',
+      );
     }
   }
   const connLimit = policy.stateful.maxConnectionsPerSource;
@@ -219,7 +230,11 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
     if (dst) e.push(dst);
     if (r.srcMac) {
       const op = r.srcMac.not ? ' !=' : '';
-      e.push(r.srcMac.list && listSet.has(`mac:${r.srcMac.list}`) ? `ether saddr${op} @mac_${r.srcMac.list}` : `ether saddr${op} ${anon(r.srcMac.values)}`);
+      e.push(
+        r.srcMac.list && listSet.has(`mac:${r.srcMac.list}`)
+          ? `ether saddr${op} @mac_${r.srcMac.list}`
+          : `ether saddr${op} ${anon(r.srcMac.values)}`,
+      );
     }
     const protos = r.protocol?.values ?? [];
     const hasPorts = !!(r.srcPort || r.dstPort);
@@ -227,8 +242,11 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
     // `tcp dport`, `tcp flags`, `icmp type` carry their own protocol dependency: an explicit
     // l4proto there would only cost nft time to load (it adds up over 10,000 rules).
     const implied =
-      (onlyProto === 6 && (hasPorts || !!r.tcpFlags)) || (onlyProto === 17 && hasPorts) || ((onlyProto === 1 || onlyProto === 58) && !!r.icmp);
-    if (r.protocol && !implied) e.push(`meta l4proto${r.protocol.not ? ' !=' : ''} ${anon([...new Set(protos)].map((p) => PROTO_NAMES[p] ?? String(p)))}`);
+      (onlyProto === 6 && (hasPorts || !!r.tcpFlags)) ||
+      (onlyProto === 17 && hasPorts) ||
+      ((onlyProto === 1 || onlyProto === 58) && !!r.icmp);
+    if (r.protocol && !implied)
+      e.push(`meta l4proto${r.protocol.not ? ' !=' : ''} ${anon([...new Set(protos)].map((p) => PROTO_NAMES[p] ?? String(p)))}`);
     else if (!r.protocol && hasPorts) e.push('meta l4proto { tcp, udp }');
     const portProto = onlyProto === 6 ? 'tcp' : onlyProto === 17 ? 'udp' : 'th';
     const sp = portExpr(portProto, 'sport', r.srcPort);
@@ -293,7 +311,10 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
       const m = failsafe.manager;
       if (m) {
         const k = m.address.family === 4 ? 'ip' : 'ip6';
-        push(c, `${k} ${peer} ${formatRange(m.address)} tcp ${inbound ? 'sport' : 'dport'} ${m.port} counter accept comment "failsafe: manager"`);
+        push(
+          c,
+          `${k} ${peer} ${formatRange(m.address)} tcp ${inbound ? 'sport' : 'dport'} ${m.port} counter accept comment "failsafe: manager"`,
+        );
       }
       const ports = failsafe.adminPorts.length ? ` tcp ${inbound ? 'dport' : 'sport'} ${anon(fmtPorts(failsafe.adminPorts))}` : '';
       const srcs = mergeRanges(failsafe.adminSources);
@@ -324,7 +345,8 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
       ] as const) {
         push(c, `${tracked}tcp flags & (${mask}) == ${value} counter drop comment "evasion"`);
       }
-      if (policy.stateful.conntrack) push(c, 'ct state new tcp flags & (fin | syn | rst | ack) != syn counter drop comment "evasion: new without syn"');
+      if (policy.stateful.conntrack)
+        push(c, 'ct state new tcp flags & (fin | syn | rst | ack) != syn counter drop comment "evasion: new without syn"');
     }
     if (inbound && connLimit) {
       push(c, `ct state new add @connlimit4 { ip saddr ct count over ${connLimit} } counter drop comment "connection limit"`);
@@ -363,7 +385,10 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
       for (const fam of [4, 6] as const) {
         const k = fam === 4 ? 'ip' : 'ip6';
         const block = ps.blockSeconds ? ` add @scanblock${fam} { ${k} saddr timeout ${ps.blockSeconds}s }` : '';
-        push(c, `ct state new update @scan${fam} { ${k} saddr ${rate} }${block} limit name "log_rate" log prefix ${logPrefix('scan', 'port-scan')}`);
+        push(
+          c,
+          `ct state new update @scan${fam} { ${k} saddr ${rate} }${block} limit name "log_rate" log prefix ${logPrefix('scan', 'port-scan')}`,
+        );
         if (ps.blockSeconds) push(c, `ct state new ${k} saddr @scanblock${fam} counter drop comment "port scan"`);
       }
     }
@@ -384,13 +409,17 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
     for (const r of arpRules) {
       const e: string[] = [];
       if (r.interface) e.push(`${inbound ? 'iifname' : 'oifname'}${r.interface.not ? ' !=' : ''} ${anon(r.interface.values.map(quote))}`);
-      for (const [k, m] of [['saddr', r.srcIp], ['daddr', r.dstIp]] as const) {
+      for (const [k, m] of [
+        ['saddr', r.srcIp],
+        ['daddr', r.dstIp],
+      ] as const) {
         if (!m) continue;
         const elems = mergeRanges(m.values.filter((x) => x.family === 4)).map(formatRange);
         if (elems.length) e.push(`arp ${k} ip${m.not ? ' !=' : ''} ${anon(elems)}`);
       }
       if (r.srcMac) e.push(`arp saddr ether${r.srcMac.not ? ' !=' : ''} ${anon(r.srcMac.values)}`);
-      if (r.log || r.action === 'log-only') push(arpChains[dir], `${e.join(' ')} limit name "log_rate" log prefix ${logPrefix(r.action, r.name)}`.trim());
+      if (r.log || r.action === 'log-only')
+        push(arpChains[dir], `${e.join(' ')} limit name "log_rate" log prefix ${logPrefix(r.action, r.name)}`.trim());
       if (r.action !== 'log-only') push(arpChains[dir], `${e.join(' ')} counter ${verdict(r)} comment ${quote(r.name)}`.trim());
     }
     if (arpRules.some((r) => r.action === 'allow')) push(arpChains[dir], 'counter drop comment "out of allowed policy"');
@@ -406,7 +435,12 @@ export function compileRuleset(policy: FirewallPolicy, options: CompileOptions =
   out.push(...setLines);
   for (const dir of ['input', 'output'] as const) {
     if (raw[dir].length) {
-      out.push(`\tchain raw_${dir} {`, `\t\ttype filter hook ${dir === 'input' ? 'prerouting' : 'output'} priority raw; policy accept;`, ...raw[dir], '\t}');
+      out.push(
+        `\tchain raw_${dir} {`,
+        `\t\ttype filter hook ${dir === 'input' ? 'prerouting' : 'output'} priority raw; policy accept;`,
+        ...raw[dir],
+        '\t}',
+      );
     }
   }
   for (const dir of ['input', 'output'] as const) {
@@ -456,7 +490,18 @@ function groupRules(
     return shapes.get(r);
   };
   const computeShape = (r: FirewallRule): string | undefined => {
-    if (r.action === 'log-only' || r.action === 'bypass' || r.log || r.limit || r.schedule || r.interface || r.srcMac || r.tcpFlags || r.icmp) return undefined;
+    if (
+      r.action === 'log-only' ||
+      r.action === 'bypass' ||
+      r.log ||
+      r.limit ||
+      r.schedule ||
+      r.interface ||
+      r.srcMac ||
+      r.tcpFlags ||
+      r.icmp
+    )
+      return undefined;
     const fields = [r.srcIp, r.dstIp, r.srcPort, r.dstPort];
     if (fields.every((f) => !f) || fields.some((f) => f?.not)) return undefined;
     const protos = r.protocol?.values ?? [];
@@ -528,7 +573,10 @@ function buildGroup(members: FirewallRule[], verdict: 'accept' | 'drop', shape: 
       const vals: { iv: Interval; text: string }[] =
         k < 2
           ? mergeRanges(f.values as AddressRange[]).map((a) => ({ iv: [a.start, a.end] as Interval, text: formatRange(a) }))
-          : (f.values as PortRange[]).map((p) => ({ iv: [BigInt(p.start), BigInt(p.end)] as Interval, text: p.start === p.end ? String(p.start) : `${p.start}-${p.end}` }));
+          : (f.values as PortRange[]).map((p) => ({
+              iv: [BigInt(p.start), BigInt(p.end)] as Interval,
+              text: p.start === p.end ? String(p.start) : `${p.start}-${p.end}`,
+            }));
       partial = partial.flatMap((t) => vals.map((v) => ({ iv: [...t.iv, v.iv], parts: [...t.parts, v.text] })));
     });
     for (const t of partial) {

@@ -32,12 +32,16 @@ describe('precedence', () => {
       const strong = actions[j]!;
       test(`${strong} beats ${weak} at equal priority, loses to ${weak} one priority higher`, () => {
         const verdictOf = (a: string) => (a === 'deny' ? 'drop' : 'accept');
-        const same = policy(`rules:\n  - { name: w, action: ${weak}, protocol: tcp, dstPort: 80 }\n  - { name: s, action: ${strong}, protocol: tcp, dstPort: 80 }\n`);
+        const same = policy(
+          `rules:\n  - { name: w, action: ${weak}, protocol: tcp, dstPort: 80 }\n  - { name: s, action: ${strong}, protocol: tcp, dstPort: 80 }\n`,
+        );
         const v = evaluatePacket(same, tcpIn('10.9.9.9', 80));
         assert.equal(v.rule, strong === 'log-only' ? undefined : 's');
         assert.equal(v.verdict, verdictOf(strong));
         if (weak === 'log-only') return; // log-only never decides, whatever its priority
-        const higher = policy(`rules:\n  - { name: w, action: ${weak}, priority: 3, protocol: tcp, dstPort: 80 }\n  - { name: s, action: ${strong}, priority: 2, protocol: tcp, dstPort: 80 }\n`);
+        const higher = policy(
+          `rules:\n  - { name: w, action: ${weak}, priority: 3, protocol: tcp, dstPort: 80 }\n  - { name: s, action: ${strong}, priority: 2, protocol: tcp, dstPort: 80 }\n`,
+        );
         const v2 = evaluatePacket(higher, tcpIn('10.9.9.9', 80));
         assert.equal(v2.rule, 'w');
         assert.equal(v2.verdict, verdictOf(weak));
@@ -110,7 +114,15 @@ rules:
     assert.equal(evaluatePacket(p, { ...tcpIn('1.1.1.1', 8005), protocol: 132 }).verdict, 'accept');
     assert.equal(evaluatePacket(p, tcpIn('1.1.1.1', 3306)).verdict, 'drop');
     assert.equal(evaluatePacket(p, tcpIn('1.1.1.1', 3307)).verdict, 'accept');
-    const out = (dport: number): Packet => ({ direction: 'out', frame: 'ipv4', src: '10.0.0.1', dst: '8.8.8.8', protocol: 17, srcPort: 5000, dstPort: dport });
+    const out = (dport: number): Packet => ({
+      direction: 'out',
+      frame: 'ipv4',
+      src: '10.0.0.1',
+      dst: '8.8.8.8',
+      protocol: 17,
+      srcPort: 5000,
+      dstPort: dport,
+    });
     assert.equal(evaluatePacket(p, out(53)).verdict, 'accept');
     assert.equal(evaluatePacket(p, out(123)).verdict, 'drop');
   });
@@ -142,7 +154,8 @@ rules:
   - { name: o, action: deny, protocol: tcp, dstPort: 1, schedule: office }
   - { name: n, action: deny, protocol: tcp, dstPort: 2, schedule: night }
 `);
-    const at = (port: number, day: number, h: number, m = 0) => evaluatePacket(p, tcpIn('1.1.1.1', port, { time: { day, minute: h * 60 + m } })).verdict;
+    const at = (port: number, day: number, h: number, m = 0) =>
+      evaluatePacket(p, tcpIn('1.1.1.1', port, { time: { day, minute: h * 60 + m } })).verdict;
     assert.equal(at(1, 1, 8), 'drop');
     assert.equal(at(1, 1, 17, 59), 'drop');
     assert.equal(at(1, 1, 18), 'accept');
@@ -156,8 +169,20 @@ rules:
 
 describe('stateful options', () => {
   test('return traffic is accepted after the rules, so deny rules still cut established flows', () => {
-    const p = policy('rules:\n  - { name: out, action: allow, direction: out, protocol: tcp, dstPort: 443 }\n  - { name: d, action: deny, direction: out, dstIp: 10.6.6.6 }\n');
-    const reply: Packet = { direction: 'out', frame: 'ipv4', src: '10.0.0.1', dst: '10.5.5.5', protocol: 6, srcPort: 80, dstPort: 40000, tcpFlags: ['syn', 'ack'], ctState: 'established' };
+    const p = policy(
+      'rules:\n  - { name: out, action: allow, direction: out, protocol: tcp, dstPort: 443 }\n  - { name: d, action: deny, direction: out, dstIp: 10.6.6.6 }\n',
+    );
+    const reply: Packet = {
+      direction: 'out',
+      frame: 'ipv4',
+      src: '10.0.0.1',
+      dst: '10.5.5.5',
+      protocol: 6,
+      srcPort: 80,
+      dstPort: 40000,
+      tcpFlags: ['syn', 'ack'],
+      ctState: 'established',
+    };
     assert.equal(evaluatePacket(p, reply).reason, 'return-traffic');
     assert.equal(evaluatePacket(p, { ...reply, dst: '10.6.6.6' }).verdict, 'drop');
     assert.equal(evaluatePacket(p, { ...reply, ctState: 'new' }).reason, 'implicit-deny');
@@ -166,7 +191,11 @@ describe('stateful options', () => {
     const p = policy('stateful: { antiEvasion: true }\nrules:\n  - { name: b, action: bypass, protocol: tcp, dstPort: 9 }\n');
     assert.equal(evaluatePacket(p, tcpIn('1.1.1.1', 80, { ctState: 'invalid' })).reason, 'invalid');
     for (const flags of [['syn', 'fin'], ['syn', 'rst'], [], ['fin', 'psh', 'urg'], ['fin']] as const) {
-      assert.equal(evaluatePacket(p, tcpIn('1.1.1.1', 80, { tcpFlags: [...flags], ctState: 'established' })).reason, 'evasion', flags.join());
+      assert.equal(
+        evaluatePacket(p, tcpIn('1.1.1.1', 80, { tcpFlags: [...flags], ctState: 'established' })).reason,
+        'evasion',
+        flags.join(),
+      );
     }
     assert.equal(evaluatePacket(p, tcpIn('1.1.1.1', 80, { tcpFlags: ['ack'] })).reason, 'evasion', 'new without syn');
     assert.equal(evaluatePacket(p, tcpIn('1.1.1.1', 9, { tcpFlags: [], ctState: 'untracked' })).rule, 'b');
@@ -199,7 +228,16 @@ rules:
     assert.equal(evaluatePacket(p, tcpIn('10.30.1.1', 22), blocked).reason, 'failsafe', 'failsafe comes before the block list');
     assert.equal(evaluatePacket(p, tcpIn('10.30.1.1', 443), blocked).reason, 'block-list');
     assert.equal(evaluatePacket(p, tcpIn('10.40.1.1', 443), blocked).verdict, 'accept');
-    const toManager: Packet = { direction: 'out', frame: 'ipv4', src: '10.0.0.1', dst: '10.20.0.5', protocol: 6, srcPort: 40000, dstPort: 4120, tcpFlags: ['syn'] };
+    const toManager: Packet = {
+      direction: 'out',
+      frame: 'ipv4',
+      src: '10.0.0.1',
+      dst: '10.20.0.5',
+      protocol: 6,
+      srcPort: 40000,
+      dstPort: 4120,
+      tcpFlags: ['syn'],
+    };
     assert.equal(evaluatePacket(p, toManager).reason, 'failsafe');
     assert.match(evaluateManagerReach(p, p.failsafe.manager!) ?? '', /"all-out"/);
   });

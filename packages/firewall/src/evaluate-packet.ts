@@ -182,7 +182,9 @@ export function evaluatePacket(policy: FirewallPolicy, p: Packet, ctx: Evaluatio
     if (m && peer && p.protocol === 6 && peer.family === m.address.family && peer.value === m.address.start && peerPort === m.port) {
       return done('accept', 'failsafe');
     }
-    const portOk = !fs.adminPorts.length || (p.protocol === 6 && localPort !== undefined && fs.adminPorts.some((r) => r.start <= localPort && localPort <= r.end));
+    const portOk =
+      !fs.adminPorts.length ||
+      (p.protocol === 6 && localPort !== undefined && fs.adminPorts.some((r) => r.start <= localPort && localPort <= r.end));
     if (fs.adminSources.length) {
       if (peer && rangesContain(fs.adminSources, peer.family, peer.value) && portOk) return done('accept', 'failsafe');
     } else if (fs.adminPorts.length && portOk) return done('accept', 'failsafe');

@@ -41,7 +41,10 @@ rules:
   assert.equal(p.name, 'web');
   assert.equal(p.failsafe.manager?.port, 4120);
   assert.equal(p.failsafe.manager?.address.family, 6);
-  assert.deepEqual(p.failsafe.adminPorts, [{ start: 22, end: 22 }, { start: 2200, end: 2210 }]);
+  assert.deepEqual(p.failsafe.adminPorts, [
+    { start: 22, end: 22 },
+    { start: 2200, end: 2210 },
+  ]);
   assert.deepEqual(p.stateful.portScan, { threshold: 9, unit: 'second', blockSeconds: 3600 });
   const rule = p.rules[0]!;
   assert.equal(rule.srcIp?.list, 'a');
@@ -99,20 +102,23 @@ stateful: { portScan: { threshold: 0 } }
 rules:
   - { action: allow, schedule: nope, limit: fast }
 `);
-  assert.deepEqual(e.map((x) => x.replace(/: error (\w+):.*/, ' $1')), [
-    'p.yaml:3:21 FW_BAD_LIST_NAME',
-    'p.yaml:3:37 FW_BAD_ADDRESS',
-    'p.yaml:3:54 FW_BAD_ADDRESS',
-    'p.yaml:3:69 FW_BAD_ADDRESS',
-    'p.yaml:4:14 FW_BAD_MAC',
-    'p.yaml:6:15 FW_BAD_SCHEDULE',
-    'p.yaml:6:30 FW_BAD_SCHEDULE',
-    'p.yaml:6:43 FW_BAD_SCHEDULE',
-    'p.yaml:7:22 FW_BAD_ADDRESS',
-    'p.yaml:8:36 FW_SCHEMA',
-    'p.yaml:10:32 FW_UNKNOWN_SCHEDULE',
-    'p.yaml:10:45 FW_BAD_LIMIT',
-  ]);
+  assert.deepEqual(
+    e.map((x) => x.replace(/: error (\w+):.*/, ' $1')),
+    [
+      'p.yaml:3:21 FW_BAD_LIST_NAME',
+      'p.yaml:3:37 FW_BAD_ADDRESS',
+      'p.yaml:3:54 FW_BAD_ADDRESS',
+      'p.yaml:3:69 FW_BAD_ADDRESS',
+      'p.yaml:4:14 FW_BAD_MAC',
+      'p.yaml:6:15 FW_BAD_SCHEDULE',
+      'p.yaml:6:30 FW_BAD_SCHEDULE',
+      'p.yaml:6:43 FW_BAD_SCHEDULE',
+      'p.yaml:7:22 FW_BAD_ADDRESS',
+      'p.yaml:8:36 FW_SCHEMA',
+      'p.yaml:10:32 FW_UNKNOWN_SCHEDULE',
+      'p.yaml:10:45 FW_BAD_LIMIT',
+    ],
+  );
 });
 
 test('warnings do not refuse the policy', () => {
@@ -122,9 +128,14 @@ test('warnings do not refuse the policy', () => {
 });
 
 test('long lists can be written one entry per line in a block scalar', () => {
-  const r = loadPolicy('lists:\n  ip:\n    bad: |\n      10.0.0.1\n      # a comment\n      10.0.0.2, 10.0.1.0/24\n      nonsense\n', 'p.yaml');
+  const r = loadPolicy(
+    'lists:\n  ip:\n    bad: |\n      10.0.0.1\n      # a comment\n      10.0.0.2, 10.0.1.0/24\n      nonsense\n',
+    'p.yaml',
+  );
   assert.equal(r.ok, false);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), ['p.yaml:7:1: error FW_BAD_ADDRESS: "nonsense" is not an IPv4 or IPv6 address']);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), [
+    'p.yaml:7:1: error FW_BAD_ADDRESS: "nonsense" is not an IPv4 or IPv6 address',
+  ]);
   const ok = loadPolicy('lists:\n  ip:\n    bad: |\n      10.0.0.1\n      10.0.0.2 10.0.1.0/24\n');
   assert.ok(ok.ok);
   assert.equal(ok.value.lists.ip.bad?.length, 3);

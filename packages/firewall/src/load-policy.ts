@@ -23,8 +23,24 @@ import {
 const ACTIONS: readonly FirewallAction[] = ['allow', 'deny', 'force-allow', 'bypass', 'log-only'];
 const FRAMES: readonly FrameType[] = ['ipv4', 'ipv6', 'arp'];
 const RULE_KEYS = new Set([
-  'name', 'action', 'priority', 'direction', 'frame', 'protocol', 'tcpFlags', 'icmp', 'srcIp', 'dstIp',
-  'srcPort', 'dstPort', 'srcMac', 'interface', 'schedule', 'limit', 'log', 'comment',
+  'name',
+  'action',
+  'priority',
+  'direction',
+  'frame',
+  'protocol',
+  'tcpFlags',
+  'icmp',
+  'srcIp',
+  'dstIp',
+  'srcPort',
+  'dstPort',
+  'srcMac',
+  'interface',
+  'schedule',
+  'limit',
+  'log',
+  'comment',
 ]);
 const TOP_KEYS = new Set(['name', 'logRate', 'failsafe', 'stateful', 'lists', 'schedules', 'blockList', 'rules', 'description']);
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -44,10 +60,8 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
     const off = node?.range?.[0];
     return off === undefined ? {} : lines.position(off);
   };
-  const err = (code: string, message: string, node?: Node | null) =>
-    diags.push({ code, message, severity: 'error', file, ...at(node) });
-  const warn = (code: string, message: string, node?: Node | null) =>
-    diags.push({ code, message, severity: 'warning', file, ...at(node) });
+  const err = (code: string, message: string, node?: Node | null) => diags.push({ code, message, severity: 'error', file, ...at(node) });
+  const warn = (code: string, message: string, node?: Node | null) => diags.push({ code, message, severity: 'warning', file, ...at(node) });
 
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   for (const e of doc.errors) {
@@ -109,7 +123,8 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
         const text = line.replace(/#.*/, '').trim();
         if (!text) return;
         const where = { line: base + i + (isBlock ? 1 : 0), column: 1 };
-        for (const part of text.split(/[\s,]+/).filter(Boolean)) out.push({ text: part, node: { ...node, range: undefined, where } as unknown as Node });
+        for (const part of text.split(/[\s,]+/).filter(Boolean))
+          out.push({ text: part, node: { ...node, range: undefined, where } as unknown as Node });
       });
       return out;
     }
@@ -236,10 +251,14 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
         } else policy.failsafe.manager = { address: addr, port: Number(m[2]) };
       }
       if (f.has('adminSources')) {
-        policy.failsafe.adminSources = items(f.get('adminSources')).map((v) => parseAddr(v.text, v.node)).filter((x) => x !== undefined);
+        policy.failsafe.adminSources = items(f.get('adminSources'))
+          .map((v) => parseAddr(v.text, v.node))
+          .filter((x) => x !== undefined);
       }
       if (f.has('adminPorts')) {
-        policy.failsafe.adminPorts = items(f.get('adminPorts')).map((v) => parsePort(v.text, v.node)).filter((x) => x !== undefined);
+        policy.failsafe.adminPorts = items(f.get('adminPorts'))
+          .map((v) => parsePort(v.text, v.node))
+          .filter((x) => x !== undefined);
       }
     }
   }
@@ -278,7 +297,9 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
   }
 
   if (top.has('blockList')) {
-    policy.blockList = items(top.get('blockList')).map((v) => parseAddr(v.text, v.node)).filter((x) => x !== undefined);
+    policy.blockList = items(top.get('blockList'))
+      .map((v) => parseAddr(v.text, v.node))
+      .filter((x) => x !== undefined);
   }
 
   // --- rules ------------------------------------------------------------------------------
@@ -335,7 +356,7 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
         priority: 2,
         direction: 'in',
         log: false,
-        ...at(node).line !== undefined ? { line: at(node).line } : {},
+        ...(at(node).line !== undefined ? { line: at(node).line } : {}),
       };
       if (f.has('name')) {
         const n = str(f.get('name'), 'name');
@@ -366,7 +387,8 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
       }
       if (f.has('frame')) {
         const fr = str(f.get('frame'), 'frame');
-        if (fr === 'other') err('FW_FRAME_UNSUPPORTED', 'frame "other" (non-IP, non-ARP) is not supported by the nftables backend yet', f.get('frame'));
+        if (fr === 'other')
+          err('FW_FRAME_UNSUPPORTED', 'frame "other" (non-IP, non-ARP) is not supported by the nftables backend yet', f.get('frame'));
         else if (!FRAMES.includes(fr as FrameType)) err('FW_SCHEMA', 'frame must be ipv4, ipv6 or arp', f.get('frame'));
         else rule.frame = fr as FrameType;
       }
@@ -386,7 +408,12 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
         for (const part of t.split(/[\s,]+/).filter(Boolean)) {
           const neg = part.startsWith('!');
           const flag = (neg ? part.slice(1) : part).toLowerCase() as TcpFlag;
-          if (!TCP_FLAGS.includes(flag)) err('FW_BAD_TCP_FLAGS', `unknown TCP flag "${part}" (fin syn rst psh ack urg ecn cwr, ! to require it clear)`, f.get('tcpFlags'));
+          if (!TCP_FLAGS.includes(flag))
+            err(
+              'FW_BAD_TCP_FLAGS',
+              `unknown TCP flag "${part}" (fin syn rst psh ack urg ecn cwr, ! to require it clear)`,
+              f.get('tcpFlags'),
+            );
           else (neg ? unset : set).push(flag);
         }
         if (!only(6)) err('FW_BAD_TCP_FLAGS', 'tcpFlags needs protocol: tcp', f.get('tcpFlags'));
@@ -464,8 +491,10 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
       if (rule.frame === 'arp' && (rule.protocol || rule.srcPort || rule.dstPort || rule.tcpFlags || rule.icmp)) {
         err('FW_FRAME_CONFLICT', 'an ARP rule can only match interface, srcMac and srcIp/dstIp', node);
       }
-      if (rule.frame === 'ipv4' && fams.size === 1 && fams.has(6)) err('FW_FRAME_CONFLICT', 'frame ipv4 with only IPv6 addresses never matches', node);
-      if (rule.frame === 'ipv6' && fams.size === 1 && fams.has(4)) err('FW_FRAME_CONFLICT', 'frame ipv6 with only IPv4 addresses never matches', node);
+      if (rule.frame === 'ipv4' && fams.size === 1 && fams.has(6))
+        err('FW_FRAME_CONFLICT', 'frame ipv4 with only IPv6 addresses never matches', node);
+      if (rule.frame === 'ipv6' && fams.size === 1 && fams.has(4))
+        err('FW_FRAME_CONFLICT', 'frame ipv6 with only IPv4 addresses never matches', node);
       if ((rule.frame === 'ipv4' && only(58)) || (rule.frame === 'ipv6' && only(1))) {
         err('FW_FRAME_CONFLICT', 'icmp is IPv4 and icmpv6 is IPv6', node);
       }

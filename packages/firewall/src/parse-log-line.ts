@@ -41,7 +41,11 @@ export function parseFirewallLogLine(line: string): FirewallLogEntry | undefined
   const entry: FirewallLogEntry = { kind: m[1]!, rule: m[2]!, direction: inIf ? 'in' : 'out', flags };
   const iface = inIf || outIf;
   if (iface) entry.iface = iface;
-  for (const [k, key] of [['SRC', 'src'], ['DST', 'dst'], ['PROTO', 'proto']] as const) {
+  for (const [k, key] of [
+    ['SRC', 'src'],
+    ['DST', 'dst'],
+    ['PROTO', 'proto'],
+  ] as const) {
     const v = fields.get(k);
     if (v) entry[key] = key === 'proto' ? v.toLowerCase() : v;
   }

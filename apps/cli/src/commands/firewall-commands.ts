@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { type Diagnostic, formatDiagnostic } from '@palisade/diagnostics';
-import { BLOCK_SETS, type CompiledRuleset, compileRuleset, type CompileOptions, loadPolicy, parseAddressRange, TABLE_NAME } from '@palisade/firewall';
+import {
+  BLOCK_SETS,
+  type CompiledRuleset,
+  compileRuleset,
+  type CompileOptions,
+  loadPolicy,
+  parseAddressRange,
+  TABLE_NAME,
+} from '@palisade/firewall';
 import { CliError, printJson } from './output.ts';
 
 function readPolicy(file: string): string {
@@ -82,16 +90,22 @@ export function registerFirewallCommands(program: Command): void {
         const path = join(dir, 'ruleset.nft');
         writeFileSync(path, compiled.text);
         const r = nft(['-c', '-f', path], opts.netns);
-        if (r.error || r.status === 127 || (r.status !== 0 && /not found|No such file or directory: nft|Operation not permitted/.test(r.stderr))) {
+        if (
+          r.error ||
+          r.status === 127 ||
+          (r.status !== 0 && /not found|No such file or directory: nft|Operation not permitted/.test(r.stderr))
+        ) {
           nftResult = { checked: false, reason: r.error ? 'nft is not installed' : r.stderr.trim() };
         } else nftResult = r.status === 0 ? { checked: true, ok: true } : { checked: true, ok: false, error: r.stderr.trim() };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
       if (opts.json) printJson({ policy: file, ruleCount: compiled.ruleCount, diagnostics, nft: nftResult });
-      else if (!nftResult.checked) process.stdout.write(`${file}: policy valid (${compiled.ruleCount} nft rules); nft check skipped: ${nftResult.reason}\n`);
+      else if (!nftResult.checked)
+        process.stdout.write(`${file}: policy valid (${compiled.ruleCount} nft rules); nft check skipped: ${nftResult.reason}\n`);
       else if (nftResult.ok) process.stdout.write(`${file}: policy valid; nft accepts the ruleset (${compiled.ruleCount} rules)\n`);
-      if (nftResult.checked && !nftResult.ok) throw new CliError('FW_NFT_REJECTED', `nft rejects the compiled ruleset:\n${nftResult.error}`);
+      if (nftResult.checked && !nftResult.ok)
+        throw new CliError('FW_NFT_REJECTED', `nft rejects the compiled ruleset:\n${nftResult.error}`);
     });
 
   fw.command('block')

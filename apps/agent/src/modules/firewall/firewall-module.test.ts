@@ -38,7 +38,8 @@ function context(config: ModuleConfig, events: ModuleEventInput[]): ModuleContex
   };
 }
 
-const POLICY = 'rules:\n  - { name: web, action: allow, protocol: tcp, dstPort: 443 }\n  - { name: bad, action: deny, srcIp: 192.0.2.0/24 }\n';
+const POLICY =
+  'rules:\n  - { name: web, action: allow, protocol: tcp, dstPort: 443 }\n  - { name: bad, action: deny, srcIp: 192.0.2.0/24 }\n';
 
 test('configure reports policy diagnostics without touching nft', () => {
   const nft = fakeNft();
@@ -67,7 +68,11 @@ test('start applies with the manager failsafe, detect mode never drops, stop rem
 
   await m.reconfigure({ ...prevent, mode: 'detect' });
   const detect = nft.calls.filter((c) => c.args[0] === '-f').at(-1)!.file!;
-  assert.doesNotMatch(detect, /\b(drop)\b(?! comment "(dynamic block list|port scan)")/, 'only the operator block list may drop in detect mode');
+  assert.doesNotMatch(
+    detect,
+    /\b(drop)\b(?! comment "(dynamic block list|port scan)")/,
+    'only the operator block list may drop in detect mode',
+  );
   assert.match(detect, /log prefix "pal log bad: "/);
 
   await m.stop();

@@ -66,11 +66,21 @@ export class FirewallModule implements AgentModule {
     const file = 'modules.firewall.policy';
     const policy = config.settings.policy;
     if (typeof policy !== 'string') {
-      return { ruleCount: 0, diagnostics: [{ code: 'FW_SCHEMA', message: 'settings.policy must be the policy YAML text', severity: 'error', file: 'modules.firewall' }] };
+      return {
+        ruleCount: 0,
+        diagnostics: [
+          { code: 'FW_SCHEMA', message: 'settings.policy must be the policy YAML text', severity: 'error', file: 'modules.firewall' },
+        ],
+      };
     }
     const t = config.settings.testApplySeconds;
     if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 600)) {
-      return { ruleCount: 0, diagnostics: [{ code: 'FW_SCHEMA', message: 'settings.testApplySeconds must be 1..600', severity: 'error', file: 'modules.firewall' }] };
+      return {
+        ruleCount: 0,
+        diagnostics: [
+          { code: 'FW_SCHEMA', message: 'settings.testApplySeconds must be 1..600', severity: 'error', file: 'modules.firewall' },
+        ],
+      };
     }
     const loaded = loadPolicy(policy, file);
     if (!loaded.ok) return { ruleCount: 0, diagnostics: loaded.diagnostics };
@@ -120,7 +130,11 @@ export class FirewallModule implements AgentModule {
       return;
     }
     this.ruleCount = built.ruleCount;
-    ctx.emit({ type: 'firewall.applied', severity: 'info', message: `firewall policy applied (${built.ruleCount} nft rules, mode ${config.mode})` });
+    ctx.emit({
+      type: 'firewall.applied',
+      severity: 'info',
+      message: `firewall policy applied (${built.ruleCount} nft rules, mode ${config.mode})`,
+    });
     this.state = { state: 'running', details: { ruleCount: built.ruleCount, mode: config.mode } };
   }
 

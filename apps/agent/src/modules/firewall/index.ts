@@ -1,3 +1,9 @@
 export { type CommandResult, type CommandRunner, spawnRunner } from './command-runner.ts';
 export { FirewallModule, type FirewallModuleOptions } from './firewall-module.ts';
-export { type ApplyResult, type FirewallStatus, NftablesFirewall, type NftablesFirewallOptions, type TestApplyOptions } from './nftables-firewall.ts';
+export {
+  type ApplyResult,
+  type FirewallStatus,
+  NftablesFirewall,
+  type NftablesFirewallOptions,
+  type TestApplyOptions,
+} from './nftables-firewall.ts';

@@ -101,7 +101,10 @@ export interface Attempt {
 
 export function labUnavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root: network namespaces and nftables need root';
-  for (const [cmd, args] of [['ip', ['netns', 'list']], ['nft', ['--version']]] as const) {
+  for (const [cmd, args] of [
+    ['ip', ['netns', 'list']],
+    ['nft', ['--version']],
+  ] as const) {
     try {
       execFileSync(cmd, [...args], { stdio: 'ignore' });
     } catch {
@@ -184,9 +187,13 @@ export class NetnsLab {
   /** Runs the attempts concurrently from a namespace; each is 'ok', 'timeout' or an error code. */
   async attempt(ns: string, attempts: Attempt[], timeoutMs = 700): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(this.dir, 'client.mjs'), JSON.stringify(attempts), String(timeoutMs)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        'ip',
+        ['netns', 'exec', ns, process.execPath, join(this.dir, 'client.mjs'), JSON.stringify(attempts), String(timeoutMs)],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       let out = '';
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();

@@ -55,7 +55,8 @@ function randomPolicy(r: () => number, n: number): string {
       f.push(`${dir === 'in' ? 'srcIp' : 'dstIp'}: ${not() ? `{ not: ${ip} }` : ip}`);
     }
     if ((proto === 'tcp' || proto === 'udp') && r() < 0.7) {
-      const port = proto === 'tcp' ? pick([...TCP.map(String), '"@some"', '3000-3400', '[22, 443]']) : pick([...UDP.map(String), '[53, 5353]']);
+      const port =
+        proto === 'tcp' ? pick([...TCP.map(String), '"@some"', '3000-3400', '[22, 443]']) : pick([...UDP.map(String), '[53, 5353]']);
       // outbound: the server's port of inbound connections (srcPort) or the peer's (dstPort)
       const key = dir === 'in' ? 'dstPort' : r() < 0.5 ? 'srcPort' : 'dstPort';
       f.push(`${key}: ${not() ? `{ not: ${port} }` : port}`);
@@ -109,8 +110,20 @@ describe('random policies: kernel == evaluator', { skip }, () => {
           const l4 = attempts.filter((x) => x.from === from && x.proto !== 'icmp');
           const icmp = attempts.filter((x) => x.from === from && x.proto === 'icmp');
           return [
-            lab.attempt(ns, l4.map((x) => ({ proto: x.proto as 'tcp' | 'udp', host: target(from), port: x.port! }))).then((o) => l4.forEach((x, i) => results.set(x, o[i]!))),
-            icmp.length ? lab.ping(ns, icmp.map(() => target(from))).then((o) => icmp.forEach((x, i) => results.set(x, o[i]!))) : Promise.resolve(),
+            lab
+              .attempt(
+                ns,
+                l4.map((x) => ({ proto: x.proto as 'tcp' | 'udp', host: target(from), port: x.port! })),
+              )
+              .then((o) => l4.forEach((x, i) => results.set(x, o[i]!))),
+            icmp.length
+              ? lab
+                  .ping(
+                    ns,
+                    icmp.map(() => target(from)),
+                  )
+                  .then((o) => icmp.forEach((x, i) => results.set(x, o[i]!)))
+              : Promise.resolve(),
           ];
         }),
       );
@@ -135,7 +148,9 @@ describe('random policies: kernel == evaluator', { skip }, () => {
         const real = results.get(x) === 'ok';
         if (real !== model.ok) {
           const last = model.steps[model.steps.length - 1]!.verdict;
-          diffs.push(`${x.from} ${x.proto}/${x.port ?? ''}: kernel ${results.get(x)}, model ${model.ok ? 'pass' : `blocked (${last.reason} ${last.rule ?? ''})`}`);
+          diffs.push(
+            `${x.from} ${x.proto}/${x.port ?? ''}: kernel ${results.get(x)}, model ${model.ok ? 'pass' : `blocked (${last.reason} ${last.rule ?? ''})`}`,
+          );
         }
       }
       assert.deepEqual(diffs, [], `policy:\n${yaml}`);

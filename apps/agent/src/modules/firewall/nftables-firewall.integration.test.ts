@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { compileRuleset, type EvaluationContext, type FirewallPolicy, loadPolicy, parseAddressRange, simulateConnection } from '@palisade/firewall';
+import {
+  compileRuleset,
+  type EvaluationContext,
+  type FirewallPolicy,
+  loadPolicy,
+  parseAddressRange,
+  simulateConnection,
+} from '@palisade/firewall';
 import { NetnsLab, labUnavailableReason, pythonAvailable } from './netns-lab.ts';
 import { NftablesFirewall } from './nftables-firewall.ts';
 
@@ -49,7 +56,12 @@ describe('nftables firewall with real traffic', { skip }, () => {
   after(() => lab?.destroy());
 
   /** Runs the cases concurrently and checks reality, model and hand-written expectation agree. */
-  async function check(p: FirewallPolicy, cases: Case[], ctx: EvaluationContext = {}, extra: { time?: { day: number; minute: number }; macA?: string } = {}): Promise<void> {
+  async function check(
+    p: FirewallPolicy,
+    cases: Case[],
+    ctx: EvaluationContext = {},
+    extra: { time?: { day: number; minute: number }; macA?: string } = {},
+  ): Promise<void> {
     const ip = lab.ip;
     const plan = cases.map((c) => {
       const inbound = c.from !== 'server-to-a';
@@ -81,8 +93,14 @@ describe('nftables firewall with real traffic', { skip }, () => {
     await Promise.all(
       [...groups.entries()].map(async ([key, xs]) => {
         const out = key.endsWith('icmp')
-          ? await lab.ping(xs[0]!.ns, xs.map((x) => x.target))
-          : await lab.attempt(xs[0]!.ns, xs.map((x) => ({ proto: x.c.proto as 'tcp' | 'udp', host: x.target, port: x.c.port! })));
+          ? await lab.ping(
+              xs[0]!.ns,
+              xs.map((x) => x.target),
+            )
+          : await lab.attempt(
+              xs[0]!.ns,
+              xs.map((x) => ({ proto: x.c.proto as 'tcp' | 'udp', host: x.target, port: x.c.port! })),
+            );
         xs.forEach((x, i) => results.set(x, out[i]!));
       }),
     );
@@ -168,9 +186,17 @@ rules:
   });
 
   test('large policies: grouped rules (one concatenated set) decide like single rules', async () => {
-    const denies = Array.from({ length: 40 }, (_, i) => `  - { name: d${i}, action: deny, protocol: tcp, srcIp: 10.77.2.${2 + (i % 3)}, dstPort: ${9000 + i * 3} }`);
-    const others = Array.from({ length: 30 }, (_, i) => `  - { name: x${i}, action: deny, protocol: tcp, srcIp: 10.${100 + i}.0.0/16, dstPort: 443 }`);
-    const p = policy(`rules:\n${denies.join('\n')}\n${others.join('\n')}\n  - { name: fa, action: force-allow, priority: 3, protocol: tcp, srcIp: 10.77.2.2, dstPort: 3306 }\n  - { name: d-db, action: deny, protocol: tcp, dstPort: 3306 }\n`);
+    const denies = Array.from(
+      { length: 40 },
+      (_, i) => `  - { name: d${i}, action: deny, protocol: tcp, srcIp: 10.77.2.${2 + (i % 3)}, dstPort: ${9000 + i * 3} }`,
+    );
+    const others = Array.from(
+      { length: 30 },
+      (_, i) => `  - { name: x${i}, action: deny, protocol: tcp, srcIp: 10.${100 + i}.0.0/16, dstPort: 443 }`,
+    );
+    const p = policy(
+      `rules:\n${denies.join('\n')}\n${others.join('\n')}\n  - { name: fa, action: force-allow, priority: 3, protocol: tcp, srcIp: 10.77.2.2, dstPort: 3306 }\n  - { name: d-db, action: deny, protocol: tcp, dstPort: 3306 }\n`,
+    );
     const text = compile(p);
     assert.match(text, /@grp_input_1/);
     assert.ok((await fw.apply(text)).ok);
@@ -264,10 +290,14 @@ rules:
     await apply(p);
     assert.ok((await fw.block(lab.ip.a, 2)).ok);
     const blocked: EvaluationContext = { blocked: [parseAddressRange(lab.ip.a) as never] };
-    await check(p, [
-      { from: 'a', proto: 'tcp', port: 80, expect: false, why: 'A is blocked' },
-      { from: 'b', proto: 'tcp', port: 80, expect: true, why: 'B is not' },
-    ], blocked);
+    await check(
+      p,
+      [
+        { from: 'a', proto: 'tcp', port: 80, expect: false, why: 'A is blocked' },
+        { from: 'b', proto: 'tcp', port: 80, expect: true, why: 'B is not' },
+      ],
+      blocked,
+    );
     await apply(p); // re-apply recreates the table; the block must survive it
     await check(p, [{ from: 'a', proto: 'udp', port: 53, expect: false, why: 'still blocked after re-apply' }], blocked);
     await new Promise((r) => setTimeout(r, 2300));
@@ -293,10 +323,14 @@ rules:
     const set = lab.exec(lab.server, 'nft', ['list', 'set', 'inet', 'palisade', 'scanblock4']);
     assert.match(set, /10\.77\.2\.2/);
     // The model has no counters: state the block to it the way the kernel now has it.
-    await check(p, [
-      { from: 'b', proto: 'tcp', port: 80, expect: false, why: 'scanner blocked' },
-      { from: 'a', proto: 'tcp', port: 80, expect: true, why: 'others unaffected' },
-    ], { blocked: [parseAddressRange(lab.ip.b) as never] });
+    await check(
+      p,
+      [
+        { from: 'b', proto: 'tcp', port: 80, expect: false, why: 'scanner blocked' },
+        { from: 'a', proto: 'tcp', port: 80, expect: true, why: 'others unaffected' },
+      ],
+      { blocked: [parseAddressRange(lab.ip.b) as never] },
+    );
   });
 
   test('a ruleset nft rejects leaves the previous one in force', async () => {
@@ -353,7 +387,11 @@ rules:
 
 test('status is unsupported without root or without nft', async () => {
   const notRoot = new NftablesFirewall({ stateDir: '/nonexistent', isRoot: () => false });
-  assert.deepEqual(await notRoot.status(), { state: 'unsupported', reason: 'not running as root: nftables needs CAP_NET_ADMIN', blocked: 0 });
+  assert.deepEqual(await notRoot.status(), {
+    state: 'unsupported',
+    reason: 'not running as root: nftables needs CAP_NET_ADMIN',
+    blocked: 0,
+  });
   const noNft = new NftablesFirewall({
     stateDir: '/nonexistent',
     isRoot: () => true,

@@ -160,7 +160,11 @@ export class NftablesFirewall {
       await this.sleep(opts.intervalMs ?? 500);
     } while (this.now() < deadline);
     const back = await this.rollback();
-    return { ok: back.ok, kept: false, error: back.ok ? 'probe failed: reverted to the previous ruleset' : `probe failed and rollback failed: ${back.error}` };
+    return {
+      ok: back.ok,
+      kept: false,
+      error: back.ok ? 'probe failed: reverted to the previous ruleset' : `probe failed and rollback failed: ${back.error}`,
+    };
   }
 
   /** Adds an address or CIDR to the dynamic block list for `seconds`. */
@@ -207,7 +211,11 @@ export class NftablesFirewall {
     if (!this.isRoot()) return { state: 'unsupported', reason: 'not running as root: nftables needs CAP_NET_ADMIN', blocked };
     const v = await this.nft(['--version']);
     if (v.code !== 0) {
-      return { state: 'unsupported', reason: v.code === 127 ? 'nft (nftables) is not installed' : `nft does not run: ${v.stderr.trim()}`, blocked };
+      return {
+        state: 'unsupported',
+        reason: v.code === 127 ? 'nft (nftables) is not installed' : `nft does not run: ${v.stderr.trim()}`,
+        blocked,
+      };
     }
     return {
       state: this.current !== undefined ? 'active' : 'inactive',
