@@ -421,7 +421,7 @@ function childrenFor(node: RuleNode, decoder: string, program: string | undefine
             }
             return true;
           });
-    entry = { list };
+    entry = { list, indexField: undefined, byValue: undefined, indexed: undefined, perValue: undefined };
     buildIndex(entry);
     if (cache.size < 1024) cache.set(key, entry);
   }

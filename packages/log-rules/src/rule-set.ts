@@ -559,7 +559,7 @@ export class RuleSet {
  * after the siblings of equal rank.
  */
 function newNode(rule: Rule): RuleNode {
-  return { rule, rank: rule.level === 0 ? 9900 : rule.level * 100, children: [] };
+  return { rule, rank: rule.level === 0 ? 9900 : rule.level * 100, children: [], byDecoder: undefined };
 }
 
 function insertByLevel(list: RuleNode[], n: RuleNode): void {
