@@ -16,6 +16,15 @@ import { readPatchPack } from '../apps/agent/src/modules/ips/read-patch-pack.ts'
 import { loadVirtualPatch, type VirtualPatch } from '../apps/agent/src/modules/ips/virtual-patch-pack.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (performance.now() < end) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not reached');
+}
 const packDir = join(repoRoot, 'rules/ips');
 
 interface Seen {
@@ -314,6 +323,34 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
       assert.equal(upstream.seen.at(-1)!.body.toString(), big);
     } finally {
       await part.m.stop();
+    }
+  });
+
+  test('engine worker: a pathological request or a killed worker never takes the service down', async () => {
+    // A backreference keeps this pattern on the backtracking engine; 40 a's and a b would take
+    // the JS regex engine longer than the age of the machine.
+    const evil = { seclang: [{ name: 'redos', text: String.raw`SecRule ARGS:q "@rx ^(a+)+\1$" "id:9599901,phase:2,pass,nolog,t:none"` }] };
+    for (const failMode of ['closed', 'open'] as const) {
+      const events: ModuleEventInput[] = [];
+      const { m, port } = await startWith({ failMode, engineWorker: { timeoutMs: 300 }, ruleSets: { patches: { dir: packDir }, ...evil } }, 'prevent', events);
+      try {
+        const send = (uri: string, headers: [string, string][] = []) => sendRaw({ host: '127.0.0.1', port }, serializeRequest({ method: 'GET', uri, headers, body: '' }, 'x'));
+        assert.equal((await send('/ok?q=hello')).status, 200);
+        assert.equal((await send('/', [['User-Agent', '() { :; }; /bin/id']])).status, 403, 'the worker blocks exploits');
+        const t0 = performance.now();
+        const stuck = await send(`/search?q=${'a'.repeat(40)}b`);
+        assert.ok(performance.now() - t0 < 5000, 'answered within the budget, not after the regex finishes');
+        assert.equal(stuck.status, failMode === 'closed' ? 503 : 200);
+        assert.equal(events.at(-1)?.type, `ips.fail-${failMode}`);
+        await waitUntil(async () => (await send('/ok?q=again')).status === 200);
+        const pools = (m as unknown as { pools: Map<string, { kill(): Promise<void>; restarts: number }> }).pools;
+        await [...pools.values()][0]!.kill();
+        await waitUntil(async () => (await send('/ok?q=after-kill')).status === 200);
+        assert.equal((await send('/', [['User-Agent', '() { :; }; /bin/id']])).status, 403, 'a fresh worker protects again');
+        assert.ok([...pools.values()][0]!.restarts >= 2);
+      } finally {
+        await m.stop();
+      }
     }
   });
 

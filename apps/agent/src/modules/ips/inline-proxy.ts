@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type InspectionVerdict, RequestInspector } from '@palisade/ips-middleware';
+import { type InspectedRequest, type InspectionVerdict, RequestInspector } from '@palisade/ips-middleware';
 import type { Interruption, RuleSet } from '@palisade/seclang';
 import { type Cidr, deriveClientAddress } from './client-address.ts';
 import { describeMatch, type IpsAction, type IpsDetection } from './ips-event.ts';
@@ -24,6 +24,13 @@ export interface InlineProxyOptions {
   matchedDataMax?: number;
   onDetection(d: IpsDetection): void;
   onError?(err: unknown): void;
+  /**
+   * Engine in a worker (with a time budget): the proxy buffers the body up to `bodyLimit` and
+   * asks this function. Without it the engine runs in the proxy's own thread.
+   */
+  remote?: (req: InspectedRequest, body?: Uint8Array) => Promise<InspectionVerdict>;
+  bodyLimit?: number;
+  bodyLimitAction?: 'Reject' | 'ProcessPartial';
 }
 
 export interface ProxyCounters {
@@ -61,7 +68,7 @@ export class InlineProxy {
   }
 
   /** Swaps rules/mode without dropping connections (reconfigure). */
-  update(next: Partial<Pick<InlineProxyOptions, 'ruleSet' | 'mode' | 'detectOnly' | 'cveByRule' | 'trustedProxies' | 'blockStatus' | 'blockPage' | 'failMode'>>): void {
+  update(next: Partial<Pick<InlineProxyOptions, 'ruleSet' | 'mode' | 'detectOnly' | 'cveByRule' | 'trustedProxies' | 'blockStatus' | 'blockPage' | 'failMode' | 'remote' | 'bodyLimit' | 'bodyLimitAction'>>): void {
     this.opts = { ...this.opts, ...next };
   }
 
@@ -103,9 +110,9 @@ export class InlineProxy {
     return (this.server?.address() as AddressInfo | null) ?? undefined;
   }
 
-  private inspector(req: IncomingMessage, id: string): RequestInspector {
+  private described(req: IncomingMessage, id: string): InspectedRequest {
     const s = req.socket;
-    return new RequestInspector(this.opts.ruleSet, {
+    return {
       method: req.method ?? 'GET',
       uri: req.url ?? '/',
       protocol: `HTTP/${req.httpVersion}`,
@@ -115,6 +122,55 @@ export class InlineProxy {
       localAddress: s.localAddress ?? '',
       localPort: s.localPort ?? 0,
       id,
+    };
+  }
+
+  private inspector(req: IncomingMessage, id: string): RequestInspector {
+    return new RequestInspector(this.opts.ruleSet, this.described(req, id));
+  }
+
+  /** Worker mode: whole request (body bounded by bodyLimit) to the worker, then decide. */
+  private onRequestRemote(req: IncomingMessage, res: ServerResponse): void {
+    const ref = randomUUID();
+    const limit = this.opts.bodyLimit ?? 1048576;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let decided = false;
+    const run = async (body: Buffer, streamRest: boolean) => {
+      let v: InspectionVerdict;
+      try {
+        v = await this.opts.remote!(this.described(req, ref), body.length ? body : undefined);
+      } catch (err) {
+        if (this.engineFailed(err, req)) {
+          res.writeHead(503, { 'Content-Length': '0', Connection: 'close' }).end();
+          req.resume();
+        } else this.forward(req, res, chunks, streamRest);
+        return;
+      }
+      const d = this.decide(v, req);
+      if (d !== 'pass') this.block(res, req, d, ref);
+      else this.forward(req, res, chunks, streamRest);
+    };
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      if (size <= limit) return;
+      decided = true;
+      req.off('data', onData);
+      req.pause();
+      if (this.opts.bodyLimitAction === 'ProcessPartial') void run(Buffer.concat(chunks).subarray(0, limit), true);
+      else {
+        const i: Interruption = { action: 'deny', status: 413, ruleId: 0, phase: 2 };
+        const d = this.decide({ interruption: i, matchedRules: [] }, req);
+        if (d !== 'pass') this.block(res, req, d, ref);
+        else this.forward(req, res, chunks, true);
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => {
+      if (decided) return;
+      decided = true;
+      void run(Buffer.concat(chunks), false);
     });
   }
 
@@ -189,6 +245,10 @@ export class InlineProxy {
     this.counters.requests++;
     if (this.opts.mode === 'off') {
       this.forward(req, res, [], true);
+      return;
+    }
+    if (this.opts.remote) {
+      this.onRequestRemote(req, res);
       return;
     }
     const ref = randomUUID();
@@ -328,6 +388,20 @@ export class InlineProxy {
     };
     if (this.opts.mode !== 'off') {
       const ref = randomUUID();
+      if (this.opts.remote) {
+        this.opts.remote(this.described(req, ref)).then(
+          (v) => {
+            const d = this.decide(v, req);
+            if (d !== 'pass') refuse(this.opts.blockStatus, 'Forbidden');
+            else this.splice(req, socket, head);
+          },
+          (err) => {
+            if (this.engineFailed(err, req)) refuse(503, 'Service Unavailable');
+            else this.splice(req, socket, head);
+          },
+        );
+        return;
+      }
       try {
         const ins = this.inspector(req, ref);
         let v = ins.headers();
@@ -344,6 +418,10 @@ export class InlineProxy {
         }
       }
     }
+    this.splice(req, socket, head);
+  }
+
+  private splice(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.counters.upgrades++;
     const up = net.connect(this.opts.upstream.port, this.opts.upstream.host, () => {
       let headText = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;

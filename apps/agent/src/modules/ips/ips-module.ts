@@ -6,6 +6,7 @@ import { buildIpsRuleSet, type IpsRuleSet } from './build-ips-rule-set.ts';
 import { parseTrustedProxies } from './client-address.ts';
 import { type AggregatedDetection, EventAggregator } from './event-aggregator.ts';
 import { InlineProxy } from './inline-proxy.ts';
+import { InspectionPool } from './inspection-pool.ts';
 import type { IpsDetection } from './ips-event.ts';
 import { type IpsSettings, parseIpsSettings } from './ips-settings.ts';
 import { readPatchPack } from './read-patch-pack.ts';
@@ -56,6 +57,7 @@ export class IpsModule implements AgentModule {
   private state: ModuleStatus = { state: 'off' };
   private ruleCounts: Record<string, number> = {};
   private redirect: TransparentRedirect | undefined;
+  private pools = new Map<string, InspectionPool>();
 
   constructor(private readonly options: IpsModuleOptions = {}) {}
 
@@ -139,13 +141,27 @@ export class IpsModule implements AgentModule {
       }
     }
     this.ruleCounts = {};
+    // Worker mode: one engine worker per distinct patch assignment, replaced on every apply.
+    const oldPools = this.pools;
+    this.pools = new Map();
+    if (s.engineWorker) {
+      for (const svc of s.services) {
+        const key = JSON.stringify(svc.patches ?? null);
+        if (this.pools.has(key)) continue;
+        const pool = new InspectionPool(s, svc.patches, s.engineWorker.timeoutMs);
+        await pool.start();
+        this.pools.set(key, pool);
+      }
+    }
     for (const svc of s.services) {
+      const pool = this.pools.get(JSON.stringify(svc.patches ?? null));
+      const remote = pool ? { remote: (req: Parameters<InspectionPool['inspect']>[0], body?: Uint8Array) => pool.inspect(req, body), bodyLimit: s.bodyLimit, bodyLimitAction: s.bodyLimitAction } : {};
       const rs = rules.get(svc.name)!;
       this.ruleCounts[svc.name] = rs.ruleSet.ruleCount;
       const mode = svc.mode ?? s.mode;
       const existing = this.proxies.get(svc.name);
       if (existing) {
-        existing.update({ ruleSet: rs.ruleSet, mode, detectOnly: rs.detectOnly, cveByRule: rs.cveByRule, trustedProxies: cidrs, blockStatus: s.blockStatus, blockPage: s.blockPage, failMode: s.failMode });
+        existing.update({ ruleSet: rs.ruleSet, mode, detectOnly: rs.detectOnly, cveByRule: rs.cveByRule, trustedProxies: cidrs, blockStatus: s.blockStatus, blockPage: s.blockPage, failMode: s.failMode, remote: undefined, ...remote });
         continue;
       }
       const tls = svc.tls ? { cert: readFileSync(svc.tls.certFile), key: readFileSync(svc.tls.keyFile) } : undefined;
@@ -163,12 +179,14 @@ export class IpsModule implements AgentModule {
         blockPage: s.blockPage,
         failMode: s.failMode,
         matchedDataMax: s.matchedDataMax,
+        ...remote,
         onDetection: this.onDetection,
         onError: (err) => this.ctx?.logger.warn({ err: String(err), service: svc.name }, 'ips engine error'),
       });
       await p.start();
       this.proxies.set(svc.name, p);
     }
+    for (const p of oldPools.values()) await p.stop();
     // Redirect only once every proxy listens: traffic is never sent to a closed port.
     const redirects = s.services.filter((x) => x.transparent).map((x) => ({ service: x.name, port: x.transparent!.port, toPort: x.listen.port }));
     if (redirects.length || this.redirect) {
@@ -209,6 +227,8 @@ export class IpsModule implements AgentModule {
     await this.redirect?.remove().catch((err) => this.ctx?.logger.warn({ err: String(err) }, 'ips: removing the nftables redirect failed'));
     for (const p of this.proxies.values()) await p.stop();
     this.proxies.clear();
+    for (const p of this.pools.values()) await p.stop();
+    this.pools.clear();
     this.state = { state: 'off' };
   }
 
@@ -226,6 +246,8 @@ export class IpsModule implements AgentModule {
     if (this.state.state !== 'running') return this.state;
     const services: Record<string, unknown> = {};
     for (const [name, p] of this.proxies) services[name] = { ...p.counters, rules: this.ruleCounts[name] ?? 0, listen: p.address()?.port };
+    const workerRestarts = [...this.pools.values()].reduce((n, p) => n + p.restarts, 0);
+    if (this.pools.size) return { state: 'running', details: { services, engineWorkers: this.pools.size, workerRestarts } };
     return { state: 'running', details: { services } };
   }
 }

@@ -62,6 +62,8 @@ export const IpsSettingsSchema = Type.Object(
     bodyLimit: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1073741824 })),
     bodyLimitAction: Type.Optional(Type.Union([Type.Literal('Reject'), Type.Literal('ProcessPartial')])),
     eventWindowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /** Run the engine in a worker thread with a time budget per request (else in the proxy's thread). */
+    engineWorker: Type.Optional(Type.Object({ timeoutMs: Type.Integer({ minimum: 10, maximum: 60000 }) }, { additionalProperties: false })),
     matchedDataMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096 })),
   },
   { additionalProperties: false },
@@ -84,6 +86,7 @@ export interface IpsSettings {
   bodyLimit: number;
   bodyLimitAction: 'Reject' | 'ProcessPartial';
   eventWindowSeconds: number;
+  engineWorker?: { timeoutMs: number };
   matchedDataMax: number;
 }
 
@@ -134,6 +137,7 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
       bodyLimitAction: s.bodyLimitAction ?? 'Reject',
       eventWindowSeconds: s.eventWindowSeconds ?? 60,
       matchedDataMax: s.matchedDataMax ?? 200,
+      ...(s.engineWorker ? { engineWorker: s.engineWorker } : {}),
     },
   };
 }
