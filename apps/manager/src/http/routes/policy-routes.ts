@@ -5,6 +5,7 @@ import { type PolicySettings, PolicySettingsSchema } from '../../config/policy-s
 import { notFound } from '../api-error.ts';
 import type { ManagerContext } from '../manager-context.ts';
 import { requireRole } from '../request-auth.ts';
+import { deleteRoute } from './delete-route.ts';
 import { IdParams, type IdParamsT, Name } from './common-schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -104,15 +105,11 @@ export async function policyRoutes(app: FastifyInstance, ctx: ManagerContext): P
     },
   );
 
-  app.delete(
-    '/api/v1/policies/:id',
-    { schema: { tags, summary: 'Delete a policy that nothing uses', params: IdParams } },
-    async (request, reply) => {
-      const user = requireRole(request, 'operator');
-      const { id } = request.params as IdParamsT;
-      await user.store.policies.delete(id);
-      await user.store.audit.record(user.actor, 'policy.delete', `policy:${id}`);
-      reply.status(204);
-    },
-  );
+  deleteRoute(app, {
+    url: '/api/v1/policies/:id',
+    tags: tags,
+    summary: 'Delete a policy that nothing uses',
+    kind: 'policy',
+    remove: (store, id) => store.policies.delete(id),
+  });
 }

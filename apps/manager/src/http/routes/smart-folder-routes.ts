@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { invalidCidrPath, matchesQuery, type SmartFolderQuery, SmartFolderQuerySchema } from '../../queries/smart-folder-query.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import { requireRole } from '../request-auth.ts';
+import { deleteRoute } from './delete-route.ts';
 import { IdParams, type IdParamsT, Name } from './common-schemas.ts';
 import { queryableComputers } from './computer-routes.ts';
 
@@ -55,17 +56,13 @@ export async function smartFolderRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete(
-    '/api/v1/smart-folders/:id',
-    { schema: { tags, summary: 'Delete a smart folder', params: IdParams } },
-    async (request, reply) => {
-      const user = requireRole(request, 'operator');
-      const { id } = request.params as IdParamsT;
-      await user.store.smartFolders.delete(id);
-      await user.store.audit.record(user.actor, 'smart-folder.delete', `smart-folder:${id}`);
-      reply.status(204);
-    },
-  );
+  deleteRoute(app, {
+    url: '/api/v1/smart-folders/:id',
+    tags: tags,
+    summary: 'Delete a smart folder',
+    kind: 'smart-folder',
+    remove: (store, id) => store.smartFolders.delete(id),
+  });
 
   app.get(
     '/api/v1/smart-folders/:id/computers',

@@ -12,6 +12,7 @@ import {
 } from '../../queries/event-task-rules.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import { requireRole } from '../request-auth.ts';
+import { deleteRoute } from './delete-route.ts';
 import { IdParams, type IdParamsT, Name } from './common-schemas.ts';
 
 /** The next time a cron expression fires in a time zone, or an API error naming the bad field. */
@@ -76,17 +77,13 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete(
-    '/api/v1/event-tasks/:id',
-    { schema: { tags: ['tasks'], summary: 'Delete an event-based task', params: IdParams } },
-    async (request, reply) => {
-      const user = requireRole(request, 'operator');
-      const { id } = request.params as IdParamsT;
-      await user.store.tasks.deleteEventTask(id);
-      await user.store.audit.record(user.actor, 'event-task.delete', `event-task:${id}`);
-      reply.status(204);
-    },
-  );
+  deleteRoute(app, {
+    url: '/api/v1/event-tasks/:id',
+    tags: ['tasks'],
+    summary: 'Delete an event-based task',
+    kind: 'event-task',
+    remove: (store, id) => store.tasks.deleteEventTask(id),
+  });
 
   app.get('/api/v1/scheduled-tasks', { schema: { tags: ['tasks'], summary: 'List scheduled tasks' } }, async (request) => {
     const user = requireRole(request, 'auditor');
@@ -138,17 +135,13 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete(
-    '/api/v1/scheduled-tasks/:id',
-    { schema: { tags: ['tasks'], summary: 'Delete a scheduled task', params: IdParams } },
-    async (request, reply) => {
-      const user = requireRole(request, 'operator');
-      const { id } = request.params as IdParamsT;
-      await user.store.tasks.deleteScheduledTask(id);
-      await user.store.audit.record(user.actor, 'scheduled-task.delete', `scheduled-task:${id}`);
-      reply.status(204);
-    },
-  );
+  deleteRoute(app, {
+    url: '/api/v1/scheduled-tasks/:id',
+    tags: ['tasks'],
+    summary: 'Delete a scheduled task',
+    kind: 'scheduled-task',
+    remove: (store, id) => store.tasks.deleteScheduledTask(id),
+  });
 
   app.get(
     '/api/v1/jobs',
