@@ -216,7 +216,9 @@ export function createOperator(name: string, param: string, ctx: OperatorContext
       return {
         name,
         evaluate(input, _expand, capture) {
-          if (!capture) return re.test(input) ? YES : NO;
+          // test() first: most values do not match, and exec() allocates its result array.
+          if (!re.test(input)) return NO;
+          if (!capture) return YES;
           const m = re.exec(input);
           return m ? { matched: true, captures: m.slice(0, 10) } : NO;
         },
