@@ -50,15 +50,26 @@ function corpus(size: number): string[] {
   const ip = () => `${pick([203, 198, 192, 10])}.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}`;
   const users = ['root', 'admin', 'alice', 'bob', 'deploy', 'oracle', 'test', 'ubuntu'];
   const ssh = [
-    () => `Oct 10 10:00:00 bastion sshd[811]: Failed password for ${pick(users)} from ${ip()} port ${1024 + Math.floor(rand() * 60000)} ssh2`,
+    () =>
+      `Oct 10 10:00:00 bastion sshd[811]: Failed password for ${pick(users)} from ${ip()} port ${1024 + Math.floor(rand() * 60000)} ssh2`,
     () => `Oct 10 10:00:00 bastion sshd[811]: Failed password for invalid user ${pick(users)}x from ${ip()} port 41000 ssh2`,
     () => `Oct 10 10:00:00 bastion sshd[811]: Accepted publickey for ${pick(users)} from ${ip()} port 50000 ssh2: ED25519 SHA256:abc`,
     () => `Oct 10 10:00:00 bastion sshd[811]: Invalid user ${pick(users)}1 from ${ip()} port 5555`,
     () => `Oct 10 10:00:00 bastion sshd[811]: Connection closed by ${ip()} port 22 [preauth]`,
     () => `Oct 10 10:00:00 bastion sshd[811]: pam_unix(sshd:session): session opened for user ${pick(users)} by (uid=0)`,
   ];
-  const paths = ['/', '/index.html', '/api/v1/items?id=42', '/wp-login.php', '/static/app.js', '/search?q=shoes',
-    '/index.php?id=1%27%20OR%201=1', '/../../etc/passwd', '/.env', '/cgi-bin/test.cgi'];
+  const paths = [
+    '/',
+    '/index.html',
+    '/api/v1/items?id=42',
+    '/wp-login.php',
+    '/static/app.js',
+    '/search?q=shoes',
+    '/index.php?id=1%27%20OR%201=1',
+    '/../../etc/passwd',
+    '/.env',
+    '/cgi-bin/test.cgi',
+  ];
   const agents = ['Mozilla/5.0 (X11; Linux x86_64)', 'curl/8.4.0', 'sqlmap/1.7', 'Googlebot/2.1'];
   const web = () =>
     `${ip()} - - [10/Oct/2024:13:55:36 +0000] "${pick(['GET', 'POST'])} ${pick(paths)} HTTP/1.1" ${pick([200, 200, 200, 301, 404, 403, 500])} ${Math.floor(rand() * 9000)} "-" "${pick(agents)}"`;

@@ -5,7 +5,10 @@
 export class CdbList {
   private readonly entries = new Map<string, string>();
 
-  constructor(readonly name: string, source: string) {
+  constructor(
+    readonly name: string,
+    source: string,
+  ) {
     for (const raw of source.split('\n')) {
       const line = raw.replace(/\r$/, '');
       if (!line.trim()) continue;

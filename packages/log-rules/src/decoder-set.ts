@@ -157,7 +157,10 @@ export class DecoderSet {
           else err('LOGRULES_DECODER_BAD_VALUE', `json_null_field must be discard, empty or string`, c);
           break;
         case 'fts':
-          d.fts = v.split(',').map((x) => fieldName(x.trim())).filter(Boolean);
+          d.fts = v
+            .split(',')
+            .map((x) => fieldName(x.trim()))
+            .filter(Boolean);
           break;
         case 'ftscomment':
         case 'accumulate':

@@ -30,7 +30,10 @@ export class LogRuleset {
 }
 
 export function listName(path: string): string {
-  return path.replace(/^.*?etc\/lists\//, '').replace(/^lists\//, '').replace(/\.cdb$/, '');
+  return path
+    .replace(/^.*?etc\/lists\//, '')
+    .replace(/^lists\//, '')
+    .replace(/\.cdb$/, '');
 }
 
 /** Loads a whole ruleset; any error diagnostic in any file refuses all of it. */

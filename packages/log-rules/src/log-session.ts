@@ -432,8 +432,7 @@ function childrenFor(node: RuleNode, decoder: string, program: string | undefine
 function buildIndex(entry: ChildList): void {
   if (entry.list.length < 16) return;
   const counts = new Map<string, number>();
-  for (const c of entry.list)
-    for (const f of c.rule.fields) if (f.expr.exactValues()) counts.set(f.name, (counts.get(f.name) ?? 0) + 1);
+  for (const c of entry.list) for (const f of c.rule.fields) if (f.expr.exactValues()) counts.set(f.name, (counts.get(f.name) ?? 0) + 1);
   let best: string | undefined;
   let bestCount = 7;
   for (const [f, n] of counts) if (n > bestCount) [best, bestCount] = [f, n];

@@ -46,7 +46,10 @@ export function translatePcre2(pattern: string): { source: string; flags: string
         const hex = p.slice(i + 2, end).replace(/^U\+/, '');
         const code = Number.parseInt(hex, 16);
         i = end;
-        out += code > 0xffff ? String.fromCodePoint(code).replace(/[\s\S]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) : `\\u${code.toString(16).padStart(4, '0')}`;
+        out +=
+          code > 0xffff
+            ? String.fromCodePoint(code).replace(/[\s\S]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+            : `\\u${code.toString(16).padStart(4, '0')}`;
         continue;
       }
       if (!inClass && e === 'A') out += '^';
@@ -64,8 +67,15 @@ export function translatePcre2(pattern: string): { source: string; flags: string
         const end = p.indexOf(':]', i);
         const name = p.slice(i + 2, end);
         const posix: Record<string, string> = {
-          alpha: 'A-Za-z', digit: '0-9', alnum: 'A-Za-z0-9', space: '\\s', upper: 'A-Z', lower: 'a-z',
-          xdigit: '0-9A-Fa-f', punct: '!-\\/:-@\\[-`{-~', word: '\\w',
+          alpha: 'A-Za-z',
+          digit: '0-9',
+          alnum: 'A-Za-z0-9',
+          space: '\\s',
+          upper: 'A-Z',
+          lower: 'a-z',
+          xdigit: '0-9A-Fa-f',
+          punct: '!-\\/:-@\\[-`{-~',
+          word: '\\w',
         };
         if (end > 0 && posix[name]) {
           out += posix[name];

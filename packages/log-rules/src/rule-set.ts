@@ -62,9 +62,22 @@ const LOOKUPS = new Set<ListLookup>([
 ]);
 
 const WEEKDAYS: Record<string, number[]> = {
-  sunday: [0], sun: [0], monday: [1], mon: [1], tuesday: [2], tue: [2], wednesday: [3], wed: [3],
-  thursday: [4], thu: [4], friday: [5], fri: [5], saturday: [6], sat: [6],
-  weekdays: [1, 2, 3, 4, 5], weekends: [0, 6],
+  sunday: [0],
+  sun: [0],
+  monday: [1],
+  mon: [1],
+  tuesday: [2],
+  tue: [2],
+  wednesday: [3],
+  wed: [3],
+  thursday: [4],
+  thu: [4],
+  friday: [5],
+  fri: [5],
+  saturday: [6],
+  sat: [6],
+  weekdays: [1, 2, 3, 4, 5],
+  weekends: [0, 6],
 };
 
 /** Parses `6 pm`, `18:30`, `8:30 am` into minutes since midnight. */
@@ -131,7 +144,10 @@ export class RuleSet {
         continue;
       }
       if (node.name === 'group') {
-        const groups = (node.attributes.name ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+        const groups = (node.attributes.name ?? '')
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean);
         for (const child of node.children) {
           if (child.name === 'rule') this.addRule(child, groups, file, vars, diagnostics);
           else if (child.name === 'var') {
@@ -283,7 +299,12 @@ export class RuleSet {
           rule.description = (rule.description ? `${rule.description} ` : '') + v;
           break;
         case 'group':
-          rule.groups.push(...v.split(',').map((g) => g.trim()).filter(Boolean));
+          rule.groups.push(
+            ...v
+              .split(',')
+              .map((g) => g.trim())
+              .filter(Boolean),
+          );
           break;
         // Repeated <match>/<regex> concatenate (os_xml content, spaces kept); the last type given wins.
         case 'match':
@@ -456,8 +477,7 @@ export class RuleSet {
     // A correlation rule hangs below the rule (or group) it correlates on, like in analysisd.
     if (rule.ifMatchedSid !== undefined && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined)
       rule.ifSid.push(rule.ifMatchedSid);
-    else if (rule.ifMatchedGroup && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined)
-      rule.ifGroup = rule.ifMatchedGroup;
+    else if (rule.ifMatchedGroup && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined) rule.ifGroup = rule.ifMatchedGroup;
 
     const overwrite = a.overwrite === 'yes' || a.overwrite === 'true';
     const existing = this.byId.get(id);
@@ -487,7 +507,14 @@ export class RuleSet {
     }
     // analysisd warns and drops a rule whose parent is missing; the rest still loads.
     const noParent = (what: string): void => {
-      diagnostics.push({ code: 'LOGRULES_RULE_NO_PARENT', message: `rule ${id}: ${what}; the rule is ignored`, severity: 'warning', file, line: node.line, column: node.column });
+      diagnostics.push({
+        code: 'LOGRULES_RULE_NO_PARENT',
+        message: `rule ${id}: ${what}; the rule is ignored`,
+        severity: 'warning',
+        file,
+        line: node.line,
+        column: node.column,
+      });
     };
     if (id < 10 && !rule.ifSid.length && !rule.ifGroup && rule.ifLevel === undefined) {
       this.attach(this.roots, rule);

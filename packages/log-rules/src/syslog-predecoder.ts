@@ -27,9 +27,7 @@ export function preDecodeSyslog(line: string): SyslogHeader {
     if (p[22] === ':' && p[25] === ' ') at = 26;
     else if (p[19] === '.' && p[29] === ':') at = 33;
     else if (p[19] === '.') at = 32;
-  } else if (
-    len > 21 && isDigit(p[0]) && p[4] === ' ' && p[8] === ' ' && p[11] === ' ' && p[14] === ':' && p[17] === ':' && p[20] === ' '
-  )
+  } else if (len > 21 && isDigit(p[0]) && p[4] === ' ' && p[8] === ' ' && p[11] === ' ' && p[14] === ':' && p[17] === ':' && p[20] === ' ')
     at = 21;
   // macOS unified log: 2020-03-23 06:47:42.801612-0700  host prog[pid]: msg
   if (at < 0 && len > 33 && p[4] === '-' && p[7] === '-' && p[10] === ' ' && p[13] === ':' && p[16] === ':' && p[19] === '.') {
@@ -101,22 +99,34 @@ export function preDecodeSyslog(line: string): SyslogHeader {
   }
   // xferlog: Mon Apr 17 18:27:14 2006 1 64.160.42.130
   if (
-    len > 28 && p[3] === ' ' && p[7] === ' ' && p[10] === ' ' && p[13] === ':' && p[16] === ':' && p[19] === ' ' &&
-    p[24] === ' ' && p[26] === ' '
+    len > 28 &&
+    p[3] === ' ' &&
+    p[7] === ' ' &&
+    p[10] === ' ' &&
+    p[13] === ':' &&
+    p[16] === ':' &&
+    p[19] === ' ' &&
+    p[24] === ' ' &&
+    p[26] === ' '
   )
     return { logStart: 25, timestamp: p.slice(0, 24) };
   // snort: 01/28-09:13:16.240702  [**]
   if (len > 24 && p[2] === '/' && p[5] === '-' && p[8] === ':' && p[11] === ':' && p[14] === '.' && p[21] === ' ')
     return { logStart: 23, timestamp: p.slice(0, 21) };
   // suricata: 01/28/1979-09:13:16.240702  [**]
-  if (
-    len > 26 && p[2] === '/' && p[5] === '/' && p[10] === '-' && p[13] === ':' && p[16] === ':' && p[19] === '.' && p[26] === ' '
-  )
+  if (len > 26 && p[2] === '/' && p[5] === '/' && p[10] === '-' && p[13] === ':' && p[16] === ':' && p[19] === '.' && p[26] === ' ')
     return { logStart: 28, timestamp: p.slice(0, 26) };
   // apache: [Fri Feb 11 18:06:35 2004] [warn]
   if (
-    len > 27 && p[0] === '[' && p[4] === ' ' && p[8] === ' ' && p[11] === ' ' && p[14] === ':' && p[17] === ':' &&
-    p[20] === ' ' && p[25] === ']'
+    len > 27 &&
+    p[0] === '[' &&
+    p[4] === ' ' &&
+    p[8] === ' ' &&
+    p[11] === ' ' &&
+    p[14] === ':' &&
+    p[17] === ':' &&
+    p[20] === ' ' &&
+    p[25] === ']'
   )
     return { logStart: 27, timestamp: p.slice(1, 25) };
   // OS X ASL: [Time 2006.12.28 15:53:55 UTC] [Facility auth] [Sender sshd] ... [Message ...]
@@ -146,12 +156,19 @@ export function preDecodeSyslog(line: string): SyslogHeader {
       }
       k = p.indexOf('[', k);
     }
-    return logEnd !== undefined ? { ...h, logEnd } as SyslogHeader : h;
+    return logEnd !== undefined ? ({ ...h, logEnd } as SyslogHeader) : h;
   }
   // squid: 1140804070.368  11623
   if (
-    len > 32 && p[0] === '1' && isDigit(p[1]) && isDigit(p[2]) && isDigit(p[3]) && p[10] === '.' && isDigit(p[13]) &&
-    p[14] === ' ' && (p[21] === ' ' || p[22] === ' ')
+    len > 32 &&
+    p[0] === '1' &&
+    isDigit(p[1]) &&
+    isDigit(p[2]) &&
+    isDigit(p[3]) &&
+    p[10] === '.' &&
+    isDigit(p[13]) &&
+    p[14] === ' ' &&
+    (p[21] === ' ' || p[22] === ' ')
   ) {
     let s = 14;
     while (p[s] === ' ') s++;

@@ -34,5 +34,8 @@ test('the Wazuh 4.14 logtest suite passes at least at the recorded rate', () => 
   const summary = runWazuhSuite(loaded.value, cases);
   assert.equal(summary.total, RECORDED_TOTAL);
   const failures = summary.failures.map((f) => `${f.case.file} [${f.case.section.trim()}] ${f.case.key}: got ${JSON.stringify(f.actual)}`);
-  assert.ok(summary.passed >= RECORDED_PASSED, `passed ${summary.passed}/${summary.total}, recorded ${RECORDED_PASSED}:\n${failures.join('\n')}`);
+  assert.ok(
+    summary.passed >= RECORDED_PASSED,
+    `passed ${summary.passed}/${summary.total}, recorded ${RECORDED_PASSED}:\n${failures.join('\n')}`,
+  );
 });

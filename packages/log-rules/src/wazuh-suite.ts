@@ -39,13 +39,19 @@ export function wazuhSuiteSources(files: SourceFile[]): RulesetSources {
   const under = (dir: string) => files.filter((f) => f.path.startsWith(dir) && f.path.endsWith('.xml')).sort(byName);
   const decoders = [
     ...under('ruleset/decoders/'),
-    ...[...files.filter((f) => f.path === 'etc/local_decoder.xml'), ...under('ruleset/testing/ruleset/').filter((f) => /^test_.*decoders\.xml$/.test(base(f.path)))].sort(byName),
+    ...[
+      ...files.filter((f) => f.path === 'etc/local_decoder.xml'),
+      ...under('ruleset/testing/ruleset/').filter((f) => /^test_.*decoders\.xml$/.test(base(f.path))),
+    ].sort(byName),
   ];
   const rules = [
     ...under('ruleset/rules/')
       .filter((f) => !EXCLUDED_RULE_FILES.has(base(f.path)))
       .map((f) => (base(f.path) === '0575-win-base_rules.xml' ? { path: f.path, text: rewriteRule60000(f.text) } : f)),
-    ...[...files.filter((f) => f.path === 'etc/local_rules.xml'), ...under('ruleset/testing/ruleset/').filter((f) => /^test_.*rules\.xml$/.test(base(f.path)))].sort(byName),
+    ...[
+      ...files.filter((f) => f.path === 'etc/local_rules.xml'),
+      ...under('ruleset/testing/ruleset/').filter((f) => /^test_.*rules\.xml$/.test(base(f.path))),
+    ].sort(byName),
   ];
   const lists = files
     .filter((f) => f.path.startsWith('ruleset/lists/'))
@@ -56,7 +62,9 @@ export function wazuhSuiteSources(files: SourceFile[]): RulesetSources {
 
 function rewriteRule60000(text: string): string {
   return text.replace(/(<rule id="60000"[^>]*>)([\s\S]*?)(<\/rule>)/, (_all, open: string, body: string, close: string) => {
-    const cleaned = body.replace(/\s*<category>[^<]*<\/category>/g, '').replace(/<decoded_as>[^<]*<\/decoded_as>/, '<decoded_as>json</decoded_as>');
+    const cleaned = body
+      .replace(/\s*<category>[^<]*<\/category>/g, '')
+      .replace(/<decoded_as>[^<]*<\/decoded_as>/, '<decoded_as>json</decoded_as>');
     return open + (cleaned.includes('<decoded_as>') ? cleaned : `\n    <decoded_as>json</decoded_as>${cleaned}`) + close;
   });
 }

@@ -110,7 +110,10 @@ function runSuite(dir: string, json: boolean, geoip: boolean, minRate: string | 
   let files: SourceFile[];
   let cases;
   try {
-    files = [...readTree(join(dir, 'ruleset')).map((f) => ({ ...f, path: `ruleset/${f.path}` })), ...readTree(join(dir, 'etc')).map((f) => ({ ...f, path: `etc/${f.path}` }))];
+    files = [
+      ...readTree(join(dir, 'ruleset')).map((f) => ({ ...f, path: `ruleset/${f.path}` })),
+      ...readTree(join(dir, 'etc')).map((f) => ({ ...f, path: `etc/${f.path}` })),
+    ];
     cases = parseWazuhCases(readFileSync(join(dir, 'cases.jsonl'), 'utf8'));
   } catch (e) {
     throw new CliError('LOGRULES_SUITE_UNREADABLE', `cannot read the suite in ${dir}: ${(e as Error).message}`);
@@ -134,13 +137,27 @@ function runSuite(dir: string, json: boolean, geoip: boolean, minRate: string | 
       totalMs: Math.round(totalMs),
       warnings: loaded.diagnostics.length,
       perFile: summary.perFile,
-      failures: summary.failures.map((f) => ({ n: f.case.n, file: f.case.file, section: f.case.section, key: f.case.key, expected: { rule: f.case.rule, level: f.case.level, decoder: f.case.decoder }, actual: f.actual })),
+      failures: summary.failures.map((f) => ({
+        n: f.case.n,
+        file: f.case.file,
+        section: f.case.section,
+        key: f.case.key,
+        expected: { rule: f.case.rule, level: f.case.level, decoder: f.case.decoder },
+        actual: f.actual,
+      })),
     });
   } else {
-    for (const f of summary.perFile) process.stdout.write(`${f.file.padEnd(48)} ${String(f.passed).padStart(4)}/${String(f.total).padEnd(4)} ${((100 * f.passed) / f.total).toFixed(1)}%\n`);
+    for (const f of summary.perFile)
+      process.stdout.write(
+        `${f.file.padEnd(48)} ${String(f.passed).padStart(4)}/${String(f.total).padEnd(4)} ${((100 * f.passed) / f.total).toFixed(1)}%\n`,
+      );
     for (const f of summary.failures)
-      process.stdout.write(`FAIL ${f.case.file} [${f.case.section.trim()}] ${f.case.key}: expected ${f.case.rule}/${f.case.level}/${f.case.decoder}, got ${f.actual.rule}/${f.actual.level}/${f.actual.decoder}\n`);
-    process.stdout.write(`overall: ${summary.passed}/${summary.total} (${rate.toFixed(2)}%), ruleset loaded in ${loadMs.toFixed(0)} ms, suite in ${totalMs.toFixed(0)} ms\n`);
+      process.stdout.write(
+        `FAIL ${f.case.file} [${f.case.section.trim()}] ${f.case.key}: expected ${f.case.rule}/${f.case.level}/${f.case.decoder}, got ${f.actual.rule}/${f.actual.level}/${f.actual.decoder}\n`,
+      );
+    process.stdout.write(
+      `overall: ${summary.passed}/${summary.total} (${rate.toFixed(2)}%), ruleset loaded in ${loadMs.toFixed(0)} ms, suite in ${totalMs.toFixed(0)} ms\n`,
+    );
   }
   if (minRate !== undefined && rate < Number(minRate)) process.exitCode = 1;
 }
