@@ -36,7 +36,13 @@ function timed(cmd: string, args: string[]): Timed {
   const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, cwd: repoRoot });
   const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`no timing from ${cmd}: ${r.stderr.slice(-500)}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/@@time.*$/s, '') };
+  return {
+    wall: Number(m[1]),
+    cpu: Number(m[2]) + Number(m[3]),
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr.replace(/@@time.*$/s, ''),
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -109,7 +115,9 @@ const row = (name: string) => {
 const rows = Object.keys(results).map(row);
 const get = (n: string) => rows.find((r) => r.name === n)!;
 const summary = {
-  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
   tree: TREE,
   files: stats.files,
   hashedFiles: stats.hashed,

@@ -36,8 +36,13 @@ const urls: string[] = [];
 const cidrs: number[] = [];
 for (let i = 0; i < nDomains; i++) domains.push(`${word(5 + Math.floor(rnd() * 8))}${i}.${TLDS[i % TLDS.length]}`);
 for (let i = 0; i < nUrls; i++) {
-  const host = rnd() < 0.5 ? `${Math.floor(rnd() * 223) + 1}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}` : `cdn${i}.${word(6)}.${TLDS[i % TLDS.length]}`;
-  urls.push(`http://${host}${rnd() < 0.3 ? `:${8000 + Math.floor(rnd() * 1000)}` : ''}/${word(4)}/${word(8)}.${rnd() < 0.5 ? 'exe' : 'sh'}`);
+  const host =
+    rnd() < 0.5
+      ? `${Math.floor(rnd() * 223) + 1}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`
+      : `cdn${i}.${word(6)}.${TLDS[i % TLDS.length]}`;
+  urls.push(
+    `http://${host}${rnd() < 0.3 ? `:${8000 + Math.floor(rnd() * 1000)}` : ''}/${word(4)}/${word(8)}.${rnd() < 0.5 ? 'exe' : 'sh'}`,
+  );
 }
 for (let i = 0; i < nCidrs; i++) cidrs.push(Math.floor(rnd() * 0xffffffff) >>> 0);
 const ip = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -92,7 +97,9 @@ const cpu = process.cpuUsage(c0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
 const result = {
-  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
   entries: size,
   feedMiB: Number((feedBytes / 2 ** 20).toFixed(1)),
   loadSeconds: Number(((t1 - t0) / 1000).toFixed(3)),

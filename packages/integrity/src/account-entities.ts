@@ -46,7 +46,14 @@ export function userEntities(passwd: string, shadow: string | undefined, rule: s
     if (line.trim() === '' || line.startsWith('#')) return;
     const f = line.split(':');
     if (f.length !== 7 || f[0] === '' || int(f[2]) === null || int(f[3]) === null) {
-      diagnostics.push({ code: 'FIM_SOURCE_MALFORMED', message: 'malformed passwd line skipped', severity: 'warning', file, line: i + 1, column: 1 });
+      diagnostics.push({
+        code: 'FIM_SOURCE_MALFORMED',
+        message: 'malformed passwd line skipped',
+        severity: 'warning',
+        file,
+        line: i + 1,
+        column: 1,
+      });
       return;
     }
     entities.push({
@@ -66,7 +73,14 @@ export function groupEntities(group: string, rule: string, file = '/etc/group'):
     if (line.trim() === '' || line.startsWith('#')) return;
     const f = line.split(':');
     if (f.length !== 4 || f[0] === '' || int(f[2]) === null) {
-      diagnostics.push({ code: 'FIM_SOURCE_MALFORMED', message: 'malformed group line skipped', severity: 'warning', file, line: i + 1, column: 1 });
+      diagnostics.push({
+        code: 'FIM_SOURCE_MALFORMED',
+        message: 'malformed group line skipped',
+        severity: 'warning',
+        file,
+        line: i + 1,
+        column: 1,
+      });
       return;
     }
     const members = f[3]!.split(',').filter(Boolean).sort();
@@ -76,7 +90,10 @@ export function groupEntities(group: string, rule: string, file = '/etc/group'):
 }
 
 /** uid/gid -> name maps, so file entities carry owner names like `ls -l` shows them. */
-export function idNames(passwd: string | undefined, group: string | undefined): { users: Map<number, string>; groups: Map<number, string> } {
+export function idNames(
+  passwd: string | undefined,
+  group: string | undefined,
+): { users: Map<number, string>; groups: Map<number, string> } {
   const users = new Map<number, string>();
   const groups = new Map<number, string>();
   for (const line of lines(passwd ?? '')) {

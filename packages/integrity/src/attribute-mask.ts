@@ -50,8 +50,23 @@ export const OTHER_ATTRIBUTES: Record<Exclude<EntityKind, 'file'>, readonly stri
 };
 
 const readOnlyFile = [
-  'type', 'mode', 'uid', 'gid', 'user', 'group', 'size', 'inode', 'dev', 'nlink', 'mtime', 'target',
-  'xattrs', 'acl', 'caps', 'sha256', 'sha512',
+  'type',
+  'mode',
+  'uid',
+  'gid',
+  'user',
+  'group',
+  'size',
+  'inode',
+  'dev',
+  'nlink',
+  'mtime',
+  'target',
+  'xattrs',
+  'acl',
+  'caps',
+  'sha256',
+  'sha512',
 ];
 const dynamicFile = ['type', 'mode', 'uid', 'gid', 'user', 'group', 'inode', 'dev', 'target', 'xattrs', 'acl', 'caps'];
 

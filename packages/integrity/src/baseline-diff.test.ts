@@ -33,7 +33,13 @@ const rules = (() => {
 
 const base: FileStat = { mode: 0o100644, uid: 0, gid: 0, size: 10, ino: 100, dev: 1, nlink: 1, mtimeMs: 1000, ctimeMs: 1000 };
 function file(path: string, rule: string, over: Partial<FileStat> = {}, sha = 'aa', target?: string): Entity {
-  return fileEntity(path, { ...base, ...over }, rule, { hashes: { sha256: sha }, ...(target ? { target } : {}) }, { user: (u) => (u === 0 ? 'root' : `u${u}`), group: () => 'root' });
+  return fileEntity(
+    path,
+    { ...base, ...over },
+    rule,
+    { hashes: { sha256: sha }, ...(target ? { target } : {}) },
+    { user: (u) => (u === 0 ? 'root' : `u${u}`), group: () => 'root' },
+  );
 }
 const diff = (a: Entity[], b: Entity[]) => diffEntities(a, b, rules);
 const attrNames = (a: Entity[], b: Entity[]) => diff(a, b).flatMap((c) => c.attributes.map((x) => x.name));
@@ -74,9 +80,15 @@ test('IgnoreAll reports only creation and deletion', () => {
   const before = [file('/tmp/a', 'presence')];
   assert.deepEqual(diff(before, [file('/tmp/a', 'presence', { mode: 0o100777, size: 1 }, 'x')]), []);
   const created = diff(before, [file('/tmp/a', 'presence'), file('/tmp/b', 'presence', { ino: 7 })]);
-  assert.deepEqual(created.map((c) => `${c.change} ${c.key}`), ['created /tmp/b']);
+  assert.deepEqual(
+    created.map((c) => `${c.change} ${c.key}`),
+    ['created /tmp/b'],
+  );
   const deleted = diff(before, []);
-  assert.deepEqual(deleted.map((c) => `${c.change} ${c.key}`), ['deleted /tmp/a']);
+  assert.deepEqual(
+    deleted.map((c) => `${c.change} ${c.key}`),
+    ['deleted /tmp/a'],
+  );
   assert.equal(deleted[0]!.before?.sha256, 'aa');
 });
 
@@ -88,7 +100,10 @@ test('a custom attribute list compares exactly those attributes', () => {
 
 test('a move keeps the inode and becomes one rename', () => {
   const c = diff([file('/ro/old', 'ro')], [file('/ro/new', 'ro', { ctimeMs: 4000 })]);
-  assert.deepEqual(c.map((x) => [x.change, x.from, x.key, x.attributes.length]), [['renamed', '/ro/old', '/ro/new', 0]]);
+  assert.deepEqual(
+    c.map((x) => [x.change, x.from, x.key, x.attributes.length]),
+    [['renamed', '/ro/old', '/ro/new', 0]],
+  );
 });
 
 test('a reused inode with other content is a deletion and a creation, not a rename', () => {

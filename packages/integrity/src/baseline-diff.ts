@@ -98,7 +98,8 @@ export function diffEntities(before: Iterable<Entity>, after: Iterable<Entity>, 
     }
     const attributes = compareAttributes(prev, e, rule.mask);
     const flags = setidAdded(prev, e) && maskIncludes(rule.mask, 'mode') ? ['setid-added'] : [];
-    if (attributes.length) changes.push({ change: 'updated', kind: e.kind, key: e.key, rule: rule.id, severity: rule.severity, attributes, flags });
+    if (attributes.length)
+      changes.push({ change: 'updated', kind: e.kind, key: e.key, rule: rule.id, severity: rule.severity, attributes, flags });
   }
   const deleted = new Map<string, Entity>();
   const deletedNoInode: Entity[] = [];
@@ -116,11 +117,29 @@ export function diffEntities(before: Iterable<Entity>, after: Iterable<Entity>, 
       deleted.delete(rk!);
       const attributes = compareAttributes(prev, e, rule.mask, new Set(['ctime']));
       const flags = setidAdded(prev, e) ? ['setid-added'] : [];
-      changes.push({ change: 'renamed', kind: e.kind, key: e.key, from: prev.key, rule: rule.id, severity: rule.severity, attributes, flags });
+      changes.push({
+        change: 'renamed',
+        kind: e.kind,
+        key: e.key,
+        from: prev.key,
+        rule: rule.id,
+        severity: rule.severity,
+        attributes,
+        flags,
+      });
       continue;
     }
     const flags = setidAdded(undefined, e) ? ['setid-added'] : [];
-    changes.push({ change: 'created', kind: e.kind, key: e.key, rule: rule.id, severity: rule.severity, attributes: [], flags, after: e.attrs });
+    changes.push({
+      change: 'created',
+      kind: e.kind,
+      key: e.key,
+      rule: rule.id,
+      severity: rule.severity,
+      attributes: [],
+      flags,
+      after: e.attrs,
+    });
   }
   for (const e of [...deleted.values(), ...deletedNoInode]) {
     const rule = rules.byId.get(e.rule) ?? (e.kind === 'file' ? rules.ruleForPath(e.key, undefined) : undefined);

@@ -3,15 +3,7 @@
  * port, ...) is an entity with a stable key and flat attributes, so one diff covers all kinds
  * and a baseline stores them in one table.
  */
-export type EntityKind =
-  | 'file'
-  | 'user'
-  | 'group'
-  | 'package'
-  | 'port'
-  | 'service'
-  | 'kernel-module'
-  | 'cron';
+export type EntityKind = 'file' | 'user' | 'group' | 'package' | 'port' | 'service' | 'kernel-module' | 'cron';
 
 export type AttrValue = string | number | boolean | null | readonly string[];
 

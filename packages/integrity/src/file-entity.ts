@@ -77,12 +77,17 @@ export function fileEntity(path: string, st: FileStat, rule: string, extras: Fil
 export function formatMode(type: FileType, mode: number): string {
   const t = { file: '-', dir: 'd', symlink: 'l', fifo: 'p', socket: 's', char: 'c', block: 'b', unknown: '?' }[type];
   const bit = (m: number, c: string) => (mode & m ? c : '-');
-  const x = (exec: number, special: number, on: string, off: string) =>
-    mode & special ? (mode & exec ? on : off) : bit(exec, 'x');
+  const x = (exec: number, special: number, on: string, off: string) => (mode & special ? (mode & exec ? on : off) : bit(exec, 'x'));
   return (
     t +
-    bit(0o400, 'r') + bit(0o200, 'w') + x(0o100, 0o4000, 's', 'S') +
-    bit(0o040, 'r') + bit(0o020, 'w') + x(0o010, 0o2000, 's', 'S') +
-    bit(0o004, 'r') + bit(0o002, 'w') + x(0o001, 0o1000, 't', 'T')
+    bit(0o400, 'r') +
+    bit(0o200, 'w') +
+    x(0o100, 0o4000, 's', 'S') +
+    bit(0o040, 'r') +
+    bit(0o020, 'w') +
+    x(0o010, 0o2000, 's', 'S') +
+    bit(0o004, 'r') +
+    bit(0o002, 'w') +
+    x(0o001, 0o1000, 't', 'T')
   );
 }

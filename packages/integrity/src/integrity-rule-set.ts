@@ -4,18 +4,8 @@ import type { AttributeMask, HashAlgorithm } from './attribute-mask.ts';
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
-export type RuleType =
-  | 'files'
-  | 'users'
-  | 'groups'
-  | 'packages'
-  | 'ports'
-  | 'services'
-  | 'kernel-modules'
-  | 'crontabs';
-export const RULE_TYPES: readonly RuleType[] = [
-  'files', 'users', 'groups', 'packages', 'ports', 'services', 'kernel-modules', 'crontabs',
-];
+export type RuleType = 'files' | 'users' | 'groups' | 'packages' | 'ports' | 'services' | 'kernel-modules' | 'crontabs';
+export const RULE_TYPES: readonly RuleType[] = ['files', 'users', 'groups', 'packages', 'ports', 'services', 'kernel-modules', 'crontabs'];
 
 /** `setid` = setuid or setgid: the rule only claims files carrying those bits. */
 export type FileFilter = 'setuid' | 'setgid' | 'setid';

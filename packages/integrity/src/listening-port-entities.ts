@@ -55,7 +55,14 @@ export function listeningPortEntities(text: string, proto: 'tcp' | 'udp', rule: 
     const [local, remote, state, , , , uid] = f.slice(1);
     const m = /^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})$/.exec(local ?? '');
     if (!m || !remote || !state) {
-      diagnostics.push({ code: 'FIM_SOURCE_MALFORMED', message: 'malformed socket line skipped', severity: 'warning', file, line: i + 1, column: 1 });
+      diagnostics.push({
+        code: 'FIM_SOURCE_MALFORMED',
+        message: 'malformed socket line skipped',
+        severity: 'warning',
+        file,
+        line: i + 1,
+        column: 1,
+      });
       return;
     }
     const listening = proto === 'tcp' ? state === TCP_LISTEN : state === UDP_UNCONNECTED && /^0+:0000$/.test(remote);

@@ -12,8 +12,21 @@ import {
 } from './integrity-rule-set.ts';
 
 const RULE_KEYS = new Set([
-  'id', 'description', 'type', 'paths', 'include', 'exclude', 'depth', 'followLinks', 'mask', 'hash',
-  'severity', 'fullHash', 'realtime', 'reportChanges', 'filter',
+  'id',
+  'description',
+  'type',
+  'paths',
+  'include',
+  'exclude',
+  'depth',
+  'followLinks',
+  'mask',
+  'hash',
+  'severity',
+  'fullHash',
+  'realtime',
+  'reportChanges',
+  'filter',
 ]);
 
 /** Default mask per rule type: files are compared like read-only content, everything else fully. */

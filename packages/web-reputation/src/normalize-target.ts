@@ -19,7 +19,8 @@ export interface Target {
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443, ws: 80, wss: 443, ftp: 21 };
 
 const SIMPLE_HOST = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/;
-const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const DOTTED_QUAD =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 /** Path characters that need the full WHATWG parser: escapes, dot segments, backslashes, spaces, non-ASCII. */
 const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 
@@ -42,10 +43,14 @@ export function ipv6ToBigInt(text: string): bigint | undefined {
   }
   const halves = t.split('::');
   if (halves.length > 2) return undefined;
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? Number.parseInt(g, 16) : Number.NaN)));
+  const parse = (s: string) =>
+    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? Number.parseInt(g, 16) : Number.NaN));
   const head = parse(halves[0]!);
   const rest = halves.length === 2 ? parse(halves[1]!) : [];
-  const groups = halves.length === 2 ? [...head, ...new Array(8 - head.length - rest.length - tail.length).fill(0), ...rest, ...tail] : [...head, ...tail];
+  const groups =
+    halves.length === 2
+      ? [...head, ...new Array(8 - head.length - rest.length - tail.length).fill(0), ...rest, ...tail]
+      : [...head, ...tail];
   if (groups.length !== 8 || groups.some((g) => Number.isNaN(g) || g < 0)) return undefined;
   let v = 0n;
   for (const g of groups) v = (v << 16n) | BigInt(g);
@@ -233,7 +238,9 @@ function generalNormalize(input: string): Target | undefined {
   // WHATWG reads a host whose last label is a number (`3405803783`, `0xcb.0.113.7`) as IPv4.
   const last = host.slice(host.lastIndexOf('.') + 1);
   const simpleHost = SIMPLE_HOST.test(host) && (!/^(\d+|0x[0-9a-f]*)$/.test(last) || DOTTED_QUAD.test(host));
-  const simplePath = path === '' || (PLAIN_PATH.test(path) && !path.includes('/./') && !path.includes('/../') && !path.endsWith('/.') && !path.endsWith('/..'));
+  const simplePath =
+    path === '' ||
+    (PLAIN_PATH.test(path) && !path.includes('/./') && !path.includes('/../') && !path.endsWith('/.') && !path.endsWith('/..'));
   const simpleQuery = query === '' || /^\?[\x21-\x7e]*$/.test(query);
   if (simpleHost && simplePath && simpleQuery) return hostTarget(host, port, path, query);
   if (host.startsWith('[') && simplePath && simpleQuery) return hostTarget(host, port, path, query);

@@ -23,37 +23,60 @@ test('URLhaus CSV: URLs become exact-URL entries categorized by threat; a broken
       ['url', 'evil.example:443/load/payload.exe', 443, 'malware', 'dangerous', 7],
     ],
   );
-  assert.deepEqual(r.diagnostics.map((d) => [d.code, d.line, d.severity]), [['WEBREP_FEED_LINE_INVALID', 8, 'warning']]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.line, d.severity]),
+    [['WEBREP_FEED_LINE_INVALID', 8, 'warning']],
+  );
 });
 
 test('hosts files: sink addresses block, real addresses and localhost names are ignored', () => {
-  const text = '# StevenBlack style\n127.0.0.1 localhost\n0.0.0.0 ads.example tracker.example # trailing\n:: v6ads.example\n10.1.2.3 intranet.example\nbogus-line\n';
+  const text =
+    '# StevenBlack style\n127.0.0.1 localhost\n0.0.0.0 ads.example tracker.example # trailing\n:: v6ads.example\n10.1.2.3 intranet.example\nbogus-line\n';
   assert.equal(detectFeedFormat(text), 'hosts');
   const r = parseFeed(text, { name: 'hosts', file: 'hosts.txt' });
-  assert.deepEqual(r.feed!.entries.map((e) => `${e.kind}:${e.value}`), ['domain:ads.example', 'domain:tracker.example', 'domain:v6ads.example']);
-  assert.deepEqual(r.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`), ['hosts.txt:6 WEBREP_FEED_LINE_INVALID']);
+  assert.deepEqual(
+    r.feed!.entries.map((e) => `${e.kind}:${e.value}`),
+    ['domain:ads.example', 'domain:tracker.example', 'domain:v6ads.example'],
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`),
+    ['hosts.txt:6 WEBREP_FEED_LINE_INVALID'],
+  );
 });
 
 test('CIDR lists, Spamhaus DROP style with comments', () => {
   const text = '; Spamhaus DROP List\n1.10.16.0/20 ; SBL256894\n2.56.192.0/22 ; SBL459831\n203.0.113.9\n2001:db8:abcd::/48\n999.1.1.1/8\n';
   assert.equal(detectFeedFormat(text), 'cidr-list');
   const r = parseFeed(text, { name: 'drop' });
-  assert.deepEqual(r.feed!.entries.map((e) => e.value), ['1.10.16.0/20', '2.56.192.0/22', '203.0.113.9/32', '2001:db8:abcd::/48']);
-  assert.deepEqual(r.diagnostics.map((d) => d.line), [6]);
+  assert.deepEqual(
+    r.feed!.entries.map((e) => e.value),
+    ['1.10.16.0/20', '2.56.192.0/22', '203.0.113.9/32', '2001:db8:abcd::/48'],
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => d.line),
+    [6],
+  );
   assert.equal(normalizeCidr('10.1.2.3/8')!.value, '10.0.0.0/8');
 });
 
 test('plain lists mix domains, URLs, IPs and prefixes; directives set risk, category and list', () => {
-  const text = '# palisade: risk=suspicious category="crypto mining" list=block\nminer.example\nhttp://dl.example/tools/\nhttps://x.example/a.php?id=1\n192.0.2.1\nnot a host!!\n';
+  const text =
+    '# palisade: risk=suspicious category="crypto mining" list=block\nminer.example\nhttp://dl.example/tools/\nhttps://x.example/a.php?id=1\n192.0.2.1\nnot a host!!\n';
   assert.equal(detectFeedFormat(text), 'plain-list');
   const r = parseFeed(text, { name: 'p' });
-  assert.deepEqual(r.feed!.entries.map((e) => [e.kind, e.value, e.risk, e.category]), [
-    ['domain', 'miner.example', 'suspicious', 'crypto mining'],
-    ['prefix', 'dl.example:80/tools/', 'suspicious', 'crypto mining'],
-    ['url', 'x.example:443/a.php?id=1', 'suspicious', 'crypto mining'],
-    ['cidr', '192.0.2.1/32', 'suspicious', 'crypto mining'],
-  ]);
-  assert.deepEqual(r.diagnostics.map((d) => [d.code, d.line]), [['WEBREP_FEED_LINE_INVALID', 6]]);
+  assert.deepEqual(
+    r.feed!.entries.map((e) => [e.kind, e.value, e.risk, e.category]),
+    [
+      ['domain', 'miner.example', 'suspicious', 'crypto mining'],
+      ['prefix', 'dl.example:80/tools/', 'suspicious', 'crypto mining'],
+      ['url', 'x.example:443/a.php?id=1', 'suspicious', 'crypto mining'],
+      ['cidr', '192.0.2.1/32', 'suspicious', 'crypto mining'],
+    ],
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.line]),
+    [['WEBREP_FEED_LINE_INVALID', 6]],
+  );
 });
 
 test('Palisade JSON with per-entry risk and category, bad entries reported', () => {
@@ -62,19 +85,33 @@ test('Palisade JSON with per-entry risk and category, bad entries reported', () 
     list: 'block',
     risk: 'highly suspicious',
     category: 'policy',
-    entries: ['gambling.example', { domain: 'x.example', risk: 'suspicious' }, { ip: '192.0.2.0/24' }, { host: 'only.example', port: 8080 }, { keyword: 'XMRig' }, { nothing: 1 }, { domain: 'y.example', risk: 'scary' }],
+    entries: [
+      'gambling.example',
+      { domain: 'x.example', risk: 'suspicious' },
+      { ip: '192.0.2.0/24' },
+      { host: 'only.example', port: 8080 },
+      { keyword: 'XMRig' },
+      { nothing: 1 },
+      { domain: 'y.example', risk: 'scary' },
+    ],
   });
   const r = parseFeed(text, { name: 'file-name' });
   assert.equal(r.feed!.format, 'palisade-json');
   assert.equal(r.feed!.name, 'corp');
-  assert.deepEqual(r.feed!.entries.map((e) => [e.kind, e.value, e.port, e.risk]), [
-    ['domain', 'gambling.example', 0, 'highly suspicious'],
-    ['domain', 'x.example', 0, 'suspicious'],
-    ['cidr', '192.0.2.0/24', 0, 'highly suspicious'],
-    ['host', 'only.example', 8080, 'highly suspicious'],
-    ['keyword', 'xmrig', 0, 'highly suspicious'],
-  ]);
-  assert.deepEqual(r.diagnostics.map((d) => d.code), ['WEBREP_FEED_JSON_ENTRY', 'WEBREP_FEED_JSON_ENTRY']);
+  assert.deepEqual(
+    r.feed!.entries.map((e) => [e.kind, e.value, e.port, e.risk]),
+    [
+      ['domain', 'gambling.example', 0, 'highly suspicious'],
+      ['domain', 'x.example', 0, 'suspicious'],
+      ['cidr', '192.0.2.0/24', 0, 'highly suspicious'],
+      ['host', 'only.example', 8080, 'highly suspicious'],
+      ['keyword', 'xmrig', 0, 'highly suspicious'],
+    ],
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => d.code),
+    ['WEBREP_FEED_JSON_ENTRY', 'WEBREP_FEED_JSON_ENTRY'],
+  );
 });
 
 test('JSON syntax errors fail the feed', () => {

@@ -22,9 +22,28 @@ export interface FeedParseResult {
   diagnostics: Diagnostic[];
 }
 
-const PS_OPTS = { allowPrivateDomains: true, extractHostname: false, validateHostname: false, detectIp: false, mixedInputs: false } as const;
+const PS_OPTS = {
+  allowPrivateDomains: true,
+  extractHostname: false,
+  validateHostname: false,
+  detectIp: false,
+  mixedInputs: false,
+} as const;
 const SINK_IPS = new Set(['0.0.0.0', '127.0.0.1', '::', '::1', '0:0:0:0:0:0:0:0', '0:0:0:0:0:0:0:1', '255.255.255.255', '::0']);
-const HOSTS_IGNORED = new Set(['localhost', 'localhost.localdomain', 'local', 'broadcasthost', 'ip6-localhost', 'ip6-loopback', 'ip6-localnet', 'ip6-mcastprefix', 'ip6-allnodes', 'ip6-allrouters', 'ip6-allhosts', '0.0.0.0']);
+const HOSTS_IGNORED = new Set([
+  'localhost',
+  'localhost.localdomain',
+  'local',
+  'broadcasthost',
+  'ip6-localhost',
+  'ip6-loopback',
+  'ip6-localnet',
+  'ip6-mcastprefix',
+  'ip6-allnodes',
+  'ip6-allrouters',
+  'ip6-allhosts',
+  '0.0.0.0',
+]);
 const CIDR_LINE = /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?(?:\s*[;#].*)?$/;
 
 /** URLhaus `threat` values mapped to the categories operators filter on. */
@@ -116,7 +135,12 @@ export function parseFeed(text: string, options: FeedOptions): FeedParseResult {
     dataLines = parseTextFeed(text, format, ctx);
   }
   if (ctx.entries.length === 0 && dataLines > 0) {
-    diagnostics.push({ code: 'WEBREP_FEED_UNUSABLE', message: `no usable entry in ${dataLines} lines (detected format: ${format})`, severity: 'error', file });
+    diagnostics.push({
+      code: 'WEBREP_FEED_UNUSABLE',
+      message: `no usable entry in ${dataLines} lines (detected format: ${format})`,
+      severity: 'error',
+      file,
+    });
     return { diagnostics };
   }
   return { feed: { name: opts.name, format, list: opts.list ?? list, entries: ctx.entries }, diagnostics };
@@ -133,7 +157,12 @@ interface Ctx {
 function warn(ctx: Ctx, line: number | undefined, message: string, code = 'WEBREP_FEED_LINE_INVALID', column = 1): void {
   // Huge broken feeds would otherwise carry a million diagnostics; the count is what matters then.
   if (ctx.diagnostics.length === 1000) {
-    ctx.diagnostics.push({ code: 'WEBREP_FEED_TOO_MANY_ERRORS', message: 'further bad lines are skipped without a report', severity: 'warning', file: ctx.file });
+    ctx.diagnostics.push({
+      code: 'WEBREP_FEED_TOO_MANY_ERRORS',
+      message: 'further bad lines are skipped without a report',
+      severity: 'warning',
+      file: ctx.file,
+    });
   }
   if (ctx.diagnostics.length > 1000) return;
   ctx.diagnostics.push({ code, message, severity: 'warning', file: ctx.file, ...(line ? { line, column } : {}) });
@@ -196,7 +225,10 @@ function parseTextFeed(text: string, format: FeedFormat, ctx: Ctx): number {
     if (isComment(line)) {
       // URLhaus names its columns in a comment: `# id,dateadded,url,url_status,...`.
       if (format === 'urlhaus-csv' && /^#\s*id\s*,/.test(line)) {
-        const names = line.replace(/^#\s*/, '').split(',').map((c) => c.trim());
+        const names = line
+          .replace(/^#\s*/, '')
+          .split(',')
+          .map((c) => c.trim());
         columns = { url: names.indexOf('url'), threat: names.indexOf('threat'), status: names.indexOf('url_status') };
       }
       continue;
@@ -224,7 +256,8 @@ function parseTextFeed(text: string, format: FeedFormat, ctx: Ctx): number {
         }
         // A hosts file pointing a name at a real address is a local override, not a block.
         if (!SINK_IPS.has(parts[0]!)) break;
-        for (const h of parts.slice(1)) if (!HOSTS_IGNORED.has(h.toLowerCase())) addTarget(ctx, h, lineNo, ctx.risk, ctx.category, 'domain');
+        for (const h of parts.slice(1))
+          if (!HOSTS_IGNORED.has(h.toLowerCase())) addTarget(ctx, h, lineNo, ctx.risk, ctx.category, 'domain');
         break;
       }
       case 'cidr-list': {
@@ -302,7 +335,12 @@ function parseJsonFeed(text: string, ctx: Ctx): { ok: true; count: number; list?
   }
   const top = Array.isArray(doc) ? { entries: doc } : (doc as Record<string, unknown>);
   if (!top || typeof top !== 'object' || !Array.isArray(top.entries)) {
-    ctx.diagnostics.push({ code: 'WEBREP_FEED_JSON', message: 'expected an array of entries or an object with `entries`', severity: 'error', file: ctx.file });
+    ctx.diagnostics.push({
+      code: 'WEBREP_FEED_JSON',
+      message: 'expected an array of entries or an object with `entries`',
+      severity: 'error',
+      file: ctx.file,
+    });
     return { ok: false };
   }
   let list: ListKind | undefined;

@@ -16,19 +16,35 @@ const action = (s: ReputationStore, url: string, p: ReputationPolicy = HIGH) => 
 
 test('a listed domain blocks itself and every subdomain, not its parent or siblings', () => {
   const s = store({ list: 'evil.example\nbad.co.uk\n' });
-  for (const u of ['http://evil.example/', 'https://a.b.evil.example/x', 'evil.example', 'EVIL.Example.', 'http://bad.co.uk', 'https://x.bad.co.uk/']) {
+  for (const u of [
+    'http://evil.example/',
+    'https://a.b.evil.example/x',
+    'evil.example',
+    'EVIL.Example.',
+    'http://bad.co.uk',
+    'https://x.bad.co.uk/',
+  ]) {
     assert.equal(action(s, u), 'block', u);
   }
   for (const u of ['http://example/', 'http://notevil.example/', 'http://evil.example.org/', 'http://good.co.uk/', 'http://co.uk/']) {
     assert.equal(action(s, u), 'allow', u);
   }
-  assert.deepEqual(s.evaluate('https://x.evil.example/p', HIGH), { url: 'https://x.evil.example/p', action: 'block', risk: 'dangerous', category: 'blocklist', feed: 'list' });
+  assert.deepEqual(s.evaluate('https://x.evil.example/p', HIGH), {
+    url: 'https://x.evil.example/p',
+    action: 'block',
+    risk: 'dangerous',
+    category: 'blocklist',
+    feed: 'list',
+  });
 });
 
 test('a public suffix entry only matches itself, so one tenant never blocks the others', () => {
   const s = new ReputationStore();
   const r = s.updateFeed('github.io\nevil.github.io\n', { name: 'l' });
-  assert.deepEqual(r.diagnostics.map((d) => [d.code, d.line]), [['WEBREP_ENTRY_PUBLIC_SUFFIX', 1]]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.line]),
+    [['WEBREP_ENTRY_PUBLIC_SUFFIX', 1]],
+  );
   assert.equal(action(s, 'https://evil.github.io/'), 'block');
   assert.equal(action(s, 'https://x.evil.github.io/'), 'block');
   assert.equal(action(s, 'https://good.github.io/'), 'allow');
@@ -90,7 +106,13 @@ test('allow beats block, whatever the order and specificity', () => {
     allow: '# palisade: list=allow\nok.evil.example\nshop.example\n',
   });
   assert.equal(action(s, 'http://evil.example/'), 'block');
-  assert.deepEqual(s.evaluate('http://a.ok.evil.example/', HIGH), { url: 'http://a.ok.evil.example/', action: 'allow', risk: 'safe', category: 'allow-list', feed: 'allow' });
+  assert.deepEqual(s.evaluate('http://a.ok.evil.example/', HIGH), {
+    url: 'http://a.ok.evil.example/',
+    action: 'allow',
+    risk: 'safe',
+    category: 'allow-list',
+    feed: 'allow',
+  });
   assert.equal(action(s, 'http://shop.example/cart'), 'allow');
 });
 
@@ -106,8 +128,20 @@ test('security levels and untested', () => {
   assert.deepEqual(table({ level: 'medium', blockUntested: false }), ['block', 'block', 'allow', 'allow', 'allow']);
   assert.deepEqual(table({ level: 'low', blockUntested: false }), ['block', 'allow', 'allow', 'allow', 'allow']);
   assert.deepEqual(table({ level: 'low', blockUntested: true }), ['block', 'allow', 'allow', 'block', 'block']);
-  assert.deepEqual(s.evaluate('http://s.example/', { level: 'low', blockUntested: false }), { url: 'http://s.example/', action: 'allow', risk: 'suspicious', category: 'ads', feed: 's' });
-  assert.deepEqual(s.evaluate('http://unlisted.example/', HIGH), { url: 'http://unlisted.example/', action: 'allow', risk: 'untested', category: null, feed: null });
+  assert.deepEqual(s.evaluate('http://s.example/', { level: 'low', blockUntested: false }), {
+    url: 'http://s.example/',
+    action: 'allow',
+    risk: 'suspicious',
+    category: 'ads',
+    feed: 's',
+  });
+  assert.deepEqual(s.evaluate('http://unlisted.example/', HIGH), {
+    url: 'http://unlisted.example/',
+    action: 'allow',
+    risk: 'untested',
+    category: null,
+    feed: null,
+  });
 });
 
 test('the highest risk wins among several block matches', () => {

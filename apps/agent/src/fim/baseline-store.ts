@@ -46,7 +46,12 @@ export class BaselineStore {
 
   load(): Entity[] {
     // Raw rows (arrays) spare one object per row on loads of hundreds of thousands of entities.
-    const rows = this.db.prepare('SELECT kind, key, rule, attrs FROM entities').raw(true).all() as [Entity['kind'], string, string, string][];
+    const rows = this.db.prepare('SELECT kind, key, rule, attrs FROM entities').raw(true).all() as [
+      Entity['kind'],
+      string,
+      string,
+      string,
+    ][];
     const out: Entity[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;

@@ -1,5 +1,14 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
-import { type Entity, type FileStat, fileEntity, fileTypeOf, type HashAlgorithm, type IntegrityRuleSet, maskNeedsHash, type NameLookup } from '@palisade/integrity';
+import {
+  type Entity,
+  type FileStat,
+  fileEntity,
+  fileTypeOf,
+  type HashAlgorithm,
+  type IntegrityRuleSet,
+  maskNeedsHash,
+  type NameLookup,
+} from '@palisade/integrity';
 import type { HashPool } from './hash-pool.ts';
 import { issueFromError, type ScanIssue } from './scan-issue.ts';
 
@@ -21,7 +30,17 @@ export interface FileScanResult {
 }
 
 function toStat(s: Stats): FileStat {
-  return { mode: s.mode, uid: s.uid, gid: s.gid, size: s.size, ino: s.ino, dev: s.dev, nlink: s.nlink, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  return {
+    mode: s.mode,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    ino: s.ino,
+    dev: s.dev,
+    nlink: s.nlink,
+    mtimeMs: s.mtimeMs,
+    ctimeMs: s.ctimeMs,
+  };
 }
 
 const NO_HASHES: HashAlgorithm[] = [];
@@ -31,13 +50,29 @@ function hasHashes(p: Entity['attrs'], algos: readonly HashAlgorithm[]): boolean
   return true;
 }
 
-function unchanged(prev: Entity, st: Stats, target: string | undefined, algos: readonly HashAlgorithm[], names: NameLookup | undefined): boolean {
+function unchanged(
+  prev: Entity,
+  st: Stats,
+  target: string | undefined,
+  algos: readonly HashAlgorithm[],
+  names: NameLookup | undefined,
+): boolean {
   const p = prev.attrs;
   return (
-    p.ctime === st.ctimeMs && p.mtime === st.mtimeMs && p.inode === st.ino && p.dev === st.dev && p.size === st.size &&
-    p.mode === (st.mode & 0o7777) && p.uid === st.uid && p.gid === st.gid && p.nlink === st.nlink &&
-    p.type === fileTypeOf(st.mode) && p.target === target &&
-    p.user === names?.user(st.uid) && p.group === names?.group(st.gid) && hasHashes(p, algos)
+    p.ctime === st.ctimeMs &&
+    p.mtime === st.mtimeMs &&
+    p.inode === st.ino &&
+    p.dev === st.dev &&
+    p.size === st.size &&
+    p.mode === (st.mode & 0o7777) &&
+    p.uid === st.uid &&
+    p.gid === st.gid &&
+    p.nlink === st.nlink &&
+    p.type === fileTypeOf(st.mode) &&
+    p.target === target &&
+    p.user === names?.user(st.uid) &&
+    p.group === names?.group(st.gid) &&
+    hasHashes(p, algos)
   );
 }
 
@@ -82,7 +117,17 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     const entity = fileEntity(path, fstat, rule.id, extras, opts.names);
     if (algos.length) {
       const p = prev?.attrs;
-      if (!rule.fullHash && p && p.type === 'file' && p.size === fstat.size && p.mtime === fstat.mtimeMs && p.ctime === fstat.ctimeMs && p.inode === fstat.ino && p.dev === fstat.dev && hasHashes(p, algos)) {
+      if (
+        !rule.fullHash &&
+        p &&
+        p.type === 'file' &&
+        p.size === fstat.size &&
+        p.mtime === fstat.mtimeMs &&
+        p.ctime === fstat.ctimeMs &&
+        p.inode === fstat.ino &&
+        p.dev === fstat.dev &&
+        hasHashes(p, algos)
+      ) {
         // Only owner names changed (e.g. a user renamed): the content is the baseline's.
         for (const a of algos) entity.attrs[a] = p[a]!;
         reused++;
@@ -172,7 +217,12 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
       dropped.add(job.index);
       issues.push({ path: entity.key, kind: 'vanished', code: r.error, message: 'changed or vanished while scanning' });
     } else {
-      issues.push({ path: entity.key, kind: r.error === 'EACCES' || r.error === 'EPERM' ? 'unreadable' : 'error', code: r.error, message: 'could not read content for hashing' });
+      issues.push({
+        path: entity.key,
+        kind: r.error === 'EACCES' || r.error === 'EPERM' ? 'unreadable' : 'error',
+        code: r.error,
+        message: 'could not read content for hashing',
+      });
     }
   });
   return {

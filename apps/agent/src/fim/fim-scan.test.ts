@@ -1,5 +1,17 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -80,7 +92,10 @@ async function scan(root: string, previous?: Entity[]) {
 }
 
 function describe(changes: Change[]): string[] {
-  return changes.map((c) => `${c.change} ${c.kind} ${c.from ? `${c.from}->` : ''}${c.key} [${c.attributes.map((a) => a.name).join(',')}]${c.flags.length ? ` ${c.flags}` : ''}`);
+  return changes.map(
+    (c) =>
+      `${c.change} ${c.kind} ${c.from ? `${c.from}->` : ''}${c.key} [${c.attributes.map((a) => a.name).join(',')}]${c.flags.length ? ` ${c.flags}` : ''}`,
+  );
 }
 
 test('a fresh tree scans completely, with hashes, owner names and no issues', async () => {
@@ -194,7 +209,10 @@ test('files and directories vanishing mid-scan are reported and do not abort the
   });
   const issues = r.issues.map((i) => `${i.kind} ${i.path}`).sort();
   assert.deepEqual(issues, ['vanished /data', 'vanished /etc/app.conf']);
-  assert.ok(r.entities.some((e) => e.key === '/usr/bin/tool'), 'the rest of the tree is still scanned');
+  assert.ok(
+    r.entities.some((e) => e.key === '/usr/bin/tool'),
+    'the rest of the tree is still scanned',
+  );
   assert.ok(!r.entities.some((e) => e.key === '/etc/app.conf'));
 });
 
@@ -203,7 +221,10 @@ test('unreadable files are reported and kept without a hash', async (t) => {
   const root = makeTree();
   chmodSync(join(root, 'etc/app.conf'), 0);
   const r = await scan(root);
-  assert.deepEqual(r.issues.map((i) => `${i.kind} ${i.path}`), ['unreadable /etc/app.conf']);
+  assert.deepEqual(
+    r.issues.map((i) => `${i.kind} ${i.path}`),
+    ['unreadable /etc/app.conf'],
+  );
   assert.equal(r.entities.find((e) => e.key === '/etc/app.conf')!.attrs.sha256, undefined);
 });
 
@@ -211,7 +232,10 @@ test('a missing source is an issue, not a failure', async () => {
   const root = makeTree();
   rmSync(join(root, 'etc/passwd'));
   const r = await scan(root);
-  assert.deepEqual(r.issues.map((i) => `${i.kind} ${i.path}`), ['missing-source /etc/passwd']);
+  assert.deepEqual(
+    r.issues.map((i) => `${i.kind} ${i.path}`),
+    ['missing-source /etc/passwd'],
+  );
   assert.ok(r.entities.some((e) => e.kind === 'port'));
 });
 
@@ -224,7 +248,10 @@ test('the hash pool reports per-file errors in job order', async () => {
       { path: join(root, 'nope'), algos: ['sha256'], size: 0 },
       { path: join(root, 'usr/bin/link'), algos: ['sha256'], size: 0 },
     ]);
-    assert.equal((res[0] as { hashes: { sha256: string } }).hashes.sha256, (await import('node:crypto')).createHash('sha256').update('KEY-A\n').digest('hex'));
+    assert.equal(
+      (res[0] as { hashes: { sha256: string } }).hashes.sha256,
+      (await import('node:crypto')).createHash('sha256').update('KEY-A\n').digest('hex'),
+    );
     assert.deepEqual(res[1], { error: 'ENOENT' });
     assert.deepEqual(res[2], { error: 'ELOOP' });
   } finally {
@@ -241,7 +268,10 @@ test('the baseline store round-trips entities and metadata', () => {
     { kind: 'user', key: 'root', rule: 'u', attrs: { uid: 0, inactive: null } },
   ];
   store.save(e, { createdAt: '2026-01-01T00:00:00Z', root: '/', rulesSha256: 'abc', entities: 2 });
-  assert.deepEqual(store.load().sort((a, b) => (a.key < b.key ? -1 : 1)), e);
+  assert.deepEqual(
+    store.load().sort((a, b) => (a.key < b.key ? -1 : 1)),
+    e,
+  );
   assert.deepEqual(store.meta(), { createdAt: '2026-01-01T00:00:00Z', root: '/', rulesSha256: 'abc', entities: 2 });
   store.save(e.slice(1), { createdAt: '2026-01-02T00:00:00Z', root: '/', rulesSha256: 'abc', entities: 1 });
   assert.equal(store.load().length, 1);
@@ -261,8 +291,14 @@ test('followLinks walks into linked directories once, and survives a link loop',
     return r.value;
   };
   const keys = async (follow: boolean) =>
-    (await runFimScan(load(follow), { root, hashWorkers: 1 })).entities.filter((e) => e.kind === 'file').map((e) => `${e.key}:${e.attrs.type}`).sort();
-  assert.deepEqual(await keys(false), ['/app:dir', '/app/current:symlink', '/app/real:dir', '/app/real/conf:file', '/app/real/up:symlink'].sort());
+    (await runFimScan(load(follow), { root, hashWorkers: 1 })).entities
+      .filter((e) => e.kind === 'file')
+      .map((e) => `${e.key}:${e.attrs.type}`)
+      .sort();
+  assert.deepEqual(
+    await keys(false),
+    ['/app:dir', '/app/current:symlink', '/app/real:dir', '/app/real/conf:file', '/app/real/up:symlink'].sort(),
+  );
   const followed = await keys(true);
   // The link is recorded as what it points to; the loop back to /app is not entered twice.
   assert.ok(followed.includes('/app/current:dir'));

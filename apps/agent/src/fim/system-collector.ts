@@ -36,13 +36,15 @@ export function collectSystemEntities(rules: IntegrityRuleSet, root: string): Sy
       return readFileSync(prefix + path, 'utf8');
     } catch (err) {
       const issue = issueFromError(path, err, 'read source');
-      if (!(quietMissing && issue.kind === 'vanished')) issues.push({ ...issue, kind: issue.kind === 'vanished' ? 'missing-source' : issue.kind });
+      if (!(quietMissing && issue.kind === 'vanished'))
+        issues.push({ ...issue, kind: issue.kind === 'vanished' ? 'missing-source' : issue.kind });
       return undefined;
     }
   };
   const add = (p: ParsedEntities) => {
     entities.push(...p.entities);
-    for (const d of p.diagnostics) issues.push({ path: d.file ?? '', kind: 'error', code: d.code, message: `line ${d.line}: ${d.message}` });
+    for (const d of p.diagnostics)
+      issues.push({ path: d.file ?? '', kind: 'error', code: d.code, message: `line ${d.line}: ${d.message}` });
   };
   const listDir = (dir: string): string[] | undefined => {
     try {

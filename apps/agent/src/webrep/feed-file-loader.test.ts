@@ -14,10 +14,21 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('plain, gzip and zip feed files load; unreadable ones are reported without stopping the others', () => {
   writeFileSync(join(dir, 'plain.txt'), 'a.example\n');
   writeFileSync(join(dir, 'hosts.gz'), gzipSync('0.0.0.0 b.example\n'));
-  writeFileSync(join(dir, 'urlhaus.zip'), zipSync({ 'csv.txt': new TextEncoder().encode('"1","2026-01-01","http://c.example/x","online","","malware_download","","",""\n') }));
+  writeFileSync(
+    join(dir, 'urlhaus.zip'),
+    zipSync({ 'csv.txt': new TextEncoder().encode('"1","2026-01-01","http://c.example/x","online","","malware_download","","",""\n') }),
+  );
   const store = new ReputationStore();
   const res = loadFeedFiles(store, [join(dir, 'plain.txt'), join(dir, 'hosts.gz'), join(dir, 'missing.txt'), join(dir, 'urlhaus.zip')]);
-  assert.deepEqual(res.map((r) => [r.name, r.applied, r.entries]), [['plain.txt', true, 1], ['hosts', true, 1], ['missing.txt', false, 0], ['urlhaus', true, 1]]);
+  assert.deepEqual(
+    res.map((r) => [r.name, r.applied, r.entries]),
+    [
+      ['plain.txt', true, 1],
+      ['hosts', true, 1],
+      ['missing.txt', false, 0],
+      ['urlhaus', true, 1],
+    ],
+  );
   assert.equal(res[2]!.diagnostics[0]!.code, 'WEBREP_FEED_UNREADABLE');
   const p = { level: 'low' as const, blockUntested: false };
   assert.equal(store.evaluate('http://a.example/', p).action, 'block');

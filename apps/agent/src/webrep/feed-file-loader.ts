@@ -36,12 +36,23 @@ export function readFeedFile(file: string): { text: string } | { error: string }
 }
 
 /** Loads (or reloads) feed files into a store; each feed is named after its file unless told otherwise. */
-export function loadFeedFiles(store: ReputationStore, files: readonly string[], defaults: Omit<FeedOptions, 'name' | 'file'> = {}): FeedFileResult[] {
+export function loadFeedFiles(
+  store: ReputationStore,
+  files: readonly string[],
+  defaults: Omit<FeedOptions, 'name' | 'file'> = {},
+): FeedFileResult[] {
   return files.map((file) => {
     const name = basename(file).replace(/\.(gz|zip)$/, '');
     const read = readFeedFile(file);
     if ('error' in read) {
-      return { file, name, applied: false, entries: 0, diagnostics: [{ code: 'WEBREP_FEED_UNREADABLE', message: read.error, severity: 'error', file }], error: read.error };
+      return {
+        file,
+        name,
+        applied: false,
+        entries: 0,
+        diagnostics: [{ code: 'WEBREP_FEED_UNREADABLE', message: read.error, severity: 'error', file }],
+        error: read.error,
+      };
     }
     return { file, name, ...store.updateFeed(read.text, { ...defaults, name, file }) };
   });

@@ -112,9 +112,17 @@ export function registerFimCommands(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       const cpu = process.cpuUsage(cpu0);
       reportIssues(result, json);
-      const summary = { ...result.stats, issues: result.issues.length, seconds: Number(seconds.toFixed(3)), cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)) };
+      const summary = {
+        ...result.stats,
+        issues: result.issues.length,
+        seconds: Number(seconds.toFixed(3)),
+        cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+      };
       if (json) printJson({ ...summary, issueList: result.issues });
-      else process.stdout.write(`baseline: ${summary.entities} entities (${summary.files} files, ${summary.hashed} hashed, ${(summary.bytesHashed / 1048576).toFixed(1)} MiB) in ${summary.seconds}s, ${summary.issues} issues\n`);
+      else
+        process.stdout.write(
+          `baseline: ${summary.entities} entities (${summary.files} files, ${summary.hashed} hashed, ${(summary.bytesHashed / 1048576).toFixed(1)} MiB) in ${summary.seconds}s, ${summary.issues} issues\n`,
+        );
     });
 
   fim
@@ -122,7 +130,7 @@ export function registerFimCommands(program: Command): void {
     .description('scan the tree and report changes against the baseline')
     .requiredOption('--rules <file>', 'integrity rules (YAML)')
     .requiredOption('--db <file>', 'baseline database (SQLite)')
-    .option('--root <dir>', 'prefix on disk for the rule paths (default: the baseline\'s)')
+    .option('--root <dir>', "prefix on disk for the rule paths (default: the baseline's)")
     .option('--json', 'print changes as JSON')
     .option('--update', 'accept the changes: store the new scan as the baseline')
     .action(async (opts, cmd) => {
@@ -130,7 +138,8 @@ export function registerFimCommands(program: Command): void {
       const { rules, sha256 } = await loadRules(opts.rules);
       const { BaselineStore } = await scanner();
       const { diffEntities, summarizeChanges } = await integrity();
-      if (!existsSync(opts.db)) throw new CliError('FIM_BASELINE_MISSING', `no baseline at ${opts.db}; run \`palisade fim baseline\` first`);
+      if (!existsSync(opts.db))
+        throw new CliError('FIM_BASELINE_MISSING', `no baseline at ${opts.db}; run \`palisade fim baseline\` first`);
       const store = new BaselineStore(opts.db);
       try {
         const meta = store.meta();
@@ -143,11 +152,18 @@ export function registerFimCommands(program: Command): void {
         const changes = diffEntities(previous, result.entities, rules);
         const seconds = (performance.now() - started) / 1000;
         const cpu = process.cpuUsage(cpu0);
-        if (opts.update) store.save(result.entities, { createdAt: new Date().toISOString(), root, rulesSha256: sha256, entities: result.entities.length });
+        if (opts.update)
+          store.save(result.entities, { createdAt: new Date().toISOString(), root, rulesSha256: sha256, entities: result.entities.length });
         reportIssues(result, json);
         const summary = summarizeChanges(changes);
         if (json) {
-          printJson({ summary, changes, issues: result.issues, stats: { ...result.stats, seconds: Number(seconds.toFixed(3)), cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)) }, rulesChanged: meta.rulesSha256 !== sha256 });
+          printJson({
+            summary,
+            changes,
+            issues: result.issues,
+            stats: { ...result.stats, seconds: Number(seconds.toFixed(3)), cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)) },
+            rulesChanged: meta.rulesSha256 !== sha256,
+          });
         } else {
           for (const c of changes) process.stdout.write(`${describe(c)}\n`);
           process.stdout.write(

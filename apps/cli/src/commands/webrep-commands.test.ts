@@ -15,7 +15,23 @@ test('webrep check prints one verdict per URL as JSON', () => {
     writeFileSync(join(dir, 'sus.txt'), '# palisade: risk=suspicious category=ads\nads.example\n');
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', main, 'webrep', 'check', '--feed', join(dir, 'hosts'), '--feed', join(dir, 'sus.txt'), '--level', 'medium', '--json', 'http://a.evil.example/x', 'https://ads.example/', 'https://fine.example/'],
+      [
+        '--import',
+        'tsx',
+        main,
+        'webrep',
+        'check',
+        '--feed',
+        join(dir, 'hosts'),
+        '--feed',
+        join(dir, 'sus.txt'),
+        '--level',
+        'medium',
+        '--json',
+        'http://a.evil.example/x',
+        'https://ads.example/',
+        'https://fine.example/',
+      ],
       { encoding: 'utf8' },
     );
     assert.equal(r.status, 0, r.stderr);

@@ -14,7 +14,12 @@ export function registerWebrepCommands(program: Command): void {
     .command('check')
     .description('one verdict per URL against the given feeds (format detected from content)')
     .argument('<url...>', 'URLs, hosts or IP addresses')
-    .option('--feed <file>', 'block feed: URLhaus CSV, hosts, domain/URL list, CIDR list or Palisade JSON (repeatable)', collect, [] as string[])
+    .option(
+      '--feed <file>',
+      'block feed: URLhaus CSV, hosts, domain/URL list, CIDR list or Palisade JSON (repeatable)',
+      collect,
+      [] as string[],
+    )
     .option('--allow <file>', 'allow list in any feed format; allow beats block (repeatable)', collect, [] as string[])
     .option('--level <level>', 'security level: high, medium or low', 'medium')
     .option('--block-untested', 'also block what no feed rates')
@@ -45,7 +50,9 @@ export function registerWebrepCommands(program: Command): void {
       if (json) printJson(verdicts);
       else {
         for (const v of verdicts) {
-          process.stdout.write(`${v.action.toUpperCase().padEnd(6)} ${v.risk.padEnd(17)} ${(v.category ?? '-').padEnd(12)} ${(v.feed ?? '-').padEnd(16)} ${v.url}\n`);
+          process.stdout.write(
+            `${v.action.toUpperCase().padEnd(6)} ${v.risk.padEnd(17)} ${(v.category ?? '-').padEnd(12)} ${(v.feed ?? '-').padEnd(16)} ${v.url}\n`,
+          );
         }
       }
     });
