@@ -73,10 +73,17 @@ function reportIssues(result: FimScanResult, json: boolean): void {
   if (result.issues.length > 50) process.stderr.write(`... ${result.issues.length - 50} more issues\n`);
 }
 
+/** Modes in octal and times as dates, the way people read them in `ls -l` and `stat`. */
+function show(name: string, v: unknown): string {
+  if (name === 'mode' && typeof v === 'number') return `0${v.toString(8)}`;
+  if ((name === 'mtime' || name === 'ctime') && typeof v === 'number') return new Date(v).toISOString();
+  return JSON.stringify(v);
+}
+
 function describe(c: Change): string {
   const head = `${c.severity.toUpperCase().padEnd(8)} ${c.change.padEnd(7)} ${c.kind} ${c.from ? `${c.from} -> ` : ''}${c.key} [${c.rule}]`;
   const flags = c.flags.length ? ` {${c.flags.join(',')}}` : '';
-  const attrs = c.attributes.map((a) => `\n    ${a.name}: ${JSON.stringify(a.before)} -> ${JSON.stringify(a.after)}`).join('');
+  const attrs = c.attributes.map((a) => `\n    ${a.name}: ${show(a.name, a.before)} -> ${show(a.name, a.after)}`).join('');
   return head + flags + attrs;
 }
 
