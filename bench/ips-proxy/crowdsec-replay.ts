@@ -8,13 +8,10 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = process.env.PALISADE_SHARED ?? resolve(repoRoot, '../shared');
 const paranoia = Number(process.env.PL ?? 1);
 const withCrs = process.env.NO_CRS !== '1';
-// The one site tuning the benign corpus needs: GraphQL selection sets (`{ id name }`) look like
-// shell command groups to CRS 932235; a GraphQL API excludes its query argument from it.
-const exclusions = [{ ruleIds: [932235], pathPrefix: '/graphql', targets: ['ARGS:json.query'] }];
 // CROWDSEC=1 adds the hub's own vpatch rules (AppSec YAML) to show that rule-set path.
 const rulesDir = join(shared, 'crowdsec-hub-appsec/appsec-rules/crowdsecurity');
 const crowdsec = process.env.CROWDSEC === '1' ? readdirSync(rulesDir).filter((f) => f.startsWith('vpatch-')).map((f) => ({ name: f, yaml: readFileSync(join(rulesDir, f), 'utf8') })) : undefined;
-const r = await replayCrowdSec({ testsDir: join(shared, 'crowdsec-hub-appsec/appsec-tests'), packDir: join(repoRoot, 'rules/ips'), ...(withCrs ? { crsDir: join(shared, 'crs') } : {}), paranoia, exclusions, ...(crowdsec ? { crowdsec } : {}), now: () => performance.now() });
+const r = await replayCrowdSec({ testsDir: join(shared, 'crowdsec-hub-appsec/appsec-tests'), packDir: join(repoRoot, 'rules/ips'), ...(withCrs ? { crsDir: join(shared, 'crs') } : {}), paranoia, ...(crowdsec ? { crowdsec } : {}), now: () => performance.now() });
 const full = r.templates.filter((t) => t.fullyBlocked).length;
 console.log(`# CrowdSec hub replay: pack${withCrs ? ` + CRS PL${paranoia}` : ' only'}${crowdsec ? ` + ${crowdsec.length} CrowdSec vpatch rules` : ''}, prevent mode`);
 console.log(`templates fully blocked: ${full}/${r.templates.length} (${((100 * full) / r.templates.length).toFixed(1)}%), rules loaded ${r.ruleCount}, ${r.seconds.toFixed(1)} s`);

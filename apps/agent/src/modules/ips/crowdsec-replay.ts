@@ -10,6 +10,12 @@ import { parseNucleiTemplate } from './nuclei-template.ts';
 import { sendRaw, serializeRequest } from './raw-http-client.ts';
 import type { ReplayRequest } from './replay-request.ts';
 
+/**
+ * The one site tuning the benign corpus needs, as a GraphQL API would configure it: GraphQL
+ * selection sets (`{ id name }`) read as shell command groups to CRS 932235.
+ */
+export const REPLAY_SITE_EXCLUSIONS = [{ ruleIds: [932235], pathPrefix: '/graphql', targets: ['ARGS:json.query'] }];
+
 export interface TemplateOutcome {
   name: string;
   fullyBlocked: boolean;
@@ -47,7 +53,7 @@ export async function replayCrowdSec(opts: { testsDir: string; packDir: string; 
       services: [{ name: 'replay', listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upPort } }],
       paranoia: opts.paranoia ?? 1,
       ruleSets: { patches: { dir: opts.packDir }, ...(opts.crsDir ? { crs: { dir: opts.crsDir } } : {}), ...(opts.crowdsec ? { crowdsec: opts.crowdsec } : {}) },
-      ...(opts.exclusions ? { exclusions: opts.exclusions } : {}),
+      exclusions: opts.exclusions ?? REPLAY_SITE_EXCLUSIONS,
     },
   };
   const mod = new IpsModule({ flushIntervalMs: 3_600_000 });
