@@ -57,7 +57,7 @@ test('with --ca the agent activates, keeps a private copy of the CA and runs ove
   assert.equal(statSync(copy).mode & 0o777, 0o600);
   assert.equal(statSync(dataDir).mode & 0o777, 0o700);
 
-  const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, commandWaitSeconds: 2 });
+  const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, commandWaitSeconds: 2, inventoryIntervalMs: 0 });
   try {
     const before = manager.heartbeats.length;
     const deadline = Date.now() + 5_000;

@@ -94,7 +94,7 @@ test('--cloud aws at activation: the manager sees the cloud facts at activation 
     const activated = manager.agents.get(outcome.agentId)?.host as HostFacts;
     assert.equal(activated.cloud?.instanceId, 'i-0abc');
     assert.equal(activated.cloud?.autoScalingGroup, 'web-asg');
-    const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, commandWaitSeconds: 2 });
+    const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, commandWaitSeconds: 2, inventoryIntervalMs: 0 });
     try {
       const deadline = Date.now() + 5_000;
       while (manager.heartbeats.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));

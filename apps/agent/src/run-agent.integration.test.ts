@@ -81,6 +81,7 @@ function start(dataDir: string, registry = new ModuleRegistry()): Promise<AgentH
     startupConfigTimeoutMs: 1_000,
     commandWaitSeconds: 5,
     senderLingerMs: 20,
+    inventoryIntervalMs: 0, // the inventory walks the host's file system; not what these tests are about
     commandHandlers: {
       'echo-args': async (command) => ({ args: command.args }),
       'always-fails': async () => {
@@ -295,7 +296,7 @@ test('keeps up with 500 events/s: the backlog stays small and drains at once', a
   manager.setConfig(cfg([]));
   const dataDir = newDataDir();
   await activateAgent({ managerUrl: manager.url, token: TOKEN, dataDir, host });
-  const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, commandWaitSeconds: 5 });
+  const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, commandWaitSeconds: 5, inventoryIntervalMs: 0 });
   try {
     let maxPending = 0;
     const sampler = setInterval(() => {

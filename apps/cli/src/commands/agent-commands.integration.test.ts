@@ -32,7 +32,8 @@ catch (err) {
 function cli(args: string[]): ChildProcess & { out: () => string; err: () => string; done: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', harness, '--', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, PALISADE_AGENT_LOG_LEVEL: 'warn' },
+    // no periodic inventory: it would walk this host's whole file system during the test
+    env: { ...process.env, PALISADE_AGENT_LOG_LEVEL: 'warn', PALISADE_AGENT_INVENTORY_INTERVAL: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -140,8 +140,23 @@ export function registerAgentCommands(program: Command): void {
     .command('start')
     .description('Run the agent daemon in the foreground (SIGTERM/SIGINT stop it cleanly)')
     .addOption(dataDirOption())
+    .addOption(
+      new Option('--inventory-interval <seconds>', 'software inventory report interval (default 6 h; 0: only on request)')
+        .env('PALISADE_AGENT_INVENTORY_INTERVAL')
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < 0) throw new CliError('AGENT_BAD_ARGUMENT', '--inventory-interval must be 0 or more seconds');
+          return n;
+        }),
+    )
     .action(async (opts) => {
-      const handle = await asCli(() => runAgent({ dataDir: opts.dataDir, handleSignals: true }));
+      const handle = await asCli(() =>
+        runAgent({
+          dataDir: opts.dataDir,
+          handleSignals: true,
+          ...(opts.inventoryInterval !== undefined ? { inventoryIntervalMs: opts.inventoryInterval * 1000 } : {}),
+        }),
+      );
       await handle.stopped;
     });
 
