@@ -436,7 +436,7 @@ export function backtrackingRisk(pattern: string): { unbounded: number; nested: 
 /** Whether `auto` sends a pattern to re2. */
 export function prefersLinearEngine(pattern: string): boolean {
   const r = backtrackingRisk(pattern);
-  return r.nested || r.unbounded >= 3;
+  return r.nested || r.unbounded >= 2;
 }
 
 /**
