@@ -46,6 +46,35 @@ function policyYaml(): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The same policy as the manager would send it: JSON (the loader's fast path). */
+function policyJson(): string {
+  const bad: string[] = [];
+  for (let i = 0; i < ADDRESSES; i++) bad.push(v4(0x64000000 + i * 2));
+  const actions = ['deny', 'allow', 'force-allow', 'log-only', 'deny'];
+  const rules: Record<string, unknown>[] = [
+    { name: 'bad', action: 'deny', priority: 4, srcIp: '@bad', log: true },
+    { name: 'echo', action: 'allow', priority: 0, protocol: 'udp', dstPort: 7 },
+  ];
+  for (let i = 1; i < RULES; i++) {
+    const net = `172.${16 + ((i >> 8) & 15)}.${i & 255}.0/24`;
+    rules.push({
+      name: `r${i}`,
+      action: actions[i % actions.length],
+      priority: i % 5,
+      protocol: 'tcp',
+      srcIp: net,
+      dstPort: 1024 + (i % 50000),
+    });
+  }
+  return JSON.stringify({
+    name: 'bench',
+    failsafe: { manager: '10.255.0.1:4120', adminSources: ['10.254.0.0/16'], adminPorts: [22] },
+    stateful: { conntrack: true, dropInvalid: true, antiEvasion: true, portScan: { threshold: 50, per: 'minute', blockFor: '10m' } },
+    lists: { ip: { bad } },
+    rules,
+  });
+}
+
 function naiveRuleset(n: number): string {
   const out = [
     'table inet naive',
@@ -161,6 +190,13 @@ try {
     text = compiled.value.text;
     ruleCount = compiled.value.ruleCount;
   }
+  const json = policyJson();
+  const tj = performance.now();
+  const fromJson = loadPolicy(json, 'bench.json');
+  const jsonLoadMs = ms(tj);
+  if (!fromJson.ok) throw new Error(JSON.stringify(fromJson.diagnostics.slice(0, 3)));
+  const jsonText = compileRuleset(fromJson.value, GROUP ? {} : { groupMinRules: 0 });
+  if (!jsonText.ok || jsonText.value.text !== text) throw new Error('the JSON form of the policy compiles differently from the YAML form');
   const file = join(dir, 'ruleset.nft');
   writeFileSync(file, text);
   if (process.env.PALISADE_BENCH_KEEP) writeFileSync(process.env.PALISADE_BENCH_KEEP, text);
@@ -170,6 +206,7 @@ try {
     policy: { rules: RULES, listAddresses: ADDRESSES, yamlBytes: yaml.length, nftRules: ruleCount, rulesetBytes: text.length },
     loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(1))),
     loadYamlMs: Math.round(median(loadT)),
+    loadJsonMs: Math.round(jsonLoadMs),
     // The agent compiles once per policy change, in a process where this code has not run hot:
     // the first compile is the honest number; later ones show the JIT-warm cost.
     compileFirstMs: Math.round(compileT[0]!),

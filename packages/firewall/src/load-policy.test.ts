@@ -140,3 +140,15 @@ test('long lists can be written one entry per line in a block scalar', () => {
   assert.ok(ok.ok);
   assert.equal(ok.value.lists.ip.bad?.length, 3);
 });
+
+test('JSON policies take the fast path and still get positioned diagnostics', () => {
+  const json = JSON.stringify({ lists: { ip: { bad: ['10.0.0.1'] } }, rules: [{ name: 'x', action: 'deny', srcIp: '@bad' }] });
+  const ok = loadPolicy(json, 'p.json');
+  assert.ok(ok.ok);
+  assert.equal(ok.value.rules[0]!.srcIp?.list, 'bad');
+  const bad = loadPolicy('{\n  "rules": [\n    { "action": "nope" }\n  ]\n}\n', 'p.json');
+  assert.equal(bad.ok, false);
+  assert.deepEqual(bad.diagnostics.map(formatDiagnostic), [
+    'p.json:3:17: error FW_BAD_ACTION: unknown action "nope" (allow, deny, force-allow, bypass, log-only)',
+  ]);
+});

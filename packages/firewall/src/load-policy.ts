@@ -1,5 +1,5 @@
 import { type Diagnostic, LineIndex, type LoadResult, loadResult } from '@palisade/diagnostics';
-import { isMap, isScalar, isSeq, type Node, parseDocument, type YAMLMap } from 'yaml';
+import { Document, isMap, isScalar, isSeq, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { type AddressRange, parseAddressRange } from './address-range.ts';
 import {
   DAY_NAMES,
@@ -52,6 +52,26 @@ const IFNAME_RE = /^[A-Za-z0-9_.:@+-]{1,15}\*?$/;
  * policy would silently open or close ports nobody asked for.
  */
 export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<FirewallPolicy> {
+  // Machine-written policies (the manager's) come as JSON, which is YAML too; the YAML parser
+  // takes ~8 s on a 3 MB policy, JSON.parse plus building the same node tree ~1.7 s. The tree
+  // built from JSON has no source positions, so a policy with errors is parsed again the slow
+  // way to report them with line and column.
+  if (text.trimStart().startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined) {
+      const fast = loadFromDocument(new Document(value), text, file);
+      if (fast.ok) return fast;
+    }
+  }
+  return loadFromDocument(parseDocument(text, { prettyErrors: false, uniqueKeys: true }), text, file);
+}
+
+function loadFromDocument(doc: Document.Parsed | Document, text: string, file: string): LoadResult<FirewallPolicy> {
   const diags: Diagnostic[] = [];
   const lines = new LineIndex(text);
   const at = (node: Node | null | undefined): { line?: number; column?: number } => {
@@ -63,7 +83,6 @@ export function loadPolicy(text: string, file = 'policy.yaml'): LoadResult<Firew
   const err = (code: string, message: string, node?: Node | null) => diags.push({ code, message, severity: 'error', file, ...at(node) });
   const warn = (code: string, message: string, node?: Node | null) => diags.push({ code, message, severity: 'warning', file, ...at(node) });
 
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   for (const e of doc.errors) {
     const p = lines.position(e.pos[0]);
     diags.push({ code: 'FW_YAML_SYNTAX', message: e.message.split('\n')[0]!, severity: 'error', file, ...p });
