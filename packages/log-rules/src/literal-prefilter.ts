@@ -9,22 +9,23 @@ export interface LiteralPrefilter {
   caseInsensitive: boolean;
 }
 
-const cacheIn: string[] = ['', '', '', ''];
-const cacheOut: string[] = ['', '', '', ''];
+const CACHE = 16;
+const cacheIn: string[] = new Array<string>(CACHE).fill('');
+const cacheOut: string[] = new Array<string>(CACHE).fill('');
 let cacheNext = 0;
 
 /**
- * Lower-cases `s`, remembering the last few inputs: the patterns of one event test the same log
- * line and a handful of field values over and over.
+ * Lower-cases `s`, remembering the last inputs: the patterns of one event test the same log line
+ * and a handful of long field values over and over.
  */
 export function lowerOf(s: string): string {
   // Short values (most field values) are cheap to convert and would only evict the log line.
   if (s.length < 64) return s.toLowerCase();
-  for (let i = 0; i < 4; i++) if (cacheIn[i] === s) return cacheOut[i]!;
+  for (let i = 0; i < CACHE; i++) if (cacheIn[i] === s) return cacheOut[i]!;
   const out = s.toLowerCase();
   cacheIn[cacheNext] = s;
   cacheOut[cacheNext] = out;
-  cacheNext = (cacheNext + 1) & 3;
+  cacheNext = (cacheNext + 1) % CACHE;
   return out;
 }
 

@@ -21,13 +21,19 @@ export interface LogEvent {
   time: number;
 }
 
-const HAS_UPPER = /[A-Z]/;
+function hasUpper(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return true;
+  }
+  return false;
+}
 
 /** Sets a decoded field unless it is set already (analysisd keeps the first value). */
 export function setField(ev: Pick<LogEvent, 'fields' | 'lowerFields'>, name: string, value: string): void {
   if (ev.fields.has(name)) return;
   ev.fields.set(name, value);
-  if (HAS_UPPER.test(name)) {
+  if (hasUpper(name)) {
     const lower = name.toLowerCase();
     if (!ev.lowerFields) ev.lowerFields = new Map();
     if (!ev.lowerFields.has(lower)) ev.lowerFields.set(lower, value);
