@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { activateAgent } from './activate-agent.ts';
 import { silentLogger } from './agent-logger.ts';
 import { EventSpool } from './event-spool.ts';
+import { ModuleRegistry } from './module-registry.ts';
 import { runAgent } from './run-agent.ts';
 import { FakeManager } from './testing/fake-manager.ts';
 
@@ -54,7 +55,8 @@ export async function runDeliveryBenchmark(): Promise<DeliveryBenchmarkResult> {
     manager.setConfig({ heartbeatSeconds: 10, spool: { maxBytes: 256 << 20 }, modules: {} });
     const dataDir = join(dir, 'agent');
     await activateAgent({ managerUrl: manager.url, token: 'activation-token-0001', dataDir, host });
-    const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host });
+    // no modules and no inventory walk: this measures the event path alone
+    const agent = await runAgent({ dataDir, logger: silentLogger(), hostFacts: () => host, registry: new ModuleRegistry(), inventoryIntervalMs: 0 });
     try {
       t = performance.now();
       await agent.emitTestEvents(n);
