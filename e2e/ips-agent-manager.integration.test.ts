@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { sendRaw, serializeRequest } from '../apps/agent/src/modules/ips/raw-http-client.ts';
-import { type AgentProcess, freePort, type ManagerProcess, repoRoot, startAgentProcess, startManagerProcess, waitFor } from './support/real-processes.ts';
+import {
+  type AgentProcess,
+  freePort,
+  type ManagerProcess,
+  repoRoot,
+  startAgentProcess,
+  startManagerProcess,
+  waitFor,
+} from './support/real-processes.ts';
 
 /**
  * The IPS through the whole platform: a real manager assigns the pack to a real agent through a
@@ -39,7 +47,13 @@ before(async () => {
             enabled: true,
             mode: 'prevent',
             settings: {
-              services: [{ name: 'shop', listen: { host: '127.0.0.1', port: proxyPort }, upstream: { host: '127.0.0.1', port: (upstream.address() as AddressInfo).port } }],
+              services: [
+                {
+                  name: 'shop',
+                  listen: { host: '127.0.0.1', port: proxyPort },
+                  upstream: { host: '127.0.0.1', port: (upstream.address() as AddressInfo).port },
+                },
+              ],
               ruleSets: { patches: { dir: join(repoRoot, 'rules/ips') } },
               trustedProxies: ['127.0.0.0/8'],
             },
@@ -61,20 +75,38 @@ after(async () => {
 test('a blocked exploit becomes an event at the manager with the derived client address', async () => {
   await waitFor(
     'IPS proxy listening',
-    async () => (await sendRaw({ host: '127.0.0.1', port: proxyPort }, serializeRequest({ method: 'GET', uri: '/health', headers: [], body: '' }, 'shop'), 2000)).status === 200,
+    async () =>
+      (
+        await sendRaw(
+          { host: '127.0.0.1', port: proxyPort },
+          serializeRequest({ method: 'GET', uri: '/health', headers: [], body: '' }, 'shop'),
+          2000,
+        )
+      ).status === 200,
     60_000,
     250,
   );
   const hits = upstreamHits;
   const res = await sendRaw(
     { host: '127.0.0.1', port: proxyPort },
-    serializeRequest({ method: 'GET', uri: '/tmui/login.jsp/..;/tmui/locallb/workspace/fileRead.jsp?fileName=/etc/passwd', headers: [['X-Forwarded-For', '203.0.113.77, 127.0.0.5']], body: '' }, 'shop'),
+    serializeRequest(
+      {
+        method: 'GET',
+        uri: '/tmui/login.jsp/..;/tmui/locallb/workspace/fileRead.jsp?fileName=/etc/passwd',
+        headers: [['X-Forwarded-For', '203.0.113.77, 127.0.0.5']],
+        body: '',
+      },
+      'shop',
+    ),
   );
   assert.equal(res.status, 403);
   assert.equal(upstreamHits, hits, 'the exploit never reached the upstream');
   const ev = await waitFor(
     'ips event at the manager',
-    async () => (await manager.client.listEvents({ computerId: agent.agentId, module: 'ips', limit: 10 })).events.find((e) => e.type === 'ips.blocked'),
+    async () =>
+      (await manager.client.listEvents({ computerId: agent.agentId, module: 'ips', limit: 10 })).events.find(
+        (e) => e.type === 'ips.blocked',
+      ),
     30_000,
     250,
   );

@@ -16,13 +16,32 @@ const testsDir = join(shared, 'crowdsec-hub-appsec/appsec-tests');
 const RECORDED_SUBSET_TEMPLATES = 71;
 const RECORDED_SUBSET_FULLY_BLOCKED = 68;
 
-test('CrowdSec hub replay guard subset (pack + CRS PL1) does not regress', { skip: !existsSync(testsDir) && 'shared suite not present', timeout: 240_000 }, async () => {
-  const names = readdirSync(testsDir).filter((n) => !n.endsWith('.yaml')).sort();
+test('CrowdSec hub replay guard subset (pack + CRS PL1) does not regress', {
+  skip: !existsSync(testsDir) && 'shared suite not present',
+  timeout: 240_000,
+}, async () => {
+  const names = readdirSync(testsDir)
+    .filter((n) => !n.endsWith('.yaml'))
+    .sort();
   const pick = new Set(names.filter((_, i) => i % 3 === 0));
-  const r = await replayCrowdSec({ testsDir, packDir: join(repoRoot, 'rules/ips'), crsDir: join(shared, 'crs'), paranoia: 1, only: (n) => pick.has(n), benignCount: 180, now: () => performance.now() });
+  const r = await replayCrowdSec({
+    testsDir,
+    packDir: join(repoRoot, 'rules/ips'),
+    crsDir: join(shared, 'crs'),
+    paranoia: 1,
+    only: (n) => pick.has(n),
+    benignCount: 180,
+    now: () => performance.now(),
+  });
   const full = r.templates.filter((t) => t.fullyBlocked).length;
   assert.equal(r.templates.length, RECORDED_SUBSET_TEMPLATES);
-  assert.ok(full >= RECORDED_SUBSET_FULLY_BLOCKED, `fully blocked ${full} < recorded ${RECORDED_SUBSET_FULLY_BLOCKED}: ${r.templates.filter((t) => !t.fullyBlocked).map((t) => t.name).join(', ')}`);
+  assert.ok(
+    full >= RECORDED_SUBSET_FULLY_BLOCKED,
+    `fully blocked ${full} < recorded ${RECORDED_SUBSET_FULLY_BLOCKED}: ${r.templates
+      .filter((t) => !t.fullyBlocked)
+      .map((t) => t.name)
+      .join(', ')}`,
+  );
   assert.equal(r.benign.total, 180);
   assert.deepEqual(r.benign.blocked, [], 'no benign request is blocked');
 });

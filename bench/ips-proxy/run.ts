@@ -65,7 +65,21 @@ function toMs(v: string): number {
 }
 
 function wrk(url: string): WrkResult {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-H', 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench', '-H', 'Accept: text/html', url], { encoding: 'utf8' });
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t1',
+      `-c${connections}`,
+      `-d${duration}s`,
+      '--latency',
+      '-H',
+      'User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench',
+      '-H',
+      'Accept: text/html',
+      url,
+    ],
+    { encoding: 'utf8' },
+  );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
   const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
@@ -111,7 +125,10 @@ http {
 
 try {
   const upstreamPort = await freePort();
-  start(process.execPath, ['-e', `require('http').createServer({keepAliveTimeout:60000},(q,s)=>{q.resume();q.on('end',()=>s.end('hello from the upstream application'))}).listen(${upstreamPort},'127.0.0.1')`]);
+  start(process.execPath, [
+    '-e',
+    `require('http').createServer({keepAliveTimeout:60000},(q,s)=>{q.resume();q.on('end',()=>s.end('hello from the upstream application'))}).listen(${upstreamPort},'127.0.0.1')`,
+  ]);
   await waitPort(upstreamPort);
 
   const palisadePort = await freePort();
@@ -134,8 +151,11 @@ try {
   const direct = wrk(`http://127.0.0.1:${upstreamPort}${path}`);
   const pal = wrk(`http://127.0.0.1:${palisadePort}${path}`);
   const ngx = wrk(`http://127.0.0.1:${nginxPort}${path}`);
-  const row = (n: string, r: WrkResult) => `| ${n} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.p99 - direct.p99).toFixed(2)} | ${r.non2xx} |`;
-  console.log(`# IPS proxy benchmark (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, wrk -t1 -c${connections} -d${duration}s, CRS PL1 blocking, GET ${path})\n`);
+  const row = (n: string, r: WrkResult) =>
+    `| ${n} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.p99 - direct.p99).toFixed(2)} | ${r.non2xx} |`;
+  console.log(
+    `# IPS proxy benchmark (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, wrk -t1 -c${connections} -d${duration}s, CRS PL1 blocking, GET ${path})\n`,
+  );
   console.log('| target | req/s | p50 ms | p99 ms | p99 added vs direct ms | non-2xx |');
   console.log('|---|---:|---:|---:|---:|---:|');
   console.log(row('upstream direct', direct));

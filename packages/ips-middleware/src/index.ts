@@ -1,2 +1,11 @@
-export { IpsRequestGuard, type IpsMiddlewareOptions, ipsExpress, ipsFastify, ipsKoa, ipsNodeHandler, type MiddlewareDecision, type MiddlewareDetection } from './ips-middleware.ts';
+export {
+  IpsRequestGuard,
+  type IpsMiddlewareOptions,
+  ipsExpress,
+  ipsFastify,
+  ipsKoa,
+  ipsNodeHandler,
+  type MiddlewareDecision,
+  type MiddlewareDetection,
+} from './ips-middleware.ts';
 export { type InspectedRequest, type InspectionVerdict, inspectRequest, RequestInspector } from './request-inspector.ts';

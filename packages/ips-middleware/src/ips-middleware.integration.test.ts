@@ -10,18 +10,29 @@ const rules = `SecRule ARGS|REQUEST_HEADERS "@rx \\$\\{jndi:" "id:9500050,phase:
 SecRule REQUEST_HEADERS:Content-Type "@rx [%$]\\{.*?(?:#|@)" "id:9500010,phase:1,deny,status:403,t:none,msg:'S2-045',tag:'CVE-2017-5638'"`;
 let ruleSet: RuleSet;
 before(() => {
-  const r = loadRuleSet([{ name: 'base', text: RECOMMENDED_BASE_CONFIG }, { name: 'rules', text: rules }]);
+  const r = loadRuleSet([
+    { name: 'base', text: RECOMMENDED_BASE_CONFIG },
+    { name: 'rules', text: rules },
+  ]);
   assert.ok(r.ok);
   ruleSet = r.value;
 });
 
-function post(port: number, path: string, body: string, headers: Record<string, string> = { 'Content-Type': 'application/json' }): Promise<{ status: number; body: string }> {
+function post(
+  port: number,
+  path: string,
+  body: string,
+  headers: Record<string, string> = { 'Content-Type': 'application/json' },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      let b = '';
-      res.on('data', (c) => (b += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
-    });
+    const r = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });

@@ -67,7 +67,13 @@ function readAndRestore(req: IncomingMessage): Promise<Buffer> {
 export class IpsRequestGuard {
   constructor(private readonly opts: IpsMiddlewareOptions) {}
 
-  private report(req: IncomingMessage, action: MiddlewareDetection['action'], v: InspectionVerdict | null, i: Interruption | null, err?: unknown): void {
+  private report(
+    req: IncomingMessage,
+    action: MiddlewareDetection['action'],
+    v: InspectionVerdict | null,
+    i: Interruption | null,
+    err?: unknown,
+  ): void {
     const r = i && v ? decidingRule(v.matchedRules, i.ruleId) : undefined;
     this.opts.onDetection?.({
       action,
@@ -88,7 +94,11 @@ export class IpsRequestGuard {
       return { pass: true };
     }
     this.report(req, 'blocked', v, i);
-    return { pass: false, status: i.ruleId === 0 ? i.status : (this.opts.blockStatus ?? 403), body: this.opts.blockPage ?? 'Request blocked\n' };
+    return {
+      pass: false,
+      status: i.ruleId === 0 ? i.status : (this.opts.blockStatus ?? 403),
+      body: this.opts.blockPage ?? 'Request blocked\n',
+    };
   }
 
   private failed(req: IncomingMessage, err: unknown): MiddlewareDecision {
@@ -129,7 +139,10 @@ export class IpsRequestGuard {
   }
 
   /** For frameworks that hand over the body stream (Fastify preParsing): returns a fresh stream. */
-  async checkWithPayload(req: IncomingMessage, payload: NodeJS.ReadableStream): Promise<{ decision: MiddlewareDecision; payload: Readable }> {
+  async checkWithPayload(
+    req: IncomingMessage,
+    payload: NodeJS.ReadableStream,
+  ): Promise<{ decision: MiddlewareDecision; payload: Readable }> {
     const chunks: Buffer[] = [];
     for await (const c of payload as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
     const body = Buffer.concat(chunks);
@@ -151,12 +164,19 @@ export class IpsRequestGuard {
 }
 
 function refuse(res: ServerResponse, d: Extract<MiddlewareDecision, { pass: false }>): void {
-  res.writeHead(d.status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(d.body)), Connection: 'close' });
+  res.writeHead(d.status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(d.body)),
+    Connection: 'close',
+  });
   res.end(d.body);
 }
 
 /** node:http: wraps a request listener. */
-export function ipsNodeHandler(handler: (req: IncomingMessage, res: ServerResponse) => void, opts: IpsMiddlewareOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function ipsNodeHandler(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  opts: IpsMiddlewareOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const guard = new IpsRequestGuard(opts);
   return (req, res) => {
     void guard.check(req).then((d) => (d.pass ? handler(req, res) : refuse(res, d)));
@@ -172,7 +192,12 @@ export function ipsExpress(opts: IpsMiddlewareOptions): (req: IncomingMessage, r
 }
 
 /** Koa: `app.use(ipsKoa(opts))` before the body parser. */
-export function ipsKoa(opts: IpsMiddlewareOptions): (ctx: { req: IncomingMessage; res: ServerResponse; status: number; body: unknown; set(k: string, v: string): void }, next: () => Promise<unknown>) => Promise<void> {
+export function ipsKoa(
+  opts: IpsMiddlewareOptions,
+): (
+  ctx: { req: IncomingMessage; res: ServerResponse; status: number; body: unknown; set(k: string, v: string): void },
+  next: () => Promise<unknown>,
+) => Promise<void> {
   const guard = new IpsRequestGuard(opts);
   return async (ctx, next) => {
     const d = await guard.check(ctx.req);
@@ -187,7 +212,14 @@ export function ipsKoa(opts: IpsMiddlewareOptions): (ctx: { req: IncomingMessage
 }
 
 interface FastifyLike {
-  addHook(name: 'preParsing', fn: (request: { raw: IncomingMessage }, reply: { code(n: number): { header(k: string, v: string): { send(b: string): unknown } } }, payload: NodeJS.ReadableStream) => Promise<unknown>): unknown;
+  addHook(
+    name: 'preParsing',
+    fn: (
+      request: { raw: IncomingMessage },
+      reply: { code(n: number): { header(k: string, v: string): { send(b: string): unknown } } },
+      payload: NodeJS.ReadableStream,
+    ) => Promise<unknown>,
+  ): unknown;
 }
 
 /** Fastify: `ipsFastify(app, opts)`; inspects in preParsing and hands the parser a fresh stream. */

@@ -42,9 +42,21 @@ function readFixtures(dir: string, kind: 'exploit' | 'benign'): Fixture[] {
       .split('\n')
       .filter((l) => l.trim())
       .forEach((l, i) => {
-        const o = JSON.parse(l) as { id?: string; method: string; uri: string; headers?: Record<string, string> | [string, string][]; body?: string };
+        const o = JSON.parse(l) as {
+          id?: string;
+          method: string;
+          uri: string;
+          headers?: Record<string, string> | [string, string][];
+          body?: string;
+        };
         const headers = Array.isArray(o.headers) ? o.headers : Object.entries(o.headers ?? {});
-        out.push({ id: o.id ?? `${f}:${i + 1}`, method: o.method, uri: o.uri, headers: headers.map(([k, v]) => [k, String(v)]), body: o.body ?? '' });
+        out.push({
+          id: o.id ?? `${f}:${i + 1}`,
+          method: o.method,
+          uri: o.uri,
+          headers: headers.map(([k, v]) => [k, String(v)]),
+          body: o.body ?? '',
+        });
       });
   }
   return out;
@@ -61,7 +73,9 @@ function send(target: { host: string; port: number; tls: boolean }, r: Fixture, 
   const payload = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8'), body]);
   return new Promise((resolve) => {
     let buf = '';
-    const sock = target.tls ? tls.connect({ host: target.host, port: target.port, rejectUnauthorized: false }) : net.connect(target.port, target.host);
+    const sock = target.tls
+      ? tls.connect({ host: target.host, port: target.port, rejectUnauthorized: false })
+      : net.connect(target.port, target.host);
     const done = () => {
       clearTimeout(timer);
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf);
@@ -83,29 +97,47 @@ function send(target: { host: string; port: number; tls: boolean }, r: Fixture, 
  * benign request blocked.
  */
 export async function verifyShielding(effectiveConfig: unknown, only?: string): Promise<PatchVerdict[]> {
-  const ips = (effectiveConfig as { modules?: Record<string, { enabled?: boolean; mode?: string; settings?: Record<string, unknown> }> })?.modules?.ips;
+  const ips = (effectiveConfig as { modules?: Record<string, { enabled?: boolean; mode?: string; settings?: Record<string, unknown> }> })
+    ?.modules?.ips;
   if (!ips?.enabled || !ips.settings) throw new CliError('IPS_NOT_CONFIGURED', 'the ips module is not enabled in this agent configuration');
-  const s = ips.settings as { services?: ServiceSettings[]; ruleSets?: { patches?: { dir: string; only?: string[] } }; blockStatus?: number };
+  const s = ips.settings as {
+    services?: ServiceSettings[];
+    ruleSets?: { patches?: { dir: string; only?: string[] } };
+    blockStatus?: number;
+  };
   const packDir = s.ruleSets?.patches?.dir;
   if (!packDir) throw new CliError('IPS_NO_PATCHES', 'no virtual patch rule set is assigned (settings.ruleSets.patches)');
   const services = (s.services ?? []).filter((x) => !only || x.name === only);
   if (only && services.length === 0) throw new CliError('IPS_UNKNOWN_SERVICE', `no protected service named ${only}`);
   const blockStatus = s.blockStatus ?? 403;
-  const all = existsSync(packDir) ? readdirSync(packDir).filter((d) => existsSync(join(packDir, d, 'rule.conf'))).sort() : [];
+  const all = existsSync(packDir)
+    ? readdirSync(packDir)
+        .filter((d) => existsSync(join(packDir, d, 'rule.conf')))
+        .sort()
+    : [];
   const out: PatchVerdict[] = [];
   for (const svc of services) {
     const host = svc.listen.host === '0.0.0.0' || svc.listen.host === '::' ? '127.0.0.1' : svc.listen.host;
     const target = { host, port: svc.listen.port, tls: !!svc.tls };
     for (const patch of svc.patches ?? s.ruleSets?.patches?.only ?? all) {
       const dir = join(packDir, patch);
-      const meta = existsSync(join(dir, 'meta.yaml')) ? (parseYaml(readFileSync(join(dir, 'meta.yaml'), 'utf8')) as { cves?: string[] }) : {};
+      const meta = existsSync(join(dir, 'meta.yaml'))
+        ? (parseYaml(readFileSync(join(dir, 'meta.yaml'), 'utf8')) as { cves?: string[] })
+        : {};
       const exploits = [];
       for (const f of readFixtures(dir, 'exploit')) exploits.push({ id: f.id, status: await send(target, f) });
       const benign = [];
       for (const f of readFixtures(dir, 'benign')) benign.push({ id: f.id, status: await send(target, f) });
       const shielded = exploits.length > 0 && exploits.every((e) => e.status === blockStatus);
       const fp = benign.some((b) => b.status === blockStatus || b.status === 0);
-      out.push({ service: svc.name, patch, cves: meta.cves ?? [patch], verdict: fp ? 'false positive' : shielded ? 'shielded' : 'not shielded', exploits, benign });
+      out.push({
+        service: svc.name,
+        patch,
+        cves: meta.cves ?? [patch],
+        verdict: fp ? 'false positive' : shielded ? 'shielded' : 'not shielded',
+        exploits,
+        benign,
+      });
     }
   }
   return out;
@@ -114,7 +146,9 @@ export async function verifyShielding(effectiveConfig: unknown, only?: string): 
 export function registerVerifyCommands(program: Command): void {
   program
     .command('verify')
-    .description('replay every assigned virtual patch exploit and benign fixture through the running IPS proxy; report shielded / not shielded per CVE')
+    .description(
+      'replay every assigned virtual patch exploit and benign fixture through the running IPS proxy; report shielded / not shielded per CVE',
+    )
     .option('--service <name>', 'only this protected service')
     .option('--data-dir <dir>', 'agent data directory (its cached configuration says what is assigned)')
     .option('--config <file>', 'an effective configuration JSON instead of the agent cache')

@@ -1,5 +1,12 @@
 import { type Diagnostic, type LoadResult, loadResult } from '@palisade/diagnostics';
-import { type AppSecDocument, loadAppSecRules, loadRuleSet, RECOMMENDED_BASE_CONFIG, type RuleSet, type RuleSource } from '@palisade/seclang';
+import {
+  type AppSecDocument,
+  loadAppSecRules,
+  loadRuleSet,
+  RECOMMENDED_BASE_CONFIG,
+  type RuleSet,
+  type RuleSource,
+} from '@palisade/seclang';
 import { parse } from 'yaml';
 import type { IpsSettings } from './ips-settings.ts';
 import { loadVirtualPatch, type PatchFolderFiles, type VirtualPatch } from './virtual-patch-pack.ts';
@@ -51,7 +58,9 @@ export function buildIpsRuleSet(s: IpsSettings, files: RuleFileAccess, patchIds?
   const excl: string[] = [];
   s.exclusions.forEach((e, i) => {
     const id = EXCLUSION_ID_BASE + i;
-    const ctls = e.targets?.length ? e.ruleIds.flatMap((r) => e.targets!.map((t) => `ctl:ruleRemoveTargetById=${r};${t}`)) : e.ruleIds.map((r) => `ctl:ruleRemoveById=${r}`);
+    const ctls = e.targets?.length
+      ? e.ruleIds.flatMap((r) => e.targets!.map((t) => `ctl:ruleRemoveTargetById=${r};${t}`))
+      : e.ruleIds.map((r) => `ctl:ruleRemoveById=${r}`);
     const cond = e.pathPrefix ? `SecRule REQUEST_FILENAME "@beginsWith ${e.pathPrefix.replace(/"/g, '')}"` : 'SecAction';
     excl.push(`${cond} "id:${id},phase:1,pass,nolog,t:none,${ctls.join(',')}"`);
   });
@@ -73,12 +82,28 @@ export function buildIpsRuleSet(s: IpsSettings, files: RuleFileAccess, patchIds?
       for (const r of p.value.meta.ruleIds) cveByRule.set(r, p.value.meta.cves);
       sources.push({ name: `${f.dir}/rule.conf`, text: p.value.ruleConf });
     }
-    if (only) for (const o of only) if (!patches.some((p) => p.meta.id === o)) diagnostics.push({ code: 'IPS_PATCH_UNKNOWN', message: `assigned patch ${o} is not in ${s.ruleSets.patches.dir}`, severity: 'error', file: 'modules.ips' });
+    if (only)
+      for (const o of only)
+        if (!patches.some((p) => p.meta.id === o))
+          diagnostics.push({
+            code: 'IPS_PATCH_UNKNOWN',
+            message: `assigned patch ${o} is not in ${s.ruleSets.patches.dir}`,
+            severity: 'error',
+            file: 'modules.ips',
+          });
   }
   if (s.ruleSets.crs) {
     const dir = s.ruleSets.crs.dir;
-    if (files.readFile(joinPath(dir, 'crs-setup.conf.example')) === undefined && files.readFile(joinPath(dir, 'crs-setup.conf')) === undefined) {
-      diagnostics.push({ code: 'IPS_CRS_MISSING', message: `no crs-setup.conf(.example) in ${dir}`, severity: 'error', file: 'modules.ips' });
+    if (
+      files.readFile(joinPath(dir, 'crs-setup.conf.example')) === undefined &&
+      files.readFile(joinPath(dir, 'crs-setup.conf')) === undefined
+    ) {
+      diagnostics.push({
+        code: 'IPS_CRS_MISSING',
+        message: `no crs-setup.conf(.example) in ${dir}`,
+        severity: 'error',
+        file: 'modules.ips',
+      });
     } else {
       const setup = files.readFile(joinPath(dir, 'crs-setup.conf')) !== undefined ? 'crs-setup.conf' : 'crs-setup.conf.example';
       sources.push({

@@ -47,7 +47,10 @@ export function deriveClientAddress(peer: string, forwardedFor: readonly string[
   const p = normalize(peer);
   if (!p) return peer;
   if (!forwardedFor || !trusted(p, cidrs)) return p.toString();
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor as string)).split(',').map((s) => s.trim()).filter(Boolean);
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor as string))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   let client = p;
   for (let i = hops.length - 1; i >= 0; i--) {
     const a = normalize(hops[i]!);

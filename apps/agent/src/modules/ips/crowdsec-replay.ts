@@ -34,7 +34,17 @@ export interface ReplayReport {
  * IPS proxy in prevent mode in front of a recording upstream. A step counts as blocked when the
  * proxy answers it and the upstream never sees it. `now` is only used to time the run.
  */
-export async function replayCrowdSec(opts: { testsDir: string; packDir: string; crsDir?: string; paranoia?: number; only?: (name: string) => boolean; benignCount?: number; exclusions?: unknown[]; crowdsec?: { name: string; yaml: string }[]; now: () => number }): Promise<ReplayReport> {
+export async function replayCrowdSec(opts: {
+  testsDir: string;
+  packDir: string;
+  crsDir?: string;
+  paranoia?: number;
+  only?: (name: string) => boolean;
+  benignCount?: number;
+  exclusions?: unknown[];
+  crowdsec?: { name: string; yaml: string }[];
+  now: () => number;
+}): Promise<ReplayReport> {
   const t0 = opts.now();
   let seen = 0;
   const upstream = http.createServer({ requireHostHeader: false }, (req, res) => {
@@ -52,7 +62,11 @@ export async function replayCrowdSec(opts: { testsDir: string; packDir: string; 
     settings: {
       services: [{ name: 'replay', listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: upPort } }],
       paranoia: opts.paranoia ?? 1,
-      ruleSets: { patches: { dir: opts.packDir }, ...(opts.crsDir ? { crs: { dir: opts.crsDir } } : {}), ...(opts.crowdsec ? { crowdsec: opts.crowdsec } : {}) },
+      ruleSets: {
+        patches: { dir: opts.packDir },
+        ...(opts.crsDir ? { crs: { dir: opts.crsDir } } : {}),
+        ...(opts.crowdsec ? { crowdsec: opts.crowdsec } : {}),
+      },
       exclusions: opts.exclusions ?? REPLAY_SITE_EXCLUSIONS,
     },
   };
@@ -85,7 +99,8 @@ export async function replayCrowdSec(opts: { testsDir: string; packDir: string; 
         const r = await send(s.request);
         steps.push({ method: s.request.method, uri: s.request.uri.slice(0, 200), expectBlocked: s.expectBlocked, ...r });
       }
-      const fullyBlocked = steps.length > 0 && steps.every((s) => (s.expectBlocked ? !s.reachedUpstream && s.status !== 0 : s.reachedUpstream));
+      const fullyBlocked =
+        steps.length > 0 && steps.every((s) => (s.expectBlocked ? !s.reachedUpstream && s.status !== 0 : s.reachedUpstream));
       templates.push({ name, fullyBlocked, steps });
     }
     const blocked: ReplayReport['benign']['blocked'] = [];

@@ -4,7 +4,17 @@ import { EventAggregator } from './event-aggregator.ts';
 import type { IpsDetection } from './ips-event.ts';
 import { redactMatched } from './ips-event.ts';
 
-const d = (client: string, ruleId = 9500010): IpsDetection => ({ service: 'web', action: 'blocked', ruleId, cves: ['CVE-2017-5638'], msg: 'm', peerAddress: '10.0.0.1', clientAddress: client, requestLine: 'POST /x HTTP/1.1', matchedData: '' });
+const d = (client: string, ruleId = 9500010): IpsDetection => ({
+  service: 'web',
+  action: 'blocked',
+  ruleId,
+  cves: ['CVE-2017-5638'],
+  msg: 'm',
+  peerAddress: '10.0.0.1',
+  clientAddress: client,
+  requestLine: 'POST /x HTTP/1.1',
+  matchedData: '',
+});
 
 test('the first detection is reported at once, repeats in the window as one counted event', () => {
   const a = new EventAggregator(60_000);
@@ -16,7 +26,10 @@ test('the first detection is reported at once, repeats in the window as one coun
   assert.equal(closed.length, 1);
   assert.equal(closed[0]!.count, 9);
   assert.equal(closed[0]!.clientAddress, '1.1.1.1');
-  assert.deepEqual(a.flush(200_000).map((x) => x.count), []);
+  assert.deepEqual(
+    a.flush(200_000).map((x) => x.count),
+    [],
+  );
 });
 
 test('a new window after expiry reports again immediately', () => {
@@ -24,8 +37,14 @@ test('a new window after expiry reports again immediately', () => {
   a.add(d('1.1.1.1'), 0);
   a.add(d('1.1.1.1'), 10);
   assert.equal(a.add(d('1.1.1.1'), 5000)?.count, 1);
-  assert.deepEqual(a.flush(5001).map((x) => x.count), [1]);
-  assert.deepEqual(a.flush(0, true).map((x) => x.count), []);
+  assert.deepEqual(
+    a.flush(5001).map((x) => x.count),
+    [1],
+  );
+  assert.deepEqual(
+    a.flush(0, true).map((x) => x.count),
+    [],
+  );
 });
 
 test('cookies and authorization are redacted, long values truncated', () => {

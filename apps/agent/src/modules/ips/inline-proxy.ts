@@ -42,7 +42,16 @@ export interface ProxyCounters {
   upgrades: number;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-length',
+]);
 
 /** Header pairs from Node's flat rawHeaders (original case and order kept for the engine). */
 function pairs(raw: readonly string[]): [string, string][] {
@@ -68,14 +77,33 @@ export class InlineProxy {
   }
 
   /** Swaps rules/mode without dropping connections (reconfigure). */
-  update(next: Partial<Pick<InlineProxyOptions, 'ruleSet' | 'mode' | 'detectOnly' | 'cveByRule' | 'trustedProxies' | 'blockStatus' | 'blockPage' | 'failMode' | 'remote' | 'bodyLimit' | 'bodyLimitAction'>>): void {
+  update(
+    next: Partial<
+      Pick<
+        InlineProxyOptions,
+        | 'ruleSet'
+        | 'mode'
+        | 'detectOnly'
+        | 'cveByRule'
+        | 'trustedProxies'
+        | 'blockStatus'
+        | 'blockPage'
+        | 'failMode'
+        | 'remote'
+        | 'bodyLimit'
+        | 'bodyLimitAction'
+      >
+    >,
+  ): void {
     this.opts = { ...this.opts, ...next };
   }
 
   async start(): Promise<AddressInfo> {
     const handler = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res);
     const common = { requireHostHeader: false, keepAliveTimeout: 5000 };
-    this.server = this.opts.tls ? https.createServer({ ...common, cert: this.opts.tls.cert, key: this.opts.tls.key }, handler) : http.createServer(common, handler);
+    this.server = this.opts.tls
+      ? https.createServer({ ...common, cert: this.opts.tls.cert, key: this.opts.tls.key }, handler)
+      : http.createServer(common, handler);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -188,7 +216,9 @@ export class InlineProxy {
   private report(v: InspectionVerdict, req: IncomingMessage, action: IpsAction, i: Interruption | null): void {
     if (action === 'blocked') this.counters.blocked++;
     else if (action === 'detected') this.counters.detected++;
-    const m = i ? describeMatch(v.matchedRules, i.ruleId, this.opts.matchedDataMax ?? 200) : { ruleId: 0, msg: '', cves: [], matchedData: '' };
+    const m = i
+      ? describeMatch(v.matchedRules, i.ruleId, this.opts.matchedDataMax ?? 200)
+      : { ruleId: 0, msg: '', cves: [], matchedData: '' };
     const peer = req.socket.remoteAddress ?? '';
     const xff = req.headers['x-forwarded-for'];
     const cves = m.cves.length ? m.cves : (this.opts.cveByRule?.get(i?.ruleId ?? m.ruleId) ?? []);
@@ -237,7 +267,12 @@ export class InlineProxy {
     const status = i.ruleId === 0 ? i.status : this.opts.blockStatus;
     const body = this.opts.blockPage.replaceAll('{{ref}}', ref);
     // Close after a block: the rest of a refused body is never read into the upstream.
-    res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close', 'X-Palisade-Ref': ref });
+    res.writeHead(status, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+      'X-Palisade-Ref': ref,
+    });
     res.end(body);
   }
 
@@ -359,11 +394,21 @@ export class InlineProxy {
     const body = Buffer.concat(held);
     const hadBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     if (!streamRest && hadBody) headers['Content-Length'] = String(body.length);
-    else if (streamRest && req.headers['content-length'] !== undefined && !req.headers['transfer-encoding']) headers['Content-Length'] = req.headers['content-length'];
-    const up = http.request({ host: this.opts.upstream.host, port: this.opts.upstream.port, method: req.method, path: req.url, headers, agent: this.agent, setHost: false });
+    else if (streamRest && req.headers['content-length'] !== undefined && !req.headers['transfer-encoding'])
+      headers['Content-Length'] = req.headers['content-length'];
+    const up = http.request({
+      host: this.opts.upstream.host,
+      port: this.opts.upstream.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: this.agent,
+      setHost: false,
+    });
     up.on('response', (ur) => {
       const raw: string[] = [];
-      for (const [k, v] of pairs(ur.rawHeaders)) if (!HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === 'content-length') raw.push(k, v);
+      for (const [k, v] of pairs(ur.rawHeaders))
+        if (!HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === 'content-length') raw.push(k, v);
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
       ur.pipe(res);
     });

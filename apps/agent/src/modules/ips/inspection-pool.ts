@@ -40,20 +40,30 @@ export class InspectionPool {
     const w = new Worker(boot, { eval: true, workerData: { settings: this.settings, patchIds: this.patchIds } });
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {
-      w.on('message', (m: { type: string; id?: number; ruleCount?: number; message?: string; interruption?: InspectionVerdict['interruption']; matchedRules?: InspectionVerdict['matchedRules'] }) => {
-        if (m.type === 'ready') {
-          this.ruleCount = m.ruleCount ?? 0;
-          resolve();
-        } else if (m.type === 'fatal') reject(new Error(m.message));
-        else if (m.id !== undefined) {
-          const p = this.pending.get(m.id);
-          if (!p) return;
-          this.pending.delete(m.id);
-          clearTimeout(p.timer);
-          if (m.type === 'result') p.resolve({ interruption: m.interruption ?? null, matchedRules: m.matchedRules ?? [] });
-          else p.reject(new Error(m.message ?? 'inspection failed'));
-        }
-      });
+      w.on(
+        'message',
+        (m: {
+          type: string;
+          id?: number;
+          ruleCount?: number;
+          message?: string;
+          interruption?: InspectionVerdict['interruption'];
+          matchedRules?: InspectionVerdict['matchedRules'];
+        }) => {
+          if (m.type === 'ready') {
+            this.ruleCount = m.ruleCount ?? 0;
+            resolve();
+          } else if (m.type === 'fatal') reject(new Error(m.message));
+          else if (m.id !== undefined) {
+            const p = this.pending.get(m.id);
+            if (!p) return;
+            this.pending.delete(m.id);
+            clearTimeout(p.timer);
+            if (m.type === 'result') p.resolve({ interruption: m.interruption ?? null, matchedRules: m.matchedRules ?? [] });
+            else p.reject(new Error(m.message ?? 'inspection failed'));
+          }
+        },
+      );
       w.once('error', (e) => reject(e));
     });
     this.ready.catch(() => undefined);

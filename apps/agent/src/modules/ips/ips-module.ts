@@ -32,7 +32,12 @@ function readFileOrUndefined(path: string): string | undefined {
 function globFiles(pattern: string): string[] {
   const dir = dirname(pattern);
   const base = pattern.slice(dir.length + 1);
-  const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${base
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => re.test(f))
@@ -40,7 +45,12 @@ function globFiles(pattern: string): string[] {
     .map((f) => join(dir, f));
 }
 
-const SEVERITY: Record<IpsDetection['action'], Severity> = { blocked: 'high', detected: 'medium', 'fail-open': 'high', 'fail-closed': 'medium' };
+const SEVERITY: Record<IpsDetection['action'], Severity> = {
+  blocked: 'high',
+  detected: 'medium',
+  'fail-open': 'high',
+  'fail-closed': 'medium',
+};
 
 /**
  * Intrusion prevention as an agent module: one inline proxy per protected service, each running
@@ -155,13 +165,30 @@ export class IpsModule implements AgentModule {
     }
     for (const svc of s.services) {
       const pool = this.pools.get(JSON.stringify(svc.patches ?? null));
-      const remote = pool ? { remote: (req: Parameters<InspectionPool['inspect']>[0], body?: Uint8Array) => pool.inspect(req, body), bodyLimit: s.bodyLimit, bodyLimitAction: s.bodyLimitAction } : {};
+      const remote = pool
+        ? {
+            remote: (req: Parameters<InspectionPool['inspect']>[0], body?: Uint8Array) => pool.inspect(req, body),
+            bodyLimit: s.bodyLimit,
+            bodyLimitAction: s.bodyLimitAction,
+          }
+        : {};
       const rs = rules.get(svc.name)!;
       this.ruleCounts[svc.name] = rs.ruleSet.ruleCount;
       const mode = svc.mode ?? s.mode;
       const existing = this.proxies.get(svc.name);
       if (existing) {
-        existing.update({ ruleSet: rs.ruleSet, mode, detectOnly: rs.detectOnly, cveByRule: rs.cveByRule, trustedProxies: cidrs, blockStatus: s.blockStatus, blockPage: s.blockPage, failMode: s.failMode, remote: undefined, ...remote });
+        existing.update({
+          ruleSet: rs.ruleSet,
+          mode,
+          detectOnly: rs.detectOnly,
+          cveByRule: rs.cveByRule,
+          trustedProxies: cidrs,
+          blockStatus: s.blockStatus,
+          blockPage: s.blockPage,
+          failMode: s.failMode,
+          remote: undefined,
+          ...remote,
+        });
         continue;
       }
       const tls = svc.tls ? { cert: readFileSync(svc.tls.certFile), key: readFileSync(svc.tls.keyFile) } : undefined;
@@ -188,7 +215,9 @@ export class IpsModule implements AgentModule {
     }
     for (const p of oldPools.values()) await p.stop();
     // Redirect only once every proxy listens: traffic is never sent to a closed port.
-    const redirects = s.services.filter((x) => x.transparent).map((x) => ({ service: x.name, port: x.transparent!.port, toPort: x.listen.port }));
+    const redirects = s.services
+      .filter((x) => x.transparent)
+      .map((x) => ({ service: x.name, port: x.transparent!.port, toPort: x.listen.port }));
     if (redirects.length || this.redirect) {
       this.redirect ??= new TransparentRedirect(this.options.nft);
       await this.redirect.apply(redirects);

@@ -4,7 +4,10 @@ import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseTrustedProxies } from './client-address.ts';
 
-const Endpoint = Type.Object({ host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 0, maximum: 65535 }) }, { additionalProperties: false });
+const Endpoint = Type.Object(
+  { host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 0, maximum: 65535 }) },
+  { additionalProperties: false },
+);
 
 export const ServiceSchema = Type.Object(
   {
@@ -12,7 +15,9 @@ export const ServiceSchema = Type.Object(
     listen: Endpoint,
     upstream: Endpoint,
     /** TLS termination: PEM files read when the proxy starts. */
-    tls: Type.Optional(Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+    tls: Type.Optional(
+      Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    ),
     /** Overrides the module mode for this service. */
     mode: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('detect'), Type.Literal('prevent')])),
     /**
@@ -34,20 +39,40 @@ export const IpsSettingsSchema = Type.Object(
       Type.Object(
         {
           crs: Type.Optional(Type.Object({ dir: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
-          patches: Type.Optional(Type.Object({ dir: Type.String({ minLength: 1 }), only: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false })),
-          seclang: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), text: Type.String() }, { additionalProperties: false }))),
-          crowdsec: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), yaml: Type.String() }, { additionalProperties: false }))),
+          patches: Type.Optional(
+            Type.Object(
+              { dir: Type.String({ minLength: 1 }), only: Type.Optional(Type.Array(Type.String())) },
+              { additionalProperties: false },
+            ),
+          ),
+          seclang: Type.Optional(
+            Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), text: Type.String() }, { additionalProperties: false })),
+          ),
+          crowdsec: Type.Optional(
+            Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), yaml: Type.String() }, { additionalProperties: false })),
+          ),
         },
         { additionalProperties: false },
       ),
     ),
     /** Per-rule overrides: `disable` removes the rule, `detect` lets its matches pass and reports them. */
-    overrides: Type.Optional(Type.Array(Type.Object({ ruleId: Type.Integer({ minimum: 1 }), action: Type.Union([Type.Literal('disable'), Type.Literal('detect')]) }, { additionalProperties: false }))),
+    overrides: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { ruleId: Type.Integer({ minimum: 1 }), action: Type.Union([Type.Literal('disable'), Type.Literal('detect')]) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     /** Exclusions: the rules do not run (or do not look at `targets`) for requests under `pathPrefix`. */
     exclusions: Type.Optional(
       Type.Array(
         Type.Object(
-          { ruleIds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }), pathPrefix: Type.Optional(Type.String({ pattern: '^/' })), targets: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z_]+(?::[^\\s,;"]+)?$' }))) },
+          {
+            ruleIds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }),
+            pathPrefix: Type.Optional(Type.String({ pattern: '^/' })),
+            targets: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z_]+(?::[^\\s,;"]+)?$' }))),
+          },
           { additionalProperties: false },
         ),
       ),
@@ -90,7 +115,8 @@ export interface IpsSettings {
   matchedDataMax: number;
 }
 
-export const DEFAULT_BLOCK_PAGE = '<!doctype html><title>Request blocked</title><h1>Request blocked</h1><p>This request was blocked by the host intrusion prevention system. Reference: {{ref}}</p>\n';
+export const DEFAULT_BLOCK_PAGE =
+  '<!doctype html><title>Request blocked</title><h1>Request blocked</h1><p>This request was blocked by the host intrusion prevention system. Reference: {{ref}}</p>\n';
 
 const FILE = 'modules.ips';
 
@@ -98,25 +124,60 @@ const FILE = 'modules.ips';
 export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings; diagnostics: Diagnostic[] } {
   const s = config.settings;
   if (!Value.Check(IpsSettingsSchema, s)) {
-    return { diagnostics: Value.Errors(IpsSettingsSchema, s).slice(0, 20).map((e) => ({ code: 'IPS_SETTINGS_INVALID', message: `settings${e.instancePath}: ${e.message}`, severity: 'error' as const, file: FILE })) };
+    return {
+      diagnostics: Value.Errors(IpsSettingsSchema, s)
+        .slice(0, 20)
+        .map((e) => ({
+          code: 'IPS_SETTINGS_INVALID',
+          message: `settings${e.instancePath}: ${e.message}`,
+          severity: 'error' as const,
+          file: FILE,
+        })),
+    };
   }
   const diagnostics: Diagnostic[] = [];
   const names = new Set<string>();
   const listens = new Set<string>();
   for (const svc of s.services) {
-    if (names.has(svc.name)) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service name ${svc.name} is used twice`, severity: 'error', file: FILE });
+    if (names.has(svc.name))
+      diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service name ${svc.name} is used twice`, severity: 'error', file: FILE });
     names.add(svc.name);
     const l = `${svc.listen.host}:${svc.listen.port}`;
-    if (svc.listen.port !== 0 && listens.has(l)) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `two services listen on ${l}`, severity: 'error', file: FILE });
+    if (svc.listen.port !== 0 && listens.has(l))
+      diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `two services listen on ${l}`, severity: 'error', file: FILE });
     listens.add(l);
-    if (svc.transparent && svc.listen.port === 0) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service ${svc.name}: transparent mode needs a fixed listen port`, severity: 'error', file: FILE });
-    if (svc.transparent && svc.transparent.port === svc.listen.port) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service ${svc.name}: the proxy cannot listen on the redirected port`, severity: 'error', file: FILE });
-    if (svc.listen.port !== 0 && svc.listen.host === svc.upstream.host && svc.listen.port === svc.upstream.port) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service ${svc.name} proxies to itself`, severity: 'error', file: FILE });
+    if (svc.transparent && svc.listen.port === 0)
+      diagnostics.push({
+        code: 'IPS_SETTINGS_INVALID',
+        message: `service ${svc.name}: transparent mode needs a fixed listen port`,
+        severity: 'error',
+        file: FILE,
+      });
+    if (svc.transparent && svc.transparent.port === svc.listen.port)
+      diagnostics.push({
+        code: 'IPS_SETTINGS_INVALID',
+        message: `service ${svc.name}: the proxy cannot listen on the redirected port`,
+        severity: 'error',
+        file: FILE,
+      });
+    if (svc.listen.port !== 0 && svc.listen.host === svc.upstream.host && svc.listen.port === svc.upstream.port)
+      diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service ${svc.name} proxies to itself`, severity: 'error', file: FILE });
   }
   const { invalid } = parseTrustedProxies(s.trustedProxies ?? []);
-  for (const i of invalid) diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `trustedProxies: ${i} is not an address or CIDR`, severity: 'error', file: FILE });
+  for (const i of invalid)
+    diagnostics.push({
+      code: 'IPS_SETTINGS_INVALID',
+      message: `trustedProxies: ${i} is not an address or CIDR`,
+      severity: 'error',
+      file: FILE,
+    });
   if (s.services.length && !s.ruleSets?.crs && !s.ruleSets?.patches && !s.ruleSets?.seclang?.length && !s.ruleSets?.crowdsec?.length) {
-    diagnostics.push({ code: 'IPS_NO_RULES', message: 'services are protected but no rule set is selected', severity: 'error', file: FILE });
+    diagnostics.push({
+      code: 'IPS_NO_RULES',
+      message: 'services are protected but no rule set is selected',
+      severity: 'error',
+      file: FILE,
+    });
   }
   if (diagnostics.length) return { diagnostics };
   return {

@@ -164,8 +164,14 @@ export function parseNucleiTemplate(text: string, host: string): NucleiTemplate 
         const headers = Object.entries((b.headers ?? {}) as Record<string, unknown>)
           .filter(([k]) => k.toLowerCase() !== 'content-length')
           .map(([k, v]): [string, string] => [k, fill(String(v), pv, host)]);
-        const body = typeof b.body === 'string' ? fill(b.body, pv, host).replace(/\r?\n/g, '\r\n').replace(/(?:\r\n)+$/, '\r\n') : '';
-        for (const p of b.path) reqs.push({ method: String(b.method ?? 'GET'), uri: pathOf(fill(String(p), pv, host), host), headers, body });
+        const body =
+          typeof b.body === 'string'
+            ? fill(b.body, pv, host)
+                .replace(/\r?\n/g, '\r\n')
+                .replace(/(?:\r\n)+$/, '\r\n')
+            : '';
+        for (const p of b.path)
+          reqs.push({ method: String(b.method ?? 'GET'), uri: pathOf(fill(String(p), pv, host), host), headers, body });
       }
     }
     const exp = expectations(b.matchers);

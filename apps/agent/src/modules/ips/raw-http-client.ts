@@ -38,7 +38,9 @@ export function parseResponse(buf: Buffer): RawResponse | undefined {
 export function sendRaw(target: { host: string; port: number; tls?: boolean }, payload: Buffer, timeoutMs = 10_000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const sock = target.tls ? tls.connect({ host: target.host, port: target.port, rejectUnauthorized: false }) : net.connect(target.port, target.host);
+    const sock = target.tls
+      ? tls.connect({ host: target.host, port: target.port, rejectUnauthorized: false })
+      : net.connect(target.port, target.host);
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error('timeout'));

@@ -11,8 +11,14 @@ export function readPatchPack(root: string, only?: readonly string[]): PatchFold
     if (!existsSync(join(dir, 'rule.conf'))) continue;
     const tests: Record<string, string> = {};
     const tdir = join(dir, 'tests');
-    if (existsSync(tdir)) for (const t of readdirSync(tdir).sort()) if (t.endsWith('.jsonl')) tests[t] = readFileSync(join(tdir, t), 'utf8');
-    out.push({ dir, ruleConf: readFileSync(join(dir, 'rule.conf'), 'utf8'), metaYaml: existsSync(join(dir, 'meta.yaml')) ? readFileSync(join(dir, 'meta.yaml'), 'utf8') : '', tests });
+    if (existsSync(tdir))
+      for (const t of readdirSync(tdir).sort()) if (t.endsWith('.jsonl')) tests[t] = readFileSync(join(tdir, t), 'utf8');
+    out.push({
+      dir,
+      ruleConf: readFileSync(join(dir, 'rule.conf'), 'utf8'),
+      metaYaml: existsSync(join(dir, 'meta.yaml')) ? readFileSync(join(dir, 'meta.yaml'), 'utf8') : '',
+      tests,
+    });
   }
   return out;
 }

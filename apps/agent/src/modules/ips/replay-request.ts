@@ -40,7 +40,13 @@ export function parseReplayJsonl(text: string, file: string): { requests: Replay
       errors.push(`${file}:${i + 1}: body must be a string`);
       return;
     }
-    requests.push({ id: typeof o.id === 'string' ? o.id : `${file}:${i + 1}`, method: o.method, uri: o.uri, headers, body: (o.body as string | undefined) ?? '' });
+    requests.push({
+      id: typeof o.id === 'string' ? o.id : `${file}:${i + 1}`,
+      method: o.method,
+      uri: o.uri,
+      headers,
+      body: (o.body as string | undefined) ?? '',
+    });
   });
   return { requests, errors };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { redirectScript, TransparentRedirect } from './transparent-redirect.ts';
 
-test('the redirect script replaces Palisade\'s table atomically and hooks prerouting only', () => {
+test("the redirect script replaces Palisade's table atomically and hooks prerouting only", () => {
   const s = redirectScript([{ service: 'shop', port: 8080, toPort: 15001 }]);
   assert.match(s, /^table inet palisade_ips\ndelete table inet palisade_ips\n/);
   assert.match(s, /type nat hook prerouting priority dstnat/);

@@ -14,7 +14,9 @@ const TABLE = 'palisade_ips';
 
 export const runNft: NftRunner = (script) =>
   new Promise((resolve, reject) => {
-    const child = execFile('nft', ['-f', '-'], (err, _out, stderr) => (err ? reject(new Error(`nft: ${stderr || err.message}`)) : resolve()));
+    const child = execFile('nft', ['-f', '-'], (err, _out, stderr) =>
+      err ? reject(new Error(`nft: ${stderr || err.message}`)) : resolve(),
+    );
     child.stdin?.end(script);
   });
 
@@ -31,7 +33,8 @@ export function redirectScript(rules: readonly RedirectRule[]): string {
   const lines = [`table inet ${TABLE}`, `delete table inet ${TABLE}`];
   if (rules.length) {
     lines.push(`table inet ${TABLE} {`, '  chain prerouting {', '    type nat hook prerouting priority dstnat; policy accept;');
-    for (const r of rules) lines.push(`    tcp dport ${r.port} redirect to :${r.toPort} comment "palisade-ips ${r.service.replace(/"/g, '')}"`);
+    for (const r of rules)
+      lines.push(`    tcp dport ${r.port} redirect to :${r.toPort} comment "palisade-ips ${r.service.replace(/"/g, '')}"`);
     lines.push('  }', '}');
   }
   return `${lines.join('\n')}\n`;

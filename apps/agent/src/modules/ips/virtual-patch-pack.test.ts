@@ -16,7 +16,11 @@ function verdict(rs: RuleSet, r: ReplayRequest) {
   const body = Buffer.from(r.body, 'utf8');
   const headers = r.headers.map(([k, v]): [string, string] => [k, Buffer.from(v, 'utf8').toString('latin1')]);
   if (body.length && !headers.some(([k]) => k.toLowerCase() === 'content-length')) headers.push(['Content-Length', String(body.length)]);
-  return inspectRequest(rs, { method: r.method, uri: Buffer.from(r.uri, 'utf8').toString('latin1'), headers, peerAddress: '192.0.2.10', peerPort: 40000 }, body);
+  return inspectRequest(
+    rs,
+    { method: r.method, uri: Buffer.from(r.uri, 'utf8').toString('latin1'), headers, peerAddress: '192.0.2.10', peerPort: 40000 },
+    body,
+  );
 }
 
 const patches: VirtualPatch[] = [];
@@ -38,14 +42,18 @@ test('the pack covers at least 40 CVE folders and every folder validates', () =>
 test('each patch blocks its exploits with its own rule and passes its benign requests', () => {
   const failures: string[] = [];
   for (const p of patches) {
-    const rs = loadRuleSet([{ name: 'base', text: RECOMMENDED_BASE_CONFIG }, { name: `${p.dir}/rule.conf`, text: p.ruleConf }]);
+    const rs = loadRuleSet([
+      { name: 'base', text: RECOMMENDED_BASE_CONFIG },
+      { name: `${p.dir}/rule.conf`, text: p.ruleConf },
+    ]);
     if (!rs.ok) {
       failures.push(...rs.diagnostics.map(formatDiagnostic));
       continue;
     }
     for (const e of p.exploits) {
       const v = verdict(rs.value, e);
-      if (!v.interruption || v.interruption.status !== 403 || !p.meta.ruleIds.includes(v.interruption.ruleId)) failures.push(`${e.id}: not blocked by the patch (${JSON.stringify(v.interruption)})`);
+      if (!v.interruption || v.interruption.status !== 403 || !p.meta.ruleIds.includes(v.interruption.ruleId))
+        failures.push(`${e.id}: not blocked by the patch (${JSON.stringify(v.interruption)})`);
     }
     for (const b of p.benign) {
       const v = verdict(rs.value, b);
@@ -56,17 +64,30 @@ test('each patch blocks its exploits with its own rule and passes its benign req
 });
 
 test('the whole pack loaded together blocks no benign fixture of any patch', () => {
-  const rs = loadRuleSet([{ name: 'base', text: RECOMMENDED_BASE_CONFIG }, ...patches.map((p) => ({ name: `${p.dir}/rule.conf`, text: p.ruleConf }))]);
+  const rs = loadRuleSet([
+    { name: 'base', text: RECOMMENDED_BASE_CONFIG },
+    ...patches.map((p) => ({ name: `${p.dir}/rule.conf`, text: p.ruleConf })),
+  ]);
   assert.ok(rs.ok, rs.ok ? '' : rs.diagnostics.map(formatDiagnostic).join('\n'));
-  const blocked = patches.flatMap((p) => p.benign).filter((b) => verdict(rs.value, b).interruption).map((b) => b.id);
+  const blocked = patches
+    .flatMap((p) => p.benign)
+    .filter((b) => verdict(rs.value, b).interruption)
+    .map((b) => b.id);
   assert.deepEqual(blocked, []);
-  const missed = patches.flatMap((p) => p.exploits).filter((e) => !verdict(rs.value, e).interruption).map((e) => e.id);
+  const missed = patches
+    .flatMap((p) => p.exploits)
+    .filter((e) => !verdict(rs.value, e).interruption)
+    .map((e) => e.id);
   assert.deepEqual(missed, []);
 });
 
 test('metadata validation rejects a broken folder with located diagnostics', () => {
   const f = files[0]!;
-  const bad = loadVirtualPatch({ ...f, metaYaml: f.metaYaml.replace(/score: [\d.]+/, 'score: 11').replace('ecosystem: ', 'ecosystem: Nope'), tests: {} });
+  const bad = loadVirtualPatch({
+    ...f,
+    metaYaml: f.metaYaml.replace(/score: [\d.]+/, 'score: 11').replace('ecosystem: ', 'ecosystem: Nope'),
+    tests: {},
+  });
   assert.equal(bad.ok, false);
   assert.ok(bad.diagnostics.every((d) => d.file?.startsWith(f.dir)));
   const noTests = loadVirtualPatch({ ...f, tests: {} });
