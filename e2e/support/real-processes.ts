@@ -177,7 +177,8 @@ export async function startAgentProcess(
   ]);
   if (act.code !== 0) throw new Error(`activation failed: ${act.stderr}${act.stdout}`);
   const { agentId } = JSON.parse(act.stdout) as { agentId: string };
-  const proc = new CliProcess(['agent', 'start', '--data-dir', dataDir], join(dataDir, 'agent.log'));
+  // No periodic inventory walk of the test machine: tests that want one send `send-inventory`.
+  const proc = new CliProcess(['agent', 'start', '--data-dir', dataDir, '--inventory-interval', '0'], join(dataDir, 'agent.log'));
   await waitFor('agent control socket', () => existsSync(join(dataDir, 'agent.sock')), 60_000);
   return { proc, dataDir, agentId };
 }
