@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ModuleConfig, ModuleStatus, Severity } from '@palisade/protocol';
+import { type AppSecDocument, loadAppSecRules, loadRuleSet } from '@palisade/seclang';
+import { parse as parseYaml } from 'yaml';
 import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
 import { buildIpsRuleSet, type IpsRuleSet } from './build-ips-rule-set.ts';
 import { parseTrustedProxies } from './client-address.ts';
@@ -45,6 +47,29 @@ function globFiles(pattern: string): string[] {
     .map((f) => join(dir, f));
 }
 
+/** Compiles the policy's own SecLang and CrowdSec rules on their own, without any file access. */
+export function checkInlineRules(s: IpsSettings): ModuleDiagnostic[] {
+  const out: ModuleDiagnostic[] = [];
+  const custom = s.ruleSets.seclang ?? [];
+  if (custom.length) {
+    const r = loadRuleSet(custom.map((c) => ({ name: `custom:${c.name}`, text: c.text })));
+    if (!r.ok) out.push(...r.diagnostics);
+  }
+  const docs: AppSecDocument[] = [];
+  for (const c of s.ruleSets.crowdsec ?? []) {
+    try {
+      docs.push({ file: `crowdsec:${c.name}`, doc: parseYaml(c.yaml) });
+    } catch (e) {
+      out.push({ code: 'IPS_CROWDSEC_YAML', message: (e as Error).message, severity: 'error', file: `crowdsec:${c.name}` });
+    }
+  }
+  if (docs.length) {
+    const r = loadAppSecRules(docs);
+    if (!r.ok) out.push(...r.diagnostics);
+  }
+  return out;
+}
+
 const SEVERITY: Record<IpsDetection['action'], Severity> = {
   blocked: 'high',
   detected: 'medium',
@@ -77,7 +102,12 @@ export class IpsModule implements AgentModule {
 
   configure(config: ModuleConfig): ModuleDiagnostic[] {
     const { settings, diagnostics } = parseIpsSettings(config);
-    if (settings) this.settings = settings;
+    if (!settings) return diagnostics;
+    // Rules that travel inside the policy are compiled now (pure), so a broken custom rule is
+    // refused before anything is applied; rules on disk are loaded by start().
+    const inline = checkInlineRules(settings);
+    if (inline.length) return [...diagnostics, ...inline];
+    this.settings = settings;
     return diagnostics;
   }
 
