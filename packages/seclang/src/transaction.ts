@@ -558,6 +558,16 @@ export class Transaction {
     });
   }
 
+  /** Whether any exclusion could drop members of this collection for this rule. */
+  private mayExclude(rule: Rule | null, name: string): boolean {
+    if (!rule) return false;
+    const ex = rule.exclusions;
+    for (let i = 0; i < ex.length; i++) if (ex[i]!.name === name) return true;
+    const trs = this.targetRemovals;
+    for (let i = 0; i < trs.length; i++) if (trs[i]!.target.name === name) return true;
+    return false;
+  }
+
   private isExcluded(rule: Rule | null, name: string, lkey: string): boolean {
     if (!rule) return false;
     const ex = rule.exclusions;
@@ -611,7 +621,7 @@ export class Transaction {
       default: {
         const list = this.cols.get(name);
         if (!list) out = NO_ENTRIES;
-        else if (spec.key === undefined && !spec.keyRegex && (rule === null || (rule.exclusions.length === 0 && this.targetRemovals.length === 0))) out = list;
+        else if (spec.key === undefined && !spec.keyRegex && !this.mayExclude(rule, name)) out = list;
         else {
           out = [];
           this.filterInto(out, list, spec, rule);
