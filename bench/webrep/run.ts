@@ -16,10 +16,13 @@ const arg = (name: string, def: number) => {
 const ENTRIES = arg('entries', 1_000_000);
 const LOOKUPS = arg('lookups', 2_000_000);
 
+// mulberry32: consecutive draws are independent enough that generated IPs and names do not repeat.
 let seed = 12345;
 const rnd = () => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x80000000;
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 const word = (n: number) => {
   let s = '';

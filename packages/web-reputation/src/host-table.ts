@@ -1,4 +1,16 @@
 /**
+ * FNV's low bits depend only on the low bits of the characters, so keys made of digits and dots
+ * (IP hosts) would pile into a few buckets; the murmur3 finalizer spreads them before masking.
+ */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
  * An open-addressing hash table from host names to values, built for the domain walk of a
  * lookup. The hash is FNV-1a taken from the *end* of the string, so one right-to-left pass over
  * a host gives the hash of every parent suffix (`c`, `b.c`, `a.b.c`) without creating a
@@ -33,7 +45,7 @@ export class HostTable<V> {
   getSuffix(host: string, start: number, h: number): V | undefined {
     const t = this.table;
     const len = host.length - start;
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+    for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
       const slot = t[i * 2 + 1]!;
       if (slot === 0) return undefined;
       if (t[i * 2] === h) {
@@ -57,7 +69,7 @@ export class HostTable<V> {
 
   private place(h: number, slot: number): void {
     const t = this.table;
-    let i = h & this.mask;
+    let i = mix(h) & this.mask;
     while (t[i * 2 + 1] !== 0) i = (i + 1) & this.mask;
     t[i * 2] = h;
     t[i * 2 + 1] = slot;

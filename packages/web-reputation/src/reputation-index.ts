@@ -29,11 +29,18 @@ function record(entry: FeedEntry, src: EntrySource, key: string): IndexRecord {
   return { src, key, kind: entry.kind, spec: SPECIFICITY[entry.kind], port: entry.port, value: entry.value };
 }
 
+/** The same entry listed twice (in one feed, or in two feeds' shared source) adds nothing. */
+function duplicate(a: IndexRecord, b: IndexRecord): boolean {
+  return a.src === b.src && a.kind === b.kind && a.port === b.port && a.key === b.key;
+}
+
 function put(map: Map<string | number, Slot>, key: string | number, rec: IndexRecord): void {
   const cur = map.get(key);
   if (cur === undefined) map.set(key, rec);
-  else if (Array.isArray(cur)) cur.push(rec);
-  else map.set(key, [cur, rec]);
+  else if (Array.isArray(cur)) {
+    for (const r of cur) if (duplicate(r, rec)) return;
+    cur.push(rec);
+  } else if (!duplicate(cur, rec)) map.set(key, [cur, rec]);
 }
 
 /** Specificity for ties between records of the same risk: the narrower entry explains the verdict better. */
@@ -56,6 +63,7 @@ function putKeyed(node: HostNode, field: 'urls' | 'prefixes', rec: IndexRecord):
   const cur = node[field];
   if (cur === undefined) node[field] = [rec];
   else if (Array.isArray(cur)) {
+    for (const r of cur) if (duplicate(r, rec)) return;
     cur.push(rec);
     if (cur.length > SMALL) {
       const m = new Map<string | number, Slot>();
@@ -129,8 +137,9 @@ export class ReputationIndex {
         const n = this.node(entry.value);
         const rec = record(entry, src, entry.value);
         if (n.recs === undefined) n.recs = rec;
-        else if (Array.isArray(n.recs)) n.recs.push(rec);
-        else n.recs = [n.recs, rec];
+        else if (Array.isArray(n.recs)) {
+          if (!n.recs.some((r) => duplicate(r, rec))) n.recs.push(rec);
+        } else if (!duplicate(n.recs, rec)) n.recs = [n.recs, rec];
         break;
       }
       case 'cidr': {

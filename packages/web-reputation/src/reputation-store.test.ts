@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ReputationIndex } from './reputation-index.ts';
 import { type ReputationPolicy, ReputationStore } from './reputation-store.ts';
 
 const HIGH: ReputationPolicy = { level: 'high', blockUntested: false };
@@ -173,4 +174,19 @@ test('a feed that fails entirely keeps the previous version in force', () => {
   assert.ok(good.applied);
   assert.equal(action(s, 'http://evil.example/'), 'allow');
   assert.equal(action(s, 'http://other.example/'), 'block');
+});
+
+test('the same entry listed many times is indexed once', () => {
+  const idx = new ReputationIndex();
+  const src = { feed: 'f', list: 'block' as const, risk: 'dangerous' as const, category: 'c' };
+  const other = { ...src, feed: 'g' };
+  for (let i = 0; i < 1000; i++) {
+    idx.add({ kind: 'cidr', value: '10.0.0.0/8', port: 0, risk: 'dangerous', category: 'c', line: i }, src);
+    idx.add({ kind: 'domain', value: 'dup.example', port: 0, risk: 'dangerous', category: 'c', line: i }, src);
+    idx.add({ kind: 'url', value: 'dup.example:80/x', port: 80, risk: 'dangerous', category: 'c', line: i }, src);
+  }
+  idx.add({ kind: 'domain', value: 'dup.example', port: 0, risk: 'dangerous', category: 'c', line: 0 }, other);
+  assert.equal(idx.lookup('http://10.1.2.3/').length, 1);
+  assert.equal(idx.lookup('http://a.dup.example/').length, 2, 'one per feed');
+  assert.equal(idx.lookup('http://dup.example/x').length, 3);
 });
