@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { agentReporter, ipsNodeHandler } from '@palisade/ips-middleware';
 import type { ModuleConfig } from '@palisade/protocol';
+import { loadRuleSet, RECOMMENDED_BASE_CONFIG } from '@palisade/seclang';
 import type { ModuleContext, ModuleEventInput } from '../apps/agent/src/agent-module.ts';
 import { silentLogger } from '../apps/agent/src/agent-logger.ts';
 import { IpsModule } from '../apps/agent/src/modules/ips/ips-module.ts';
@@ -431,6 +433,41 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
       } finally {
         await m.stop();
       }
+    }
+  });
+
+  test('a Node app with the middleware reports its detections to the local agent module', async () => {
+    const events: ModuleEventInput[] = [];
+    const { m } = await startWith({ trustedProxies: ['127.0.0.0/8'] }, 'prevent', events);
+    const report = agentReporter(join(dir, 'middleware.sock'), 'shop-api');
+    const rs = loadRuleSet([
+      { name: 'base', text: RECOMMENDED_BASE_CONFIG },
+      { name: 'p', text: patches.find((p) => p.meta.id === 'CVE-2021-44228')!.ruleConf },
+    ]);
+    assert.ok(rs.ok);
+    const app = http.createServer(ipsNodeHandler((_req, res) => res.end('app ok'), { ruleSet: rs.value, onDetection: report }));
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (app.address() as AddressInfo).port;
+      const r = await sendRaw(
+        { host: '127.0.0.1', port },
+        serializeRequest(
+          { method: 'GET', uri: '/?q=%24%7Bjndi%3Aldap%3A%2F%2Fx%2Fa%7D', headers: [['X-Forwarded-For', '198.51.100.8']], body: '' },
+          'x',
+        ),
+      );
+      assert.equal(r.status, 403);
+      await waitUntil(async () => events.some((e) => e.type === 'ips.blocked'));
+      const d = events.find((e) => e.type === 'ips.blocked')!.details as Record<string, unknown>;
+      assert.equal(d.service, 'app:shop-api');
+      assert.equal(d.ruleId, 9500050);
+      assert.deepEqual(d.cves, ['CVE-2021-44228']);
+      assert.equal(d.clientAddress, '198.51.100.8');
+      assert.equal(report.stats.sent, 1);
+    } finally {
+      report.close();
+      app.close();
+      await m.stop();
     }
   });
 

@@ -1,6 +1,7 @@
+export { type AgentReporter, agentReporter } from './agent-reporter.ts';
 export {
-  IpsRequestGuard,
   type IpsMiddlewareOptions,
+  IpsRequestGuard,
   ipsExpress,
   ipsFastify,
   ipsKoa,

@@ -9,6 +9,8 @@ export interface MiddlewareDetection {
   msg: string;
   tags: readonly string[];
   peerAddress: string;
+  /** The request's X-Forwarded-For, for the agent to derive the client with its trusted proxies. */
+  forwardedFor?: string;
   requestLine: string;
   status?: number;
 }
@@ -81,6 +83,7 @@ export class IpsRequestGuard {
       msg: r?.msg ?? (err ? `inspection engine error: ${(err as Error).message ?? String(err)}` : ''),
       tags: r?.tags ?? [],
       peerAddress: req.socket?.remoteAddress ?? '',
+      ...(typeof req.headers['x-forwarded-for'] === 'string' ? { forwardedFor: req.headers['x-forwarded-for'] } : {}),
       requestLine: `${req.method} ${req.url} HTTP/${req.httpVersion}`,
       ...(i ? { status: i.status } : {}),
     });

@@ -9,6 +9,7 @@ import { parseTrustedProxies } from './client-address.ts';
 import { type AggregatedDetection, EventAggregator } from './event-aggregator.ts';
 import { InlineProxy } from './inline-proxy.ts';
 import { InspectionPool } from './inspection-pool.ts';
+import { MiddlewareListener } from './middleware-listener.ts';
 import type { IpsDetection } from './ips-event.ts';
 import { type IpsSettings, parseIpsSettings } from './ips-settings.ts';
 import { readPatchPack } from './read-patch-pack.ts';
@@ -93,6 +94,7 @@ export class IpsModule implements AgentModule {
   private ruleCounts: Record<string, number> = {};
   private redirect: TransparentRedirect | undefined;
   private pools = new Map<string, InspectionPool>();
+  private middleware: MiddlewareListener | undefined;
 
   constructor(private readonly options: IpsModuleOptions = {}) {}
 
@@ -267,6 +269,14 @@ export class IpsModule implements AgentModule {
       this.state = { state: 'error', reason: String((err as Error).message ?? err).slice(0, 1000) };
       throw err;
     }
+    // Node apps running @palisade/ips-middleware report here (best effort: a failure to open the
+    // socket, e.g. a path too long for sun_path, leaves the proxies running).
+    const sockPath = join(ctx.dataDir, 'middleware.sock');
+    this.middleware = new MiddlewareListener(sockPath, this.onDetection, parseTrustedProxies(this.settings.trustedProxies).cidrs);
+    await this.middleware.start().catch((err) => {
+      ctx.logger.warn({ err: String(err), path: sockPath }, 'ips: middleware report socket not available');
+      this.middleware = undefined;
+    });
     this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? 5000);
     this.timer.unref();
     this.state = { state: 'running' };
@@ -276,6 +286,7 @@ export class IpsModule implements AgentModule {
     const diags = this.configure(config);
     if (diags.some((d) => d.severity === 'error')) throw new Error(diags.map((d) => d.message).join('; '));
     await this.apply(this.settings!);
+    this.middleware?.setTrusted(parseTrustedProxies(this.settings!.trustedProxies).cidrs);
   }
 
   async stop(): Promise<void> {
@@ -288,6 +299,8 @@ export class IpsModule implements AgentModule {
     this.proxies.clear();
     for (const p of this.pools.values()) await p.stop();
     this.pools.clear();
+    await this.middleware?.stop();
+    this.middleware = undefined;
     this.state = { state: 'off' };
   }
 
