@@ -52,3 +52,19 @@ test('the cache compiles a pattern once per engine, and re2 runs the same patter
   assert.deepEqual(r2.exec('xaBcz')?.[0], 'aBc');
   assert.throws(() => c.compile('(a)\\1', 're2'));
 });
+
+test('auto sends backtracking-prone patterns to re2 for long inputs and agrees with V8', async () => {
+  const { prefersLinearEngine } = await import('./regex.ts');
+  // The shape of CRS 941160: adjacent unbounded quantifiers over overlapping classes.
+  const risky = String.raw`(?i)<[^0-9<>A-Z_a-z]*(?:[^\s"'<>]*:)?[^0-9<>A-Z_a-z]*[^0-9A-Z_a-z]*?(?:script|style)`;
+  assert.equal(prefersLinearEngine(risky), true);
+  assert.equal(prefersLinearEngine('(?i)^(?:get|post)$'), false);
+  assert.equal(prefersLinearEngine('(a+)+b'), true);
+  const c = new RegexCache();
+  const auto = c.compile(risky, 'auto');
+  const js = c.compile(risky, 'js');
+  for (const s of ['<script>', '< :: style', 'x<scr', '<[[[[[[script']) assert.equal(auto.test(s), js.test(s), s);
+  const t0 = performance.now();
+  assert.equal(auto.test(`<${'['.repeat(5000)}`), false);
+  assert.ok(performance.now() - t0 < 2000, 'a pathological input must not backtrack');
+});
