@@ -85,9 +85,10 @@ export class PhraseMatcher {
   }
 }
 
+/** atoi(): leading integer, 0 when there is none (ModSecurity's numeric operators use it). */
 function toInt(s: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(s);
-  return m ? Number.parseInt(m[1]!, 10) : 0;
+  const n = Number.parseInt(s, 10);
+  return Number.isNaN(n) ? 0 : n;
 }
 
 function parseIpv4(s: string): number[] | null {
