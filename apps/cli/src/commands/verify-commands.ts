@@ -1,11 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import type { Command } from '@commander-js/extra-typings';
 import { dataDirPaths, resolveDataDir } from '@palisade/agent';
 import { parse as parseYaml } from 'yaml';
 import { CliError, printJson } from './output.ts';
+
+const BUNDLED_PATCH_DIR = fileURLToPath(new URL('../../../../rules/ips', import.meta.url));
 
 interface Fixture {
   id: string;
@@ -102,10 +105,11 @@ export async function verifyShielding(effectiveConfig: unknown, only?: string): 
   if (!ips?.enabled || !ips.settings) throw new CliError('IPS_NOT_CONFIGURED', 'the ips module is not enabled in this agent configuration');
   const s = ips.settings as {
     services?: ServiceSettings[];
-    ruleSets?: { patches?: { dir: string; only?: string[] } };
+    ruleSets?: { patches?: { dir?: string; only?: string[] } };
     blockStatus?: number;
   };
-  const packDir = s.ruleSets?.patches?.dir;
+  // Same default as the agent: a policy may assign patches without naming the bundled pack's dir.
+  const packDir = s.ruleSets?.patches ? (s.ruleSets.patches.dir ?? BUNDLED_PATCH_DIR) : undefined;
   if (!packDir) throw new CliError('IPS_NO_PATCHES', 'no virtual patch rule set is assigned (settings.ruleSets.patches)');
   const services = (s.services ?? []).filter((x) => !only || x.name === only);
   if (only && services.length === 0) throw new CliError('IPS_UNKNOWN_SERVICE', `no protected service named ${only}`);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ModuleConfig } from '@palisade/protocol';
 import { IpsModule } from './ips-module.ts';
-import { parseIpsSettings } from './ips-settings.ts';
+import { BUNDLED_PATCH_DIR, parseIpsSettings } from './ips-settings.ts';
 
 const svc = { name: 'web', listen: { host: '0.0.0.0', port: 8443 }, upstream: { host: '127.0.0.1', port: 8080 } };
 const cfg = (settings: Record<string, unknown>): ModuleConfig => ({ enabled: true, mode: 'prevent', settings });
@@ -14,6 +16,12 @@ test('valid settings get their defaults', () => {
   assert.equal(settings?.failMode, 'open');
   assert.equal(settings?.blockStatus, 403);
   assert.deepEqual(settings?.allowedMethods, ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
+});
+
+test('patches without a dir mean the pack bundled with the agent', () => {
+  const { settings } = parseIpsSettings(cfg({ services: [svc], ruleSets: { patches: { only: ['CVE-2017-5638'] } } }));
+  assert.equal(settings?.ruleSets.patches?.dir, BUNDLED_PATCH_DIR);
+  assert.ok(existsSync(join(BUNDLED_PATCH_DIR, 'CVE-2017-5638', 'rule.conf')));
 });
 
 test('bad settings are refused with located diagnostics', () => {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '@palisade/diagnostics';
 import type { ModuleConfig } from '@palisade/protocol';
 import { type Static, Type } from 'typebox';
@@ -41,7 +42,7 @@ export const IpsSettingsSchema = Type.Object(
           crs: Type.Optional(Type.Object({ dir: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
           patches: Type.Optional(
             Type.Object(
-              { dir: Type.String({ minLength: 1 }), only: Type.Optional(Type.Array(Type.String())) },
+              { dir: Type.Optional(Type.String({ minLength: 1 })), only: Type.Optional(Type.Array(Type.String())) },
               { additionalProperties: false },
             ),
           ),
@@ -96,11 +97,21 @@ export const IpsSettingsSchema = Type.Object(
 export type IpsSettingsInput = Static<typeof IpsSettingsSchema>;
 export type IpsServiceSettings = Static<typeof ServiceSchema>;
 
+/** The pack shipped with this agent: the default when a policy assigns patches without a dir. */
+export const BUNDLED_PATCH_DIR = fileURLToPath(new URL('../../../../../rules/ips', import.meta.url));
+
+export interface IpsRuleSets {
+  crs?: { dir: string };
+  patches?: { dir: string; only?: string[] };
+  seclang?: { name: string; text: string }[];
+  crowdsec?: { name: string; yaml: string }[];
+}
+
 export interface IpsSettings {
   mode: 'off' | 'detect' | 'prevent';
   services: IpsServiceSettings[];
   paranoia: number;
-  ruleSets: NonNullable<IpsSettingsInput['ruleSets']>;
+  ruleSets: IpsRuleSets;
   overrides: NonNullable<IpsSettingsInput['overrides']>;
   exclusions: NonNullable<IpsSettingsInput['exclusions']>;
   trustedProxies: string[];
@@ -186,7 +197,10 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
       mode: config.mode,
       services: s.services,
       paranoia: s.paranoia ?? 1,
-      ruleSets: s.ruleSets ?? {},
+      ruleSets: {
+        ...s.ruleSets,
+        ...(s.ruleSets?.patches ? { patches: { ...s.ruleSets.patches, dir: s.ruleSets.patches.dir ?? BUNDLED_PATCH_DIR } } : {}),
+      } as IpsRuleSets,
       overrides: s.overrides ?? [],
       exclusions: s.exclusions ?? [],
       trustedProxies: s.trustedProxies ?? [],
