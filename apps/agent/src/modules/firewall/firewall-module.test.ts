@@ -96,3 +96,45 @@ test('unsupported without root', async () => {
   const m = new FirewallModule({ isRoot: () => false });
   assert.deepEqual(await m.capabilities(), { supported: false, reason: 'not running as root: nftables needs CAP_NET_ADMIN' });
 });
+
+test('log lines become aggregated, counted events', async () => {
+  const nft = fakeNft();
+  const events: ModuleEventInput[] = [];
+  let feed: ((line: string) => void) | undefined;
+  let clock = 1_000;
+  const m = new FirewallModule({
+    run: nft.run,
+    isRoot: () => true,
+    now: () => clock,
+    eventWindowMs: 10_000,
+    logSource: (onLine) => {
+      feed = onLine;
+      return () => {
+        feed = undefined;
+      };
+    },
+  });
+  const config: ModuleConfig = { enabled: true, mode: 'prevent', settings: { policy: POLICY } };
+  await m.start(context(config, events));
+  const line = (src: string) =>
+    `[ 5.1] pal deny bad: IN=eth0 OUT= SRC=${src} DST=10.0.0.1 LEN=60 TTL=64 PROTO=TCP SPT=40000 DPT=22 SYN URGP=0`;
+  for (let i = 0; i < 500; i++) feed!(line('192.0.2.7'));
+  feed!(line('192.0.2.8'));
+  feed!('[ 5.2] some other kernel message');
+  clock += 10_000;
+  const flushed = m.flushEvents();
+  assert.deepEqual(
+    flushed.map((e) => [e.src, e.count]),
+    [
+      ['192.0.2.7', 500],
+      ['192.0.2.8', 1],
+    ],
+  );
+  const ev = events.filter((e) => e.type === 'firewall.deny');
+  assert.equal(ev.length, 2);
+  assert.equal(ev[0]!.severity, 'medium');
+  assert.equal(ev[0]!.ruleId, 'bad');
+  assert.match(ev[0]!.message, /192\.0\.2\.7 -> 10\.0\.0\.1 tcp\/22 \(500 packets\)/);
+  await m.stop();
+  assert.equal(feed, undefined, 'stop unsubscribes');
+});

@@ -1,7 +1,17 @@
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
-import { compileRuleset, type CompileOptions, type FirewallPolicy, loadPolicy, parseAddressRange } from '@palisade/firewall';
+import {
+  type AggregatedFirewallEvent,
+  compileRuleset,
+  type CompileOptions,
+  EventAggregator,
+  type FirewallPolicy,
+  loadPolicy,
+  parseAddressRange,
+  parseFirewallLogLine,
+} from '@palisade/firewall';
 import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
 import type { CommandRunner } from './command-runner.ts';
+import type { LogSubscription } from './kernel-log.ts';
 import { NftablesFirewall } from './nftables-firewall.ts';
 
 export interface FirewallModuleOptions {
@@ -12,7 +22,22 @@ export interface FirewallModuleOptions {
   manager?: { address: string; port: number };
   /** Reachability check for test-apply (e.g. a heartbeat); without it, applies are not probed. */
   probe?: () => Promise<boolean>;
+  /** Where firewall log lines come from (`kernelLog` on a real host); without it, no events. */
+  logSource?: LogSubscription;
+  /** Events are aggregated per rule/source/destination/port over this window (default 10 s). */
+  eventWindowMs?: number;
+  now?: () => number;
 }
+
+const SEVERITY: Record<string, 'info' | 'low' | 'medium' | 'high'> = {
+  deny: 'medium',
+  block: 'medium',
+  scan: 'high',
+  log: 'low',
+  allow: 'info',
+  'force-allow': 'info',
+  bypass: 'info',
+};
 
 /**
  * Detect mode must never drop traffic: every rule only logs, and the stateful drops are off.
@@ -38,8 +63,31 @@ export class FirewallModule implements AgentModule {
   private ctx: ModuleContext | undefined;
   private state: ModuleStatus = { state: 'off' };
   private ruleCount = 0;
+  private readonly aggregator: EventAggregator;
+  private unsubscribe: (() => void) | undefined;
+  private flushTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly now: () => number;
 
-  constructor(private readonly options: FirewallModuleOptions = {}) {}
+  constructor(private readonly options: FirewallModuleOptions = {}) {
+    this.aggregator = new EventAggregator(options.eventWindowMs ?? 10_000);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Emits the aggregated events whose window has closed (all of them with `all`). */
+  flushEvents(all = false): AggregatedFirewallEvent[] {
+    const events = this.aggregator.flush(this.now(), all);
+    for (const e of events) {
+      const where = `${e.src ?? '?'} -> ${e.dst ?? '?'}${e.proto ? ` ${e.proto}` : ''}${e.dstPort !== undefined ? `/${e.dstPort}` : ''}`;
+      this.ctx?.emit({
+        type: e.kind === 'scan' ? 'firewall.port-scan' : `firewall.${e.kind}`,
+        severity: SEVERITY[e.kind] ?? 'low',
+        message: `${e.kind} by ${e.rule}: ${where}${e.count > 1 ? ` (${e.count} packets)` : ''}`,
+        ruleId: e.rule,
+        details: { ...e },
+      });
+    }
+    return events;
+  }
 
   private probeFirewall(dir: string): NftablesFirewall {
     return new NftablesFirewall({
@@ -99,6 +147,14 @@ export class FirewallModule implements AgentModule {
     this.ctx = ctx;
     this.fw = this.probeFirewall(ctx.dataDir);
     await this.applyConfig(ctx.config);
+    if (this.options.logSource) {
+      this.unsubscribe = this.options.logSource((line) => {
+        const entry = parseFirewallLogLine(line);
+        if (entry) this.aggregator.add(entry, this.now());
+      });
+      this.flushTimer = setInterval(() => this.flushEvents(), Math.min(this.options.eventWindowMs ?? 10_000, 10_000));
+      this.flushTimer.unref?.();
+    }
   }
 
   async reconfigure(config: ModuleConfig): Promise<void> {
@@ -139,6 +195,11 @@ export class FirewallModule implements AgentModule {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushEvents(true);
     if (this.fw) await this.fw.remove();
     this.fw = undefined;
     this.ctx = undefined;
