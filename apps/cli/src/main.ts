@@ -22,6 +22,7 @@ const MODULES: Record<string, () => Promise<Register>> = {
   fim: async () => (await import('./commands/fim-commands.ts')).registerFimCommands,
   webrep: async () => (await import('./commands/webrep-commands.ts')).registerWebrepCommands,
   appcontrol: async () => (await import('./commands/appcontrol-commands.ts')).registerAppcontrolCommands,
+  verify: async () => (await import('./commands/verify-commands.ts')).registerVerifyCommands,
 };
 
 /** Top-level command name -> the modules that define it (in registration order). */
@@ -46,6 +47,7 @@ const COMMANDS: Record<string, string[]> = {
   fim: ['fim'],
   webrep: ['webrep'],
   appcontrol: ['appcontrol'],
+  verify: ['verify'],
 };
 
 const program = new Command('palisade')
