@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeTarget } from './normalize-target.ts';
+import { ipv4ToNumber, normalizeTarget } from './normalize-target.ts';
 
 test('the hand-written fast path and the general path agree', () => {
   // An upper-case scheme is never taken by the fast path, so each pair compares the two paths.
@@ -34,4 +34,13 @@ test('normalization folds what browsers fold', () => {
   assert.equal(n('evil.example:8080'), 'domain evil.example 8080 ');
   assert.equal(n('http://evil.example:99999/'), undefined);
   assert.equal(n(''), undefined);
+});
+
+test('only canonical dotted quads are IPv4 numbers', () => {
+  assert.equal(ipv4ToNumber('1.2.3.4'), 0x01020304);
+  assert.equal(ipv4ToNumber('255.255.255.255'), 0xffffffff);
+  assert.equal(ipv4ToNumber('0.0.0.0'), 0);
+  for (const bad of ['01.2.3.4', '256.1.1.1', '1.2.3', '1.2.3.4.5', '1..2.3', 'a.b.c.d', '10.0.0.01', '', '1.2.3.4 ']) {
+    assert.equal(ipv4ToNumber(bad), undefined, bad);
+  }
 });

@@ -24,10 +24,27 @@ const DOTTED_QUAD =
 /** Path characters that need the full WHATWG parser: escapes, dot segments, backslashes, spaces, non-ASCII. */
 const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 
+/** Canonical dotted quad only (no leading zeros, each part <= 255), scanned without a regex. */
 export function ipv4ToNumber(text: string): number | undefined {
-  const m = DOTTED_QUAD.exec(text);
-  if (!m) return undefined;
-  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || parts === 4) return undefined;
+      n = n * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return undefined;
+    } else return undefined;
+  }
+  return parts === 4 ? n : undefined;
 }
 
 export function ipv6ToBigInt(text: string): bigint | undefined {

@@ -52,7 +52,7 @@ const SPECIFICITY: Record<EntryKind, number> = { url: 6, prefix: 5, host: 4, dom
  */
 interface HostNode {
   recs?: Slot;
-  /** Exact URLs keyed by `:port/path?query`; an array while small, a map once a host has many. */
+  /** Exact URLs keyed by `/path?query`; an array while small, a map once a host has many. */
   urls?: IndexRecord[] | Map<string, Slot>;
   prefixes?: IndexRecord[] | Map<string, Slot>;
 }
@@ -128,7 +128,9 @@ export class ReputationIndex {
         const slash = entry.value.indexOf('/');
         const hp = entry.value.slice(0, slash);
         const colon = hp.lastIndexOf(':');
-        const rec = record(entry, src, `${hp.slice(colon)}${entry.value.slice(slash)}`);
+        // Keyed by path (and query) alone: the port is on the record and filtered on match, which
+        // spares building a port-qualified string on every lookup.
+        const rec = record(entry, src, entry.value.slice(slash));
         putKeyed(this.node(hp.slice(0, colon)), entry.kind === 'url' ? 'urls' : 'prefixes', rec);
         break;
       }
@@ -200,17 +202,15 @@ export class ReputationIndex {
         take(out, node.recs, port, false);
         if (t.path !== '') {
           if (node.urls !== undefined) {
-            const key = `:${port}${t.path}`;
             // An entry without a query matches the URL whatever query is appended (a cheap evasion otherwise).
-            if (t.query) takeKeyed(out, node.urls, key + t.query, port);
-            takeKeyed(out, node.urls, key, port);
+            if (t.query) takeKeyed(out, node.urls, t.path + t.query, port);
+            takeKeyed(out, node.urls, t.path, port);
           }
           if (node.prefixes !== undefined) {
-            const base = `:${port}`;
             const p = t.path;
-            takeKeyed(out, node.prefixes, base + p, port);
+            takeKeyed(out, node.prefixes, p, port);
             for (let i = p.length - 2; i >= 0; i--) {
-              if (p.charCodeAt(i) === 47) takeKeyed(out, node.prefixes, base + p.slice(0, i + 1), port);
+              if (p.charCodeAt(i) === 47) takeKeyed(out, node.prefixes, p.slice(0, i + 1), port);
             }
           }
         }
