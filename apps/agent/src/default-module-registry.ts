@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { ModuleRegistry } from './module-registry.ts';
+import { FirewallModule, kernelLog } from './modules/firewall/index.ts';
 import { IpsModule } from './modules/ips/ips-module.ts';
 
 /** What a module factory may need to know about the agent it runs in. */
@@ -9,10 +11,25 @@ export interface ModuleEnvironment {
 }
 
 /**
+ * The manager as the firewall's failsafe needs it: an address literal and a port. A manager
+ * named by host name gets no automatic failsafe rule yet (docs/firewall.md): its address must
+ * be allowed by the policy's admin sources.
+ */
+function managerEndpoint(managerUrl: string): { address: string; port: number } | undefined {
+  const url = new URL(managerUrl);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return isIP(host) ? { address: host, port } : undefined;
+}
+
+/**
  * The modules `palisade agent start` runs: the one place where a protection module is added
  * once it works end to end. Nothing is registered before that, so the heartbeat never reports
  * protection that is not there.
  */
-export function defaultModuleRegistry(_env: ModuleEnvironment): ModuleRegistry {
-  return new ModuleRegistry().register(new IpsModule());
+export function defaultModuleRegistry(env: ModuleEnvironment): ModuleRegistry {
+  const manager = managerEndpoint(env.managerUrl);
+  return new ModuleRegistry()
+    .register(new IpsModule())
+    .register(new FirewallModule({ ...(manager ? { manager } : {}), logSource: kernelLog }));
 }

@@ -30,3 +30,4 @@ export * from './scanning/index.ts';
 /** A protocol-checking stand-in for the manager's agent API, for tests of code that drives the agent. */
 export { FakeManager } from './testing/fake-manager.ts';
 export * from './inventory/index.ts';
+export { FirewallModule, kernelLog, NftablesFirewall } from './modules/firewall/index.ts';

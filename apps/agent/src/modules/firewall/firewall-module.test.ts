@@ -47,9 +47,24 @@ test('configure reports policy diagnostics without touching nft', () => {
   const diags = m.configure({ enabled: true, mode: 'prevent', settings: { policy: 'rules:\n  - { action: nope }\n' } });
   assert.equal(diags[0]?.code, 'FW_BAD_ACTION');
   assert.equal(diags[0]?.file, 'modules.firewall.policy');
-  assert.equal(m.configure({ enabled: true, mode: 'prevent', settings: {} })[0]?.code, 'FW_SCHEMA');
+  assert.equal(m.configure({ enabled: true, mode: 'prevent', settings: { policy: 42 } })[0]?.code, 'FW_SCHEMA');
+  // Enabled with no policy at all (the quickstart): valid, nothing to enforce.
+  assert.deepEqual(m.configure({ enabled: true, mode: 'detect', settings: {} }), []);
   assert.deepEqual(m.configure({ enabled: false, mode: 'off', settings: {} }), []);
   assert.equal(nft.calls.length, 0);
+});
+
+test('enabled without a policy: running, says nothing is enforced, never calls nft', async () => {
+  const nft = fakeNft();
+  const m = new FirewallModule({ run: nft.run, isRoot: () => true });
+  const config = { enabled: true, mode: 'detect' as const, settings: {} };
+  const dir = mkdtempSync(join(tmpdir(), 'fw-nopolicy-'));
+  await m.start({ emit: (e: ModuleEventInput) => e as never, logger: silentLogger(), dataDir: dir, config } as unknown as ModuleContext);
+  assert.equal(m.status().state, 'running');
+  assert.match(m.status().reason ?? '', /no firewall policy/);
+  assert.equal(nft.calls.filter((c) => c.args.includes('-f')).length, 0);
+  await m.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('start applies with the manager failsafe, detect mode never drops, stop removes the tables', async () => {

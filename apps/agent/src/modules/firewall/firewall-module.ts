@@ -110,9 +110,11 @@ export class FirewallModule implements AgentModule {
     return typeof r === 'string' ? {} : { failsafe: { manager: { address: r, port: m.port } } };
   }
 
-  private build(config: ModuleConfig): { text?: string; ruleCount: number; diagnostics: ModuleDiagnostic[] } {
+  private build(config: ModuleConfig): { text?: string; ruleCount: number; diagnostics: ModuleDiagnostic[]; noPolicy?: true } {
     const file = 'modules.firewall.policy';
     const policy = config.settings.policy;
+    // Enabled without a policy (e.g. the quickstart): nothing to enforce, which is not an error.
+    if (policy === undefined) return { ruleCount: 0, diagnostics: [], noPolicy: true };
     if (typeof policy !== 'string') {
       return {
         ruleCount: 0,
@@ -166,6 +168,15 @@ export class FirewallModule implements AgentModule {
     const ctx = this.ctx;
     if (!fw || !ctx) return;
     const built = this.build(config);
+    if (built.noPolicy) {
+      // A policy that was withdrawn takes its ruleset with it; with none applied, nothing to do.
+      const res = this.ruleCount > 0 ? await fw.remove() : { ok: true as const };
+      this.ruleCount = 0;
+      this.state = res.ok
+        ? { state: 'running', reason: 'no firewall policy configured: nothing is enforced', details: { ruleCount: 0, mode: config.mode } }
+        : { state: 'error', reason: `could not remove the previous ruleset: ${res.error ?? ''}`.slice(0, 1000) };
+      return;
+    }
     if (!built.text) {
       this.state = { state: 'error', reason: 'policy refused (configure() should have caught this)' };
       return;

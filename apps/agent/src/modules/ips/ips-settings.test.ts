@@ -73,3 +73,9 @@ test('configure() compiles inline SecLang and CrowdSec rules and refuses broken 
   );
   assert.deepEqual(okAppSec, []);
 });
+
+test('enabled with nothing configured (the quickstart) is valid: no services, nothing to protect yet', () => {
+  const { settings, diagnostics } = parseIpsSettings(cfg({}));
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(settings?.services, []);
+});

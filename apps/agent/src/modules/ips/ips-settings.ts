@@ -34,7 +34,8 @@ export const ServiceSchema = Type.Object(
 
 export const IpsSettingsSchema = Type.Object(
   {
-    services: Type.Array(ServiceSchema, { maxItems: 64 }),
+    /** Absent or empty: nothing to protect yet; the module runs and says so. */
+    services: Type.Optional(Type.Array(ServiceSchema, { maxItems: 64 })),
     paranoia: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
     ruleSets: Type.Optional(
       Type.Object(
@@ -146,10 +147,11 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
         })),
     };
   }
+  const services = s.services ?? [];
   const diagnostics: Diagnostic[] = [];
   const names = new Set<string>();
   const listens = new Set<string>();
-  for (const svc of s.services) {
+  for (const svc of services) {
     if (names.has(svc.name))
       diagnostics.push({ code: 'IPS_SETTINGS_INVALID', message: `service name ${svc.name} is used twice`, severity: 'error', file: FILE });
     names.add(svc.name);
@@ -182,7 +184,7 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
       severity: 'error',
       file: FILE,
     });
-  if (s.services.length && !s.ruleSets?.crs && !s.ruleSets?.patches && !s.ruleSets?.seclang?.length && !s.ruleSets?.crowdsec?.length) {
+  if (services.length && !s.ruleSets?.crs && !s.ruleSets?.patches && !s.ruleSets?.seclang?.length && !s.ruleSets?.crowdsec?.length) {
     diagnostics.push({
       code: 'IPS_NO_RULES',
       message: 'services are protected but no rule set is selected',
@@ -195,7 +197,7 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
     diagnostics,
     settings: {
       mode: config.mode,
-      services: s.services,
+      services,
       paranoia: s.paranoia ?? 1,
       ruleSets: {
         ...s.ruleSets,
