@@ -41,7 +41,7 @@ export class HostTable<V> {
     return h;
   }
 
-  /** The value for `key`, given its hash, or undefined. `end` = the key is the suffix of `host` from `start`. */
+  /** The value stored under the suffix of `host` that starts at `start`, given that suffix's hash. */
   getSuffix(host: string, start: number, h: number): V | undefined {
     const t = this.table;
     const len = host.length - start;
