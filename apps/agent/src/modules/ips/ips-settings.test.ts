@@ -79,3 +79,24 @@ test('enabled with nothing configured (the quickstart) is valid: no services, no
   assert.deepEqual(diagnostics, []);
   assert.deepEqual(settings?.services, []);
 });
+
+test('assigned patches add to the policy selection; alone they are exactly what loads', () => {
+  const svcRules = (extra: Record<string, unknown>) => parseIpsSettings(cfg({ services: [svc], ...extra }));
+  // Recommendation-driven host: no selection in the policy, two assigned patches.
+  const a = svcRules({ assignedRules: ['CVE-2021-44228', 'CVE-2017-5638'] });
+  assert.deepEqual(a.diagnostics, []);
+  assert.deepEqual(a.settings?.ruleSets.patches?.only, ['CVE-2017-5638', 'CVE-2021-44228']);
+  // The policy asks for one patch; the assignment adds another.
+  const b = svcRules({ ruleSets: { patches: { only: ['CVE-2014-6271'] } }, assignedRules: ['CVE-2017-5638'] });
+  assert.deepEqual(b.settings?.ruleSets.patches?.only, ['CVE-2014-6271', 'CVE-2017-5638']);
+  // The whole pack stays the whole pack.
+  const c = svcRules({ ruleSets: { patches: {} }, assignedRules: ['CVE-2017-5638'] });
+  assert.equal(c.settings?.ruleSets.patches?.only, undefined);
+  // No selection and no assignment: no patches, and services without rules are refused.
+  assert.match(
+    svcRules({ assignedRules: [] })
+      .diagnostics.map((d) => d.code)
+      .join(),
+    /IPS_NO_RULES/,
+  );
+});

@@ -34,6 +34,11 @@ export const ServiceSchema = Type.Object(
 
 export const IpsSettingsSchema = Type.Object(
   {
+    /**
+     * Virtual patches the manager's recommendation scans (or an operator) assigned to this
+     * computer. They add to the policy's `ruleSets.patches`, which may select none of the pack.
+     */
+    assignedRules: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10_000 })),
     /** Absent or empty: nothing to protect yet; the module runs and says so. */
     services: Type.Optional(Type.Array(ServiceSchema, { maxItems: 64 })),
     paranoia: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
@@ -133,6 +138,21 @@ export const DEFAULT_BLOCK_PAGE =
 const FILE = 'modules.ips';
 
 /** Validates `settings` (pure: no file is opened, directories are checked when the module starts). */
+/**
+ * The patches to load: the policy's selection (the whole pack, or an `only` list) plus the ones
+ * assigned to this computer. With no policy selection, exactly the assigned ones, so removing an
+ * assignment removes the patch.
+ */
+export function effectivePatches(
+  configured: { dir?: string; only?: string[] } | undefined,
+  assigned: readonly string[],
+): { dir: string; only?: string[] } | undefined {
+  const dir = configured?.dir ?? BUNDLED_PATCH_DIR;
+  if (configured && !configured.only) return { dir };
+  if (!configured && assigned.length === 0) return undefined;
+  return { dir, only: [...new Set([...(configured?.only ?? []), ...assigned])].sort() };
+}
+
 export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings; diagnostics: Diagnostic[] } {
   const s = config.settings;
   if (!Value.Check(IpsSettingsSchema, s)) {
@@ -148,6 +168,8 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
     };
   }
   const services = s.services ?? [];
+  const patches = effectivePatches(s.ruleSets?.patches, s.assignedRules ?? []);
+  const { patches: _configuredPatches, ...otherRuleSets } = s.ruleSets ?? {};
   const diagnostics: Diagnostic[] = [];
   const names = new Set<string>();
   const listens = new Set<string>();
@@ -184,7 +206,7 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
       severity: 'error',
       file: FILE,
     });
-  if (services.length && !s.ruleSets?.crs && !s.ruleSets?.patches && !s.ruleSets?.seclang?.length && !s.ruleSets?.crowdsec?.length) {
+  if (services.length && !s.ruleSets?.crs && !patches && !s.ruleSets?.seclang?.length && !s.ruleSets?.crowdsec?.length) {
     diagnostics.push({
       code: 'IPS_NO_RULES',
       message: 'services are protected but no rule set is selected',
@@ -200,8 +222,8 @@ export function parseIpsSettings(config: ModuleConfig): { settings?: IpsSettings
       services,
       paranoia: s.paranoia ?? 1,
       ruleSets: {
-        ...s.ruleSets,
-        ...(s.ruleSets?.patches ? { patches: { ...s.ruleSets.patches, dir: s.ruleSets.patches.dir ?? BUNDLED_PATCH_DIR } } : {}),
+        ...otherRuleSets,
+        ...(patches ? { patches } : {}),
       } as IpsRuleSets,
       overrides: s.overrides ?? [],
       exclusions: s.exclusions ?? [],
