@@ -4,17 +4,15 @@ import { resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { formatDiagnostic } from '@palisade/diagnostics';
 import type { Change, IntegrityRuleSet } from '@palisade/integrity';
-import type { FimScanResult } from '../../../agent/src/fim/index.ts';
+import type { FimScanResult } from '@palisade/agent/fim';
 import { CliError, printJson } from './output.ts';
 
 /**
  * The engine, the scanner (better-sqlite3, workers) and the progress bar load only when a fim
  * command runs, so they add nothing to the start-up of every other `palisade` command.
- * The agent package does not re-export its fim module from its entry point yet (its index.ts is
- * owned by the agent work); the relative path is to be replaced by '@palisade/agent' then.
  */
 const integrity = () => import('@palisade/integrity');
-const scanner = () => import('../../../agent/src/fim/index.ts');
+const scanner = () => import('@palisade/agent/fim');
 
 /** Exit status of `fim check` when changes were found, like `aide --check` signalling differences. */
 const EXIT_CHANGES = 4;

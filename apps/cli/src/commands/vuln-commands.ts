@@ -14,16 +14,9 @@ function wantsJson(opts: { json?: boolean }, cmd: { optsWithGlobals(): unknown }
 
 type CollectInventory = (opts: { root?: string; appDirs?: string[]; goBinaries?: boolean }) => Promise<Inventory>;
 
-/**
- * The collector lives in the agent (it does the file I/O). It is looked up at run time so that
- * this module loads even in a build whose agent entry point does not export it yet.
- */
+/** The collector lives in the agent (it does the file I/O); loaded only by `inventory collect`. */
 async function agentCollector(): Promise<CollectInventory> {
-  const agent = (await import('@palisade/agent')) as Record<string, unknown>;
-  if (typeof agent.collectInventory !== 'function') {
-    throw new CliError('VULN_COLLECTOR_UNAVAILABLE', '@palisade/agent does not export collectInventory (apps/agent/src/inventory)', 2);
-  }
-  return agent.collectInventory as CollectInventory;
+  return (await import('@palisade/agent/inventory')).collectInventory as CollectInventory;
 }
 
 /** Expands OSV paths: files as given (JSON or zip), folders recursively (*.json, *.zip). */

@@ -25,11 +25,9 @@ export function registerWebrepCommands(program: Command): void {
     .option('--block-untested', 'also block what no feed rates')
     .option('--json', 'print the verdicts as a JSON array')
     .action(async (urls, opts, cmd) => {
-      // Loaded on use (tldts and the feed parsers), so other commands do not pay for them. The
-      // agent package does not re-export its webrep module from its entry point yet (its index.ts
-      // is owned by the agent work); the relative path is to be replaced by '@palisade/agent' then.
+      // Loaded on use (tldts and the feed parsers), so other commands do not pay for them.
       const { ReputationStore } = await import('@palisade/web-reputation');
-      const { loadFeedFiles } = await import('../../../agent/src/webrep/index.ts');
+      const { loadFeedFiles } = await import('@palisade/agent/webrep');
       // The root program may define its own --json; commander then hands the flag to the root.
       const json = Boolean(opts.json ?? (cmd.optsWithGlobals() as { json?: boolean }).json);
       const level = opts.level.toLowerCase() as SecurityLevel;
