@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type InspectedRequest, inspectRequest } from '@palisade/ips-middleware';
 import { buildIpsRuleSet } from './build-ips-rule-set.ts';
 import type { IpsSettings } from './ips-settings.ts';
 import { readPatchPack } from './read-patch-pack.ts';
+import { globFiles, readFileOrUndefined } from './rule-files.ts';
 
 /**
  * The engine in a worker thread: it builds its own rule set (compiled rules cannot be sent
@@ -12,30 +12,6 @@ import { readPatchPack } from './read-patch-pack.ts';
  * blocks only this thread; the pool terminates it and starts another.
  */
 const { settings, patchIds } = workerData as { settings: IpsSettings; patchIds?: string[] };
-
-function readFileOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return undefined;
-  }
-}
-
-function globFiles(pattern: string): string[] {
-  const dir = dirname(pattern);
-  const base = pattern.slice(dir.length + 1);
-  const re = new RegExp(
-    `^${base
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => re.test(f))
-    .sort()
-    .map((f) => join(dir, f));
-}
 
 const patches = settings.ruleSets.patches ? readPatchPack(settings.ruleSets.patches.dir) : [];
 const built = buildIpsRuleSet(settings, { readFile: readFileOrUndefined, glob: globFiles, patches }, patchIds);

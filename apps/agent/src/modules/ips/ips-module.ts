@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ModuleConfig, ModuleStatus, Severity } from '@palisade/protocol';
 import { type AppSecDocument, loadAppSecRules, loadRuleSet } from '@palisade/seclang';
 import { parse as parseYaml } from 'yaml';
@@ -14,6 +14,7 @@ import type { IpsDetection } from './ips-event.ts';
 import { type IpsSettings, parseIpsSettings } from './ips-settings.ts';
 import { readPatchPack } from './read-patch-pack.ts';
 import { type NftRunner, TransparentRedirect } from './transparent-redirect.ts';
+import { globFiles, readFileOrUndefined } from './rule-files.ts';
 
 export interface IpsModuleOptions {
   /** Clock for event windows; tests pass their own. */
@@ -22,30 +23,6 @@ export interface IpsModuleOptions {
   flushIntervalMs?: number;
   /** Runs nft scripts for transparent mode (tests pass a recorder). */
   nft?: NftRunner;
-}
-
-function readFileOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return undefined;
-  }
-}
-
-function globFiles(pattern: string): string[] {
-  const dir = dirname(pattern);
-  const base = pattern.slice(dir.length + 1);
-  const re = new RegExp(
-    `^${base
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => re.test(f))
-    .sort()
-    .map((f) => join(dir, f));
 }
 
 /** Compiles the policy's own SecLang and CrowdSec rules on their own, without any file access. */
