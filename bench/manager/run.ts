@@ -40,7 +40,8 @@ const keepAlive = new Agent({ keepAlive: true, maxSockets: 64, ca });
 
 function post(path: string, auth: string | null, body: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
+    // Bodies may come pre-serialized, so the generator spends its CPU on sending, not on JSON.
+    const data = typeof body === 'string' ? body : JSON.stringify(body);
     const req = request(
       `${manager.url}${path}`,
       {
@@ -63,6 +64,13 @@ function post(path: string, auth: string | null, body: unknown): Promise<{ statu
   });
 }
 
+const hbBody = (i: number) => ({
+  host: { hostname: `sim-${i}`, platform: 'linux/bench', ips: ['10.9.0.1'], agentVersion: 'bench' },
+  configHash: '',
+  modules: {},
+  spool: { pending: 0, dropped: 0 },
+});
+
 // 1. Activate the simulated agents (not timed as part of the load).
 const { token } = await manager.client.createToken({ maxUses: AGENTS, ttlSeconds: 3600 });
 const creds: string[] = [];
@@ -84,7 +92,37 @@ for (let i = 0; i < AGENTS; i += 50) {
 const activationSeconds = (performance.now() - t0) / 1000;
 process.stderr.write(`activated ${AGENTS} agents in ${activationSeconds.toFixed(1)} s\n`);
 
-// 2. Open-loop load.
+// 2. Every request body of the run is built before the clock starts (event ids must be unique,
+// or idempotent ingest would store nothing): the generator shares the 2 cores with the manager
+// and PostgreSQL, and should cost them as little as possible.
+const hbBodies = creds.map((_, i) => JSON.stringify(hbBody(i)));
+const totalBatches = Math.ceil((EVENTS_PER_S / BATCH) * DURATION) + 10;
+const batchBodies: string[] = [];
+const eventTime = new Date().toISOString();
+for (let b = 0; b < totalBatches; b++) {
+  const events = Array.from({ length: BATCH }, (_, k) => ({
+    id: randomUUID(),
+    time: eventTime,
+    module: 'ips',
+    type: 'detection',
+    severity: 'medium',
+    ruleId: '942100',
+    message: `bench ${k}`,
+  }));
+  batchBodies.push(JSON.stringify({ events }));
+}
+process.stderr.write(`prepared ${hbBodies.length} heartbeat and ${batchBodies.length} event-batch bodies\n`);
+
+/** CPU seconds used so far by a process, from /proc (utime + stime, in clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const managerPid = manager.proc.child.pid!;
+const managerCpu0 = cpuSecondsOf(managerPid);
+const selfCpu0 = process.cpuUsage();
+
+// 3. Open-loop load.
 const hbLatency: number[] = [];
 const evLatency: number[] = [];
 let hbOk = 0;
@@ -97,12 +135,6 @@ const hbPerMs = AGENTS / (INTERVAL * 1000);
 const batchesPerMs = EVENTS_PER_S / BATCH / 1000;
 let hbSent = 0;
 let batchesSent = 0;
-const hbBody = (i: number) => ({
-  host: { hostname: `sim-${i}`, platform: 'linux/bench', ips: ['10.9.0.1'], agentVersion: 'bench' },
-  configHash: '',
-  modules: {},
-  spool: { pending: 0, dropped: 0 },
-});
 while (performance.now() < end) {
   const now = performance.now();
   const elapsed = now - start;
@@ -111,7 +143,7 @@ while (performance.now() < end) {
     const i = hbSent % AGENTS;
     hbSent++;
     inflight.push(
-      post(AGENT_API.heartbeat, creds[i]!, hbBody(i)).then(
+      post(AGENT_API.heartbeat, creds[i]!, hbBodies[i]!).then(
         (r) => {
           if (r.status === 200) hbOk++;
           else errors++;
@@ -150,6 +182,8 @@ while (performance.now() < end) {
 }
 await Promise.all(inflight);
 const wall = (performance.now() - start) / 1000;
+const managerCpu = cpuSecondsOf(managerPid) - managerCpu0;
+const selfCpu = process.cpuUsage(selfCpu0);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -170,6 +204,9 @@ const result = {
   eventBatchP99Ms: Number(pct(evLatency, 99).toFixed(1)),
   errors,
   activationSeconds: Number(activationSeconds.toFixed(1)),
+  /** Share of one core used during the load, per process (PostgreSQL gets the rest of 2). */
+  managerCores: Number((managerCpu / wall).toFixed(2)),
+  loadGeneratorCores: Number(((selfCpu.user + selfCpu.system) / 1e6 / wall).toFixed(2)),
 };
 console.log(JSON.stringify(result, null, 2));
 keepAlive.destroy();

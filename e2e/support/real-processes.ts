@@ -9,6 +9,8 @@ import { nodeTransport } from '@palisade/api-client/node';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const cliMain = join(repoRoot, 'apps/cli/src/main.ts');
 const tsx = import.meta.resolve('tsx');
+/** Extra Node flags for the processes started here, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a scenario. */
+const nodeArgs = (process.env.PALISADE_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Polls until `check` returns a truthy value or the time is up. */
 export async function waitFor<T>(
@@ -51,7 +53,7 @@ export class CliProcess {
 
   constructor(args: string[], logFile: string, env: NodeJS.ProcessEnv = {}) {
     const log = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, ['--import', tsx, cliMain, ...args], {
+    this.child = spawn(process.execPath, [...nodeArgs, '--import', tsx, cliMain, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

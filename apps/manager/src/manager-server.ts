@@ -9,6 +9,7 @@ import { AdvisoryIndexCache } from './recommendations/advisory-index-cache.ts';
 import { RecommendationService } from './recommendations/recommendation-service.ts';
 import { RuleCatalog } from './recommendations/rule-catalog.ts';
 import { CommandNotifier } from './services/command-notifier.ts';
+import { HeartbeatWriter } from './services/heartbeat-writer.ts';
 import { ensureTenantDefaults } from './services/tenant-defaults.ts';
 import { PolicyChainCache } from './services/policy-chain-cache.ts';
 import { StartupSequence } from './startup-steps.ts';
@@ -49,6 +50,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   const closing = new AbortController();
   const notifier = new CommandNotifier();
   const metrics = createManagerMetrics();
+  const heartbeats = new HeartbeatWriter();
   const adminKeyFile = join(opts.dataDir, 'admin-api-key');
   let stores!: StoreProvider;
   let tls: ReturnType<typeof ensureTlsMaterial> | null = null;
@@ -100,7 +102,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       name: 'HTTP API',
       run: async () => {
         app = await buildApp(
-          { stores, notifier, metrics, closing: closing.signal, policyCache: new PolicyChainCache(), recommendations, catalog },
+          { stores, notifier, metrics, closing: closing.signal, policyCache: new PolicyChainCache(), recommendations, catalog, heartbeats },
           {
             loggerInstance: log.child({ component: 'http' }, { level: opts.logLevel === 'debug' ? 'debug' : 'warn' }) as never,
             https: tls ? { key: tls.key, cert: tls.cert } : null,
@@ -114,6 +116,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       undo: async () => {
         closing.abort();
         await app.close();
+        await heartbeats.close();
       },
     },
     {

@@ -1,5 +1,6 @@
 import type { Counter, Registry } from 'prom-client';
 import type { CommandNotifier } from '../services/command-notifier.ts';
+import type { HeartbeatWriter } from '../services/heartbeat-writer.ts';
 import type { PolicyChainCache } from '../services/policy-chain-cache.ts';
 import type { RecommendationService } from '../recommendations/recommendation-service.ts';
 import type { RuleCatalog } from '../recommendations/rule-catalog.ts';
@@ -16,6 +17,8 @@ export interface ManagerMetrics {
 export interface ManagerContext {
   stores: StoreProvider;
   notifier: CommandNotifier;
+  /** Heartbeats are written behind, in batches (see HeartbeatWriter). */
+  heartbeats: HeartbeatWriter;
   /** Policy chains for the hot agent paths (heartbeat, config). */
   policyCache: PolicyChainCache;
   metrics: ManagerMetrics;

@@ -1,5 +1,5 @@
 import type { CloudMetadata, ComputerStatus, HeartbeatRequest, HostFacts, ModuleStatus } from '@palisade/protocol';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { PolicySettings } from '../config/policy-settings-schema.ts';
 import { type Clock, fromJson, toJson } from './json-column.ts';
 import { hashSecret, newId, newSecret, secretMatches } from './secrets.ts';
@@ -149,22 +149,30 @@ export class ComputerRepository {
   }
 
   async recordHeartbeat(id: string, hb: HeartbeatRequest, heartbeatSeconds: number): Promise<void> {
-    await this.db
-      .updateTable('computers')
-      .set({
-        hostname: hb.host.hostname,
-        platform: hb.host.platform,
-        ips: toJson(hb.host.ips),
-        agent_version: hb.host.agentVersion,
-        ...(hb.host.cloud ? { cloud: toJson(hb.host.cloud) } : {}),
-        modules: toJson(hb.modules),
-        spool: toJson(hb.spool),
-        config_hash: hb.configHash,
-        last_heartbeat: this.clock().toISOString(),
-        heartbeat_seconds: heartbeatSeconds,
-      })
-      .where('id', '=', id)
-      .execute();
+    await this.recordHeartbeats([{ id, hb, heartbeatSeconds, at: this.clock() }]);
+  }
+
+  /**
+   * Several heartbeats in one statement per 500 computers: one commit and a handful of round
+   * trips instead of one of each per agent. `UPDATE … FROM (VALUES …)` works on PostgreSQL and
+   * SQLite alike; VALUES columns are named column1…columnN on both.
+   */
+  async recordHeartbeats(beats: ReadonlyArray<{ id: string; hb: HeartbeatRequest; heartbeatSeconds: number; at: Date }>): Promise<void> {
+    for (let i = 0; i < beats.length; i += 500) {
+      const rows = beats
+        .slice(i, i + 500)
+        .map(
+          ({ id, hb, heartbeatSeconds, at }) =>
+            sql`(${id}, ${hb.host.hostname}, ${hb.host.platform}, ${toJson(hb.host.ips)}, ${hb.host.agentVersion}, ${hb.host.cloud ? toJson(hb.host.cloud) : null}, ${toJson(hb.modules)}, ${toJson(hb.spool)}, ${hb.configHash}, ${at.toISOString()}, ${String(heartbeatSeconds)})`,
+        );
+      await sql`
+        UPDATE computers SET
+          hostname = v.column2, platform = v.column3, ips = v.column4, agent_version = v.column5,
+          cloud = COALESCE(v.column6, computers.cloud), modules = v.column7, spool = v.column8,
+          config_hash = v.column9, last_heartbeat = v.column10, heartbeat_seconds = CAST(v.column11 AS integer)
+        FROM (VALUES ${sql.join(rows)}) AS v
+        WHERE computers.id = v.column1`.execute(this.db);
+    }
   }
 
   async update(

@@ -83,6 +83,30 @@ for (const make of testLocations()) {
       assert.equal(await store.computers.authenticate(computer.id, secret), undefined);
     });
 
+    test('heartbeats of many computers are written in one batch, each to its own row', async () => {
+      const ids = [];
+      for (let i = 0; i < 3; i++) {
+        const cloud = i === 0 ? { cloud: { provider: 'aws', instanceId: 'i-0abc' } } : {};
+        ids.push(
+          (await store.computers.activate({ ...host, hostname: `b-${i}`, ...cloud }, { policyId: null, group: null, heartbeatSeconds: 10 }))
+            .computer.id,
+        );
+      }
+      await store.computers.recordHeartbeats(
+        ids.map((id, i) => ({
+          id,
+          hb: { host: { ...host, hostname: `b-${i}-renamed` }, configHash: `h${i}`, modules: {}, spool: { pending: i, dropped: 0 } },
+          heartbeatSeconds: 5 + i,
+          at: now,
+        })),
+      );
+      for (const [i, id] of ids.entries()) {
+        const c = (await store.computers.get(id))!;
+        assert.deepEqual([c.hostname, c.configHash, c.heartbeatSeconds, c.spool.pending], [`b-${i}-renamed`, `h${i}`, 5 + i, i]);
+      }
+      assert.equal((await store.computers.get(ids[0]!))!.cloud?.instanceId, 'i-0abc', 'a heartbeat without cloud data keeps it');
+    });
+
     test('activation tokens: expiry, revocation, use count, wrong secret', async () => {
       const { token, value } = await store.tokens.create({ ttlSeconds: 60, maxUses: 1 });
       const secret = value.split('.')[2]!;

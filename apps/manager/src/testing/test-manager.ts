@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../http/build-app.ts';
 import { createManagerMetrics } from '../http/manager-metrics.ts';
 import { CommandNotifier } from '../services/command-notifier.ts';
+import { HeartbeatWriter } from '../services/heartbeat-writer.ts';
 import { PolicyChainCache } from '../services/policy-chain-cache.ts';
 import { AdvisoryIndexCache } from '../recommendations/advisory-index-cache.ts';
 import { RecommendationService } from '../recommendations/recommendation-service.ts';
@@ -27,6 +28,7 @@ export async function testManager(loc: TestLocation, opts: { rulesDir?: string }
   const catalog = RuleCatalog.load(opts.rulesDir);
   const recommendations = new RecommendationService(new AdvisoryIndexCache(stores), catalog);
   const closing = new AbortController();
+  const heartbeats = new HeartbeatWriter(50);
   const app = await buildApp({
     stores,
     notifier: new CommandNotifier(),
@@ -35,6 +37,7 @@ export async function testManager(loc: TestLocation, opts: { rulesDir?: string }
     policyCache: new PolicyChainCache(),
     recommendations,
     catalog,
+    heartbeats,
   });
   const { secret: adminKey } = await (await stores.tenant(PRIMARY_TENANT))!.apiKeys.create('test admin', 'admin');
   const call: TestManager['call'] = async (method, url, opts = {}) => {
@@ -64,6 +67,7 @@ export async function testManager(loc: TestLocation, opts: { rulesDir?: string }
     close: async () => {
       closing.abort();
       await app.close();
+      await heartbeats.close();
       await stores.close();
       await loc.cleanup();
     },

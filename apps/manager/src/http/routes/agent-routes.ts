@@ -4,6 +4,7 @@ import {
   type AgentCommand,
   CommandResultSchema,
   EventBatchSchema,
+  type HeartbeatRequest,
   HeartbeatRequestSchema,
   type InventoryReport,
   InventoryReportSchema,
@@ -42,7 +43,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
     scoped.post(AGENT_API.heartbeat, { schema: { tags, summary: 'Heartbeat', body: HeartbeatRequestSchema } }, async (request) => {
       const { store, computer } = request.agent!;
       const { config, hash } = await effectiveConfigFor(store, computer, ctx.policyCache);
-      await store.computers.recordHeartbeat(computer.id, request.body as never, config.heartbeatSeconds);
+      ctx.heartbeats.record(store, computer.id, request.body as HeartbeatRequest, config.heartbeatSeconds, ctx.stores.clock());
       ctx.metrics.heartbeats.inc();
       return { configHash: hash, heartbeatSeconds: config.heartbeatSeconds, serverTime: ctx.stores.clock().toISOString() };
     });
