@@ -169,15 +169,10 @@ export class InlineProxy {
       try {
         v = await this.opts.remote!(this.described(req, ref), body.length ? body : undefined);
       } catch (err) {
-        if (this.engineFailed(err, req)) {
-          res.writeHead(503, { 'Content-Length': '0', Connection: 'close' }).end();
-          req.resume();
-        } else this.forward(req, res, chunks, streamRest);
+        this.onEngineError(err, req, res, chunks, streamRest);
         return;
       }
-      const d = this.decide(v, req);
-      if (d !== 'pass') this.block(res, req, d, ref);
-      else this.forward(req, res, chunks, streamRest);
+      this.settle(v, req, res, chunks, streamRest, ref);
     };
     const onData = (c: Buffer) => {
       chunks.push(c);
@@ -189,9 +184,7 @@ export class InlineProxy {
       if (this.opts.bodyLimitAction === 'ProcessPartial') void run(Buffer.concat(chunks).subarray(0, limit), true);
       else {
         const i: Interruption = { action: 'deny', status: 413, ruleId: 0, phase: 2 };
-        const d = this.decide({ interruption: i, matchedRules: [] }, req);
-        if (d !== 'pass') this.block(res, req, d, ref);
-        else this.forward(req, res, chunks, true);
+        this.settle({ interruption: i, matchedRules: [] }, req, res, chunks, true, ref);
       }
     };
     req.on('data', onData);
@@ -234,6 +227,25 @@ export class InlineProxy {
       matchedData: m.matchedData,
       ...(i ? { status: i.status } : {}),
     });
+  }
+
+  /**
+   * The engine failed on this request: 503 when the policy fails closed, otherwise the request
+   * goes through uninspected. What the client still sends is drained either way (a no-op once
+   * the body has ended).
+   */
+  private onEngineError(err: unknown, req: IncomingMessage, res: ServerResponse, held: Buffer[], streamRest: boolean): void {
+    if (this.engineFailed(err, req)) {
+      res.writeHead(503, { 'Content-Length': '0', Connection: 'close' }).end();
+      req.resume();
+    } else this.forward(req, res, held, streamRest);
+  }
+
+  /** Acts on a final verdict: block, or send the held-back body (and the rest) upstream. */
+  private settle(v: InspectionVerdict, req: IncomingMessage, res: ServerResponse, held: Buffer[], streamRest: boolean, ref: string): void {
+    const d = this.decide(v, req);
+    if (d !== 'pass') this.block(res, req, d, ref);
+    else this.forward(req, res, held, streamRest);
   }
 
   private engineFailed(err: unknown, req: IncomingMessage): boolean {
@@ -293,10 +305,7 @@ export class InlineProxy {
       ins = this.inspector(req, ref);
       v = ins.headers();
     } catch (err) {
-      if (this.engineFailed(err, req)) {
-        res.writeHead(503, { 'Content-Length': '0', Connection: 'close' }).end();
-        req.resume();
-      } else this.forward(req, res, [], true);
+      this.onEngineError(err, req, res, [], true);
       return;
     }
     const d = this.decide(v, req);
@@ -322,10 +331,7 @@ export class InlineProxy {
         failed = true;
         decided = true;
         req.off('data', onData);
-        if (this.engineFailed(err, req)) {
-          res.writeHead(503, { 'Content-Length': '0', Connection: 'close' }).end();
-          req.resume();
-        } else this.forward(req, res, chunks, true);
+        this.onEngineError(err, req, res, chunks, true);
         return;
       }
       if (!bv && ins.receivedBodyBytes > this.opts.ruleSet.config.requestBodyLimit) {
@@ -336,25 +342,14 @@ export class InlineProxy {
           failed = true;
           decided = true;
           req.off('data', onData);
-          if (this.engineFailed(err, req)) {
-            res.writeHead(503, { 'Content-Length': '0', Connection: 'close' }).end();
-            req.resume();
-          } else this.forward(req, res, chunks, true);
+          this.onEngineError(err, req, res, chunks, true);
           return;
         }
-        decided = true;
-        req.off('data', onData);
-        const dd = this.decide(bv, req);
-        if (dd !== 'pass') this.block(res, req, dd, ref);
-        else this.forward(req, res, chunks, true);
-        return;
       }
       if (bv) {
         decided = true;
         req.off('data', onData);
-        const dd = this.decide(bv, req);
-        if (dd !== 'pass') this.block(res, req, dd, ref);
-        else this.forward(req, res, chunks, true);
+        this.settle(bv, req, res, chunks, true, ref);
       }
     };
     req.on('data', onData);
@@ -365,13 +360,10 @@ export class InlineProxy {
       try {
         fv = ins.finish();
       } catch (err) {
-        if (this.engineFailed(err, req)) res.writeHead(503, { 'Content-Length': '0', Connection: 'close' }).end();
-        else this.forward(req, res, chunks, false);
+        this.onEngineError(err, req, res, chunks, false);
         return;
       }
-      const dd = this.decide(fv, req);
-      if (dd !== 'pass') this.block(res, req, dd, ref);
-      else this.forward(req, res, chunks, false);
+      this.settle(fv, req, res, chunks, false, ref);
     });
   }
 
