@@ -1,7 +1,6 @@
+import { computersMatching } from '../services/smart-folder-members.ts';
 import type { Job } from '../store/job-repository.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
-import { matchesQuery } from '../queries/smart-folder-query.ts';
-import { queryableComputers } from '../http/routes/computer-routes.ts';
 import type { RecommendationService } from '../recommendations/recommendation-service.ts';
 
 export interface JobDeps {
@@ -17,11 +16,11 @@ async function targetsOf(
 ): Promise<string[]> {
   if (args.computerId) return [args.computerId];
   if (args.computerIds) return args.computerIds;
-  const all = await queryableComputers(store, await store.computers.list());
-  if (!args.smartFolderId) return all.map((x) => x.computer.id);
+  const all = await store.computers.list();
+  if (!args.smartFolderId) return all.map((c) => c.id);
   const folder = await store.smartFolders.get(args.smartFolderId);
   if (!folder) throw new Error(`no smart folder ${args.smartFolderId}`);
-  return all.filter((x) => matchesQuery(x.view, folder.query)).map((x) => x.computer.id);
+  return (await computersMatching(store, folder.query, all)).map((c) => c.id);
 }
 
 /**

@@ -2,7 +2,7 @@ import { COMPUTER_STATUSES } from '@palisade/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type PolicySettings, PolicySettingsSchema } from '../../config/policy-settings-schema.ts';
-import { matchesQuery } from '../../queries/smart-folder-query.ts';
+import { computersMatching } from '../../services/smart-folder-members.ts';
 import { effectiveConfigFor, explainConfigFor } from '../../services/effective-config-service.ts';
 import type { Computer } from '../../store/computer-repository.ts';
 import type { TenantStore } from '../../store/tenant-store.ts';
@@ -10,27 +10,6 @@ import { ApiError, notFound } from '../api-error.ts';
 import type { ManagerContext } from '../manager-context.ts';
 import { requireRole } from '../request-auth.ts';
 import { IdParams, type IdParamsT } from './common-schemas.ts';
-
-/** Computers as smart-folder queries see them: the policy by name, tags flattened. */
-export async function queryableComputers(store: TenantStore, computers: Computer[]) {
-  const names = new Map((await store.policies.list()).map((p) => [p.id, p.name]));
-  return computers.map((c) => ({
-    computer: c,
-    view: {
-      hostname: c.hostname,
-      platform: c.platform,
-      policy: c.policyId ? (names.get(c.policyId) ?? null) : null,
-      status: c.status,
-      group: c.group,
-      agentVersion: c.agentVersion,
-      ips: c.ips,
-      tags: { ...Object.fromEntries(Object.entries(c.cloud ?? {}).filter(([, v]) => typeof v === 'string')), ...c.tags } as Record<
-        string,
-        string
-      >,
-    },
-  }));
-}
 
 export async function computerRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
   const tags = ['computers'];
@@ -71,7 +50,7 @@ export async function computerRoutes(app: FastifyInstance, ctx: ManagerContext):
       if (q.smartFolderId) {
         const folder = await user.store.smartFolders.get(q.smartFolderId);
         if (!folder) throw notFound('smart folder');
-        list = (await queryableComputers(user.store, list)).filter((x) => matchesQuery(x.view, folder.query)).map((x) => x.computer);
+        list = await computersMatching(user.store, folder.query, list);
       }
       return { computers: list };
     },

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { invalidCidrPath, matchesQuery, type SmartFolderQuery, SmartFolderQuerySchema } from '../../queries/smart-folder-query.ts';
+import { invalidCidrPath, type SmartFolderQuery, SmartFolderQuerySchema } from '../../queries/smart-folder-query.ts';
+import { computersMatching } from '../../services/smart-folder-members.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import { requireRole } from '../request-auth.ts';
 import { deleteRoute } from './delete-route.ts';
 import { IdParams, type IdParamsT, Name } from './common-schemas.ts';
-import { queryableComputers } from './computer-routes.ts';
 
 function checkQuery(query: SmartFolderQuery | undefined): void {
   const bad = query && invalidCidrPath(query);
@@ -71,8 +71,7 @@ export async function smartFolderRoutes(app: FastifyInstance): Promise<void> {
       const user = requireRole(request, 'auditor');
       const f = await user.store.smartFolders.get((request.params as IdParamsT).id);
       if (!f) throw notFound('smart folder');
-      const all = await queryableComputers(user.store, await user.store.computers.list());
-      return { computers: all.filter((x) => matchesQuery(x.view, f.query)).map((x) => x.computer) };
+      return { computers: await computersMatching(user.store, f.query, await user.store.computers.list()) };
     },
   );
 }
