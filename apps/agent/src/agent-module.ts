@@ -26,6 +26,12 @@ export interface ModuleContext {
   config: ModuleConfig;
 }
 
+/**
+ * A command a module answers (e.g. `firewall.block`, `anti-malware.restore`): returns the
+ * `result` object, throws to answer `failed`. Only called while the module is running.
+ */
+export type ModuleCommandHandler = (args: Record<string, unknown>, signal: AbortSignal) => Promise<Record<string, unknown> | undefined>;
+
 export interface ModuleCapabilities {
   supported: boolean;
   /** Why not, in words a person can act on ("needs root", "nft not found"). */
@@ -47,4 +53,10 @@ export interface AgentModule {
   reconfigure(config: ModuleConfig): Promise<void>;
   stop(): Promise<void>;
   status(): ModuleStatus;
+  /**
+   * Manager commands this module answers, by kind. Kinds are prefixed with the module's name
+   * and a dot (`firewall.block`) so two modules never claim the same kind; the supervisor
+   * routes them and answers `failed` while the module is not running.
+   */
+  readonly commands?: Readonly<Record<string, ModuleCommandHandler>>;
 }

@@ -101,7 +101,10 @@ test('a module is started, reconfigured only on change, and stopped when disable
   assert.deepEqual(ips.calls, ['capabilities', 'configure', 'start']);
   assert.ok(ips.ctx && existsSync(ips.ctx.dataDir), 'the module gets its own directory');
   ips.ctx?.emit({ type: 'alert', severity: 'high', message: 'hello' });
-  assert.deepEqual(emitted.map((e) => e.module), ['ips']);
+  assert.deepEqual(
+    emitted.map((e) => e.module),
+    ['ips'],
+  );
   assert.deepEqual(supervisor.statuses().ips, { state: 'running', details: { level: 1 } });
 
   await supervisor.apply(config({ ips: on(1) }), 'h2'); // same module settings: nothing to redo
@@ -177,4 +180,30 @@ test('an unsupported module reports why and is never started; a failing start is
   await supervisor.stopAll();
   assert.equal(im.calls.at(-1), 'stop');
   assert.equal(ips.calls.includes('stop'), false, 'a module that never started is not stopped');
+});
+
+test('module commands run only while their module runs, and kinds carry the module name', async () => {
+  const fw = new RecordingModule('firewall');
+  const seen: unknown[] = [];
+  Object.assign(fw, {
+    commands: {
+      'firewall.block': async (args: Record<string, unknown>) => {
+        seen.push(args);
+        return { blocked: args.address };
+      },
+    },
+  });
+  const { supervisor } = setup(fw);
+  await supervisor.probeCapabilities();
+  const handlers = supervisor.commandHandlers();
+  const command = { id: 'c1', kind: 'firewall.block', args: { address: '198.51.100.7' }, createdAt: '' };
+  const signal = new AbortController().signal;
+  await assert.rejects(handlers['firewall.block']!(command, signal), /the firewall module is not running \(off: waiting/);
+  await supervisor.apply(config({ firewall: on(1) }), 'h1');
+  assert.deepEqual(await handlers['firewall.block']!(command, signal), { blocked: '198.51.100.7' });
+  assert.deepEqual(seen, [{ address: '198.51.100.7' }]);
+
+  const rogue = new RecordingModule('ips');
+  Object.assign(rogue, { commands: { 'firewall.unblock': async () => undefined } });
+  assert.throws(() => setup(rogue).supervisor.commandHandlers(), /must start with "ips\."/);
 });

@@ -5,6 +5,7 @@ import { Value } from 'typebox/value';
 import { errorMessage } from './agent-error.ts';
 import type { AgentLogger } from './agent-logger.ts';
 import type { AgentModule, ModuleContext, ModuleDiagnostic } from './agent-module.ts';
+import type { CommandHandler } from './command-poller.ts';
 import type { ModuleRegistry } from './module-registry.ts';
 
 export type ModuleEmitter = (module: AgentModule) => ModuleContext['emit'];
@@ -114,9 +115,7 @@ export class ModuleSupervisor {
       try {
         found = rt.module.configure(mc);
       } catch (err) {
-        found = [
-          { code: 'AGENT_MODULE_CONFIGURE_THREW', message: `configure() threw: ${errorMessage(err)}`, severity: 'error' },
-        ];
+        found = [{ code: 'AGENT_MODULE_CONFIGURE_THREW', message: `configure() threw: ${errorMessage(err)}`, severity: 'error' }];
       }
       for (const d of found) diagnostics.push({ ...d, file: d.file ?? `modules.${rt.module.name}` });
     }
@@ -202,6 +201,29 @@ export class ModuleSupervisor {
 
   async stopAll(): Promise<void> {
     for (const rt of [...this.runtimes.values()].reverse()) if (rt.running) await this.stopOne(rt);
+  }
+
+  /**
+   * The manager-command handlers of every registered module, by kind. A kind must start with
+   * its module's name and a dot; a handler runs only while its module is running, otherwise the
+   * command fails with the reason (so a playbook sees "firewall is not running", not silence).
+   */
+  commandHandlers(): Record<string, CommandHandler> {
+    const out: Record<string, CommandHandler> = {};
+    for (const [name, rt] of this.runtimes) {
+      for (const [kind, handler] of Object.entries(rt.module.commands ?? {})) {
+        if (!kind.startsWith(`${name}.`))
+          throw new Error(`module ${name} declares command ${kind}: module commands must start with "${name}."`);
+        out[kind] = async (command, signal) => {
+          if (!rt.running) {
+            const s = this.statusOf(rt);
+            throw new Error(`the ${name} module is not running (${s.state}${s.reason ? `: ${s.reason}` : ''})`);
+          }
+          return handler(command.args, signal);
+        };
+      }
+    }
+    return out;
   }
 
   statuses(): Record<string, ModuleStatus> {

@@ -148,15 +148,21 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
     }
   };
 
-  const emitterFor = (module: AgentModule): ModuleContext['emit'] => (input) => {
-    const event = buildEvent(module.name, input);
-    need(spool, 'the spool').add(event);
-    return event;
-  };
+  const emitterFor =
+    (module: AgentModule): ModuleContext['emit'] =>
+    (input) => {
+      const event = buildEvent(module.name, input);
+      need(spool, 'the spool').add(event);
+      return event;
+    };
 
   const testEvents = (count: number, rate: number | undefined, signal?: AbortSignal) =>
-    generateTestEvents({ count, rate, signal }, (events) =>
-      need(spool, 'the spool').addMany(events).filter((r) => r.stored).length,
+    generateTestEvents(
+      { count, rate, signal },
+      (events) =>
+        need(spool, 'the spool')
+          .addMany(events)
+          .filter((r) => r.stored).length,
     );
 
   const status = (): AgentStatusReport => {
@@ -275,7 +281,9 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
           const cached = readCachedConfig(paths.config);
           logger.warn(
             { err: errorMessage(err), cachedHash: cached?.hash ?? null },
-            cached ? 'manager unreachable; starting with the cached configuration' : 'manager unreachable and no cached configuration; modules stay off until it answers',
+            cached
+              ? 'manager unreachable; starting with the cached configuration'
+              : 'manager unreachable and no cached configuration; modules stay off until it answers',
           );
           if (cached) initial = { ...cached, source: 'cache' };
         }
@@ -343,7 +351,11 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
           client: need(client, 'the manager client'),
           link,
           logger,
-          handlers: { ...builtinHandlers, ...(options.commandHandlers ?? {}) },
+          handlers: {
+            ...builtinHandlers,
+            ...need(supervisor, 'the module supervisor').commandHandlers(),
+            ...(options.commandHandlers ?? {}),
+          },
           waitSeconds: options.commandWaitSeconds,
         });
         poller.start();
@@ -422,4 +434,3 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
     stopped,
   };
 }
-

@@ -153,3 +153,30 @@ test('log lines become aggregated, counted events', async () => {
   await m.stop();
   assert.equal(feed, undefined, 'stop unsubscribes');
 });
+
+test('manager commands block and unblock an address, with an event each; bad input fails', async () => {
+  const nft = fakeNft();
+  const m = new FirewallModule({ run: nft.run, isRoot: () => true, now: () => Date.parse('2026-01-01T00:00:00Z') });
+  const events: ModuleEventInput[] = [];
+  const config = { enabled: true, mode: 'prevent' as const, settings: { policy: POLICY } };
+  await m.start(context(config, events));
+  const res = await m.commands['firewall.block']({ address: '198.51.100.7', seconds: 600, reason: 'playbook p1' });
+  assert.deepEqual(res, { address: '198.51.100.7', seconds: 600, until: '2026-01-01T00:10:00.000Z' });
+  assert.ok(
+    nft.calls.some((c) => c.args.join(' ').includes('add element inet palisade') && c.args.join(' ').includes('198.51.100.7 timeout 600s')),
+  );
+  await m.commands['firewall.unblock']({ address: '198.51.100.7' });
+  assert.ok(nft.calls.some((c) => c.args[0] === 'delete' && c.args.join(' ').includes('198.51.100.7')));
+  assert.deepEqual(
+    events
+      .filter((e) => e.type.startsWith('firewall.') && e.type !== 'firewall.applied')
+      .map((e) => [e.type, e.details?.address, e.details?.reason]),
+    [
+      ['firewall.blocked', '198.51.100.7', 'playbook p1'],
+      ['firewall.unblocked', '198.51.100.7', undefined],
+    ],
+  );
+  await assert.rejects(m.commands['firewall.block']({ address: 'not-an-ip', seconds: 60 }), /./);
+  await assert.rejects(m.commands['firewall.block']({ address: '198.51.100.8', seconds: -1 }), /positive number of seconds/);
+  await m.stop();
+});

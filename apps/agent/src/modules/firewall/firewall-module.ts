@@ -223,6 +223,39 @@ export class FirewallModule implements AgentModule {
     return this.fw.block(addr, seconds);
   }
 
+  async unblock(addr: string) {
+    if (!this.fw) return { ok: false, error: 'the firewall module is not running' };
+    return this.fw.unblock(addr);
+  }
+
+  /**
+   * `firewall.block {address, seconds}` and `firewall.unblock {address}` from the manager
+   * (`palisade firewall block --computers`, playbooks). Each is recorded as an event so the
+   * manager's timeline shows who was blocked where, and for how long.
+   */
+  readonly commands = {
+    'firewall.block': async (args: Record<string, unknown>) => {
+      const address = String(args.address ?? '');
+      const seconds = Number(args.seconds ?? 3600);
+      const res = await this.block(address, seconds);
+      if (!res.ok) throw new Error(res.error ?? 'block failed');
+      this.ctx?.emit({
+        type: 'firewall.blocked',
+        severity: 'medium',
+        message: `${address} blocked for ${seconds}s`,
+        details: { address, seconds, ...(typeof args.reason === 'string' ? { reason: args.reason } : {}) },
+      });
+      return { address, seconds, until: new Date(this.now() + seconds * 1000).toISOString() };
+    },
+    'firewall.unblock': async (args: Record<string, unknown>) => {
+      const address = String(args.address ?? '');
+      const res = await this.unblock(address);
+      if (!res.ok) throw new Error(res.error ?? 'unblock failed');
+      this.ctx?.emit({ type: 'firewall.unblocked', severity: 'info', message: `${address} unblocked`, details: { address } });
+      return { address };
+    },
+  };
+
   status(): ModuleStatus {
     return this.state.state === 'running' ? { ...this.state, details: { ...this.state.details, ruleCount: this.ruleCount } } : this.state;
   }

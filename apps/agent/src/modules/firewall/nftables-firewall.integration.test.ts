@@ -306,8 +306,26 @@ rules:
     await check(p, [{ from: 'b', proto: 'tcp', port: 80, expect: false, why: 'CIDR blocked' }], {
       blocked: [parseAddressRange('10.77.2.0/24') as never],
     });
+    // An agent restart: a new instance on the same state directory removes and re-applies the
+    // table, and puts the block back for the time that is left.
+    await fw.remove();
+    await check(p, [{ from: 'b', proto: 'tcp', port: 80, expect: true, why: 'table removed' }]);
+    fw = new NftablesFirewall({ netns: lab.server, stateDir: lab.stateDir });
+    assert.deepEqual(
+      fw.dynamicBlocks().map((b) => b.address),
+      ['10.77.2.0/24'],
+    );
+    await apply(p);
+    await check(p, [{ from: 'b', proto: 'tcp', port: 80, expect: false, why: 'block restored after restart' }], {
+      blocked: [parseAddressRange('10.77.2.0/24') as never],
+    });
     assert.ok((await fw.unblock('10.77.2.0/24')).ok);
     await check(p, [{ from: 'b', proto: 'tcp', port: 80, expect: true, why: 'unblocked' }]);
+    assert.deepEqual(
+      new NftablesFirewall({ netns: lab.server, stateDir: lab.stateDir }).dynamicBlocks(),
+      [],
+      'the unblock is persisted too',
+    );
   });
 
   test('port scan detection blocks the scanner for a while', async () => {

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BLOCK_SETS, parseAddressRange, TABLE_NAME } from '@palisade/firewall';
 import { type CommandRunner, spawnRunner } from './command-runner.ts';
@@ -63,6 +64,42 @@ export class NftablesFirewall {
     this.now = options.now ?? Date.now;
     this.isRoot = options.isRoot ?? (() => process.getuid?.() === 0);
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.loadBlocks();
+  }
+
+  private get blocksFile(): string {
+    return join(this.options.stateDir, 'dynamic-blocks.json');
+  }
+
+  /**
+   * Dynamic blocks are kept on disk with their expiry, so an agent restart (or a reboot) puts
+   * back what a playbook or an operator blocked, for the time that is left, on the next apply.
+   */
+  private loadBlocks(): void {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(this.blocksFile, 'utf8'));
+    } catch {
+      return; // none yet, or unreadable: start without (the next block rewrites the file)
+    }
+    if (!saved || typeof saved !== 'object') return;
+    const now = this.now();
+    for (const [addr, until] of Object.entries(saved as Record<string, unknown>)) {
+      if (typeof until === 'number' && until > now && typeof parseAddressRange(addr) !== 'string') this.blocks.set(addr, until);
+    }
+  }
+
+  private async saveBlocks(): Promise<void> {
+    await mkdir(this.options.stateDir, { recursive: true });
+    const tmp = `${this.blocksFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(Object.fromEntries(this.blocks)), { mode: 0o600 });
+    await rename(tmp, this.blocksFile);
+  }
+
+  /** The dynamic blocks in force: address -> expiry (epoch ms). */
+  dynamicBlocks(): { address: string; until: number }[] {
+    const now = this.now();
+    return [...this.blocks].filter(([, until]) => until > now).map(([address, until]) => ({ address, until }));
   }
 
   private nft(args: readonly string[]) {
@@ -175,6 +212,7 @@ export class NftablesFirewall {
     const res = await this.nft(['add', 'element', 'inet', TABLE_NAME, BLOCK_SETS[r.family], `{ ${addr} timeout ${seconds}s }`]);
     if (res.code !== 0) return { ok: false, error: res.stderr.trim() };
     this.blocks.set(addr, this.now() + seconds * 1000);
+    await this.saveBlocks();
     return { ok: true };
   }
 
@@ -182,6 +220,7 @@ export class NftablesFirewall {
     const r = parseAddressRange(addr);
     if (typeof r === 'string') return { ok: false, error: r };
     this.blocks.delete(addr);
+    await this.saveBlocks();
     const res = await this.nft(['delete', 'element', 'inet', TABLE_NAME, BLOCK_SETS[r.family], `{ ${addr} }`]);
     return res.code === 0 ? { ok: true } : { ok: false, error: res.stderr.trim() };
   }
