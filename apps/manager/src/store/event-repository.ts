@@ -54,11 +54,24 @@ function normaliseTime(t: string): string {
   return Number.isNaN(ms) ? t : new Date(ms).toISOString();
 }
 
+/**
+ * Called inside the transaction that stores a batch, with the events that were new (not
+ * duplicates): work that must happen exactly when an event is stored (the forwarding outbox)
+ * commits or rolls back with it.
+ */
+export type IngestListener = (trx: Kysely<TenantTables>, computerId: string, inserted: StoredEvent[]) => Promise<void>;
+
 export class EventRepository {
+  private readonly listeners: IngestListener[] = [];
+
   constructor(
     private readonly db: Kysely<TenantTables>,
     private readonly clock: Clock,
   ) {}
+
+  onIngest(listener: IngestListener): void {
+    this.listeners.push(listener);
+  }
 
   /**
    * Stores a batch idempotently: an id already stored is skipped, so an agent that re-sends a
@@ -81,6 +94,25 @@ export class EventRepository {
       received_at: receivedAt,
     }));
     let inserted = 0;
+    if (this.listeners.length > 0) {
+      // The listeners need to know which rows were new, and must commit with them.
+      await this.db.transaction().execute(async (trx) => {
+        const fresh = new Set<string>();
+        for (let i = 0; i < rows.length; i += 100) {
+          const res = await trx
+            .insertInto('events')
+            .values(rows.slice(i, i + 100))
+            .onConflict((oc) => oc.column('id').doNothing())
+            .returning('id')
+            .execute();
+          for (const r of res) fresh.add(r.id);
+        }
+        inserted = fresh.size;
+        const stored = rows.filter((r) => fresh.has(r.id)).map(toEvent);
+        for (const l of this.listeners) await l(trx, computerId, stored);
+      });
+      return { inserted, duplicates: events.length - inserted };
+    }
     // SQLite limits bound parameters per statement; 100 rows x 10 columns stays well inside.
     for (let i = 0; i < rows.length; i += 100) {
       const res = await this.db

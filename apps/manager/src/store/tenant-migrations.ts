@@ -180,6 +180,45 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003-forwarders': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('forwarders')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        // Kept apart from `config` so that no read path can return a secret by accident.
+        .addColumn('secrets', 'text', (c) => c.notNull())
+        .addColumn('filter', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_at', 'text')
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('last_success_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('forwarder_outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('forwarder_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('enqueued_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('forwarder_outbox_order').on('forwarder_outbox').columns(['forwarder_id', 'position']).execute();
+      await db.schema
+        .createIndex('forwarder_outbox_event')
+        .on('forwarder_outbox')
+        .columns(['forwarder_id', 'event_id'])
+        .unique()
+        .execute();
+    },
+  },
 };
 
 const directoryMigrations: Record<string, Migration> = {

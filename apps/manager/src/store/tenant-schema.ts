@@ -149,6 +149,31 @@ export interface TenantTables {
     key: string;
     value: string;
   };
+  forwarders: {
+    id: string;
+    name: string;
+    type: string;
+    config: string;
+    secrets: string;
+    filter: string;
+    enabled: number;
+    created_at: string;
+    updated_at: string;
+    lease_owner: string | null;
+    lease_expires_at: string | null;
+    next_attempt_at: string | null;
+    failures: number;
+    last_error: string | null;
+    last_success_at: string | null;
+  };
+  forwarder_outbox: {
+    id: string;
+    forwarder_id: string;
+    event_id: string;
+    position: string;
+    event: string;
+    enqueued_at: string;
+  };
 }
 
 export interface DirectoryTables {

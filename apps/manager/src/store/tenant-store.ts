@@ -5,6 +5,7 @@ import { CommandRepository } from './command-repository.ts';
 import { ComputerRepository } from './computer-repository.ts';
 import type { Dialect } from './database-factory.ts';
 import { EventRepository } from './event-repository.ts';
+import { ForwarderRepository } from './forwarder-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
 import type { Clock } from './json-column.ts';
@@ -30,6 +31,7 @@ export class TenantStore {
   readonly jobs: JobRepository;
   readonly audit: AuditRepository;
   readonly inventory: InventoryRepository;
+  readonly forwarders: ForwarderRepository;
 
   constructor(
     readonly tenantId: string,
@@ -48,6 +50,11 @@ export class TenantStore {
     this.jobs = new JobRepository(db, dialect, clock);
     this.audit = new AuditRepository(db, clock);
     this.inventory = new InventoryRepository(db, clock);
+    this.forwarders = new ForwarderRepository(db, tenantId, clock);
+    // Every stored event is queued for its forwarders in the same transaction (at-least-once).
+    this.events.onIngest(async (trx, computerId, inserted) => {
+      await this.forwarders.enqueue(trx, computerId, inserted);
+    });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,277 @@
+import type { CloudMetadata } from '@palisade/protocol';
+import type { Kysely } from 'kysely';
+import type { Forwarder, ForwarderFilter, ForwarderSecrets, ForwarderSettings, ForwarderType } from '../forwarding/forwarder-config.ts';
+import type { ForwardedEvent } from '../forwarding/forwarded-event.ts';
+import { matchesFilter } from '../forwarding/forwarder-filter.ts';
+import type { StoredEvent } from './event-repository.ts';
+import { type Clock, fromJson, toJson } from './json-column.ts';
+import { newId } from './secrets.ts';
+import { StoreError } from './store-error.ts';
+import type { TenantTables } from './tenant-schema.ts';
+
+export interface OutboxEntry {
+  id: string;
+  position: string;
+  event: ForwardedEvent;
+}
+
+export interface NewForwarder {
+  name: string;
+  type: ForwarderType;
+  settings: ForwarderSettings;
+  secrets?: ForwarderSecrets;
+  filter?: ForwarderFilter;
+  enabled?: boolean;
+}
+
+type Row = TenantTables['forwarders'];
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint/.test(e.message ?? '');
+}
+
+/**
+ * Outbox positions sort in the order events were stored. The counter breaks ties within one
+ * millisecond (and keeps order when a test clock stands still); across manager nodes the time
+ * part orders batches, which is all an agent's own ordering needs since one agent talks to one
+ * node per batch.
+ */
+let counter = 0;
+function nextPosition(at: string): string {
+  counter = (counter + 1) % 1e12;
+  return `${at}#${String(counter).padStart(12, '0')}`;
+}
+
+/**
+ * Forwarders and their durable outbox. Events are copied into the outbox inside the same
+ * transaction that stores them (see `enqueue`), so an event is either stored and queued for every
+ * matching forwarder, or neither: nothing can fall between ingest and delivery.
+ */
+export class ForwarderRepository {
+  constructor(
+    private readonly db: Kysely<TenantTables>,
+    private readonly tenantId: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private async toForwarder(r: Row): Promise<Forwarder> {
+    const pending = await this.db
+      .selectFrom('forwarder_outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('forwarder_id', '=', r.id)
+      .executeTakeFirstOrThrow();
+    return {
+      id: r.id,
+      name: r.name,
+      type: r.type as ForwarderType,
+      settings: fromJson(r.config, {} as ForwarderSettings),
+      filter: fromJson(r.filter, {}),
+      enabled: Number(r.enabled) === 1,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      secretsSet: Object.entries(fromJson<Record<string, unknown>>(r.secrets, {}))
+        .filter(([, v]) => typeof v === 'string' && v.length > 0)
+        .map(([k]) => k)
+        .sort(),
+      delivery: {
+        pending: Number(pending.n),
+        failures: Number(r.failures),
+        lastError: r.last_error,
+        nextAttemptAt: r.next_attempt_at,
+        lastSuccessAt: r.last_success_at,
+      },
+    };
+  }
+
+  async create(input: NewForwarder): Promise<Forwarder> {
+    const now = this.clock().toISOString();
+    const row: Row = {
+      id: newId(),
+      name: input.name,
+      type: input.type,
+      config: toJson(input.settings),
+      secrets: toJson(input.secrets ?? {}),
+      filter: toJson(input.filter ?? {}),
+      enabled: input.enabled === false ? 0 : 1,
+      created_at: now,
+      updated_at: now,
+      lease_owner: null,
+      lease_expires_at: null,
+      next_attempt_at: null,
+      failures: 0,
+      last_error: null,
+      last_success_at: null,
+    };
+    try {
+      await this.db.insertInto('forwarders').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreError('STORE_CONFLICT', `a forwarder named ${JSON.stringify(input.name)} exists`, 'name');
+      throw err;
+    }
+    return this.toForwarder(row);
+  }
+
+  async list(): Promise<Forwarder[]> {
+    const rows = await this.db.selectFrom('forwarders').selectAll().orderBy('name').execute();
+    return Promise.all(rows.map((r) => this.toForwarder(r)));
+  }
+
+  async get(id: string): Promise<Forwarder | undefined> {
+    const r = await this.db.selectFrom('forwarders').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && this.toForwarder(r);
+  }
+
+  /** Only the dispatcher and the test action read secrets; nothing returns them to a client. */
+  async secretsOf(id: string): Promise<ForwarderSecrets> {
+    const r = await this.db.selectFrom('forwarders').select('secrets').where('id', '=', id).executeTakeFirst();
+    return fromJson(r?.secrets, {});
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<Forwarder | undefined> {
+    await this.db
+      .updateTable('forwarders')
+      .set({ enabled: enabled ? 1 : 0, updated_at: this.clock().toISOString() })
+      .where('id', '=', id)
+      .execute();
+    return this.get(id);
+  }
+
+  /** Deletes the forwarder and whatever it had not delivered yet. */
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('forwarder_outbox').where('forwarder_id', '=', id).execute();
+      const res = await trx.deleteFrom('forwarders').where('id', '=', id).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  /**
+   * Queues freshly stored events for every enabled forwarder whose filter they match. Runs on the
+   * ingest transaction (`db` is that transaction). Re-queuing the same event is a no-op.
+   */
+  async enqueue(db: Kysely<TenantTables>, computerId: string, events: readonly StoredEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const forwarders = await db.selectFrom('forwarders').select(['id', 'filter']).where('enabled', '=', 1).execute();
+    if (forwarders.length === 0) return 0;
+    const c = await db
+      .selectFrom('computers')
+      .select(['hostname', 'group_name', 'ips', 'cloud'])
+      .where('id', '=', computerId)
+      .executeTakeFirst();
+    const now = this.clock().toISOString();
+    const rows: TenantTables['forwarder_outbox'][] = [];
+    const snapshots = events.map(
+      (e): ForwardedEvent => ({
+        ...e,
+        tenantId: this.tenantId,
+        computerId,
+        hostname: c?.hostname ?? computerId,
+        group: c?.group_name ?? null,
+        ips: fromJson<string[]>(c?.ips, []),
+        instanceId: fromJson<CloudMetadata | null>(c?.cloud, null)?.instanceId ?? null,
+      }),
+    );
+    for (const f of forwarders) {
+      const filter = fromJson<ForwarderFilter>(f.filter, {});
+      for (const ev of snapshots) {
+        if (!matchesFilter(filter, ev)) continue;
+        rows.push({ id: newId(), forwarder_id: f.id, event_id: ev.id, position: nextPosition(now), event: toJson(ev), enqueued_at: now });
+      }
+    }
+    // SQLite limits bound parameters per statement; 100 rows x 6 columns stays well inside.
+    for (let i = 0; i < rows.length; i += 100) {
+      await db
+        .insertInto('forwarder_outbox')
+        .values(rows.slice(i, i + 100))
+        .onConflict((oc) => oc.columns(['forwarder_id', 'event_id']).doNothing())
+        .execute();
+    }
+    return rows.length;
+  }
+
+  /** Enabled forwarders whose retry time has come (or that never failed). */
+  async due(): Promise<string[]> {
+    const now = this.clock().toISOString();
+    const rows = await this.db
+      .selectFrom('forwarders')
+      .select('id')
+      .where('enabled', '=', 1)
+      .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]))
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Takes the forwarder's delivery lease. Only the holder sends, so a forwarder's events leave in
+   * order even with several manager nodes; a node that dies loses the lease when it expires.
+   */
+  async claim(id: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const now = this.clock();
+    const res = await this.db
+      .updateTable('forwarders')
+      .set({ lease_owner: owner, lease_expires_at: new Date(now.getTime() + leaseSeconds * 1000).toISOString() })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner), eb('lease_expires_at', '<', now.toISOString())]))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async release(id: string, owner: string): Promise<void> {
+    await this.db
+      .updateTable('forwarders')
+      .set({ lease_owner: null, lease_expires_at: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  /** The oldest undelivered events of a forwarder, in the order they were stored. */
+  async peek(id: string, limit: number): Promise<OutboxEntry[]> {
+    const rows = await this.db
+      .selectFrom('forwarder_outbox')
+      .select(['id', 'position', 'event'])
+      .where('forwarder_id', '=', id)
+      .orderBy('position')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, position: r.position, event: fromJson(r.event, {} as ForwardedEvent) }));
+  }
+
+  /** Delivered: drop the entries and clear the failure state. */
+  async delivered(id: string, entryIds: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < entryIds.length; i += 500) {
+        await trx
+          .deleteFrom('forwarder_outbox')
+          .where('forwarder_id', '=', id)
+          .where('id', 'in', entryIds.slice(i, i + 500))
+          .execute();
+      }
+      await trx
+        .updateTable('forwarders')
+        .set({ failures: 0, last_error: null, next_attempt_at: null, last_success_at: this.clock().toISOString() })
+        .where('id', '=', id)
+        .execute();
+    });
+  }
+
+  /** A failed attempt: the entries stay, and nothing is tried again before `retryAt`. */
+  async failed(id: string, error: string, retryAt: Date): Promise<number> {
+    const r = await this.db.selectFrom('forwarders').select('failures').where('id', '=', id).executeTakeFirst();
+    const failures = Number(r?.failures ?? 0) + 1;
+    await this.db
+      .updateTable('forwarders')
+      .set({ failures, last_error: error.slice(0, 1000), next_attempt_at: retryAt.toISOString() })
+      .where('id', '=', id)
+      .execute();
+    return failures;
+  }
+
+  async failuresOf(id: string): Promise<number> {
+    const r = await this.db.selectFrom('forwarders').select('failures').where('id', '=', id).executeTakeFirst();
+    return Number(r?.failures ?? 0);
+  }
+}
