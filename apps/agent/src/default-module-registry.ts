@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { ModuleRegistry } from './module-registry.ts';
+import { AntiMalwareModule } from './modules/anti-malware/index.ts';
 import { FirewallModule, kernelLog } from './modules/firewall/index.ts';
+import { IntegrityModule } from './modules/integrity/index.ts';
 import { IpsModule } from './modules/ips/ips-module.ts';
 
 /** What a module factory may need to know about the agent it runs in. */
@@ -31,5 +33,7 @@ export function defaultModuleRegistry(env: ModuleEnvironment): ModuleRegistry {
   const manager = managerEndpoint(env.managerUrl);
   return new ModuleRegistry()
     .register(new IpsModule())
-    .register(new FirewallModule({ ...(manager ? { manager } : {}), logSource: kernelLog }));
+    .register(new AntiMalwareModule())
+    .register(new FirewallModule({ ...(manager ? { manager } : {}), logSource: kernelLog }))
+    .register(new IntegrityModule());
 }

@@ -37,6 +37,21 @@ export class BaselineStore {
     })();
   }
 
+  /**
+   * Applies part of a scan (what a real-time rescan found) without rewriting the whole baseline:
+   * `remove` first, then `upsert`, in one transaction.
+   */
+  update(upsert: readonly Entity[], remove: readonly Pick<Entity, 'kind' | 'key'>[]): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO entities (kind, key, rule, attrs) VALUES (?, ?, ?, ?)');
+    const del = this.db.prepare('DELETE FROM entities WHERE kind = ? AND key = ?');
+    const count = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) SELECT 'entities', COUNT(*) FROM entities");
+    this.db.transaction(() => {
+      for (const e of remove) del.run(e.kind, e.key);
+      for (const e of upsert) insert.run(e.kind, e.key, e.rule, JSON.stringify(e.attrs));
+      count.run();
+    })();
+  }
+
   meta(): BaselineMeta | undefined {
     const rows = this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
     if (rows.length === 0) return undefined;

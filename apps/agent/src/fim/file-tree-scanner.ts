@@ -21,6 +21,15 @@ export interface FileScanOptions {
   hashPool: HashPool;
   onWalk?: (files: number, path: string) => void;
   onHash?: (filesDone: number, bytesDone: number, filesTotal: number, bytesTotal: number) => void;
+  /**
+   * Scan only these paths instead of the rule roots (the agent's real-time watcher rescans what
+   * changed): a recursive target is walked like a root, a non-recursive one is recorded alone
+   * (a directory whose entries changed). A target that does not exist is simply absent from the
+   * result (deleted), not an issue.
+   */
+  targets?: readonly { path: string; recursive: boolean }[];
+  /** Ends the walk early (the agent stopping): the scan rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface FileScanResult {
@@ -138,7 +147,7 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     entities.push(entity);
   };
 
-  const visit = async (path: string): Promise<void> => {
+  const visit = async (path: string, recurse = true): Promise<void> => {
     if (seen.has(path)) return;
     seen.add(path);
     const disk = prefix + path || '/';
@@ -147,6 +156,7 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
       st = lstatSync(disk);
     } catch (err) {
       const issue = issueFromError(path, err, 'stat');
+      if (issue.kind === 'vanished' && targets.has(path)) return;
       // A rule root that does not exist on this host (no sudo installed) did not vanish mid-scan.
       if (issue.kind === 'vanished' && roots.has(path)) issue.kind = 'missing-source';
       issues.push(issue);
@@ -182,8 +192,9 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     if (++sinceYield >= 2000) {
       sinceYield = 0;
       await new Promise<void>((r) => setImmediate(r));
+      opts.signal?.throwIfAborted();
     }
-    if ((st.mode & S_IFMT) !== S_IFDIR || !rules.shouldDescend(path)) return;
+    if (!recurse || (st.mode & S_IFMT) !== S_IFDIR || !rules.shouldDescend(path)) return;
     // Following links can loop back onto an ancestor; a directory is entered once per device+inode.
     const dirId = `${st.dev}:${st.ino}`;
     if (visitedDirs.has(dirId)) return;
@@ -200,11 +211,14 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     for (const name of names) await visit(`${base}/${name}`);
   };
 
-  const roots = new Set(rules.fileRoots());
-  for (const root of [...roots].sort()) await visit(root);
+  const targets = new Map((opts.targets ?? []).map((t) => [t.path, t.recursive]));
+  const roots = new Set(opts.targets ? [] : rules.fileRoots());
+  if (opts.targets) for (const [path, recursive] of [...targets].sort((a, b) => (a[0] < b[0] ? -1 : 1))) await visit(path, recursive);
+  else for (const root of [...roots].sort()) await visit(root);
   draining = true;
   for (const path of deferred) await visit(path);
 
+  opts.signal?.throwIfAborted();
   const total = pending.reduce((n, p) => n + p.size, 0);
   const results = await opts.hashPool.hashAll(pending, (files, bytes) => opts.onHash?.(files, bytes, pending.length, total));
   const dropped = new Set<number>();

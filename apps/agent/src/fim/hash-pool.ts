@@ -93,6 +93,7 @@ export class HashPool {
             if (inFlight === 0) {
               w.off('message', onMessage);
               w.off('error', reject);
+              w.off('exit', onExit);
               resolve();
             }
             return;
@@ -111,8 +112,11 @@ export class HashPool {
           inFlight--;
           send();
         };
+        // close() during a scan (the agent stopping) must end the scan, not leave it waiting.
+        const onExit = () => reject(new Error('hash worker exited'));
         w.on('message', onMessage);
         w.on('error', reject);
+        w.on('exit', onExit);
         send();
         send();
       });

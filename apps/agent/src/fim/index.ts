@@ -1,5 +1,5 @@
 export { BaselineStore, type BaselineMeta } from './baseline-store.ts';
-export { type FimScanOptions, type FimScanResult, runFimScan } from './fim-scan.ts';
+export { type FimScanOptions, type FimScanResult, runFimScan, runFimTargetScan } from './fim-scan.ts';
 export { type FileScanOptions, type FileScanResult, scanFileTree } from './file-tree-scanner.ts';
 export { type HashJob, HashPool, type HashResult } from './hash-pool.ts';
 export type { ScanIssue } from './scan-issue.ts';

@@ -1,0 +1,382 @@
+import { join } from 'node:path';
+import { type Change, diffEntities, type Entity, entityId } from '@palisade/integrity';
+import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
+import { Cron } from 'croner';
+import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
+import { BaselineStore, type FimScanResult, runFimScan, runFimTargetScan, type ScanIssue } from '../../fim/index.ts';
+import { type ChangeSource, changeEvent } from './change-event.ts';
+import { type IntegritySettings, parseIntegritySettings } from './integrity-settings.ts';
+import { loadModuleRules, type ModuleRules } from './load-module-rules.ts';
+import { RealtimeWatcher, type RescanTarget } from './realtime-watcher.ts';
+
+const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2, low: 3 } as const;
+
+function covered(key: string, targets: readonly RescanTarget[]): boolean {
+  for (const t of targets) {
+    if (key === t.path) return true;
+    if (t.recursive && (t.path === '/' || key.startsWith(`${t.path}/`))) return true;
+  }
+  return false;
+}
+
+interface ScanRecord {
+  at: string;
+  reason: string;
+  seconds: number;
+  entities: number;
+  hashed: number;
+  reused: number;
+  bytesHashed: number;
+  changes: number;
+  issues: number;
+}
+
+/**
+ * Integrity monitoring as an agent module. The first start builds the baseline (no events);
+ * from then on full scans (on start, on a schedule, when the rules change) and real-time
+ * rescans of watched paths compare the host with the baseline, emit one event per change and
+ * move the baseline forward, so each change is reported once. The baseline is a SQLite file in
+ * the module's data directory, so changes made while the agent was stopped are found by the
+ * scan on the next start.
+ */
+export class IntegrityModule implements AgentModule {
+  readonly name = 'integrity';
+  private ctx: ModuleContext | undefined;
+  private config: ModuleConfig | undefined;
+  private settings: IntegritySettings | undefined;
+  private rules: ModuleRules | undefined;
+  private store: BaselineStore | undefined;
+  private baseline = new Map<string, Entity>();
+  private ready = false;
+  private watcher: RealtimeWatcher | undefined;
+  private cron: Cron | undefined;
+  private interval: NodeJS.Timeout | undefined;
+  private abort: AbortController | undefined;
+  private background: Promise<void> | undefined;
+  private fullScan: Promise<void> | undefined;
+  /** Targets rescanned in real time while a full scan runs: their state is newer than what that scan read. */
+  private touched: RescanTarget[] | undefined;
+  private readonly queue = new Map<string, boolean>();
+  private draining: Promise<void> | undefined;
+  private state: ModuleStatus = { state: 'off' };
+  private lastScan: ScanRecord | undefined;
+  private readonly counters = { scans: 0, rescans: 0, changesReported: 0, suppressed: 0 };
+
+  async capabilities(): Promise<ModuleCapabilities> {
+    return { supported: true };
+  }
+
+  configure(config: ModuleConfig): ModuleDiagnostic[] {
+    const { settings, diagnostics } = parseIntegritySettings(config);
+    if (settings) {
+      this.settings = settings;
+      this.config = config;
+    }
+    return diagnostics;
+  }
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+    // configure() may have seen a candidate the agent then refused: start from the config given.
+    const diags = this.configure(ctx.config);
+    if (!this.settings || diags.some((d) => d.severity === 'error')) throw new Error(diags.map((d) => d.message).join('; '));
+    await this.begin(true);
+  }
+
+  async reconfigure(config: ModuleConfig): Promise<void> {
+    const diags = this.configure(config);
+    if (diags.some((d) => d.severity === 'error')) throw new Error(diags.map((d) => d.message).join('; '));
+    await this.halt();
+    await this.begin(false);
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
+    this.state = { state: 'off' };
+  }
+
+  /** Runs a full scan now (for a manager command or a test); resolves when it is done. */
+  scanNow(): Promise<void> {
+    return this.runFullScan('on demand');
+  }
+
+  /** Resolves once the start-up work (baseline build or start-up scan) is over. */
+  async settled(): Promise<void> {
+    await this.background;
+    await this.draining;
+  }
+
+  private async begin(firstStart: boolean): Promise<void> {
+    const ctx = this.ctx!;
+    const s = this.settings!;
+    this.state = { state: 'starting' };
+    const loaded = loadModuleRules(s);
+    if (!loaded.value) {
+      const reason = loaded.diagnostics
+        .filter((d) => d.severity === 'error')
+        .slice(0, 10)
+        .map((d) => `${d.file ?? ''}${d.line ? `:${d.line}` : ''}: ${d.code}: ${d.message}`)
+        .join('; ');
+      this.state = { state: 'error', reason: reason.slice(0, 1000) };
+      throw new Error(reason);
+    }
+    this.rules = loaded.value;
+    this.abort = new AbortController();
+    this.store = new BaselineStore(join(ctx.dataDir, 'baseline.sqlite'));
+    const meta = this.store.meta();
+    // A baseline of another root (a different container image) says nothing about this one.
+    const usable = meta !== undefined && meta.root === s.root;
+    this.baseline = new Map();
+    if (usable) for (const e of this.store.load()) this.baseline.set(entityId(e), e);
+    this.ready = usable;
+    if (s.realtime.enabled && this.rules.rules.rules.some((r) => r.type === 'files' && r.realtime)) {
+      this.watcher = new RealtimeWatcher({
+        rules: this.rules.rules,
+        root: s.root,
+        debounceMs: s.realtime.debounceMs,
+        maxDelayMs: s.realtime.maxDelayMs,
+        maxWatches: s.realtime.maxWatches,
+        onRescan: (targets) => this.enqueue(targets),
+        onWarning: (msg, details) => ctx.logger.warn(details, msg),
+      });
+    }
+    this.schedule(s);
+    const rulesChanged = usable && meta.rulesSha256 !== this.rules.sha256;
+    const signal = this.abort.signal;
+    // The baseline of a whole system takes minutes: it runs after start() returns, so the
+    // agent's start-up (and its lifecycle timeout) does not wait for it.
+    this.background = (async () => {
+      // Watching starts before the first scan, so nothing changed during it goes unseen.
+      this.watcher?.start();
+      if (!usable) await this.buildBaseline(signal);
+      else if (rulesChanged || (firstStart && s.scanOnStart)) await this.runFullScan(rulesChanged ? 'rules changed' : 'start');
+      this.drain();
+    })().catch((err) => {
+      if (!signal.aborted) ctx.logger.error({ err: String((err as Error)?.message ?? err) }, 'integrity: start-up scan failed');
+    });
+    this.state = { state: 'running' };
+  }
+
+  private async halt(): Promise<void> {
+    this.abort?.abort();
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.cron?.stop();
+    this.cron = undefined;
+    if (this.interval) clearInterval(this.interval);
+    this.interval = undefined;
+    this.queue.clear();
+    // Each of these ends promptly once aborted (the walk checks the signal, hashing workers stop).
+    await Promise.allSettled([this.background, this.fullScan, this.draining]);
+    this.background = undefined;
+    this.store?.close();
+    this.store = undefined;
+    this.ready = false;
+  }
+
+  private schedule(s: IntegritySettings): void {
+    const run = () => {
+      this.runFullScan('scheduled').catch((err) => {
+        if (!this.abort?.signal.aborted)
+          this.ctx?.logger.error({ err: String((err as Error)?.message ?? err) }, 'integrity: scheduled scan failed');
+      });
+    };
+    if ('cron' in s.schedule) this.cron = new Cron(s.schedule.cron, { protect: true, unref: true }, run);
+    else {
+      this.interval = setInterval(run, s.schedule.intervalSeconds * 1000);
+      this.interval.unref();
+    }
+  }
+
+  private record(reason: string, started: number, scan: FimScanResult, changes: number): void {
+    this.counters.scans++;
+    this.lastScan = {
+      at: new Date().toISOString(),
+      reason,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+      entities: scan.entities.length,
+      hashed: scan.stats.hashed,
+      reused: scan.stats.reused,
+      bytesHashed: scan.stats.bytesHashed,
+      changes,
+      issues: scan.issues.length,
+    };
+  }
+
+  private async buildBaseline(signal: AbortSignal): Promise<void> {
+    const s = this.settings!;
+    const started = performance.now();
+    const scan = await runFimScan(this.rules!.rules, { root: s.root, hashWorkers: s.hashWorkers, signal });
+    signal.throwIfAborted();
+    this.store!.save(scan.entities, {
+      createdAt: new Date().toISOString(),
+      root: s.root,
+      rulesSha256: this.rules!.sha256,
+      entities: scan.entities.length,
+    });
+    this.baseline = new Map(scan.entities.map((e) => [entityId(e), e]));
+    this.ready = true;
+    this.record('baseline', started, scan, 0);
+    this.reportIssues(scan.issues, 'baseline');
+    this.ctx!.emit({
+      type: 'integrity.baseline',
+      severity: 'info',
+      message: `integrity baseline built: ${scan.entities.length} entities (${scan.stats.hashed} files hashed, ${(scan.stats.bytesHashed / 1048576).toFixed(1)} MiB) in ${this.lastScan!.seconds} s`,
+      details: { ...this.lastScan, rules: this.rules!.rules.rules.length },
+    });
+  }
+
+  /** One full scan at a time: a scheduled tick during a running scan joins it. */
+  private runFullScan(reason: string): Promise<void> {
+    if (!this.ready || !this.abort) return Promise.resolve();
+    this.fullScan ??= this.fullScanOnce(reason, this.abort.signal).finally(() => {
+      this.fullScan = undefined;
+      this.touched = undefined;
+    });
+    return this.fullScan;
+  }
+
+  private async fullScanOnce(reason: string, signal: AbortSignal): Promise<void> {
+    const s = this.settings!;
+    const rules = this.rules!;
+    const started = performance.now();
+    this.touched = [];
+    const previousRuleIds = new Set<string>();
+    for (const e of this.baseline.values()) previousRuleIds.add(e.rule);
+    const meta = this.store!.meta();
+    const rulesChanged = meta?.rulesSha256 !== rules.sha256;
+    const scan = await runFimScan(rules.rules, { root: s.root, previous: [...this.baseline.values()], hashWorkers: s.hashWorkers, signal });
+    signal.throwIfAborted();
+    // Paths rescanned in real time meanwhile: the baseline already holds their newer state and
+    // their changes were reported; the scan may have read them before the change.
+    let entities = scan.entities;
+    const touched = this.touched ?? [];
+    if (touched.length) {
+      entities = entities.filter((e) => e.kind !== 'file' || !covered(e.key, touched));
+      for (const e of this.baseline.values()) if (e.kind === 'file' && covered(e.key, touched)) entities.push(e);
+    }
+    let changes = diffEntities(this.baseline.values(), entities, rules.rules);
+    if (rulesChanged) {
+      // A rule that is new since the baseline starts monitoring what already exists: not a change.
+      const before = changes.length;
+      changes = changes.filter((c) => c.change !== 'created' || previousRuleIds.has(c.rule));
+      this.counters.suppressed += before - changes.length;
+    }
+    this.store!.save(entities, { createdAt: new Date().toISOString(), root: s.root, rulesSha256: rules.sha256, entities: entities.length });
+    this.baseline = new Map(entities.map((e) => [entityId(e), e]));
+    this.record(reason, started, scan, changes.length);
+    this.reportIssues(scan.issues, reason);
+    this.emitChanges(changes, 'scan');
+    this.watcher?.refresh();
+  }
+
+  private enqueue(targets: RescanTarget[]): void {
+    for (const t of targets) this.queue.set(t.path, (this.queue.get(t.path) ?? false) || t.recursive);
+    this.drain();
+  }
+
+  /** Real-time rescans run one after another; targets arriving meanwhile are merged into the next one. */
+  private drain(): void {
+    if (this.draining || !this.ready || this.queue.size === 0 || !this.abort) return;
+    const signal = this.abort.signal;
+    this.draining = (async () => {
+      while (this.queue.size && !signal.aborted) {
+        const targets = [...this.queue].map(([path, recursive]) => ({ path, recursive }));
+        this.queue.clear();
+        try {
+          await this.rescan(targets, signal);
+        } catch (err) {
+          if (!signal.aborted)
+            this.ctx?.logger.error({ err: String((err as Error)?.message ?? err) }, 'integrity: real-time rescan failed');
+        }
+      }
+    })().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async rescan(targets: RescanTarget[], signal: AbortSignal): Promise<void> {
+    const s = this.settings!;
+    const rules = this.rules!.rules;
+    // One worker: a handful of files, and the full scan's pool must not be shared.
+    const scan = await runFimTargetScan(rules, targets, { root: s.root, previous: this.baseline, hashWorkers: 1, signal });
+    signal.throwIfAborted();
+    this.counters.rescans++;
+    // The baseline part is taken now, after the scan: a full scan may have replaced it meanwhile.
+    const before: Entity[] = [];
+    for (const e of this.baseline.values()) if (e.kind === 'file' && covered(e.key, targets)) before.push(e);
+    const changes = diffEntities(before, scan.entities, rules);
+    const after = new Set(scan.entities.map(entityId));
+    const removed = before.filter((e) => !after.has(entityId(e)));
+    for (const e of removed) this.baseline.delete(entityId(e));
+    for (const e of scan.entities) this.baseline.set(entityId(e), e);
+    this.store!.update(scan.entities, removed);
+    this.touched?.push(...targets);
+    this.reportIssues(
+      scan.issues.filter((i) => i.kind !== 'vanished'),
+      'real-time',
+    );
+    this.emitChanges(changes, 'realtime');
+  }
+
+  private emitChanges(changes: Change[], source: ChangeSource): void {
+    if (changes.length === 0) return;
+    const max = this.settings!.maxEventsPerScan;
+    const ordered = changes.length > max ? [...changes].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]) : changes;
+    for (const c of ordered.slice(0, max)) this.ctx!.emit(changeEvent(c, source));
+    this.counters.changesReported += Math.min(max, changes.length);
+    if (changes.length > max) {
+      const rest = ordered.slice(max);
+      const byChange: Record<string, number> = {};
+      for (const c of rest) byChange[c.change] = (byChange[c.change] ?? 0) + 1;
+      this.ctx!.emit({
+        type: 'integrity.changes-truncated',
+        severity: rest[0]!.severity,
+        message: `${rest.length} more integrity changes not sent one by one (limit ${max} per scan)`,
+        details: { source, total: changes.length, sent: max, notSent: rest.length, byChange, samples: rest.slice(0, 20).map((c) => c.key) },
+      });
+    }
+  }
+
+  /**
+   * Unreadable files and read errors are reported to the manager once per scan (with samples);
+   * vanished files and rule sources absent on this host are normal and only logged.
+   */
+  private reportIssues(issues: readonly ScanIssue[], reason: string): void {
+    if (issues.length === 0) return;
+    const serious = issues.filter((i) => i.kind === 'unreadable' || i.kind === 'error');
+    this.ctx!.logger.debug({ issues: issues.length, serious: serious.length, reason }, 'integrity: scan issues');
+    if (serious.length === 0) return;
+    this.ctx!.emit({
+      type: 'integrity.scan-issues',
+      severity: 'low',
+      message: `integrity scan (${reason}): ${serious.length} paths could not be read completely`,
+      details: { reason, count: serious.length, samples: serious.slice(0, 20) },
+    });
+  }
+
+  status(): ModuleStatus {
+    if (this.state.state !== 'running') return this.state;
+    return {
+      state: 'running',
+      details: {
+        baselineReady: this.ready,
+        baselineEntities: this.baseline.size,
+        rules: this.rules?.rules.rules.length ?? 0,
+        scanning: this.fullScan !== undefined || (!this.ready && this.background !== undefined),
+        ...(this.lastScan ? { lastScan: this.lastScan } : {}),
+        ...this.counters,
+        ...(this.watcher
+          ? {
+              realtime: {
+                roots: this.watcher.realtimeRoots.length,
+                watches: this.watcher.watchCount,
+                ...this.watcher.counters,
+              },
+            }
+          : {}),
+        ...(this.cron ? { nextScan: this.cron.nextRun()?.toISOString() } : {}),
+      },
+    };
+  }
+}
