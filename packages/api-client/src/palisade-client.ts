@@ -83,7 +83,7 @@ export class PalisadeClient {
   ) => this.request<Computer>('PATCH', `/api/v1/computers/${enc(id)}`, { body });
   deactivateComputer = (id: string) => this.request<Computer>('DELETE', `/api/v1/computers/${enc(id)}`);
   effectiveConfig = (id: string) =>
-    this.request<{ hash: string; appliedHash: string; config: Record<string, unknown>; origins: unknown[] }>(
+    this.request<{ hash: string; appliedHash: string; config: Record<string, unknown>; origins: SettingOrigin[] }>(
       'GET',
       `/api/v1/computers/${enc(id)}/effective-config`,
     );
@@ -115,6 +115,26 @@ export class PalisadeClient {
   getSmartFolder = (id: string) => this.request<SmartFolder>('GET', `/api/v1/smart-folders/${enc(id)}`);
   deleteSmartFolder = (id: string) => this.request<void>('DELETE', `/api/v1/smart-folders/${enc(id)}`);
   smartFolderComputers = (id: string) => this.request<{ computers: Computer[] }>('GET', `/api/v1/smart-folders/${enc(id)}/computers`);
+  updateSmartFolder = (id: string, body: { name?: string; query?: unknown }) =>
+    this.request<SmartFolder>('PATCH', `/api/v1/smart-folders/${enc(id)}`, { body });
+
+  // Events and audit (one event, the audit trail)
+  getEvent = (id: string) => this.request<Event>('GET', `/api/v1/events/${enc(id)}`);
+  listAudit = (query: { target?: string; action?: string; limit?: number } = {}) =>
+    this.request<{ entries: AuditEntry[] }>('GET', '/api/v1/audit', { query });
+  listComputerCommands = (id: string) => this.request<{ commands: Command[] }>('GET', `/api/v1/computers/${enc(id)}/commands`);
+
+  // Inventory, vulnerabilities and recommendations
+  getInventory = (id: string) => this.request<StoredInventory>('GET', `/api/v1/computers/${enc(id)}/inventory`);
+  getVulnerabilities = (id: string) =>
+    this.request<{ scannedAt: string | null; vulnerabilities: Vulnerability[] }>('GET', `/api/v1/computers/${enc(id)}/vulnerabilities`);
+  getRecommendations = (id: string) =>
+    this.request<{ assigned: RuleAssignment[]; scan: ScanOutcome | null }>('GET', `/api/v1/computers/${enc(id)}/recommendations`);
+  scanRecommendations = (id: string, body: { dryRun?: boolean } = {}) =>
+    this.request<ScanOutcome>('POST', `/api/v1/computers/${enc(id)}/recommendations/scan`, { body });
+  applyRecommendations = (id: string) =>
+    this.request<ScanOutcome>('POST', `/api/v1/computers/${enc(id)}/recommendations/apply`, { body: {} });
+  listRules = (query: { module?: string } = {}) => this.request<{ rules: CatalogRule[] }>('GET', '/api/v1/rules', { query });
 }
 
 const enc = encodeURIComponent;
@@ -172,6 +192,7 @@ export interface Computer {
   overrides: Record<string, unknown>;
   spool: { pending: number; dropped: number };
   cloud: Record<string, unknown> | null;
+  ruleAssignments?: RuleAssignment[];
 }
 export interface Command {
   id: string;
@@ -201,4 +222,75 @@ export interface SmartFolder {
   query: unknown;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  time: string;
+  actor: string;
+  action: string;
+  target: string;
+  details?: Record<string, unknown>;
+}
+export interface StoredInventory {
+  computerId: string;
+  collectedAt: string;
+  receivedAt: string;
+  hash: string;
+  inventory: { items: InventoryItem[] } & Record<string, unknown>;
+}
+export interface InventoryItem {
+  ecosystem: string;
+  name: string;
+  version: string;
+  location: string;
+  purl: string;
+}
+export interface Vulnerability {
+  advisoryId: string;
+  aliases: string[];
+  summary?: string;
+  severity?: string;
+  score?: number;
+  package: InventoryItem;
+  fixedVersion?: string;
+  /** Catalog rules that shield it, e.g. `ips/CVE-2017-5638`. */
+  shieldedBy: string[];
+}
+export interface RuleAssignment {
+  module: string;
+  ruleId: string;
+  source: 'recommendation' | 'manual';
+  assignedAt: string;
+  reason: Record<string, unknown>;
+}
+export interface RuleRecommendation {
+  module: string;
+  ruleId: string;
+  title: string;
+  cves: string[];
+  reasons: Array<{ via: string; advisoryId: string; package: string; version: string; location: string; fixedVersion?: string }>;
+}
+export interface ScanOutcome {
+  computerId: string;
+  scannedAt: string;
+  mode: 'off' | 'report' | 'auto';
+  inventoryCollectedAt: string | null;
+  applied: boolean;
+  vulnerabilities: Vulnerability[];
+  recommended: RuleRecommendation[];
+  diff: { assign: RuleRecommendation[]; unassign: Array<{ module: string; ruleId: string; reason: string }> };
+}
+export interface CatalogRule {
+  module: string;
+  id: string;
+  title: string;
+  cves: string[];
+  [k: string]: unknown;
+}
+/** Where one effective setting comes from: the defaults, a policy of the chain, or the computer itself. */
+export interface SettingOrigin {
+  path: string;
+  value: unknown;
+  source: 'default' | { policyId: string } | 'computer';
 }

@@ -7,6 +7,7 @@ import { activateAgent, dataDirPaths } from '@palisade/agent';
 import { PalisadeClient } from '@palisade/api-client';
 import { DEFAULT_MANAGER_PORT, quickstartPolicySettings, startManager } from '@palisade/manager';
 import { nodeTransport } from './api-connection.ts';
+import { ensureConsoleBuilt } from './console-build.ts';
 import { portOption, untilSignal } from './manager-commands.ts';
 import { CliError } from './output.ts';
 
@@ -28,6 +29,7 @@ export function registerQuickstartCommand(program: Command): void {
     .action(async (opts) => {
       const dataDir = resolve(opts.dataDir);
       mkdirSync(dataDir, { recursive: true });
+      const consoleBuild = await ensureConsoleBuilt((line) => process.stdout.write(`${line}\n`));
       let manager;
       try {
         manager = await startManager({ dataDir, host: opts.host, port: opts.port, logLevel: 'warn' });
@@ -83,6 +85,9 @@ export function registerQuickstartCommand(program: Command): void {
       const lines = [
         '',
         'Palisade is running.',
+        consoleBuild === 'fresh' || consoleBuild === 'built'
+          ? `  Web console:   ${manager.url}/   (log in with the admin API key; the browser warns about the manager's own CA)`
+          : '  Web console:   not available (its build failed or vite is missing; see above)',
         `  Manager API:   ${manager.url}   (OpenAPI docs: ${manager.url}/api/docs)`,
         `  CA:            ${manager.caCertFile ?? '(plain HTTP)'}`,
         manager.createdAdminKey
@@ -93,7 +98,6 @@ export function registerQuickstartCommand(program: Command): void {
           : '  Local agent:   not started (--no-agent)',
         '',
         'Try:  npx palisade computers list     npx palisade events list     npx palisade agent status --data-dir data/agent',
-        'The web console is not built yet (issue 13); use the API docs or the CLI meanwhile.',
         'Stop with Ctrl-C.',
         '',
       ];

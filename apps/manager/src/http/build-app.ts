@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { DEFAULT_CONSOLE_DIR, serveConsole } from './console-static.ts';
 import { installErrorHandler } from './error-handler.ts';
 import type { ManagerContext } from './manager-context.ts';
 import type { createManagerMetrics } from './manager-metrics.ts';
@@ -8,7 +9,9 @@ import { authenticateUser } from './request-auth.ts';
 import { agentRoutes } from './routes/agent-routes.ts';
 import { apiKeyRoutes } from './routes/api-key-routes.ts';
 import { computerRoutes } from './routes/computer-routes.ts';
+import { deployBundleRoutes, deployScriptRoutes } from './routes/deploy-script-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
+import { forwarderRoutes } from './routes/forwarder-routes.ts';
 import { policyRoutes } from './routes/policy-routes.ts';
 import { recommendationRoutes } from './routes/recommendation-routes.ts';
 import { smartFolderRoutes } from './routes/smart-folder-routes.ts';
@@ -22,6 +25,8 @@ export interface BuildAppOptions {
   loggerInstance?: FastifyBaseLogger;
   https?: { key: string; cert: string } | null;
   version?: string;
+  /** The web console's build folder, served at `/`; null serves no console. */
+  consoleDir?: string | null;
 }
 
 /**
@@ -78,6 +83,7 @@ export async function buildApp(
   });
 
   await app.register(async (agentScope) => agentRoutes(agentScope, ctx));
+  await app.register(async (publicScope) => deployBundleRoutes(publicScope));
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
       request.user = await authenticateUser(request, ctx.stores);
@@ -91,6 +97,9 @@ export async function buildApp(
     await smartFolderRoutes(api);
     await taskRoutes(api);
     await recommendationRoutes(api, ctx);
+    await forwarderRoutes(api, ctx);
+    await deployScriptRoutes(api);
   });
+  await serveConsole(app, opts.consoleDir === undefined ? DEFAULT_CONSOLE_DIR : opts.consoleDir);
   return app;
 }

@@ -1,0 +1,32 @@
+import type { Event } from '@palisade/api-client';
+
+const COLUMNS = ['id', 'time', 'computerId', 'module', 'type', 'severity', 'ruleId', 'message', 'details', 'receivedAt'] as const;
+
+/** RFC 4180 quoting; a leading = + - @ is prefixed so a spreadsheet does not run it as a formula. */
+function cell(v: unknown): string {
+  let s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function eventsToCsv(events: Event[]): string {
+  const lines = [COLUMNS.join(',')];
+  for (const e of events) lines.push(COLUMNS.map((c) => cell(e[c])).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function eventsToJson(events: Event[]): string {
+  return `${JSON.stringify(events, null, 2)}\n`;
+}
+
+/** Saves text as a file through a temporary object URL (works offline, no server round trip). */
+export function download(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

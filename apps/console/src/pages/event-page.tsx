@@ -1,0 +1,107 @@
+import { useQuery } from '@tanstack/react-query';
+import { Link, useParams } from 'react-router';
+import { Badge } from '../components/badge.tsx';
+import { QueryState } from '../components/query-state.tsx';
+import { cvesOf, outcomeOf } from '../event-outcome.ts';
+import { when } from '../format.ts';
+import { useApi } from '../session.tsx';
+
+/** Keys modules use for the parts an analyst looks for first; everything else is listed below them. */
+const HIGHLIGHT: Array<{ key: string; label: string }> = [
+  { key: 'matchedData', label: 'Matched data' },
+  { key: 'requestLine', label: 'Request' },
+  { key: 'clientAddress', label: 'Client address' },
+  { key: 'action', label: 'Action' },
+  { key: 'path', label: 'File' },
+  { key: 'before', label: 'Before' },
+  { key: 'after', label: 'After' },
+  { key: 'decoded', label: 'Decoded log fields' },
+  { key: 'fields', label: 'Decoded log fields' },
+  { key: 'log', label: 'Log line' },
+  { key: 'url', label: 'URL' },
+  { key: 'signature', label: 'Signature' },
+];
+
+function Value({ v }: { v: unknown }) {
+  if (v !== null && typeof v === 'object') return <pre>{JSON.stringify(v, null, 2)}</pre>;
+  return <code>{String(v)}</code>;
+}
+
+export function EventPage() {
+  const { id = '' } = useParams();
+  const api = useApi();
+  const ev = useQuery({ queryKey: ['event', id], queryFn: () => api.getEvent(id) });
+  const e = ev.data;
+  const computer = useQuery({ queryKey: ['computer', e?.computerId], enabled: !!e, queryFn: () => api.getComputer(e!.computerId) });
+  if (!e) return <QueryState isLoading={ev.isLoading} error={ev.error} what="event" />;
+  const details = e.details ?? {};
+  const cves = cvesOf(e);
+  const shown = new Set(HIGHLIGHT.map((h) => h.key).concat('cves'));
+  return (
+    <>
+      <p>
+        <Link to="/events">← Events</Link>
+      </p>
+      <h1>{e.message || e.type}</h1>
+      <section className="card" aria-label="Event summary">
+        <dl className="facts">
+          <dt>Time</dt>
+          <dd>
+            <time dateTime={e.time}>{when(e.time)}</time> (received {when(e.receivedAt)})
+          </dd>
+          <dt>Computer</dt>
+          <dd>
+            <Link to={`/computers/${encodeURIComponent(e.computerId)}`}>{computer.data?.hostname ?? e.computerId}</Link>
+          </dd>
+          <dt>Module</dt>
+          <dd>{e.module}</dd>
+          <dt>Type</dt>
+          <dd>{e.type}</dd>
+          <dt>Severity</dt>
+          <dd>
+            <Badge value={e.severity} />
+          </dd>
+          {e.module !== 'system' ? (
+            <>
+              <dt>Outcome</dt>
+              <dd>
+                <Badge value={outcomeOf(e)} />
+              </dd>
+            </>
+          ) : null}
+          <dt>Rule</dt>
+          <dd data-testid="event-rule">{e.ruleId ?? '—'}</dd>
+          <dt>CVE</dt>
+          <dd data-testid="event-cves">{cves.length ? cves.join(', ') : '—'}</dd>
+          {HIGHLIGHT.filter((h) => details[h.key] !== undefined).map((h) => (
+            <div key={h.key} className="contents">
+              <dt>{h.label}</dt>
+              <dd data-testid={`event-${h.key}`}>
+                <Value v={details[h.key]} />
+              </dd>
+            </div>
+          ))}
+        </dl>
+      </section>
+      <section className="card" aria-labelledby="other-details">
+        <h2 id="other-details">All details</h2>
+        <dl className="facts">
+          {Object.entries(details)
+            .filter(([k]) => !shown.has(k))
+            .map(([k, v]) => (
+              <div key={k} className="contents">
+                <dt>{k}</dt>
+                <dd>
+                  <Value v={v} />
+                </dd>
+              </div>
+            ))}
+        </dl>
+        <details>
+          <summary>Raw event (JSON)</summary>
+          <pre>{JSON.stringify(e, null, 2)}</pre>
+        </details>
+      </section>
+    </>
+  );
+}

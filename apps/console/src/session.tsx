@@ -1,0 +1,100 @@
+import { ApiClientError, PalisadeClient, type Role } from '@palisade/api-client';
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+
+/** Where the API key lives: sessionStorage, so closing the tab logs out and nothing persists on disk. */
+const STORAGE_KEY = 'palisade.apiKey';
+
+export interface Session {
+  client: PalisadeClient;
+  role: Role;
+  tenant: string;
+}
+
+interface SessionContextValue {
+  session: Session | null;
+  login(apiKey: string): Promise<void>;
+  logout(): void;
+  /** Whether the logged-in key's role reaches `role` (admin > operator > auditor). */
+  can(role: Role): boolean;
+}
+
+const SessionContext = createContext<SessionContextValue | null>(null);
+const RANK: Record<Role, number> = { auditor: 0, operator: 1, admin: 2 };
+
+/** Keys look like `psk_<tenant>.<id>.<secret>`: the tenant is shown, the secret never is. */
+export function tenantOfKey(apiKey: string): string {
+  const m = /^psk_([^.]+)\./.exec(apiKey);
+  return m ? m[1]! : '?';
+}
+
+function clientFor(apiKey: string): PalisadeClient {
+  return new PalisadeClient({ url: window.location.origin, apiKey });
+}
+
+const deniedBy = (p: Promise<unknown>) =>
+  p.then(
+    () => false,
+    (err: unknown) => {
+      if (err instanceof ApiClientError && err.status === 403) return true;
+      throw err;
+    },
+  );
+
+/**
+ * The API has no "who am I": the role is found by asking for what each role may see. Auditors
+ * may list computers, operators activation tokens, admins API keys. A 401 means a bad key.
+ */
+export async function detectRole(client: PalisadeClient): Promise<Role> {
+  await client.listComputers();
+  if (!(await deniedBy(client.listApiKeys()))) return 'admin';
+  if (!(await deniedBy(client.listTokens()))) return 'operator';
+  return 'auditor';
+}
+
+function restored(): Session | null {
+  const key = sessionStorage.getItem(STORAGE_KEY);
+  const role = sessionStorage.getItem(`${STORAGE_KEY}.role`) as Role | null;
+  if (!key || !role) return null;
+  return { client: clientFor(key), role, tenant: tenantOfKey(key) };
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [session, setSession] = useState<Session | null>(restored);
+  const queryClient = useQueryClient();
+
+  const login = useCallback(async (apiKey: string) => {
+    const key = apiKey.trim();
+    const client = clientFor(key);
+    const role = await detectRole(client);
+    sessionStorage.setItem(STORAGE_KEY, key);
+    sessionStorage.setItem(`${STORAGE_KEY}.role`, role);
+    setSession({ client, role, tenant: tenantOfKey(key) });
+  }, []);
+
+  const logout = useCallback(() => {
+    sessionStorage.removeItem(STORAGE_KEY);
+    sessionStorage.removeItem(`${STORAGE_KEY}.role`);
+    queryClient.clear();
+    setSession(null);
+  }, [queryClient]);
+
+  const value = useMemo<SessionContextValue>(
+    () => ({ session, login, logout, can: (role) => !!session && RANK[session.role] >= RANK[role] }),
+    [session, login, logout],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSessionContext(): SessionContextValue {
+  const ctx = useContext(SessionContext);
+  if (!ctx) throw new Error('useSessionContext outside SessionProvider');
+  return ctx;
+}
+
+/** The API client of the logged-in user; only used below the login gate. */
+export function useApi(): PalisadeClient {
+  const { session } = useSessionContext();
+  if (!session) throw new Error('not logged in');
+  return session.client;
+}
