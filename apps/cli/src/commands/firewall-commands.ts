@@ -109,18 +109,72 @@ export function registerFirewallCommands(program: Command): void {
     });
 
   fw.command('block')
-    .description('add an address or CIDR to the dynamic block list of this host for a while')
+    .description(
+      'add an address or CIDR to the dynamic block list for a while: of this host, or of managed computers (--computers / --smart-folder)',
+    )
     .argument('<address>', 'IPv4/IPv6 address or CIDR')
     .option('--for <duration>', 'how long: 90, 10m, 1h, 1d', '1h')
-    .option('--netns <name>', 'run nft inside this network namespace')
-    .action((address, opts) => {
+    .option('--netns <name>', 'run nft inside this network namespace (this host only)')
+    .option('--computers <ids>', 'comma-separated computer ids: block there through the manager')
+    .option('--smart-folder <id>', 'every computer of a smart folder: block there through the manager')
+    .option('--reason <text>', 'recorded with the block event on each computer')
+    .option('--wait <seconds>', 'how long to wait for the agents to answer', '30')
+    .action(async (address, opts, cmd) => {
       const r = parseAddressRange(address);
       if (typeof r === 'string') throw new CliError('FW_BAD_ADDRESS', r);
       const seconds = parseDuration(opts.for);
+      const json = Boolean((cmd.optsWithGlobals() as { json?: boolean }).json);
+      if (opts.computers || opts.smartFolder) {
+        const args = { address, seconds, ...(opts.reason ? { reason: opts.reason } : {}) };
+        await remoteCommand(cmd, opts, 'firewall.block', args, json, (o) => `blocked ${address} for ${seconds}s on ${o}`);
+        return;
+      }
       const res = nft(['add', 'element', 'inet', TABLE_NAME, BLOCK_SETS[r.family], `{ ${address} timeout ${seconds}s }`], opts.netns);
       if (res.error || res.status !== 0) {
         throw new CliError('FW_BLOCK_FAILED', `${(res.stderr || String(res.error)).trim()} (is a Palisade ruleset applied on this host?)`);
       }
-      process.stdout.write(`blocked ${address} for ${seconds}s\n`);
+      if (json) printJson({ address, seconds, host: 'local' });
+      else process.stdout.write(`blocked ${address} for ${seconds}s\n`);
     });
+
+  fw.command('unblock')
+    .description('remove an address or CIDR from the dynamic block list of managed computers')
+    .argument('<address>', 'IPv4/IPv6 address or CIDR, exactly as it was blocked')
+    .option('--computers <ids>', 'comma-separated computer ids')
+    .option('--smart-folder <id>', 'every computer of a smart folder')
+    .option('--wait <seconds>', 'how long to wait for the agents to answer', '30')
+    .action(async (address, opts, cmd) => {
+      const r = parseAddressRange(address);
+      if (typeof r === 'string') throw new CliError('FW_BAD_ADDRESS', r);
+      if (!opts.computers && !opts.smartFolder) throw new CliError('CLI_BAD_OPTION', 'give --computers or --smart-folder', 2);
+      const json = Boolean((cmd.optsWithGlobals() as { json?: boolean }).json);
+      await remoteCommand(cmd, opts, 'firewall.unblock', { address }, json, (o) => `unblocked ${address} on ${o}`);
+    });
+}
+
+/** Sends a firewall command through the manager; fails (exit 1) when any computer did not apply it. */
+async function remoteCommand(
+  cmd: Command<any, any, any>,
+  opts: { computers?: string; smartFolder?: string; wait: string },
+  kind: string,
+  args: Record<string, unknown>,
+  json: boolean,
+  describe: (computer: string) => string,
+): Promise<void> {
+  const { clientFrom, withApi } = await import('./api-connection.ts');
+  const { sendAndWait, targetComputers } = await import('./remote-firewall-block.ts');
+  const client = clientFrom(cmd);
+  const waitSeconds = Number(opts.wait);
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new CliError('CLI_BAD_OPTION', '--wait must be a number of seconds', 2);
+  const outcomes = await withApi(async () => sendAndWait(client, await targetComputers(client, opts), kind, args, waitSeconds * 1000));
+  if (json) printJson({ kind, args, outcomes });
+  else {
+    for (const o of outcomes) {
+      process.stdout.write(
+        o.status === 'succeeded' ? `${describe(o.computerId)}\n` : `${o.computerId}: ${o.status}${o.error ? `: ${o.error}` : ''}\n`,
+      );
+    }
+  }
+  const failed = outcomes.filter((o) => o.status !== 'succeeded');
+  if (failed.length > 0) throw new CliError('FW_REMOTE_FAILED', `${failed.length} of ${outcomes.length} computers did not apply ${kind}`);
 }

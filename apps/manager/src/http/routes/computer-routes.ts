@@ -133,7 +133,10 @@ export async function computerRoutes(app: FastifyInstance, ctx: ManagerContext):
         summary: 'Send a command to the agent (delivered within seconds to an online agent)',
         params: IdParams,
         body: Type.Object(
-          { kind: Type.String({ pattern: '^[a-z][a-z0-9-]{0,60}$' }), args: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+          {
+            kind: Type.String({ pattern: '^[a-z][a-z0-9-]{0,60}(\\.[a-z][a-z0-9-]{0,60})?$' }),
+            args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          },
           { additionalProperties: false },
         ),
       },
