@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './http/build-app.ts';
 import { createManagerMetrics } from './http/manager-metrics.ts';
+import { ForwarderDispatcher } from './forwarding/forwarder-dispatcher.ts';
 import { JobRunner } from './jobs/job-runner.ts';
 import { AdvisoryIndexCache } from './recommendations/advisory-index-cache.ts';
 import { RecommendationService } from './recommendations/recommendation-service.ts';
@@ -56,6 +57,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   let tls: ReturnType<typeof ensureTlsMaterial> | null = null;
   let app!: FastifyInstance;
   let runner!: JobRunner;
+  let forwarders!: ForwarderDispatcher;
   let createdAdminKey: string | null = null;
   let catalog!: RuleCatalog;
   let recommendations!: RecommendationService;
@@ -131,6 +133,14 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         runner.start();
       },
       undo: async () => runner.stop(),
+    },
+    {
+      name: 'event forwarders',
+      run: async () => {
+        forwarders = new ForwarderDispatcher(stores, { log });
+        forwarders.start();
+      },
+      undo: async () => forwarders.stop(),
     },
   ]);
 
