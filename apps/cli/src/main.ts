@@ -23,6 +23,7 @@ const MODULES: Record<string, () => Promise<Register>> = {
   webrep: async () => (await import('./commands/webrep-commands.ts')).registerWebrepCommands,
   appcontrol: async () => (await import('./commands/appcontrol-commands.ts')).registerAppcontrolCommands,
   verify: async () => (await import('./commands/verify-commands.ts')).registerVerifyCommands,
+  'deploy-script': async () => (await import('./commands/deploy-script-commands.ts')).registerDeployScriptCommands,
 };
 
 /** Top-level command name -> the modules that define it (in registration order). */
@@ -48,6 +49,7 @@ const COMMANDS: Record<string, string[]> = {
   webrep: ['webrep'],
   appcontrol: ['appcontrol'],
   verify: ['verify'],
+  'deploy-script': ['deploy-script'],
 };
 
 const program = new Command('palisade')

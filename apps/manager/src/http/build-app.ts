@@ -10,6 +10,7 @@ import { agentRoutes } from './routes/agent-routes.ts';
 import { apiKeyRoutes } from './routes/api-key-routes.ts';
 import { computerRoutes } from './routes/computer-routes.ts';
 import { deployBundleRoutes, deployScriptRoutes } from './routes/deploy-script-routes.ts';
+import { deployBundleRoutes, deployScriptRoutes } from './routes/deploy-script-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { forwarderRoutes } from './routes/forwarder-routes.ts';
 import { policyRoutes } from './routes/policy-routes.ts';
@@ -84,6 +85,7 @@ export async function buildApp(
 
   await app.register(async (agentScope) => agentRoutes(agentScope, ctx));
   await app.register(async (publicScope) => deployBundleRoutes(publicScope));
+  await app.register(async (publicScope) => deployBundleRoutes(publicScope));
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
       request.user = await authenticateUser(request, ctx.stores);
@@ -97,6 +99,7 @@ export async function buildApp(
     await smartFolderRoutes(api);
     await taskRoutes(api);
     await recommendationRoutes(api, ctx);
+    await deployScriptRoutes(api);
     await forwarderRoutes(api, ctx);
     await deployScriptRoutes(api);
   });
