@@ -10,7 +10,6 @@ import { agentRoutes } from './routes/agent-routes.ts';
 import { apiKeyRoutes } from './routes/api-key-routes.ts';
 import { computerRoutes } from './routes/computer-routes.ts';
 import { deployBundleRoutes, deployScriptRoutes } from './routes/deploy-script-routes.ts';
-import { deployBundleRoutes, deployScriptRoutes } from './routes/deploy-script-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { forwarderRoutes } from './routes/forwarder-routes.ts';
 import { policyRoutes } from './routes/policy-routes.ts';
@@ -85,7 +84,6 @@ export async function buildApp(
 
   await app.register(async (agentScope) => agentRoutes(agentScope, ctx));
   await app.register(async (publicScope) => deployBundleRoutes(publicScope));
-  await app.register(async (publicScope) => deployBundleRoutes(publicScope));
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
       request.user = await authenticateUser(request, ctx.stores);
@@ -101,7 +99,6 @@ export async function buildApp(
     await recommendationRoutes(api, ctx);
     await deployScriptRoutes(api);
     await forwarderRoutes(api, ctx);
-    await deployScriptRoutes(api);
   });
   await serveConsole(app, opts.consoleDir === undefined ? DEFAULT_CONSOLE_DIR : opts.consoleDir);
   return app;
