@@ -265,6 +265,57 @@ describe('IPS proxy behaviour: keep-alive, chunked bodies, WebSocket, detect mod
     }
   });
 
+  test('an upstream that closes an idle keep-alive connection as it is reused: GET retried once, POST not', async () => {
+    // Raw upstream: answers the first request on a connection with keep-alive, then drops the
+    // connection at the next request (what an idle timeout racing with reuse looks like).
+    let connections = 0;
+    const flaky = net.createServer((sock) => {
+      connections++;
+      let requests = 0;
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        if (!buf.includes('\r\n\r\n')) return;
+        buf = '';
+        if (++requests > 1) return void sock.destroy();
+        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+    const config: ModuleConfig = {
+      enabled: true,
+      mode: 'prevent',
+      settings: {
+        services: [
+          {
+            name: 'app',
+            listen: { host: '127.0.0.1', port: 0 },
+            upstream: { host: '127.0.0.1', port: (flaky.address() as AddressInfo).port },
+          },
+        ],
+        ruleSets: { patches: { dir: packDir } },
+      },
+    };
+    const m = new IpsModule({ flushIntervalMs: 100_000 });
+    assert.deepEqual(m.configure(config), []);
+    await m.start(ctxFor(config, [], dir));
+    const port = m.listening().app!.port;
+    const get = (method: string) =>
+      sendRaw(
+        { host: '127.0.0.1', port },
+        serializeRequest({ method, uri: '/', headers: [], body: method === 'POST' ? 'a=1' : '' }, `127.0.0.1:${port}`),
+      );
+    try {
+      assert.equal((await get('GET')).status, 200);
+      assert.equal((await get('GET')).status, 200, 'the GET on the dropped pooled connection was sent again on a new one');
+      assert.equal(connections, 2);
+      assert.equal((await get('POST')).status, 502, 'a POST is never sent twice');
+    } finally {
+      await m.stop();
+      flaky.close();
+    }
+  });
+
   test('WebSocket upgrade is inspected, then passed through both ways', async () => {
     const { m, port } = await startWith({});
     try {

@@ -42,6 +42,7 @@ export interface ProxyCounters {
   upgrades: number;
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -388,30 +389,46 @@ export class InlineProxy {
     if (!streamRest && hadBody) headers['Content-Length'] = String(body.length);
     else if (streamRest && req.headers['content-length'] !== undefined && !req.headers['transfer-encoding'])
       headers['Content-Length'] = req.headers['content-length'];
-    const up = http.request({
-      host: this.opts.upstream.host,
-      port: this.opts.upstream.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: this.agent,
-      setHost: false,
-    });
-    up.on('response', (ur) => {
-      const raw: string[] = [];
-      for (const [k, v] of pairs(ur.rawHeaders))
-        if (!HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === 'content-length') raw.push(k, v);
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
-      ur.pipe(res);
-    });
-    up.on('error', () => {
-      this.counters.upstreamErrors++;
-      if (!res.headersSent) res.writeHead(502, { 'Content-Length': '0' }).end();
-      else res.destroy();
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) up.destroy();
-    });
+    // Only a request held complete and safe to repeat: a POST that did reach the service before
+    // the connection broke must not be run twice.
+    const canRetry = !streamRest && IDEMPOTENT.has(req.method ?? '');
+    const send = (retried: boolean): http.ClientRequest => {
+      const up = http.request({
+        host: this.opts.upstream.host,
+        port: this.opts.upstream.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent: this.agent,
+        setHost: false,
+      });
+      up.on('response', (ur) => {
+        const raw: string[] = [];
+        for (const [k, v] of pairs(ur.rawHeaders))
+          if (!HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === 'content-length') raw.push(k, v);
+        res.writeHead(ur.statusCode ?? 502, ur.statusMessage, raw);
+        ur.pipe(res);
+      });
+      up.on('error', () => {
+        // A pooled keep-alive connection the upstream closed while idle fails before any byte of
+        // a response; an idempotent request is sent once more on a new connection (as nginx
+        // does with proxy_next_upstream for errors on a reused upstream connection).
+        if (up.reusedSocket && !retried && canRetry && !res.headersSent && !res.destroyed) {
+          const again = send(true);
+          if (body.length) again.write(body);
+          again.end();
+          return;
+        }
+        this.counters.upstreamErrors++;
+        if (!res.headersSent) res.writeHead(502, { 'Content-Length': '0' }).end();
+        else res.destroy();
+      });
+      res.on('close', () => {
+        if (!res.writableFinished) up.destroy();
+      });
+      return up;
+    };
+    const up = send(false);
     if (body.length) up.write(body);
     if (streamRest && !req.readableEnded) {
       req.pipe(up);
