@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type ConsoleFixture, chromiumMissing, consolePage, launchChromium, logIn, startConsoleFixture } from './console-fixture.ts';
+import { waitFor } from './support/real-processes.ts';
+
+/**
+ * Issue 13, acceptance 1: Debian's Chromium drives the console served by a real manager process
+ * with two real agents. Every check compares what the page shows with what the API says.
+ */
+const skip = chromiumMissing();
+const dir = mkdtempSync(join(tmpdir(), 'palisade-console-e2e-'));
+let fx: ConsoleFixture;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let elsewhere: string[];
+
+before(async () => {
+  if (skip) return;
+  fx = await startConsoleFixture(dir);
+  // The web agent reports a war with a vulnerable struts2-core: its scan proposes CVE-2017-5638.
+  fx.writeWar('2.3.31');
+  await fx.sendInventory(fx.web.agentId);
+  browser = await launchChromium();
+  ({ context, page, elsewhere } = await consolePage(browser, fx.manager.url));
+});
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await fx?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim();
+
+test('log in with an API key: the role and tenant come from the key', { skip }, async () => {
+  await logIn(page, fx.manager.url, fx.manager.adminKey);
+  assert.match((await text('whoami')) ?? '', /tenant\s+\S+\s+·\s+role\s+admin/);
+  // Reloading keeps the session (sessionStorage), and a deep link is served by the SPA fallback.
+  await page.goto(`${fx.manager.url}/computers`);
+  await page.getByRole('heading', { name: 'Computers', level: 1 }).waitFor();
+});
+
+test('the dashboard counts match the API', { skip }, async () => {
+  await waitFor(
+    'both agents online',
+    async () => (await fx.manager.client.listComputers({ status: 'online' })).computers.length === 2,
+    60_000,
+    500,
+  );
+  await waitFor(
+    'dashboard equal to the API',
+    async () => {
+      await page.goto(`${fx.manager.url}/`);
+      await page.getByTestId('count-events').filter({ hasNotText: '…' }).waitFor();
+      await page.getByTestId('count-computers').filter({ hasNotText: '…' }).waitFor();
+      const { computers } = await fx.manager.client.listComputers();
+      const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+      const events = (await fx.manager.client.eventCounts(since)).counts.reduce((a, c) => a + c.count, 0);
+      const ui = {
+        computers: await text('count-computers'),
+        online: await text('count-status-online'),
+        offline: await text('count-status-offline'),
+        events: await text('count-events'),
+      };
+      const api = {
+        computers: String(computers.length),
+        online: String(computers.filter((c) => c.status === 'online').length),
+        offline: String(computers.filter((c) => c.status === 'offline').length),
+        events: String(events),
+      };
+      return JSON.stringify(ui) === JSON.stringify(api) ? api : undefined;
+    },
+    60_000,
+    1000,
+  ).then((api) => assert.equal(api.computers, '2'));
+});
+
+test('create a smart folder with the query builder and see the right computers', { skip }, async () => {
+  await page.goto(`${fx.manager.url}/computers`);
+  await page.getByRole('link', { name: 'New smart folder' }).click();
+  await page.getByLabel('Name').fill('Java servers');
+  const cond = page.getByRole('group', { name: 'Condition 1' });
+  await cond.getByLabel('Field').selectOption('policy');
+  await cond.getByLabel('Operator').selectOption('equals');
+  await cond.getByLabel('Value').fill('Java apps');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: 'Smart folder: Java servers' }).waitFor();
+  await page.getByTestId('member-count').filter({ hasText: '1 computer(s)' }).waitFor();
+  const hrefs = await page
+    .getByRole('table')
+    .getByRole('link')
+    .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.deepEqual(hrefs, [`/computers/${encodeURIComponent(fx.web.agentId)}`]);
+  const folder = (await fx.manager.client.listSmartFolders()).smartFolders.find((f) => f.name === 'Java servers')!;
+  assert.deepEqual(folder.query, { all: [{ field: 'policy', op: 'equals', value: 'Java apps' }] });
+  assert.deepEqual(
+    (await fx.manager.client.smartFolderComputers(folder.id)).computers.map((c) => c.id),
+    [fx.web.agentId],
+  );
+});
+
+test("change a policy setting and see the agent's effective configuration change", { skip }, async () => {
+  const before = await fx.manager.client.effectiveConfig(fx.web.agentId);
+  await page.goto(`${fx.manager.url}/policies`);
+  await page.getByRole('navigation', { name: 'Policy tree' }).getByRole('link', { name: 'Java apps' }).click();
+  await page.getByLabel('Heartbeat (seconds)').fill('3');
+  await page.getByRole('button', { name: 'Save policy' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal(((await fx.manager.client.getPolicy(fx.javaPolicyId)).settings as { heartbeatSeconds: number }).heartbeatSeconds, 3);
+
+  await page.goto(`${fx.manager.url}/computers/${encodeURIComponent(fx.web.agentId)}?tab=config`);
+  const row = page.getByRole('row').filter({ has: page.getByText('heartbeatSeconds', { exact: true }) });
+  await row
+    .filter({ hasText: 'policy Java apps' })
+    .filter({ hasText: /^heartbeatSeconds3/ })
+    .waitFor();
+  // The page refreshes itself until the agent runs the new configuration (next heartbeat).
+  await page.getByTestId('config-applied').waitFor({ timeout: 60_000 });
+  const after = await fx.manager.client.effectiveConfig(fx.web.agentId);
+  assert.notEqual(after.hash, before.hash);
+  assert.equal(after.appliedHash, after.hash);
+  assert.equal(await text('config-hash'), after.hash.slice(0, 12));
+});
+
+test('apply a recommendation: the CVE-2017-5638 virtual patch is assigned', { skip }, async () => {
+  await page.goto(`${fx.manager.url}/computers/${encodeURIComponent(fx.web.agentId)}?tab=recommendations`);
+  await page.getByRole('button', { name: 'Dry run' }).click();
+  await page
+    .locator('.diff-add')
+    .getByText(/ips\/CVE-2017-5638/)
+    .waitFor();
+  await page.getByRole('button', { name: 'Apply recommendations' }).click();
+  await page.getByTestId('apply-result').waitFor();
+  await page
+    .getByTestId('assigned-rules')
+    .getByText(/ips\/CVE-2017-5638/)
+    .waitFor();
+  const c = await fx.manager.client.getComputer(fx.web.agentId);
+  assert.ok(c.ruleAssignments?.some((a) => a.module === 'ips' && a.ruleId === 'CVE-2017-5638' && a.source === 'recommendation'));
+});
+
+test('open an IPS event and see the CVE and the matched data', { skip }, async () => {
+  // Once the agent runs the configuration with the patch, the real exploit is blocked.
+  await waitFor('the exploit blocked by the assigned patch', async () => (await fx.sendExploit()) === 403, 90_000, 1000);
+  const ev = await waitFor(
+    'the IPS event at the manager',
+    async () =>
+      (await fx.manager.client.listEvents({ module: 'ips', computerId: fx.web.agentId })).events.find((e) => e.type === 'ips.blocked'),
+    60_000,
+    500,
+  );
+  await page.goto(`${fx.manager.url}/events?module=ips`);
+  await page.getByRole('link', { name: ev.message }).first().click();
+  await page.getByRole('heading', { name: ev.message, level: 1 }).waitFor();
+  assert.match((await text('event-cves')) ?? '', /CVE-2017-5638/);
+  const matched = String(ev.details?.matchedData ?? '');
+  assert.ok(matched.length > 0, 'the event carries matched data');
+  assert.equal(await text('event-matchedData'), matched);
+  assert.equal(await text('event-rule'), ev.ruleId);
+});
+
+test('the console fetched nothing but its manager', { skip }, () => {
+  assert.deepEqual(elsewhere, []);
+});
