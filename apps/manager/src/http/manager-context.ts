@@ -1,3 +1,5 @@
+import type { CloudConnector } from '../cloud/cloud-connector.ts';
+import type { PlaybookEngine } from '../playbooks/playbook-engine.ts';
 import type { Counter, Registry } from 'prom-client';
 import type { CommandNotifier } from '../services/command-notifier.ts';
 import type { HeartbeatWriter } from '../services/heartbeat-writer.ts';
@@ -26,5 +28,9 @@ export interface ManagerContext {
   catalog: RuleCatalog;
   /** Aborted when the manager shuts down, so held long-polls return at once. */
   closing: AbortSignal;
+  /** Cloud accounts (AWS); absent on a manager without the connector. */
+  cloud?: CloudConnector;
+  /** Response playbooks: evaluated after events are stored. */
+  playbooks?: PlaybookEngine;
   onEventsIngested?: (tenantId: string, computerId: string, count: number) => void;
 }

@@ -1,5 +1,6 @@
 import type { ActivationRequest, ActivationResponse } from '@palisade/protocol';
 import { ApiError } from '../http/api-error.ts';
+import { adoptDiscoveredComputer } from '../cloud/activation-binding.ts';
 import { conditionsMatch } from '../queries/event-task-rules.ts';
 import { parseCredential } from '../store/secrets.ts';
 import type { StoreProvider } from '../store/store-provider.ts';
@@ -25,11 +26,14 @@ export async function activateAgent(stores: StoreProvider, req: ActivationReques
   const used = await store.tokens.consume(cred.id, cred.secret);
   if (!used.ok) throw new ApiError(401, used.reason, REFUSALS[used.reason]);
   const base = await effectiveConfigFor(store, { policyId: used.token.policyId, overrides: {} });
-  const { computer, secret } = await store.computers.activate(req.host, {
+  const activation = {
     policyId: used.token.policyId,
     group: used.token.group,
     heartbeatSeconds: base.config.heartbeatSeconds,
-  });
+  };
+  // An instance cloud sync already knows keeps its computer (see adoptDiscoveredComputer).
+  const { computer, secret } =
+    (await adoptDiscoveredComputer(store, req.host, activation)) ?? (await store.computers.activate(req.host, activation));
   await store.audit.record(`token:${used.token.id}`, 'computer.activate', `computer:${computer.id}`, {
     hostname: computer.hostname,
     policyId: computer.policyId,

@@ -219,6 +219,106 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004-playbooks-cloud': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('playbooks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('trigger', 'text', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        // Webhook secrets, kept apart so no read path returns them.
+        .addColumn('secrets', 'text', (c) => c.notNull())
+        .addColumn('safeguards', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('playbook_hits')
+        .addColumn('playbook_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('trigger_key', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('playbook_hits_pk', ['playbook_id', 'event_id'])
+        .execute();
+      await db.schema.createIndex('playbook_hits_window').on('playbook_hits').columns(['playbook_id', 'trigger_key', 'time']).execute();
+      await db.schema
+        .createTable('playbook_actions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('playbook_id', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('trigger_key', 'text', (c) => c.notNull())
+        .addColumn('action_index', 'integer', (c) => c.notNull())
+        .addColumn('action_type', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('inputs', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('computer_id', 'text')
+        .addColumn('event_ids', 'text', (c) => c.notNull())
+        .addColumn('undoable', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('undone_at', 'text')
+        .addColumn('undo_result', 'text')
+        .execute();
+      await db.schema.createIndex('playbook_actions_time').on('playbook_actions').columns(['playbook_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('playbook_actions_key')
+        .on('playbook_actions')
+        .columns(['playbook_id', 'trigger_key', 'created_at'])
+        .execute();
+      await db.schema.createIndex('playbook_actions_expiry').on('playbook_actions').columns(['status', 'expires_at']).execute();
+      await db.schema
+        .createTable('cloud_accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('auth_type', 'text', (c) => c.notNull())
+        .addColumn('aws_account_id', 'text')
+        .addColumn('regions', 'text', (c) => c.notNull())
+        .addColumn('role_arn', 'text')
+        .addColumn('access_key_id', 'text')
+        // Encrypted (AES-256-GCM with the manager's secret key); never returned by the API.
+        .addColumn('secrets', 'text', (c) => c.notNull())
+        .addColumn('sync_interval_seconds', 'integer', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('last_sync_at', 'text')
+        .addColumn('last_sync_status', 'text')
+        .addColumn('last_sync_error', 'text')
+        .addColumn('last_sync_summary', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('cloud_instances')
+        .addColumn('instance_id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('computer_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('asg_name', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('first_seen_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('cloud_instances_account').on('cloud_instances').columns(['account_id', 'region']).execute();
+      await db.schema.createIndex('cloud_instances_computer').on('cloud_instances').columns(['computer_id']).execute();
+      await db.schema
+        .createTable('cloud_asgs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('first_seen_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('cloud_asgs_account').on('cloud_asgs').columns(['account_id', 'region']).execute();
+    },
+  },
 };
 
 const directoryMigrations: Record<string, Migration> = {

@@ -58,6 +58,82 @@ export interface TenantTables {
     scanned_at: string;
     result: string;
   };
+  playbooks: {
+    id: string;
+    name: string;
+    description: string;
+    enabled: number;
+    trigger: string;
+    actions: string;
+    secrets: string;
+    safeguards: string;
+    created_at: string;
+    updated_at: string;
+  };
+  playbook_hits: {
+    playbook_id: string;
+    event_id: string;
+    trigger_key: string;
+    time: string;
+  };
+  playbook_actions: {
+    id: string;
+    playbook_id: string;
+    run_id: string;
+    trigger_key: string;
+    action_index: number;
+    action_type: string;
+    status: string;
+    inputs: string;
+    result: string;
+    error: string | null;
+    computer_id: string | null;
+    event_ids: string;
+    undoable: number;
+    created_at: string;
+    expires_at: string | null;
+    undone_at: string | null;
+    undo_result: string | null;
+  };
+  cloud_accounts: {
+    id: string;
+    name: string;
+    provider: string;
+    auth_type: string;
+    aws_account_id: string | null;
+    regions: string;
+    role_arn: string | null;
+    access_key_id: string | null;
+    secrets: string;
+    sync_interval_seconds: number;
+    enabled: number;
+    last_sync_at: string | null;
+    last_sync_status: string | null;
+    last_sync_error: string | null;
+    last_sync_summary: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  cloud_instances: {
+    instance_id: string;
+    account_id: string;
+    region: string;
+    computer_id: string | null;
+    state: string;
+    asg_name: string | null;
+    data: string;
+    first_seen_at: string;
+    last_seen_at: string;
+  };
+  cloud_asgs: {
+    id: string;
+    account_id: string;
+    region: string;
+    name: string;
+    data: string;
+    first_seen_at: string;
+    last_seen_at: string;
+  };
   activation_tokens: {
     id: string;
     secret_hash: string;

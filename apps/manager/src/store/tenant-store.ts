@@ -9,6 +9,8 @@ import { ForwarderRepository } from './forwarder-repository.ts';
 import { InventoryRepository } from './inventory-repository.ts';
 import { JobRepository } from './job-repository.ts';
 import type { Clock } from './json-column.ts';
+import { CloudRepository } from './cloud-repository.ts';
+import { PlaybookRepository } from './playbook-repository.ts';
 import { PolicyRepository } from './policy-repository.ts';
 import { SmartFolderRepository } from './smart-folder-repository.ts';
 import { TaskRepository } from './task-repository.ts';
@@ -31,6 +33,8 @@ export class TenantStore {
   readonly jobs: JobRepository;
   readonly audit: AuditRepository;
   readonly inventory: InventoryRepository;
+  readonly playbooks: PlaybookRepository;
+  readonly cloud: CloudRepository;
   readonly forwarders: ForwarderRepository;
 
   constructor(
@@ -50,6 +54,8 @@ export class TenantStore {
     this.jobs = new JobRepository(db, dialect, clock);
     this.audit = new AuditRepository(db, clock);
     this.inventory = new InventoryRepository(db, clock);
+    this.playbooks = new PlaybookRepository(db, clock);
+    this.cloud = new CloudRepository(db, clock);
     this.forwarders = new ForwarderRepository(db, tenantId, clock);
     // Every stored event is queued for its forwarders in the same transaction (at-least-once).
     this.events.onIngest(async (trx, computerId, inserted) => {

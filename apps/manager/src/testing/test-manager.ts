@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../http/build-app.ts';
+import { CloudConnector } from '../cloud/cloud-connector.ts';
+import { SecretBox } from '../cloud/secret-box.ts';
+import { PlaybookEngine } from '../playbooks/playbook-engine.ts';
 import { createManagerMetrics } from '../http/manager-metrics.ts';
 import { CommandNotifier } from '../services/command-notifier.ts';
 import { HeartbeatWriter } from '../services/heartbeat-writer.ts';
@@ -16,22 +19,31 @@ export interface TestManager {
   stores: StoreProvider;
   adminKey: string;
   clock: { now: Date };
+  /** Response playbooks (await `playbooks.idle()` after sending events) and the cloud connector. */
+  playbooks: PlaybookEngine;
+  cloud: CloudConnector;
   /** JSON request with an API key (or none). */
   call(method: string, url: string, opts?: { key?: string | null; body?: unknown; agent?: string }): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
 /** A manager API in-process (Fastify inject) on a fresh installation of the given backend. */
-export async function testManager(loc: TestLocation, opts: { rulesDir?: string } = {}): Promise<TestManager> {
+export async function testManager(loc: TestLocation, opts: { rulesDir?: string; awsEndpoint?: string } = {}): Promise<TestManager> {
   const clock = { now: new Date() };
   const stores = await StoreProvider.open(loc.location, () => clock.now);
   const catalog = RuleCatalog.load(opts.rulesDir);
   const recommendations = new RecommendationService(new AdvisoryIndexCache(stores), catalog);
   const closing = new AbortController();
   const heartbeats = new HeartbeatWriter(50);
+  const notifier = new CommandNotifier();
+  // AWS calls go to the given (fake) endpoint, never to AWS, and fail fast.
+  const cloud = new CloudConnector(SecretBox.random(), { ...(opts.awsEndpoint ? { endpoint: opts.awsEndpoint } : {}), maxAttempts: 1 });
+  const playbooks = new PlaybookEngine({ connector: cloud, notify: (id) => notifier.notify(id), clock: () => clock.now });
   const app = await buildApp({
     stores,
-    notifier: new CommandNotifier(),
+    notifier,
+    cloud,
+    playbooks,
     metrics: createManagerMetrics(),
     closing: closing.signal,
     policyCache: new PolicyChainCache(),
@@ -64,8 +76,11 @@ export async function testManager(loc: TestLocation, opts: { rulesDir?: string }
     adminKey,
     clock,
     call,
+    playbooks,
+    cloud,
     close: async () => {
       closing.abort();
+      await playbooks.stop();
       await app.close();
       await heartbeats.close();
       await stores.close();

@@ -63,6 +63,8 @@ export async function agentRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
         const res = await store.events.ingest(computer.id, events);
         ctx.metrics.eventsIngested.inc(res.inserted);
         ctx.onEventsIngested?.(store.tenantId, computer.id, events.length);
+        // Playbooks evaluate behind the answer: ingest never waits for AWS.
+        ctx.playbooks?.onEventsStored(store, computer.id, events);
         return { acked: events.map((e) => e.id), ...res };
       },
     );
