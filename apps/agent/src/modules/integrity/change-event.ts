@@ -6,8 +6,8 @@ export type ChangeSource = 'realtime' | 'scan';
 
 function show(name: string, v: unknown): string {
   if (name === 'mode' && typeof v === 'number') return `0${v.toString(8)}`;
-  if (typeof v === 'string' && v.length > 24) return `${v.slice(0, 12)}…`;
-  return JSON.stringify(v);
+  // Hashes are shortened in the message; the details keep them whole.
+  return JSON.stringify(typeof v === 'string' && v.length > 24 ? `${v.slice(0, 12)}…` : v);
 }
 
 /**
