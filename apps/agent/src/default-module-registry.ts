@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
 import { ModuleRegistry } from './module-registry.ts';
 import { AntiMalwareModule } from './modules/anti-malware/index.ts';
+import { AppControlModule } from './modules/app-control/index.ts';
 import { FirewallModule, kernelLog } from './modules/firewall/index.ts';
 import { IntegrityModule } from './modules/integrity/index.ts';
 import { IpsModule } from './modules/ips/ips-module.ts';
+import { LogInspectionModule } from './modules/log-inspection/index.ts';
 
 /** What a module factory may need to know about the agent it runs in. */
 export interface ModuleEnvironment {
@@ -35,5 +37,7 @@ export function defaultModuleRegistry(env: ModuleEnvironment): ModuleRegistry {
     .register(new IpsModule())
     .register(new AntiMalwareModule())
     .register(new FirewallModule({ ...(manager ? { manager } : {}), logSource: kernelLog }))
-    .register(new IntegrityModule());
+    .register(new IntegrityModule())
+    .register(new LogInspectionModule())
+    .register(new AppControlModule());
 }

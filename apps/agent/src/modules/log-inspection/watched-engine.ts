@@ -135,7 +135,7 @@ export class WatchedEngine {
           void w.terminate();
           reject(new RulesetLoadError(m.diagnostics ?? []));
         } else if (m.type === 'result' && this.worker === w && this.running?.id === m.id) {
-          const run = this.running;
+          const run = this.running!;
           this.running = undefined;
           this.clearWatchdog();
           run.resolve({ alerts: m.alerts ?? [], errors: m.errors ?? [] });

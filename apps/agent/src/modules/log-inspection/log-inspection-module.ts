@@ -1,0 +1,339 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDiagnostic } from '@palisade/diagnostics';
+import { type RulesetSources, severityOfLevel } from '@palisade/log-rules';
+import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
+import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
+import { FileTailer, type TailBatch } from './file-tailer.ts';
+import { JournaldReader, type JournalLine, journaldAvailability } from './journald-reader.ts';
+import { BUNDLED_LOG_RULES_DIR, type LogInspectionSettings, parseLogInspectionSettings } from './log-inspection-settings.ts';
+import { readRuleSources } from './read-rule-sources.ts';
+import { type EngineAlert, type EngineLine, RulesetLoadError, type SkippedLine, WatchedEngine } from './watched-engine.ts';
+
+export interface LogInspectionModuleOptions {
+  /** The journalctl binary (tests may point at another build). */
+  journalctl?: string;
+  now?: () => number;
+}
+
+/** Lines per engine call: a watchdog restart re-runs at most this many lines. */
+const ENGINE_BATCH = 1000;
+
+/** Where a line came from, kept beside the engine's copy for the event. */
+interface LineOrigin {
+  source: 'file' | 'journald';
+  path?: string;
+  unit?: string;
+}
+
+/** The folders a Wazuh installation (or a bare ruleset folder) keeps decoders, rules and lists in. */
+export function wazuhRuleDirs(root: string): string[] {
+  return ['ruleset/decoders', 'ruleset/rules', 'etc/decoders', 'etc/rules', 'etc/lists', 'decoders', 'rules', 'lists']
+    .map((d) => join(root, d))
+    .filter((d) => existsSync(d));
+}
+
+function ruleSources(s: LogInspectionSettings): RulesetSources {
+  const dirs = [
+    ...(s.rules.bundled ? [BUNDLED_LOG_RULES_DIR] : []),
+    ...(s.rules.wazuhRuleset ? wazuhRuleDirs(s.rules.wazuhRuleset) : []),
+    ...s.rules.dirs,
+  ];
+  if (s.rules.wazuhRuleset && !wazuhRuleDirs(s.rules.wazuhRuleset).length)
+    throw new LogInspectionError('LOGINSP_RULES_UNREADABLE', `${s.rules.wazuhRuleset}: no decoders/ or rules/ folder found`);
+  try {
+    return readRuleSources(dirs);
+  } catch (err) {
+    throw new LogInspectionError('LOGINSP_RULES_UNREADABLE', `cannot read the log rules: ${(err as Error).message}`);
+  }
+}
+
+export class LogInspectionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/**
+ * Log inspection as an agent module: follows files (rotation, truncation, restarts: see
+ * FileTailer) and the systemd journal, runs every line through the OSSEC/Wazuh rules engine
+ * (in a worker under a per-line time budget, one session so correlation spans lines), and
+ * turns alerts into agent events. Offsets and the journal cursor are saved only after the
+ * alerts of the lines before them are in the spool: a crash re-reads, never skips.
+ */
+export class LogInspectionModule implements AgentModule {
+  readonly name = 'log-inspection';
+  private ctx: ModuleContext | undefined;
+  private settings: LogInspectionSettings | undefined;
+  private engine: WatchedEngine | undefined;
+  private rulesKey = '';
+  private tailer: FileTailer | undefined;
+  private journal: JournaldReader | undefined;
+  private journalState = 'off';
+  private timer: NodeJS.Timeout | undefined;
+  private pumping: Promise<void> | undefined;
+  private running = false;
+  private state: ModuleStatus = { state: 'off' };
+  private readonly counters = { lines: 0, alerts: 0, skipped: 0 };
+
+  constructor(private readonly options: LogInspectionModuleOptions = {}) {}
+
+  async capabilities(): Promise<ModuleCapabilities> {
+    return { supported: true };
+  }
+
+  configure(config: ModuleConfig): ModuleDiagnostic[] {
+    return parseLogInspectionSettings(config).diagnostics;
+  }
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+    this.state = { state: 'starting' };
+    await this.apply(ctx.config);
+  }
+
+  async reconfigure(config: ModuleConfig): Promise<void> {
+    await this.apply(config);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopCollection();
+    await this.engine?.stop();
+    this.engine = undefined;
+    this.rulesKey = '';
+    this.state = { state: 'off' };
+  }
+
+  status(): ModuleStatus {
+    if (this.state.state !== 'running') return this.state;
+    const files = this.tailer?.tracked() ?? [];
+    return {
+      state: 'running',
+      details: {
+        files: files.slice(0, 50),
+        filesFollowed: files.length,
+        journald: this.journalState,
+        ...this.counters,
+        engineRestarts: this.engine?.restarts ?? 0,
+        ruleWarnings: this.engine?.warnings.length ?? 0,
+        ...(this.tailer?.warnings.length ? { warnings: this.tailer.warnings.slice(-5) } : {}),
+      },
+    };
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private async apply(config: ModuleConfig): Promise<void> {
+    const ctx = this.ctx!;
+    const { settings, diagnostics } = parseLogInspectionSettings(config);
+    if (!settings) throw new Error(diagnostics.map((d) => `${d.code}: ${d.message}`).join('; '));
+    await this.stopCollection();
+    try {
+      // A new engine (and with it fresh correlation state) only when the rules changed.
+      const key = JSON.stringify([settings.rules, settings.minLevel, settings.lineBudgetMs]);
+      if (!this.engine || key !== this.rulesKey) {
+        const engine = new WatchedEngine({
+          sources: ruleSources(settings),
+          lineBudgetMs: settings.lineBudgetMs,
+          minLevel: settings.minLevel,
+        });
+        await engine.start();
+        for (const d of engine.warnings.slice(0, 20)) ctx.logger.warn({ diagnostic: formatDiagnostic(d) }, 'log-inspection: rule warning');
+        await this.engine?.stop();
+        this.engine = engine;
+        this.rulesKey = key;
+      }
+    } catch (err) {
+      const reason =
+        err instanceof RulesetLoadError
+          ? `LOGINSP_RULES_INVALID: ${err.diagnostics
+              .filter((d) => d.severity === 'error')
+              .slice(0, 5)
+              .map((d) => formatDiagnostic(d))
+              .join('; ')}`
+          : String((err as Error).message ?? err);
+      this.state = { state: 'error', reason: reason.slice(0, 1000) };
+      throw new Error(reason);
+    }
+    this.settings = settings;
+    this.tailer = new FileTailer({
+      sources: settings.files.map((f) => ({ pattern: f.path, format: f.format, ...(f.location ? { location: f.location } : {}) })),
+      stateFile: join(ctx.dataDir, 'files.json'),
+      startAt: settings.startAt,
+      maxLineBytes: settings.maxLineBytes,
+      rotationGraceMs: settings.rotationGraceSeconds * 1000,
+      ...(this.options.now ? { now: this.options.now } : {}),
+    });
+    this.startJournal(settings);
+    this.running = true;
+    this.state = { state: 'running' };
+    this.schedule(0);
+  }
+
+  private startJournal(s: LogInspectionSettings): void {
+    if (!s.journald) {
+      this.journalState = 'off';
+      return;
+    }
+    const avail = journaldAvailability(this.options.journalctl, s.journald.namespace);
+    if (!avail.available) {
+      this.journalState = `unavailable: ${avail.reason}`;
+      this.ctx!.logger.warn({ reason: avail.reason }, 'log-inspection: journald is not available here, the journal source is skipped');
+      return;
+    }
+    const reader = new JournaldReader({
+      units: s.journald.units,
+      ...(s.journald.namespace ? { namespace: s.journald.namespace } : {}),
+      cursorFile: join(this.ctx!.dataDir, s.journald.namespace ? `journal-${s.journald.namespace}.cursor` : 'journal.cursor'),
+      ...(this.options.journalctl ? { journalctl: this.options.journalctl } : {}),
+      onExit: (code, stderr) => {
+        if (this.journal !== reader || !this.running) return;
+        this.journalState = `stopped: journalctl exited with ${code}${stderr ? `: ${stderr.trim().slice(-300)}` : ''}`;
+        this.ctx?.logger.warn({ code, stderr: stderr.slice(-500) }, 'log-inspection: journalctl exited');
+      },
+    });
+    reader.start();
+    this.journal = reader;
+    this.journalState = 'following';
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pumping = this.pump().finally(() => {
+        this.pumping = undefined;
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One round: read what is new, evaluate it, emit alerts, then save where we are. */
+  private async pump(): Promise<void> {
+    let again = false;
+    try {
+      again = await this.round(true);
+    } catch (err) {
+      this.ctx?.logger.error({ err: String((err as Error)?.stack ?? err) }, 'log-inspection: collection round failed');
+    }
+    this.schedule(again ? 0 : (this.settings?.pollIntervalMs ?? 500));
+  }
+
+  /** Returns whether more input is already waiting. */
+  private async round(readFiles: boolean): Promise<boolean> {
+    const tailer = this.tailer;
+    const engine = this.engine;
+    if (!engine) return false;
+    let batch: TailBatch | undefined;
+    if (readFiles && tailer) {
+      try {
+        batch = tailer.poll();
+      } catch (err) {
+        this.ctx?.logger.error({ err: String(err) }, 'log-inspection: reading files failed');
+      }
+    }
+    const journal = this.journal?.take(ENGINE_BATCH * 5) ?? [];
+    const nowSec = this.now() / 1000;
+    const lines: EngineLine[] = [];
+    const origins: LineOrigin[] = [];
+    for (const l of batch?.lines ?? []) {
+      lines.push({ text: l.text, location: l.location, format: l.format, time: nowSec });
+      origins.push({ source: 'file', path: l.path });
+    }
+    for (const j of journal) {
+      lines.push({ text: j.text, location: 'journald', format: 'syslog', time: j.time });
+      origins.push({ source: 'journald', ...(j.unit ? { unit: j.unit } : {}) });
+    }
+    for (let i = 0; i < lines.length; i += ENGINE_BATCH) {
+      const part = lines.slice(i, i + ENGINE_BATCH);
+      const r = await engine.process(part);
+      this.counters.lines += part.length;
+      // Events in line order, skipped lines included, as a reader of the log would expect.
+      const out = [...r.alerts.map((a) => ({ index: a.index, a })), ...r.skipped.map((s) => ({ index: s.index, s }))].sort(
+        (x, y) => x.index - y.index,
+      );
+      for (const o of out) {
+        if ('a' in o) this.emitAlert(o.a, origins[i + o.index]!);
+        else this.emitSkipped(o.s, part[o.index]!, origins[i + o.index]!);
+      }
+    }
+    // Every alert of these lines is in the spool now: only then move the resume points.
+    if (batch && tailer) tailer.commit(batch);
+    const last = journal.at(-1);
+    if (last) this.journal?.commit(last.cursor);
+    return !!batch?.more || (this.journal?.queued ?? 0) > 0;
+  }
+
+  private emitAlert(a: EngineAlert, origin: LineOrigin): void {
+    this.counters.alerts++;
+    const e = a.event;
+    this.ctx?.emit({
+      type: 'log-inspection.alert',
+      severity: severityOfLevel(a.rule.level),
+      message: `${a.rule.description} (rule ${a.rule.id}, level ${a.rule.level}, ${e.location})`.slice(0, 4000),
+      ruleId: String(a.rule.id),
+      details: {
+        ruleId: a.rule.id,
+        level: a.rule.level,
+        description: a.rule.description,
+        groups: a.rule.groups,
+        ...(a.rule.mitre.length ? { mitre: a.rule.mitre } : {}),
+        ...(a.rule.firedtimes !== undefined ? { firedtimes: a.rule.firedtimes } : {}),
+        location: e.location,
+        source: origin.source,
+        ...(origin.path && origin.path !== e.location ? { path: origin.path } : {}),
+        ...(origin.unit ? { unit: origin.unit } : {}),
+        ...(e.decoder !== undefined ? { decoder: e.decoder } : {}),
+        ...(e.parentDecoder !== undefined ? { parentDecoder: e.parentDecoder } : {}),
+        ...(e.hostname !== undefined ? { hostname: e.hostname } : {}),
+        ...(e.programName !== undefined ? { programName: e.programName } : {}),
+        ...(e.timestamp !== undefined ? { timestamp: e.timestamp } : {}),
+        fields: e.fields,
+        fullLog: e.fullLog,
+      },
+    });
+  }
+
+  private emitSkipped(s: SkippedLine, line: EngineLine, origin: LineOrigin): void {
+    this.counters.skipped++;
+    this.ctx?.emit({
+      type: 'log-inspection.line-skipped',
+      severity: 'medium',
+      message: `${line.location}: a line was not inspected: ${s.message}`.slice(0, 4000),
+      details: {
+        reason: s.reason,
+        message: s.message,
+        location: line.location,
+        source: origin.source,
+        line: line.text.slice(0, 2000),
+        lineBudgetMs: this.settings?.lineBudgetMs,
+      },
+    });
+  }
+
+  /** Stops reading; whatever was read is evaluated and committed first. */
+  private async stopCollection(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.pumping;
+    const journal = this.journal;
+    if (journal) {
+      await journal.stop();
+      // What journalctl printed before it stopped is handled now, so its cursor can be saved.
+      try {
+        while (journal.queued > 0) await this.round(false);
+      } catch (err) {
+        this.ctx?.logger.warn({ err: String(err) }, 'log-inspection: journal entries left for the next start');
+      }
+    }
+    this.journal = undefined;
+    this.tailer?.close();
+    this.tailer = undefined;
+  }
+}
