@@ -1,5 +1,6 @@
 export { ApiClientError } from './api-client-error.ts';
 export { type ApiTransport, fetchTransport } from './api-transport.ts';
+export type { Forwarder, ForwarderFilter, ForwarderTestResult, NewForwarder } from './forwarder-types.ts';
 export {
   type ActivationToken,
   type ApiKey,
@@ -13,6 +14,7 @@ export {
   type StoredInventory,
   type Vulnerability,
   type Command,
+  type Job,
   type Computer,
   type Event,
   PalisadeClient,

@@ -1,5 +1,6 @@
 import { ApiClientError } from './api-client-error.ts';
 import { type ApiTransport, fetchTransport } from './api-transport.ts';
+import type { Forwarder, ForwarderTestResult, NewForwarder } from './forwarder-types.ts';
 
 export interface PalisadeClientOptions {
   url: string;
@@ -132,9 +133,22 @@ export class PalisadeClient {
     this.request<{ assigned: RuleAssignment[]; scan: ScanOutcome | null }>('GET', `/api/v1/computers/${enc(id)}/recommendations`);
   scanRecommendations = (id: string, body: { dryRun?: boolean } = {}) =>
     this.request<ScanOutcome>('POST', `/api/v1/computers/${enc(id)}/recommendations/scan`, { body });
+  /** Queues a scan of every computer of a smart folder; follow it with `getJob(job.id)`. */
+  scanSmartFolderRecommendations = (smartFolderId: string) =>
+    this.request<Job>('POST', `/api/v1/smart-folders/${enc(smartFolderId)}/recommendations/scan`, { body: {} });
+  getJob = (id: string) => this.request<Job>('GET', `/api/v1/jobs/${enc(id)}`);
   applyRecommendations = (id: string) =>
     this.request<ScanOutcome>('POST', `/api/v1/computers/${enc(id)}/recommendations/apply`, { body: {} });
   listRules = (query: { module?: string } = {}) => this.request<{ rules: CatalogRule[] }>('GET', '/api/v1/rules', { query });
+
+  // Event forwarders (syslog, webhook, SNS)
+  listForwarders = () => this.request<{ forwarders: Forwarder[] }>('GET', '/api/v1/forwarders');
+  getForwarder = (id: string) => this.request<Forwarder>('GET', `/api/v1/forwarders/${enc(id)}`);
+  createForwarder = (body: NewForwarder) => this.request<Forwarder>('POST', '/api/v1/forwarders', { body });
+  setForwarderEnabled = (id: string, enabled: boolean) =>
+    this.request<Forwarder>('PATCH', `/api/v1/forwarders/${enc(id)}`, { body: { enabled } });
+  deleteForwarder = (id: string) => this.request<void>('DELETE', `/api/v1/forwarders/${enc(id)}`);
+  testForwarder = (id: string) => this.request<ForwarderTestResult>('POST', `/api/v1/forwarders/${enc(id)}/test`, { body: {} });
 }
 
 const enc = encodeURIComponent;
@@ -193,6 +207,18 @@ export interface Computer {
   spool: { pending: number; dropped: number };
   cloud: Record<string, unknown> | null;
   ruleAssignments?: RuleAssignment[];
+}
+export interface Job {
+  id: string;
+  kind: string;
+  args: Record<string, unknown>;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  runAt: string;
+  attempts: number;
+  createdAt: string;
+  finishedAt: string | null;
+  result: unknown;
+  error: string | null;
 }
 export interface Command {
   id: string;

@@ -5,7 +5,7 @@ import { parseStoreLocation, StoreProvider } from '@palisade/manager';
 import { loadOsvBytes } from '@palisade/vuln';
 import cliProgress from 'cli-progress';
 import { clientFrom, withApi } from './api-connection.ts';
-import { printJson } from './output.ts';
+import { CliError, printJson } from './output.ts';
 import { printTable } from './table-output.ts';
 import { osvFiles } from './vuln-commands.ts';
 
@@ -148,5 +148,29 @@ export function registerRecommendationCommands(program: Command): void {
       );
       if (json(cmd)) printJson(scan);
       else printScan(scan);
+    });
+  recs
+    .command('scan')
+    .description('Queue a recommendation scan of every computer in a smart folder and wait for it')
+    .requiredOption('--smart-folder <id>', 'the smart folder whose computers are scanned')
+    .option('--no-wait', 'print the queued job and return')
+    .option('--timeout <seconds>', 'how long to wait for the job', '600')
+    .action(async (opts, cmd) => {
+      const client = clientFrom(cmd);
+      let job = await withApi(() => client.scanSmartFolderRecommendations(opts.smartFolder));
+      const deadline = Date.now() + Number(opts.timeout) * 1000;
+      while (opts.wait && (job.status === 'queued' || job.status === 'running') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        const id = job.id;
+        job = await withApi(() => client.getJob(id));
+      }
+      if (json(cmd)) printJson(job);
+      else if (job.status === 'succeeded') {
+        const r = job.result as { scanned: number; skipped: number; assigned: number; unassigned: number };
+        process.stdout.write(
+          `scanned ${r.scanned} computers (${r.skipped} skipped: policy off); assigned ${r.assigned}, unassigned ${r.unassigned} rules\n`,
+        );
+      } else process.stdout.write(`job ${job.id}: ${job.status}${job.error ? `: ${job.error}` : ''}\n`);
+      if (job.status === 'failed') throw new CliError('RECOMMENDATION_SCAN_FAILED', job.error ?? 'the scan job failed');
     });
 }

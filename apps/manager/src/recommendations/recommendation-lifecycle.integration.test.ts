@@ -181,3 +181,36 @@ test('policy mode report computes but does not change assignments', async () => 
   );
   assert.ok(!r.assigned.some((a: { ruleId: string }) => a.ruleId === 'CVE-2017-5638'));
 });
+
+test('a smart folder scan is queued through the API and scans each member by its policy', async () => {
+  const { JOB_HANDLERS } = await import('../jobs/job-handlers.ts');
+  const c = (await m.call('GET', `/api/v1/computers/${computerId}`)).body;
+  await m.call('PATCH', `/api/v1/policies/${c.policyId}`, { body: { settings: { recommendations: 'auto' } } });
+  await report([jar('org.apache.struts:struts2-core', '2.3.31')]);
+  const store = (await m.stores.tenant('primary'))!;
+  for (let j = await store.jobs.claim('test', 30); j; j = await store.jobs.claim('test', 30)) await store.jobs.succeed(j.id, 'test', {});
+
+  const folder = (
+    await m.call('POST', '/api/v1/smart-folders', {
+      body: { name: 'app hosts', query: { all: [{ field: 'hostname', op: 'equals', value: 'app-1' }] } },
+    })
+  ).body;
+  assert.equal((await m.call('POST', '/api/v1/smart-folders/00000000-0000-4000-8000-000000000000/recommendations/scan')).status, 404);
+  const queued = await m.call('POST', `/api/v1/smart-folders/${folder.id}/recommendations/scan`);
+  assert.equal(queued.status, 202, JSON.stringify(queued.body));
+  assert.deepEqual(queued.body.args, { smartFolderId: folder.id });
+
+  const job = (await store.jobs.claim('test', 30))!;
+  assert.equal(job.id, queued.body.id);
+  const notified: string[] = [];
+  const result = await JOB_HANDLERS[job.kind]!(job, store, { notify: (id) => notified.push(id), recommendations: m.recommendations });
+  await store.jobs.succeed(job.id, 'test', result);
+  // The struts patch is assigned; what earlier tests left assigned for other jars is removed.
+  const summary = result as { scanned: number; skipped: number; assigned: number };
+  assert.deepEqual([summary.scanned, summary.skipped, summary.assigned], [1, 0, 1]);
+  assert.deepEqual(notified, [computerId], 'the agent is told to fetch its new configuration');
+  const done = (await m.call('GET', `/api/v1/jobs/${job.id}`)).body;
+  assert.equal(done.status, 'succeeded');
+  const assigned = (await m.call('GET', `/api/v1/computers/${computerId}/recommendations`)).body.assigned;
+  assert.ok(assigned.some((a: { ruleId: string }) => a.ruleId === 'CVE-2017-5638'));
+});

@@ -71,6 +71,26 @@ export async function recommendationRoutes(app: FastifyInstance, ctx: ManagerCon
   );
 
   app.post(
+    '/api/v1/smart-folders/:id/recommendations/scan',
+    {
+      schema: {
+        tags,
+        summary: 'Queue a recommendation scan of every computer in a smart folder (a job; each policy decides report or auto)',
+        params: IdParams,
+      },
+    },
+    async (request, reply) => {
+      const user = requireRole(request, 'operator');
+      const id = (request.params as IdParamsT).id;
+      if (!(await user.store.smartFolders.get(id))) throw notFound('smart folder');
+      const job = await user.store.jobs.enqueue('recommendation-scan', { smartFolderId: id });
+      await user.store.audit.record(user.actor, 'recommendation.scan-folder', `smart-folder:${id}`, { jobId: job?.id ?? null });
+      reply.status(202);
+      return job;
+    },
+  );
+
+  app.post(
     '/api/v1/computers/:id/recommendations/apply',
     { schema: { tags, summary: 'Scan and apply the diff now, whatever the policy mode', params: IdParams } },
     async (request) => {
