@@ -23,7 +23,8 @@ test('drift is one record per (path, sha256) with counts and times', () => {
     { count: 2, first: 10, last: 20, blocked: true, uid: 1000 },
   );
   assert.equal(t.observe({ ...o, path: '/tmp/y' }, 30).isNew, true);
-  assert.equal(t.resolve('a'), 2);
+  assert.equal(t.observe({ ...o, access: 'open' }, 40).isNew, true);
+  assert.equal(t.resolve('a'), 3);
   assert.equal(t.size, 0);
 });
 

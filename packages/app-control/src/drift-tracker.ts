@@ -29,8 +29,10 @@ export interface DriftRecord {
 }
 
 /**
- * Drift by (path, sha256): one record per distinct piece of software at one place, however
- * often it runs, so a cron job running an unknown script every minute is one line to review.
+ * Drift by (path, sha256, access): one record per distinct piece of software at one place and
+ * way of running, however often it runs, so a cron job running an unknown script every minute
+ * is one line to review, while the same file later pushed through the dynamic loader (an
+ * evasion attempt) is a line of its own.
  * Time is passed in (engines have no clock).
  */
 export class DriftTracker {
@@ -40,7 +42,7 @@ export class DriftTracker {
 
   /** Returns the record and whether it is new (the agent emits an event only for new ones). */
   observe(o: DriftObservation, now: number): { record: DriftRecord; isNew: boolean } {
-    const key = `${o.sha256}\0${o.path}`;
+    const key = `${o.sha256}\0${o.path}\0${o.access}`;
     const known = this.records.get(key);
     if (known) {
       known.count++;

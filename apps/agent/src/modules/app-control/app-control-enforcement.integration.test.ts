@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { AppControlModule } from './app-control-module.ts';
+import { AppControlLab, LOADER, labUnavailableReason } from './testing/app-control-lab.ts';
+
+const skip = labUnavailableReason();
+if (skip) console.log(`# application control enforcement tests skipped: ${skip}`);
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+describe('application control enforcement on a private tmpfs', { skip, timeout: 120_000 }, () => {
+  let lab: AppControlLab;
+  before(() => {
+    lab = new AppControlLab();
+  });
+  after(() => lab?.cleanup());
+
+  test('block-unrecognized: baseline runs; unknown, loader-run and changed binaries are refused', async () => {
+    const known = lab.binary('known');
+    const m = new AppControlModule();
+    const config = lab.config('prevent', { decisionTimeoutMs: 5000 });
+    assert.deepEqual(m.configure(config), []);
+    await m.start(lab.context(config));
+    try {
+      assert.equal(m.status().state, 'running', JSON.stringify(m.status()));
+      assert.deepEqual((await lab.run(known)).code, 0);
+
+      const unknown = lab.binary('dropped');
+      const direct = await lab.run(unknown);
+      assert.equal(direct.error, 'EPERM', JSON.stringify(direct));
+      const viaShell = await lab.sh(unknown);
+      assert.equal(viaShell.code, 126, viaShell.stderr);
+      assert.match(viaShell.stderr, /not permitted/i);
+
+      // The dynamic loader route: exec of ld.so is allowed, its open of the binary is not.
+      const viaLoader = await lab.run(LOADER!, [unknown]);
+      assert.notEqual(viaLoader.code, 0);
+      assert.match(viaLoader.stderr, /Operation not permitted/);
+      // ...while the loader route still works for allowed software.
+      assert.equal((await lab.run(LOADER!, [known])).code, 0);
+
+      const script = lab.script('dropped.sh');
+      assert.equal((await lab.sh(script)).code, 126);
+
+      // Reading an unknown program is not running it: copying it elsewhere still works.
+      assert.equal((await lab.sh(`cat ${unknown} > /dev/null`)).code, 0);
+
+      const blocked = lab.eventsOf('app-control.blocked');
+      const ev = blocked.find((e) => e.details?.path === unknown && e.details?.access === 'exec');
+      assert.ok(ev, JSON.stringify(blocked));
+      assert.equal(ev.details?.sha256, sha(unknown));
+      assert.equal(ev.details?.verdict, 'unknown');
+      assert.deepEqual((ev.details?.user as { uid: number }).uid, 0);
+      assert.ok((ev.details?.process as { pid: number }).pid > 0);
+      assert.ok(
+        blocked.some((e) => e.details?.path === unknown && e.details?.access === 'open'),
+        'loader open reported',
+      );
+      assert.ok(blocked.some((e) => e.details?.path === script));
+
+      // Same inode, new content: the cache key changes and the verdict is unknown.
+      appendFileSync(known, 'x');
+      assert.equal((await lab.sh(known)).code, 126);
+
+      // An operator allows the dropped binary on this computer: it runs, the drift is resolved.
+      m.decideLocally(sha(unknown), 'allow');
+      assert.equal((await lab.run(unknown)).code, 0);
+      assert.equal(m.driftRecords().filter((r) => r.path === unknown).length, 0);
+      // ...and blocks one explicitly.
+      m.decideLocally(sha(unknown), 'block');
+      assert.equal((await lab.sh(unknown)).code, 126);
+      const stats = await m.gateStats();
+      assert.ok(stats && stats.hits > 0 && stats.misses > 0, JSON.stringify(stats));
+    } finally {
+      await m.stop();
+    }
+    // Stopped: nothing is enforced any more.
+    assert.equal((await lab.run(lab.binary('after-stop'))).code, 0);
+  });
+
+  test('detect: unknown software runs and is reported once', async () => {
+    const m = new AppControlModule();
+    const config = lab.config('detect');
+    await m.start(lab.context(config));
+    try {
+      const unknown = lab.binary('detect-me');
+      assert.equal((await lab.run(unknown)).code, 0);
+      assert.equal((await lab.run(unknown)).code, 0);
+      assert.equal((await lab.run(LOADER!, [unknown])).code, 0);
+      const drift = lab.eventsOf('app-control.drift').filter((e) => e.details?.path === unknown);
+      assert.equal(drift.length, 1, JSON.stringify(drift));
+      assert.equal(drift[0]?.details?.sha256, sha(unknown));
+      assert.equal(lab.eventsOf('app-control.blocked').filter((e) => e.details?.path === unknown).length, 0);
+    } finally {
+      await m.stop();
+    }
+  });
+
+  test('block-explicit: unknown runs as drift, an explicitly blocked hash is refused', async () => {
+    const bad = lab.binary('known-bad');
+    const m = new AppControlModule();
+    const config = lab.config('prevent', {
+      mode: 'block-explicit',
+      rulesets: [{ id: 'fleet', name: 'Fleet', rules: [{ kind: 'hash', sha256: sha(bad), action: 'block' }] }],
+    });
+    assert.deepEqual(m.configure(config), []);
+    await m.start(lab.context(config));
+    try {
+      const unknown = lab.binary('unknown-ok');
+      assert.equal((await lab.run(unknown)).code, 0);
+      assert.equal((await lab.sh(bad)).code, 126);
+      assert.ok(lab.eventsOf('app-control.drift').some((e) => e.details?.path === unknown));
+      assert.ok(lab.eventsOf('app-control.blocked').some((e) => e.details?.path === bad && e.details?.source === 'hash'));
+    } finally {
+      await m.stop();
+    }
+  });
+
+  test('maintenance: what is installed or run meanwhile is allowed afterwards; the same outside maintenance is not', async () => {
+    const m = new AppControlModule();
+    const config = lab.config('prevent');
+    await m.start(lab.context(config));
+    try {
+      m.startMaintenance('60s');
+      const ranDuring = lab.binary('patched-and-run');
+      assert.equal((await lab.run(ranDuring)).code, 0);
+      const installedDuring = lab.binary('installed-not-run');
+      const ended = await m.endMaintenance();
+      assert.ok(ended.added >= 2, JSON.stringify(ended));
+      assert.equal((await lab.run(ranDuring)).code, 0);
+      assert.equal((await lab.run(installedDuring)).code, 0);
+      const afterwards = lab.binary('installed-after');
+      assert.equal((await lab.sh(afterwards)).code, 126);
+      assert.ok(lab.eventsOf('app-control.maintenance-ended').length >= 1);
+    } finally {
+      await m.stop();
+    }
+  });
+
+  test('a verdict that does not come in time is allowed and reported (fail-open)', async () => {
+    const m = new AppControlModule({ decisionDelayMs: 3000 });
+    const config = lab.config('prevent', { decisionTimeoutMs: 200 });
+    await m.start(lab.context(config));
+    try {
+      const slow = lab.binary('slow-verdict');
+      const r = await lab.run(slow);
+      assert.equal(r.code, 0);
+      assert.ok(r.ms >= 150 && r.ms < 2500, `ran after ${r.ms} ms`);
+      assert.ok(lab.eventsOf('app-control.decision-timeout').some((e) => e.details?.path === slow));
+    } finally {
+      await m.stop();
+    }
+  });
+});

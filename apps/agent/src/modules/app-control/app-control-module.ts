@@ -1,0 +1,379 @@
+import { type AppControlMode, DriftTracker, diffInventory, parseDuration, type Ruleset } from '@palisade/app-control';
+import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
+import { HashPool } from '../../fim/hash-pool.ts';
+import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
+import { type AppControlSettings, parseAppControlSettings } from './app-control-settings.ts';
+import { defaultMarks } from './default-marks.ts';
+import type { Observation, PolicySnapshot } from './enforcement-messages.ts';
+import { EnforcementWorker } from './enforcement-worker.ts';
+import { probeGate } from './gate-binary.ts';
+import type { GateMarks } from './gate-process.ts';
+import { type InventoryEntry, scanInventory } from './inventory-scanner.ts';
+import { InventoryStore, type LearnedHash } from './inventory-store.ts';
+import { userName } from './user-names.ts';
+
+export interface AppControlModuleOptions {
+  /** The fanotify-gate binary (default: apps/agent/native/build/fanotify-gate). */
+  gateBinary?: string;
+  /** Tests only: hold every verdict this long, to exercise the decision timeout. */
+  decisionDelayMs?: number;
+  now?: () => number;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Application control: inventories what can run under the configured roots (the approved
+ * baseline), then decides every exec and every library/loader open on the marked filesystems
+ * through the fanotify-gate helper (ADR 0006). Unknown or blocked software is drift: reported
+ * once per (path, hash) and, depending on the mode, refused. Maintenance mode lets new software
+ * in and makes it part of the baseline.
+ */
+export class AppControlModule implements AgentModule {
+  readonly name = 'app-control';
+  private ctx: ModuleContext | undefined;
+  private settings: AppControlSettings | undefined;
+  private store: InventoryStore | undefined;
+  private files = new Map<string, InventoryEntry>();
+  private learned = new Map<string, LearnedHash>();
+  private local = new Map<string, 'allow' | 'block'>();
+  private scannedRoots: string[] = [];
+  private scannedExclude: string[] = [];
+  private scannedAt: string | undefined;
+  private readonly drift = new DriftTracker();
+  private enforcement: EnforcementWorker | undefined;
+  private enforcedMarks: GateMarks | undefined;
+  private enforcedTimeout = 0;
+  private maintenanceUntil: number | undefined;
+  private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
+  private state: ModuleStatus = { state: 'off' };
+  private counters = { blocked: 0, drift: 0, timeouts: 0, learned: 0 };
+  private hashImpl = '';
+  private readonly now: () => number;
+
+  constructor(private readonly options: AppControlModuleOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async capabilities(): Promise<ModuleCapabilities> {
+    const p = await probeGate(this.options.gateBinary);
+    return p.ok ? { supported: true } : { supported: false, ...(p.reason ? { reason: p.reason } : {}) };
+  }
+
+  configure(config: ModuleConfig): ModuleDiagnostic[] {
+    if (!config.enabled || config.mode === 'off') return [];
+    return parseAppControlSettings(config).diagnostics;
+  }
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+    this.store = new InventoryStore(ctx.dataDir);
+    const stored = this.store.load();
+    this.files = stored.files;
+    this.learned = stored.learned;
+    this.local = stored.local;
+    this.scannedRoots = stored.roots;
+    this.scannedAt = stored.scannedAt;
+    await this.apply(ctx.config);
+  }
+
+  async reconfigure(config: ModuleConfig): Promise<void> {
+    await this.apply(config);
+  }
+
+  private async apply(config: ModuleConfig): Promise<void> {
+    const parsed = parseAppControlSettings(config);
+    if (!parsed.settings) {
+      this.state = { state: 'error', reason: 'settings refused (configure() should have caught this)' };
+      return;
+    }
+    const s = parsed.settings;
+    this.settings = s;
+    if (s.maintenanceUntil !== undefined) this.setMaintenance(s.maintenanceUntil);
+    if (s.mode === 'off') {
+      await this.stopEnforcement();
+      this.state = { state: 'off' };
+      return;
+    }
+    this.state = { state: 'starting' };
+    // A first start (or new roots) takes the inventory: what is installed now is the baseline.
+    if (this.files.size === 0 || !sameList(this.scannedRoots, s.roots) || !sameList(this.scannedExclude, s.exclude)) {
+      await this.takeInventory();
+    }
+    const marks = s.marks ?? defaultMarks();
+    const restart =
+      !this.enforcement ||
+      !this.enforcedMarks ||
+      !sameList(this.enforcedMarks.mounts, marks.mounts) ||
+      !sameList(this.enforcedMarks.filesystems, marks.filesystems) ||
+      this.enforcedTimeout !== s.decisionTimeoutMs;
+    if (restart) {
+      await this.stopEnforcement();
+      try {
+        await this.startEnforcement(marks, s.decisionTimeoutMs);
+      } catch (e) {
+        const reason = `enforcement did not start: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000);
+        this.ctx?.emit({ type: 'app-control.enforcement-failed', severity: 'high', message: reason });
+        this.state = { state: 'error', reason };
+        return;
+      }
+    } else this.enforcement?.update(this.snapshot());
+    this.state = { state: 'running' };
+  }
+
+  /** Scans the roots; the result replaces the baseline inventory (start, new roots, end of maintenance). */
+  async takeInventory(): Promise<{ added: number; changed: number; removed: number }> {
+    const s = this.settings;
+    if (!s || !this.store) throw new Error('app-control is not started');
+    const pool = new HashPool(s.hashThreads);
+    try {
+      const before = this.files;
+      const r = await scanInventory({ roots: s.roots, exclude: s.exclude, pool, previous: before });
+      this.files = r.files;
+      this.scannedRoots = [...s.roots];
+      this.scannedExclude = [...s.exclude];
+      this.scannedAt = new Date(this.now()).toISOString();
+      this.store.saveInventory(s.roots, r.files, this.scannedAt);
+      const d = diffInventory(new Map([...before].map(([p, e]) => [p, e.sha256])), new Map([...r.files].map(([p, e]) => [p, e.sha256])));
+      this.ctx?.emit({
+        type: 'app-control.inventory',
+        severity: 'info',
+        message: `inventory: ${r.files.size} files (${r.hashed} hashed, ${r.reused} unchanged, ${r.errors} unreadable)`,
+        details: {
+          files: r.files.size,
+          hashed: r.hashed,
+          reused: r.reused,
+          errors: r.errors,
+          added: d.added.length,
+          changed: d.changed.length,
+          removed: d.removed.length,
+        },
+      });
+      return { added: d.added.length, changed: d.changed.length, removed: d.removed.length };
+    } finally {
+      await pool.close();
+    }
+  }
+
+  private localRuleset(): Ruleset {
+    return {
+      id: 'local',
+      name: 'This computer',
+      scope: 'local',
+      rules: [...this.local].map(([sha256, action]) => ({ kind: 'hash' as const, sha256, action })),
+    };
+  }
+
+  private snapshot(): PolicySnapshot {
+    const s = this.settings;
+    const baseline = new Set<string>();
+    for (const e of this.files.values()) baseline.add(e.sha256);
+    for (const h of this.learned.keys()) baseline.add(h);
+    return {
+      mode: s?.mode ?? 'off',
+      rulesets: [...(s?.rulesets ?? []), this.localRuleset()],
+      globalBlock: s?.globalBlock ?? [],
+      baseline: [...baseline],
+      ...(this.maintenanceUntil !== undefined ? { maintenanceUntil: this.maintenanceUntil } : {}),
+    };
+  }
+
+  private async startEnforcement(marks: GateMarks, timeoutMs: number): Promise<void> {
+    const w = new EnforcementWorker();
+    await w.start({
+      marks,
+      timeoutMs,
+      policy: this.snapshot(),
+      ...(this.options.gateBinary ? { binary: this.options.gateBinary } : {}),
+      ...(this.options.decisionDelayMs ? { decisionDelayMs: this.options.decisionDelayMs } : {}),
+      onObservation: (o) => this.observe(o),
+      onTimeout: (id, path) => {
+        this.counters.timeouts++;
+        this.ctx?.emit({
+          type: 'app-control.decision-timeout',
+          severity: 'medium',
+          message: `no verdict within ${timeoutMs} ms${path ? ` for ${path}` : ''}: allowed (fail-open)`,
+          details: { request: id, ...(path ? { path } : {}), timeoutMs },
+        });
+      },
+      onError: (message) => this.ctx?.logger.warn({ module: this.name }, `fanotify-gate: ${message}`),
+      onExit: (code, signal) => {
+        this.enforcement = undefined;
+        const reason = `enforcement helper ended (${code ?? signal}): nothing is enforced`;
+        this.state = { state: 'error', reason };
+        this.ctx?.emit({ type: 'app-control.enforcement-stopped', severity: 'high', message: reason });
+      },
+    });
+    this.enforcement = w;
+    this.enforcedMarks = marks;
+    this.enforcedTimeout = timeoutMs;
+    this.hashImpl = w.hashImpl;
+  }
+
+  private async stopEnforcement(): Promise<void> {
+    const w = this.enforcement;
+    this.enforcement = undefined;
+    this.enforcedMarks = undefined;
+    await w?.stop();
+  }
+
+  private observe(o: Observation): void {
+    if (o.learned) {
+      if (!this.learned.has(o.sha256)) {
+        this.learned.set(o.sha256, { path: o.path, at: new Date(this.now()).toISOString(), why: 'maintenance' });
+        this.store?.saveLearned(this.learned);
+        this.counters.learned++;
+      }
+      return;
+    }
+    const user = { uid: o.uid, ...(userName(o.uid) ? { name: userName(o.uid) } : {}) };
+    const process = { pid: o.pid, ...(o.exe ? { exe: o.exe } : {}) };
+    const { record, isNew } = this.drift.observe(
+      { path: o.path, sha256: o.sha256, decision: o.decision, denied: o.denied, access: o.access, process, user },
+      this.now(),
+    );
+    if (o.denied) this.counters.blocked++;
+    else this.counters.drift++;
+    // One event per distinct (path, hash) and outcome: a cron job retrying every minute is one line.
+    if (!isNew && !(o.denied && record.count === 1)) return;
+    const what = o.access === 'exec' ? 'run' : 'loaded';
+    this.ctx?.emit({
+      type: o.denied ? 'app-control.blocked' : 'app-control.drift',
+      severity: o.denied ? 'high' : 'medium',
+      message: o.denied
+        ? `blocked ${o.decision.verdict} software: ${o.path} (${what} by ${o.exe ?? `pid ${o.pid}`}, uid ${o.uid})`
+        : `drift: ${o.decision.verdict} software ran: ${o.path} (${what} by ${o.exe ?? `pid ${o.pid}`}, uid ${o.uid})`,
+      ...(o.decision.rulesetId ? { ruleId: o.decision.rulesetId } : {}),
+      details: {
+        path: o.path,
+        sha256: o.sha256,
+        access: o.access,
+        verdict: o.decision.verdict,
+        source: o.decision.source,
+        mode: this.settings?.mode,
+        process,
+        user,
+      },
+    });
+  }
+
+  /** Maintenance until `until` (epoch ms): unknown software runs and joins the baseline. */
+  private setMaintenance(until: number | undefined): void {
+    if (this.maintenanceTimer) clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = undefined;
+    const active = until !== undefined && until > this.now();
+    this.maintenanceUntil = active ? until : undefined;
+    if (active) {
+      this.maintenanceTimer = setTimeout(() => void this.endMaintenance(), Math.min(until - this.now(), 2 ** 31 - 1));
+      this.maintenanceTimer.unref?.();
+    }
+    this.enforcement?.update(this.snapshot());
+  }
+
+  /** Starts maintenance for a duration (`30m`, `2h`, seconds). */
+  startMaintenance(duration: string | number): { until: string } {
+    const ms = parseDuration(duration);
+    if (ms === undefined) throw new Error(`APPCTL_BAD_DURATION: ${duration} (use e.g. 90s, 30m, 2h; at most 24h)`);
+    const until = this.now() + ms;
+    this.setMaintenance(until);
+    this.ctx?.emit({
+      type: 'app-control.maintenance-started',
+      severity: 'info',
+      message: `maintenance mode until ${new Date(until).toISOString()}`,
+      details: { until: new Date(until).toISOString() },
+    });
+    return { until: new Date(until).toISOString() };
+  }
+
+  /**
+   * Ends maintenance: the roots are scanned again and what was installed meanwhile becomes the
+   * baseline, together with everything that ran during the window (learned as it ran).
+   */
+  async endMaintenance(): Promise<{ added: number; changed: number }> {
+    this.setMaintenance(undefined);
+    const d = this.settings && this.store ? await this.takeInventory() : { added: 0, changed: 0, removed: 0 };
+    this.enforcement?.update(this.snapshot());
+    this.ctx?.emit({
+      type: 'app-control.maintenance-ended',
+      severity: 'info',
+      message: `maintenance ended: ${d.added} new and ${d.changed} changed files joined the baseline`,
+      details: { added: d.added, changed: d.changed, learned: this.counters.learned },
+    });
+    return { added: d.added, changed: d.changed };
+  }
+
+  /** Allows or blocks one hash on this computer (the local ruleset). */
+  decideLocally(sha256: string, action: 'allow' | 'block'): void {
+    const h = sha256.trim().toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(h)) throw new Error(`APPCTL_BAD_HASH: ${sha256} is not a SHA-256`);
+    this.local.set(h, action);
+    this.store?.saveLocal(this.local);
+    if (action === 'allow') this.drift.resolve(h);
+    this.enforcement?.update(this.snapshot());
+  }
+
+  /** The inventory as the CLI and the manager show it. */
+  inventory(): { path: string; sha256: string; kind: string; size: number }[] {
+    return [...this.files].map(([path, e]) => ({ path, sha256: e.sha256, kind: e.kind, size: e.size }));
+  }
+
+  driftRecords() {
+    return this.drift.list();
+  }
+
+  get mode(): AppControlMode {
+    return this.settings?.mode ?? 'off';
+  }
+
+  async gateStats() {
+    return this.enforcement?.stats();
+  }
+
+  readonly commands = {
+    'app-control.maintenance': async (args: Record<string, unknown>) => {
+      if (args.end === true) return this.endMaintenance();
+      return this.startMaintenance(typeof args.duration === 'string' || typeof args.duration === 'number' ? args.duration : '30m');
+    },
+    'app-control.allow': async (args: Record<string, unknown>) => {
+      this.decideLocally(String(args.sha256 ?? ''), 'allow');
+      return { sha256: String(args.sha256).toLowerCase(), action: 'allow' };
+    },
+    'app-control.block': async (args: Record<string, unknown>) => {
+      this.decideLocally(String(args.sha256 ?? ''), 'block');
+      return { sha256: String(args.sha256).toLowerCase(), action: 'block' };
+    },
+    'app-control.rescan': async () => this.takeInventory(),
+  };
+
+  async stop(): Promise<void> {
+    if (this.maintenanceTimer) clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = undefined;
+    await this.stopEnforcement();
+    this.ctx = undefined;
+    this.state = { state: 'off' };
+  }
+
+  status(): ModuleStatus {
+    if (this.state.state !== 'running') return this.state;
+    return {
+      state: 'running',
+      details: {
+        mode: this.mode,
+        enforcing: this.enforcement !== undefined,
+        inventoryFiles: this.files.size,
+        baseline: this.snapshot().baseline.length,
+        learnedHashes: this.learned.size,
+        localRules: this.local.size,
+        driftRecords: this.drift.size,
+        blocked: this.counters.blocked,
+        driftRuns: this.counters.drift,
+        timeouts: this.counters.timeouts,
+        ...(this.maintenanceUntil ? { maintenanceUntil: new Date(this.maintenanceUntil).toISOString() } : {}),
+        ...(this.scannedAt ? { scannedAt: this.scannedAt } : {}),
+        hash: this.hashImpl,
+      },
+    };
+  }
+}

@@ -1,0 +1,130 @@
+import { closeSync, constants, lstatSync, openSync, readSync } from 'node:fs';
+import { opendir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compilePathPattern } from '@palisade/app-control';
+import type { HashPool } from '../../fim/hash-pool.ts';
+
+export type ExecutableKind = 'elf' | 'library' | 'script' | 'executable';
+
+/** One inventoried file. `ino`/`size`/`mtimeMs`/`ctimeMs` decide whether a rescan may reuse the hash. */
+export interface InventoryEntry {
+  sha256: string;
+  kind: ExecutableKind;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+export interface ScanOptions {
+  roots: readonly string[];
+  exclude: readonly string[];
+  pool: HashPool;
+  /** The previous inventory: unchanged files keep their hash without being read again. */
+  previous?: ReadonlyMap<string, InventoryEntry>;
+}
+
+export interface ScanResult {
+  files: Map<string, InventoryEntry>;
+  hashed: number;
+  reused: number;
+  errors: number;
+}
+
+const LIBRARY_NAME = /\.so(\.\d+)*$/;
+
+function head(path: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const b = Buffer.alloc(4);
+    return readSync(fd, b, 0, 4, 0) === 4 ? b : b.subarray(0, 2);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * What can run: ELF files and shebang scripts with an execute bit, and shared libraries (which
+ * are mapped, not executed, and usually lack the bit). Only files with an execute bit or a
+ * library name are opened at all, so a scan of /usr does not read every man page.
+ */
+function classify(path: string, mode: number): ExecutableKind | undefined {
+  const executable = (mode & 0o111) !== 0;
+  const libName = LIBRARY_NAME.test(path);
+  if (!executable && !libName) return undefined;
+  const h = head(path);
+  if (!h) return undefined;
+  if (h.length === 4 && h[0] === 0x7f && h[1] === 0x45 && h[2] === 0x4c && h[3] === 0x46) return libName && !executable ? 'library' : 'elf';
+  if (h[0] === 0x23 && h[1] === 0x21) return executable ? 'script' : undefined;
+  return executable ? 'executable' : undefined;
+}
+
+/**
+ * Walks the roots (never following symlinks, never leaving a root's filesystem: other
+ * filesystems are roots of their own or excluded on purpose) and hashes what can run in the
+ * FIM hash pool's worker threads.
+ */
+export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
+  const excluded = o.exclude.map(compilePathPattern);
+  const isExcluded = (p: string) => excluded.some((m) => m(p));
+  const found: { path: string; kind: ExecutableKind; size: number; mtimeMs: number; ctimeMs: number; ino: number }[] = [];
+  let errors = 0;
+  const visit = async (dir: string, dev: number) => {
+    let d: Awaited<ReturnType<typeof opendir>>;
+    try {
+      d = await opendir(dir);
+    } catch {
+      errors++;
+      return;
+    }
+    for await (const ent of d) {
+      const path = join(dir, ent.name);
+      if (isExcluded(path)) continue;
+      if (ent.isDirectory()) {
+        try {
+          const st = lstatSync(path);
+          if (st.dev === dev) await visit(path, dev);
+        } catch {
+          errors++;
+        }
+      } else if (ent.isFile()) {
+        try {
+          const st = lstatSync(path);
+          const kind = classify(path, st.mode);
+          if (kind) found.push({ path, kind, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
+        } catch {
+          errors++;
+        }
+      }
+    }
+  };
+  for (const root of o.roots) {
+    try {
+      const st = lstatSync(root);
+      if (st.isDirectory()) await visit(root, st.dev);
+    } catch {
+      errors++;
+    }
+  }
+  const files = new Map<string, InventoryEntry>();
+  const toHash: typeof found = [];
+  let reused = 0;
+  for (const f of found) {
+    const prev = o.previous?.get(f.path);
+    if (prev && prev.size === f.size && prev.mtimeMs === f.mtimeMs && prev.ctimeMs === f.ctimeMs && prev.ino === f.ino) {
+      files.set(f.path, { ...prev, kind: f.kind });
+      reused++;
+    } else toHash.push(f);
+  }
+  const results = await o.pool.hashAll(toHash.map((f) => ({ path: f.path, algos: ['sha256'], size: f.size })));
+  toHash.forEach((f, i) => {
+    const r = results[i];
+    if (r && 'hashes' in r && r.hashes.sha256) {
+      files.set(f.path, { sha256: r.hashes.sha256, kind: f.kind, size: f.size, mtimeMs: f.mtimeMs, ctimeMs: f.ctimeMs, ino: f.ino });
+    } else errors++;
+  });
+  return { files, hashed: toHash.length, reused, errors };
+}
