@@ -16,11 +16,7 @@ function socketPathOf(options: ControlClientOptions): string {
 }
 
 /** Sends one request line to a running agent and waits for its one response line. */
-export function controlRequest(
-  method: string,
-  params: Record<string, unknown> = {},
-  options: ControlClientOptions = {},
-): Promise<unknown> {
+export function controlRequest(method: string, params: Record<string, unknown> = {}, options: ControlClientOptions = {}): Promise<unknown> {
   const path = socketPathOf(options);
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
@@ -54,9 +50,7 @@ export function controlRequest(
       }
       if (response.ok) finish(null, response.result);
       else {
-        finish(
-          new AgentError(response.error?.code ?? 'AGENT_INTERNAL', response.error?.message ?? 'the agent reported an error'),
-        );
+        finish(new AgentError(response.error?.code ?? 'AGENT_INTERNAL', response.error?.message ?? 'the agent reported an error'));
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -100,4 +94,16 @@ export async function requestTestEvents(
   const expectedMs = params.rate ? (params.count / params.rate) * 1000 : params.count / 10;
   const timeoutMs = options.timeoutMs ?? Math.max(10_000, expectedMs * 2 + 10_000);
   return (await controlRequest('test-events', params, { ...options, timeoutMs })) as TestEventsResult;
+}
+
+/**
+ * Runs a module's command (`anti-malware.quarantine-restore`, ...) in the running agent, as the
+ * manager would; the module must be running. Long operations (scans) get a long timeout.
+ */
+export async function requestModuleCommand(
+  kind: string,
+  args: Record<string, unknown> = {},
+  options: ControlClientOptions = {},
+): Promise<Record<string, unknown>> {
+  return (await controlRequest('module-command', { kind, args }, { timeoutMs: 60_000, ...options })) as Record<string, unknown>;
 }

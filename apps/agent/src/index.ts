@@ -17,6 +17,7 @@ export {
   controlRequest,
   getAgentStatus,
   isAgentRunning,
+  requestModuleCommand,
   requestTestEvents,
 } from './control-client.ts';
 export { defaultModuleRegistry, type ModuleEnvironment } from './default-module-registry.ts';
@@ -31,3 +32,4 @@ export * from './scanning/index.ts';
 export { FakeManager } from './testing/fake-manager.ts';
 export * from './inventory/index.ts';
 export { FirewallModule, kernelLog, NftablesFirewall } from './modules/firewall/index.ts';
+export { AntiMalwareModule, QuarantineVault, type QuarantineRecord } from './modules/anti-malware/index.ts';

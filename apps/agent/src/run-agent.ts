@@ -246,6 +246,15 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
               const { count, rate } = parseTestEventsParams(params);
               return testEvents(count, rate, signal);
             },
+            // A module's manager command, asked locally by the CLI (e.g. `palisade agent quarantine`).
+            'module-command': async (params, signal) => {
+              const { kind, args } = params as { kind?: unknown; args?: unknown };
+              if (typeof kind !== 'string') throw new AgentError('AGENT_CONTROL_BAD_REQUEST', 'module-command wants {"kind", "args"?}');
+              const handler = need(supervisor, 'the module supervisor').commandHandlers()[kind];
+              if (!handler) throw new AgentError('AGENT_UNKNOWN_COMMAND', `no module answers the command ${JSON.stringify(kind)}`);
+              const a = args && typeof args === 'object' ? (args as Record<string, unknown>) : {};
+              return (await handler({ id: 'control-socket', kind, args: a, createdAt: new Date().toISOString() }, signal)) ?? {};
+            },
           },
           logger,
         );

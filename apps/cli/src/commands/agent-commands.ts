@@ -1,10 +1,16 @@
+import { join, resolve } from 'node:path';
 import { type Command, Option } from '@commander-js/extra-typings';
 import {
   type AgentStatusReport,
   activateAgent,
   getAgentStatus,
   isAgentError,
+  dataDirPaths,
+  QuarantineVault,
+  type QuarantineRecord,
+  requestModuleCommand,
   requestTestEvents,
+  resolveDataDir,
   runAgent,
 } from '@palisade/agent';
 import { CliError, printJson } from './output.ts';
@@ -89,6 +95,41 @@ export function formatAgentStatus(s: AgentStatusReport): string {
     for (const [name, st] of modules) lines.push(`  ${name.padEnd(16)} ${st.state.padEnd(12)} ${st.reason ?? ''}`.trimEnd());
   }
   return lines.join('\n');
+}
+
+export function formatQuarantine(entries: QuarantineRecord[]): string {
+  if (entries.length === 0) return 'the quarantine is empty';
+  return entries
+    .map(
+      (e) =>
+        `${e.id}  ${e.quarantinedAt}  ${e.originalPath}  ${e.size} bytes  ${e.detections.map((d) => d.name).join(', ')}  (${e.trigger})`,
+    )
+    .join('\n');
+}
+
+/**
+ * Runs a quarantine operation in the running agent when its anti-malware module runs (so the
+ * module records it and sends the event); otherwise directly on the vault in the data dir,
+ * so a file can be listed and restored while the agent or the module is stopped.
+ */
+async function quarantineOperation(
+  dataDir: string | undefined,
+  kind: 'quarantine-list' | 'quarantine-restore' | 'quarantine-delete',
+  args: Record<string, unknown>,
+): Promise<{ via: 'agent' | 'vault'; result: Record<string, unknown> }> {
+  let moduleRunning = false;
+  try {
+    moduleRunning = (await getAgentStatus({ dataDir })).modules['anti-malware']?.state === 'running';
+  } catch (err) {
+    if (!isAgentError(err) || err.code !== 'AGENT_NOT_RUNNING') throw err;
+  }
+  if (moduleRunning) return { via: 'agent', result: await requestModuleCommand(`anti-malware.${kind}`, args, { dataDir }) };
+  const vault = new QuarantineVault(join(dataDirPaths(resolveDataDir(dataDir)).modules, 'anti-malware'));
+  const id = String(args.id ?? '');
+  if (kind === 'quarantine-list') return { via: 'vault', result: { entries: await vault.list() } };
+  if (kind === 'quarantine-delete') return { via: 'vault', result: { deleted: await vault.delete(id) } };
+  const to = typeof args.to === 'string' ? args.to : undefined;
+  return { via: 'vault', result: { restored: await vault.restore(id, { ...(to ? { to } : {}), overwrite: args.overwrite === true }) } };
 }
 
 /** `palisade agent …`: activate, run the daemon in the foreground, and talk to it over its socket. */
@@ -188,5 +229,79 @@ export function registerAgentCommands(program: Command): void {
           `emitted ${result.emitted} of ${result.requested} test events in ${result.seconds} s (run ${result.runId}); ${result.stored} stored in the spool\n`,
         );
       }
+    });
+
+  const quarantine = agent.command('quarantine').description('List, restore or delete files the anti-malware module quarantined');
+  quarantine
+    .command('list')
+    .description('List quarantined files (id, time, original path, size, detections)')
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON')
+    .action(async (own, cmd) => {
+      const opts = withGlobals(own, cmd);
+      const { result } = await asCli(() => quarantineOperation(opts.dataDir, 'quarantine-list', {}));
+      if (opts.json) printJson(result);
+      else process.stdout.write(`${formatQuarantine(result.entries as QuarantineRecord[])}\n`);
+    });
+  quarantine
+    .command('restore')
+    .description('Put a quarantined file back with its bytes, owner, mode and times')
+    .argument('<id>', 'quarantine id (from `palisade agent quarantine list`)')
+    .option('--to <path>', 'restore to this path instead of the original one')
+    .option('--overwrite', 'replace a file that now exists at the destination', false)
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON')
+    .action(async (id, own, cmd) => {
+      const opts = withGlobals(own, cmd);
+      const { via, result } = await asCli(() =>
+        quarantineOperation(opts.dataDir, 'quarantine-restore', { id, overwrite: opts.overwrite, ...(opts.to ? { to: opts.to } : {}) }),
+      );
+      if (opts.json) printJson({ ...result, via });
+      else {
+        const r = result.restored as QuarantineRecord & { restoredTo: string };
+        process.stdout.write(
+          `restored ${r.id} to ${r.restoredTo} (${r.size} bytes, sha256 ${r.sha256})${via === 'vault' ? ' directly from the vault' : ''}\n`,
+        );
+      }
+    });
+  quarantine
+    .command('delete')
+    .description('Delete a quarantined file from the vault for good')
+    .argument('<id>', 'quarantine id')
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON')
+    .action(async (id, own, cmd) => {
+      const opts = withGlobals(own, cmd);
+      const { via, result } = await asCli(() => quarantineOperation(opts.dataDir, 'quarantine-delete', { id }));
+      if (opts.json) printJson({ ...result, via });
+      else process.stdout.write(`deleted ${id} (${(result.deleted as QuarantineRecord).originalPath}) from the quarantine\n`);
+    });
+
+  agent
+    .command('malware-scan')
+    .description("Scan paths now with the running agent's anti-malware policy (its signatures, exclusions and action)")
+    .argument('<path...>', 'absolute files or directories')
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON')
+    .action(async (paths, own, cmd) => {
+      const opts = withGlobals(own, cmd);
+      const report = await asCli(() =>
+        requestModuleCommand(
+          'anti-malware.scan',
+          { paths: paths.map((p) => resolve(p)) },
+          { dataDir: opts.dataDir, timeoutMs: 24 * 3600_000 },
+        ),
+      );
+      if (opts.json) printJson(report);
+      else {
+        const infected = report.infected as { path: string; outcome: string; detections?: string[]; quarantineId?: string }[];
+        for (const v of infected) {
+          process.stdout.write(
+            `${v.path}: ${(v.detections ?? []).join(', ')} FOUND (${v.outcome}${v.quarantineId ? ` ${v.quarantineId}` : ''})\n`,
+          );
+        }
+        process.stdout.write(`${report.files} files, ${report.bytes} bytes, ${infected.length} infected in ${report.durationMs} ms\n`);
+      }
+      if ((report.infected as unknown[]).length > 0) process.exitCode = 1;
     });
 }
