@@ -10,6 +10,7 @@ import {
   type NameLookup,
 } from '@palisade/integrity';
 import type { HashPool } from './hash-pool.ts';
+import type { ScanThrottle } from './scan-throttle.ts';
 import { issueFromError, type ScanIssue } from './scan-issue.ts';
 
 export interface FileScanOptions {
@@ -30,6 +31,8 @@ export interface FileScanOptions {
   targets?: readonly { path: string; recursive: boolean }[];
   /** Ends the walk early (the agent stopping): the scan rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Paces the walk (entries per second) and the hashing (bytes per second). */
+  throttle?: ScanThrottle;
 }
 
 export interface FileScanResult {
@@ -189,6 +192,12 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     }
     record(path, st, target);
     opts.onWalk?.(seen.size, path);
+    const wait = opts.throttle?.beforeFiles(1) ?? 0;
+    // Short waits add up in the throttle and are slept off in one go.
+    if (wait >= 20) {
+      await new Promise<void>((r) => setTimeout(r, wait));
+      opts.signal?.throwIfAborted();
+    }
     if (++sinceYield >= 2000) {
       sinceYield = 0;
       await new Promise<void>((r) => setImmediate(r));
@@ -220,7 +229,7 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
 
   opts.signal?.throwIfAborted();
   const total = pending.reduce((n, p) => n + p.size, 0);
-  const results = await opts.hashPool.hashAll(pending, (files, bytes) => opts.onHash?.(files, bytes, pending.length, total));
+  const results = await opts.hashPool.hashAll(pending, (files, bytes) => opts.onHash?.(files, bytes, pending.length, total), opts.throttle);
   const dropped = new Set<number>();
   results.forEach((r, k) => {
     const job = pending[k]!;

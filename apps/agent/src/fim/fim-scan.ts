@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Entity, entityId, idNames, type IntegrityRuleSet, type NameLookup } from '@palisade/integrity';
 import { scanFileTree } from './file-tree-scanner.ts';
 import { HashPool } from './hash-pool.ts';
+import { type ScanLimits, ScanThrottle } from './scan-throttle.ts';
 import type { ScanIssue } from './scan-issue.ts';
 import { collectSystemEntities } from './system-collector.ts';
 
@@ -15,6 +16,8 @@ export interface FimScanOptions {
   hashPool?: HashPool;
   /** Aborting ends the walk and stops the hash workers; the scan then rejects. */
   signal?: AbortSignal;
+  /** IO limits (entries walked and bytes hashed per second); none by default. */
+  limits?: ScanLimits;
 }
 
 export interface FimScanResult {
@@ -44,11 +47,11 @@ function lazyPool(opts: Pick<FimScanOptions, 'hashPool' | 'hashWorkers' | 'signa
   const onAbort = () => void pool?.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const lazy = {
-    hashAll: (jobs: Parameters<HashPool['hashAll']>[0], onProgress?: Parameters<HashPool['hashAll']>[1]) => {
-      if (jobs.length === 0) return Promise.resolve([]);
+    hashAll: (...args: Parameters<HashPool['hashAll']>) => {
+      if (args[0].length === 0) return Promise.resolve([]);
       opts.signal?.throwIfAborted();
       pool ??= new HashPool(opts.hashWorkers);
-      return pool.hashAll(jobs, onProgress);
+      return pool.hashAll(...args);
     },
   } as HashPool;
   return {
@@ -74,6 +77,7 @@ export async function runFimScan(rules: IntegrityRuleSet, opts: FimScanOptions):
       onWalk: opts.onWalk,
       onHash: opts.onHash,
       signal: opts.signal,
+      ...(opts.limits ? { throttle: new ScanThrottle(opts.limits) } : {}),
     });
     const system = collectSystemEntities(rules, opts.root);
     const entities = [...files.entities, ...system.entities];

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { ScanThrottle } from './scan-throttle.ts';
 
 export interface HashJob {
   path: string;
@@ -72,7 +73,11 @@ export class HashPool {
   }
 
   /** Results in job order; `onProgress` gets the number of files and bytes done so far. */
-  async hashAll(jobs: readonly HashJob[], onProgress?: (files: number, bytes: number) => void): Promise<HashResult[]> {
+  async hashAll(
+    jobs: readonly HashJob[],
+    onProgress?: (files: number, bytes: number) => void,
+    throttle?: ScanThrottle,
+  ): Promise<HashResult[]> {
     const results: HashResult[] = new Array(jobs.length);
     const batches: { start: number; end: number; bytes: number }[] = [];
     for (let i = 0; i < jobs.length; ) {
@@ -101,7 +106,10 @@ export class HashPool {
           inFlight++;
           const id = next++;
           const b = batches[id]!;
-          w.postMessage({ id, jobs: jobs.slice(b.start, b.end) });
+          const post = () => w.postMessage({ id, jobs: jobs.slice(b.start, b.end) });
+          const wait = throttle?.beforeBytes(b.bytes) ?? 0;
+          if (wait > 0) setTimeout(post, wait);
+          else post();
         };
         const onMessage = (msg: { id: number; results: HashResult[] }) => {
           const b = batches[msg.id]!;

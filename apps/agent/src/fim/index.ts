@@ -3,4 +3,5 @@ export { type FimScanOptions, type FimScanResult, runFimScan, runFimTargetScan }
 export { type FileScanOptions, type FileScanResult, scanFileTree } from './file-tree-scanner.ts';
 export { type HashJob, HashPool, type HashResult } from './hash-pool.ts';
 export type { ScanIssue } from './scan-issue.ts';
+export { type ScanLimits, ScanThrottle } from './scan-throttle.ts';
 export { collectSystemEntities, type SystemCollectResult } from './system-collector.ts';

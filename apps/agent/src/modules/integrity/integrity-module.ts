@@ -206,7 +206,7 @@ export class IntegrityModule implements AgentModule {
   private async buildBaseline(signal: AbortSignal): Promise<void> {
     const s = this.settings!;
     const started = performance.now();
-    const scan = await runFimScan(this.rules!.rules, { root: s.root, hashWorkers: s.hashWorkers, signal });
+    const scan = await runFimScan(this.rules!.rules, { root: s.root, hashWorkers: s.hashWorkers, limits: s.limits, signal });
     signal.throwIfAborted();
     this.store!.save(scan.entities, {
       createdAt: new Date().toISOString(),
@@ -245,7 +245,13 @@ export class IntegrityModule implements AgentModule {
     for (const e of this.baseline.values()) previousRuleIds.add(e.rule);
     const meta = this.store!.meta();
     const rulesChanged = meta?.rulesSha256 !== rules.sha256;
-    const scan = await runFimScan(rules.rules, { root: s.root, previous: [...this.baseline.values()], hashWorkers: s.hashWorkers, signal });
+    const scan = await runFimScan(rules.rules, {
+      root: s.root,
+      previous: [...this.baseline.values()],
+      hashWorkers: s.hashWorkers,
+      limits: s.limits,
+      signal,
+    });
     signal.throwIfAborted();
     // Paths rescanned in real time meanwhile: the baseline already holds their newer state and
     // their changes were reported; the scan may have read them before the change.

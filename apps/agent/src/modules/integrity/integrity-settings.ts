@@ -49,6 +49,18 @@ export const IntegritySettingsSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** IO limits of full scans (real-time rescans are small and not paced). Default: none. */
+    limits: Type.Optional(
+      Type.Object(
+        {
+          /** Entries examined (stat) per second. */
+          filesPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+          /** Bytes read for hashing per second. */
+          bytesPerSecond: Type.Optional(Type.Integer({ minimum: 65_536, maximum: 1e12 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Hash worker threads of a full scan (default: up to 4, one per core). */
     hashWorkers: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
     /** Above this many changes in one scan, the rest are summed up in one `integrity.changes-truncated` event. */
@@ -66,6 +78,7 @@ export interface IntegritySettings {
   scanOnStart: boolean;
   realtime: { enabled: boolean; debounceMs: number; maxDelayMs: number; maxWatches: number };
   hashWorkers?: number;
+  limits: { filesPerSecond?: number; bytesPerSecond?: number };
   maxEventsPerScan: number;
 }
 
@@ -133,6 +146,7 @@ export function parseIntegritySettings(config: ModuleConfig): { settings?: Integ
         maxWatches: s.realtime?.maxWatches ?? 8192,
       },
       ...(s.hashWorkers !== undefined ? { hashWorkers: s.hashWorkers } : {}),
+      limits: s.limits ?? {},
       maxEventsPerScan: s.maxEventsPerScan ?? 1000,
     },
   };
