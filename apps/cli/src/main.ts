@@ -23,6 +23,7 @@ const MODULES: Record<string, () => Promise<Register>> = {
   webrep: async () => (await import('./commands/webrep-commands.ts')).registerWebrepCommands,
   appcontrol: async () => (await import('./commands/appcontrol-commands.ts')).registerAppcontrolCommands,
   verify: async () => (await import('./commands/verify-commands.ts')).registerVerifyCommands,
+  forwarders: async () => (await import('./commands/forwarders-commands.ts')).registerForwarderCommands,
   'deploy-script': async () => (await import('./commands/deploy-script-commands.ts')).registerDeployScriptCommands,
 };
 
@@ -49,6 +50,7 @@ const COMMANDS: Record<string, string[]> = {
   webrep: ['webrep'],
   appcontrol: ['appcontrol'],
   verify: ['verify'],
+  forwarders: ['forwarders'],
   'deploy-script': ['deploy-script'],
 };
 

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { type RunningManager, startManager } from '@palisade/manager';
+import { forwarderFromOptions } from './forwarders-commands.ts';
+import { CliError } from './output.ts';
+
+// `palisade forwarders …` as real processes against a real manager (whose own dispatcher
+// delivers), and a TCP syslog receiver on loopback.
+const here = dirname(fileURLToPath(import.meta.url));
+const cliMain = resolve(here, '../main.ts');
+const dir = mkdtempSync(join(tmpdir(), 'palisade-fwd-cli-'));
+let manager: RunningManager;
+let apiKey: string;
+const received: string[] = [];
+const sockets = new Set<Socket>();
+const receiver = createServer((s) => {
+  sockets.add(s);
+  let buf = '';
+  s.on('data', (d) => {
+    buf += d.toString('utf8');
+    // Octet counting, ASCII payloads in this test: `LEN SP MSG`.
+    for (let m = /^(\d+) /.exec(buf); m && buf.length >= m[0].length + Number(m[1]); m = /^(\d+) /.exec(buf)) {
+      received.push(buf.slice(m[0].length, m[0].length + Number(m[1])));
+      buf = buf.slice(m[0].length + Number(m[1]));
+    }
+  });
+  s.on('close', () => sockets.delete(s));
+});
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, '--url', manager.url, '--api-key', apiKey, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  manager = await startManager({ dataDir: dir, host: '127.0.0.1', port: 0, tls: false, logLevel: 'error' });
+  apiKey = manager.createdAdminKey!;
+});
+after(async () => {
+  await manager.stop();
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((r) => receiver.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('create, list, test and delete through the CLI; the running manager forwards ingested events', async () => {
+  const port = (receiver.address() as { port: number }).port;
+  const created = await cli([
+    '--json',
+    'forwarders',
+    'create',
+    'siem',
+    '--type',
+    'syslog',
+    '--protocol',
+    'tcp',
+    '--address',
+    `127.0.0.1:${port}`,
+    '--format',
+    'json',
+    '--module',
+    'ips',
+  ]);
+  assert.equal(created.code, 0, created.stderr);
+  const f = JSON.parse(created.stdout);
+  assert.deepEqual([f.name, f.type, f.settings.format, f.filter], ['siem', 'syslog', 'json', { modules: ['ips'] }]);
+
+  const hook = await cli(['forwarders', 'create', '--type', 'webhook', '--url', 'http://127.0.0.1:9/hook'], {
+    PALISADE_FORWARDER_SECRET: 'cli-secret-value-0123456789',
+  });
+  assert.equal(hook.code, 0, hook.stderr);
+  assert.match(hook.stdout, /created forwarder \S+ webhook-127\.0\.0\.1:9/);
+
+  const list = await cli(['--json', 'forwarders', 'list']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(!list.stdout.includes('cli-secret-value-0123456789'), 'list never shows a secret');
+  assert.deepEqual(
+    JSON.parse(list.stdout).forwarders.map((x: { name: string }) => x.name),
+    ['siem', 'webhook-127.0.0.1:9'],
+  );
+
+  const ok = await cli(['forwarders', 'test', 'siem']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^delivered test event /);
+  const bad = await cli(['--json', 'forwarders', 'test', 'webhook-127.0.0.1:9']);
+  assert.equal(bad.code, 1);
+  assert.equal(JSON.parse(bad.stdout).delivered, false);
+
+  // An event stored by the manager is delivered by its own background dispatcher.
+  const store = (await manager.stores.tenant('primary'))!;
+  const { computer } = await store.computers.activate(
+    { hostname: 'web-9', platform: 'linux', ips: ['10.1.1.1'], agentVersion: '0.1.0' },
+    { policyId: null, group: null, heartbeatSeconds: 30 },
+  );
+  const id = randomUUID();
+  await store.events.ingest(computer.id, [
+    { id, time: new Date().toISOString(), module: 'ips', type: 'ips.blocked', severity: 'high', message: 'blocked', ruleId: '942100' },
+    {
+      id: randomUUID(),
+      time: new Date().toISOString(),
+      module: 'firewall',
+      type: 'firewall.deny',
+      severity: 'high',
+      message: 'filtered out',
+    },
+  ]);
+  const deadline = Date.now() + 15_000;
+  while (!received.some((r) => r.includes(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const record = JSON.parse(received.find((r) => r.includes(id))!.replace(/^<\d+>1 \S+ \S+ \S+ \S+ \S+ \S+ /, ''));
+  assert.deepEqual([record.EventType, record.EventID, record.Hostname, record.SignatureID], ['PayloadLog', id, 'web-9', 3_943_100]);
+  assert.ok(!received.some((r) => r.includes('filtered out')));
+
+  const del = await cli(['forwarders', 'delete', 'siem']);
+  assert.equal(del.code, 0, del.stderr);
+  const missing = await cli(['forwarders', 'delete', 'siem']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /error CLI_FORWARDER_NOT_FOUND/);
+});
+
+test('flags are checked before anything is sent', () => {
+  assert.throws(
+    () => forwarderFromOptions(undefined, { type: 'syslog', protocol: 'quic', address: 'x:1' }),
+    (e) => e instanceof CliError && e.code === 'CLI_BAD_OPTION',
+  );
+  assert.throws(() => forwarderFromOptions(undefined, { type: 'webhook', url: 'http://x' }, {}), /--secret/);
+  assert.deepEqual(
+    forwarderFromOptions(
+      undefined,
+      { type: 'sns', topicArn: 'arn:aws:sns:eu-west-1:123456789012:t', accessKeyId: 'AKIAEXAMPLE000000000' },
+      { PALISADE_AWS_SECRET_ACCESS_KEY: 'k' },
+    ),
+    {
+      filter: {},
+      name: 'sns-t',
+      type: 'sns',
+      settings: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:t', accessKeyId: 'AKIAEXAMPLE000000000' },
+      secrets: { secretAccessKey: 'k' },
+    },
+  );
+});
