@@ -99,7 +99,6 @@ export async function buildApp(
     await smartFolderRoutes(api);
     await taskRoutes(api);
     await recommendationRoutes(api, ctx);
-    await forwarderRoutes(api, ctx);
     await playbookRoutes(api, ctx.playbooks);
     await cloudAccountRoutes(api, ctx.cloud);
     await forwarderRoutes(api, ctx);

@@ -33,7 +33,6 @@ export class TenantStore {
   readonly jobs: JobRepository;
   readonly audit: AuditRepository;
   readonly inventory: InventoryRepository;
-  readonly forwarders: ForwarderRepository;
   readonly playbooks: PlaybookRepository;
   readonly cloud: CloudRepository;
   readonly forwarders: ForwarderRepository;
@@ -55,11 +54,6 @@ export class TenantStore {
     this.jobs = new JobRepository(db, dialect, clock);
     this.audit = new AuditRepository(db, clock);
     this.inventory = new InventoryRepository(db, clock);
-    this.forwarders = new ForwarderRepository(db, tenantId, clock);
-    // Every stored event is queued for its forwarders in the same transaction (at-least-once).
-    this.events.onIngest(async (trx, computerId, inserted) => {
-      await this.forwarders.enqueue(trx, computerId, inserted);
-    });
     this.playbooks = new PlaybookRepository(db, clock);
     this.cloud = new CloudRepository(db, clock);
     this.forwarders = new ForwarderRepository(db, tenantId, clock);
