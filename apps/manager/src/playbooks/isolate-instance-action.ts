@@ -83,12 +83,12 @@ export const isolateInstanceAction: ActionHandler<IsolateInstanceAction> = {
       const asg = inst.Tags?.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value;
       const result: Record<string, unknown> = { cloudAccountId: account.id, region, instanceId, vpcId: inst.VpcId, previousGroupIds };
 
-      const group = await isolationGroup(clients.ec2, a.isolationGroupName, inst.VpcId, incident);
+      const group = await isolationGroup(clients.ec2, a.isolationGroupName ?? 'palisade-isolation', inst.VpcId, incident);
       Object.assign(result, { isolationGroupId: group.groupId, createdGroup: group.created });
       // Containment first: everything after this is bookkeeping and replacement.
       await clients.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: [group.groupId] }));
 
-      if (asg && a.detachFromAutoScalingGroup) {
+      if (asg && a.detachFromAutoScalingGroup !== false) {
         // Not decrementing the desired capacity is what makes Auto Scaling launch a clean replacement.
         await clients.autoScaling.send(
           new DetachInstancesCommand({ AutoScalingGroupName: asg, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false }),

@@ -24,10 +24,10 @@ export type PlaybookFilter = Static<typeof PlaybookFilterSchema>;
 export const PlaybookTriggerSchema = Type.Object(
   {
     filter: PlaybookFilterSchema,
-    threshold: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
-    windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+    threshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
+    windowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, default: 60 })),
     /** `attacker`: events count per attacker address (events without one are ignored). */
-    groupBy: Type.Union([Type.Literal('attacker'), Type.Literal('computer')], { default: 'attacker' }),
+    groupBy: Type.Optional(Type.Union([Type.Literal('attacker'), Type.Literal('computer')], { default: 'attacker' })),
   },
   { additionalProperties: false },
 );
@@ -74,10 +74,10 @@ export const IsolateInstanceActionSchema = Type.Object(
     type: Type.Literal('aws-isolate-instance'),
     /** Default: the account whose sync discovered the instance, or whose AWS account id it reports. */
     cloudAccount: Type.Optional(CloudAccountRef),
-    isolationGroupName: Type.String({ minLength: 1, maxLength: 255, default: 'palisade-isolation' }),
-    detachFromAutoScalingGroup: Type.Boolean({ default: true }),
+    isolationGroupName: Type.Optional(Type.String({ minLength: 1, maxLength: 255, default: 'palisade-isolation' })),
+    detachFromAutoScalingGroup: Type.Optional(Type.Boolean({ default: true })),
     /** Snapshot the instance's EBS volumes, tagged with the incident, before anything changes. */
-    snapshot: Type.Boolean({ default: false }),
+    snapshot: Type.Optional(Type.Boolean({ default: false })),
   },
   { additionalProperties: false },
 );
@@ -101,7 +101,7 @@ export const RunScanActionSchema = Type.Object(
       Type.Object({ smartFolderId: Type.String() }, { additionalProperties: false }),
     ]),
     /** Absolute paths the agent's anti-malware module scans (`anti-malware.scan`); `/` is a full scan. */
-    paths: Type.Array(Type.String({ pattern: '^/', maxLength: 4096 }), { minItems: 1, maxItems: 100, default: ['/'] }),
+    paths: Type.Optional(Type.Array(Type.String({ pattern: '^/', maxLength: 4096 }), { minItems: 1, maxItems: 100, default: ['/'] })),
   },
   { additionalProperties: false },
 );
@@ -124,9 +124,9 @@ export type PlaybookActionType = PlaybookAction['type'];
 export const PlaybookSafeguardsSchema = Type.Object(
   {
     /** Addresses never blocked: load balancers, NAT gateways, admin networks (CIDR or address). */
-    allowList: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000, default: [] }),
+    allowList: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000, default: [] })),
     /** At most this many playbook runs per hour; further triggers are recorded as `rate-limited`. */
-    maxRunsPerHour: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
+    maxRunsPerHour: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 20 })),
   },
   { additionalProperties: false },
 );
@@ -145,14 +145,42 @@ export const PlaybookInputSchema = Type.Object(
 );
 export type PlaybookInput = Static<typeof PlaybookInputSchema>;
 
+/** A trigger with its defaults filled in, as stored. */
+export type NormalizedTrigger = Required<PlaybookTrigger>;
+export type NormalizedSafeguards = Required<PlaybookSafeguards>;
+
+/**
+ * Fills the documented defaults in, once, before a playbook is stored: what is stored (and shown)
+ * is exactly what runs.
+ */
+export function normalizeTrigger(t: PlaybookTrigger): NormalizedTrigger {
+  return { filter: t.filter, threshold: t.threshold ?? 1, windowSeconds: t.windowSeconds ?? 60, groupBy: t.groupBy ?? 'attacker' };
+}
+
+export function normalizeSafeguards(s: PlaybookSafeguards | undefined): NormalizedSafeguards {
+  return { allowList: s?.allowList ?? [], maxRunsPerHour: s?.maxRunsPerHour ?? 20 };
+}
+
+export function normalizeAction(a: PlaybookAction): PlaybookAction {
+  if (a.type === 'aws-isolate-instance')
+    return {
+      ...a,
+      isolationGroupName: a.isolationGroupName ?? 'palisade-isolation',
+      detachFromAutoScalingGroup: a.detachFromAutoScalingGroup ?? true,
+      snapshot: a.snapshot ?? false,
+    };
+  if (a.type === 'run-scan') return { ...a, paths: a.paths ?? ['/'] };
+  return a;
+}
+
 export interface Playbook {
   id: string;
   name: string;
   description: string;
   enabled: boolean;
-  trigger: PlaybookTrigger;
+  trigger: NormalizedTrigger;
   actions: PlaybookAction[];
-  safeguards: PlaybookSafeguards;
+  safeguards: NormalizedSafeguards;
   createdAt: string;
   updatedAt: string;
 }

@@ -9,10 +9,16 @@ export const runScanAction: ActionHandler<RunScanAction> = {
     if (targets.length === 0) throw new ActionSkipped('no target computers');
     const commands: { computerId: string; commandId: string }[] = [];
     for (const id of targets) {
-      const c = await ctx.store.commands.enqueue(id, 'anti-malware.scan', { paths: a.paths });
+      const c = await ctx.store.commands.enqueue(id, 'anti-malware.scan', { paths: a.paths ?? ['/'] });
       commands.push({ computerId: id, commandId: c.id });
       ctx.notify(id);
     }
-    return { status: 'succeeded', inputs: { targets: a.targets, paths: a.paths }, result: { commands }, undoable: false, expiresAt: null };
+    return {
+      status: 'succeeded',
+      inputs: { targets: a.targets, paths: a.paths ?? ['/'] },
+      result: { commands },
+      undoable: false,
+      expiresAt: null,
+    };
   },
 };

@@ -5,9 +5,10 @@ import type {
   PlaybookActionRecord,
   PlaybookActionStatus,
   PlaybookInput,
-  PlaybookSafeguards,
-  PlaybookTrigger,
+  NormalizedSafeguards,
+  NormalizedTrigger,
 } from '../playbooks/playbook-schema.ts';
+import { normalizeAction, normalizeSafeguards, normalizeTrigger } from '../playbooks/playbook-schema.ts';
 import { type Clock, fromJson, toJson } from './json-column.ts';
 import { newId } from './secrets.ts';
 import { StoreError } from './store-error.ts';
@@ -24,16 +25,14 @@ type ActionRow = TenantTables['playbook_actions'];
 /** Secrets of a playbook's actions by action index (webhook HMAC keys); never returned by reads. */
 export type PlaybookSecrets = Record<number, { secret?: string }>;
 
-export const DEFAULT_SAFEGUARDS: PlaybookSafeguards = { allowList: [], maxRunsPerHour: 20 };
-
 const toPlaybook = (r: PlaybookRow): Playbook => ({
   id: r.id,
   name: r.name,
   description: r.description,
   enabled: r.enabled === 1,
-  trigger: fromJson<PlaybookTrigger>(r.trigger, { filter: {}, threshold: 1, windowSeconds: 60, groupBy: 'attacker' }),
+  trigger: normalizeTrigger(fromJson<NormalizedTrigger>(r.trigger, { filter: {}, threshold: 1, windowSeconds: 60, groupBy: 'attacker' })),
   actions: fromJson<PlaybookAction[]>(r.actions, []),
-  safeguards: { ...DEFAULT_SAFEGUARDS, ...fromJson<Partial<PlaybookSafeguards>>(r.safeguards, {}) },
+  safeguards: normalizeSafeguards(fromJson<NormalizedSafeguards>(r.safeguards, { allowList: [], maxRunsPerHour: 20 })),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -100,16 +99,16 @@ export class PlaybookRepository {
 
   async create(input: PlaybookInput): Promise<Playbook> {
     const now = this.clock().toISOString();
-    const { actions, secrets } = splitSecrets(input.actions);
+    const { actions, secrets } = splitSecrets(input.actions.map(normalizeAction));
     const row: PlaybookRow = {
       id: newId(),
       name: input.name,
       description: input.description ?? '',
       enabled: input.enabled === false ? 0 : 1,
-      trigger: toJson(input.trigger),
+      trigger: toJson(normalizeTrigger(input.trigger)),
       actions: toJson(actions),
       secrets: toJson(secrets),
-      safeguards: toJson({ ...DEFAULT_SAFEGUARDS, ...input.safeguards }),
+      safeguards: toJson(normalizeSafeguards(input.safeguards)),
       created_at: now,
       updated_at: now,
     };
@@ -130,11 +129,11 @@ export class PlaybookRepository {
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.description !== undefined) set.description = patch.description;
     if (patch.enabled !== undefined) set.enabled = patch.enabled ? 1 : 0;
-    if (patch.trigger !== undefined) set.trigger = toJson(patch.trigger);
-    if (patch.safeguards !== undefined) set.safeguards = toJson({ ...DEFAULT_SAFEGUARDS, ...patch.safeguards });
+    if (patch.trigger !== undefined) set.trigger = toJson(normalizeTrigger(patch.trigger));
+    if (patch.safeguards !== undefined) set.safeguards = toJson(normalizeSafeguards(patch.safeguards));
     if (patch.actions !== undefined) {
       const old = await this.secrets(id);
-      const { actions, secrets } = splitSecrets(patch.actions);
+      const { actions, secrets } = splitSecrets(patch.actions.map(normalizeAction));
       for (const [i, a] of patch.actions.entries()) if (a.type === 'webhook' && a.secret === undefined && old[i]) secrets[i] = old[i]!;
       set.actions = toJson(actions);
       set.secrets = toJson(secrets);
@@ -205,14 +204,14 @@ export class PlaybookRepository {
     return r !== undefined;
   }
 
-  /** Runs (not rate-limited ones) since a time, for the per-hour limit. */
+  /** Runs that did something (not rate-limited, not skipped by a safeguard) since a time, for the per-hour limit. */
   async runsSince(playbookId: string, since: string): Promise<number> {
     const r = await this.db
       .selectFrom('playbook_actions')
       .select(sql<number>`count(distinct run_id)`.as('n'))
       .where('playbook_id', '=', playbookId)
       .where('created_at', '>=', since)
-      .where('status', '!=', 'rate-limited')
+      .where('status', 'not in', ['rate-limited', 'skipped'])
       .executeTakeFirst();
     return Number(r?.n ?? 0);
   }

@@ -10,7 +10,7 @@ import { IdParams, type IdParamsT } from './common-schemas.ts';
 
 /** Checks what the schema cannot: allow-list syntax and that referenced objects exist. */
 async function checkInput(store: TenantStore, input: Partial<PlaybookInput>): Promise<void> {
-  const bad = input.safeguards && parseAllowList(input.safeguards.allowList).invalid;
+  const bad = input.safeguards && parseAllowList(input.safeguards.allowList ?? []).invalid;
   if (bad?.length) throw new ApiError(400, 'PLAYBOOK_INVALID', `${bad[0]} is not an IP address or CIDR`, '/safeguards/allowList');
   for (const [i, a] of (input.actions ?? []).entries()) {
     if (a.type === 'aws-waf-block-ip' && !(await store.cloud.account(a.cloudAccount)))
