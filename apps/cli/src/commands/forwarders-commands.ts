@@ -193,7 +193,7 @@ export function registerForwarderCommands(program: Command): void {
     .option('--min-severity <severity>', 'only events at least this severe (info, low, medium, high, critical)')
     .option('--event-type <type>', 'only events of this type (repeatable)', collect)
     .option('--group <group>', 'only events of computers in this group (repeatable)', collect)
-    .option('--disabled', 'create paused (events are still queued)')
+    .option('--disabled', 'create paused (events are not queued until it is enabled)')
     .action(async (name, o, cmd) => {
       const body = forwarderFromOptions(name, o as CreateOptions);
       const f = await withApi(() => client().createForwarder(body));

@@ -151,7 +151,7 @@ export async function forwarderRoutes(app: FastifyInstance, ctx: Pick<ManagerCon
     {
       schema: {
         tags,
-        summary: 'Pause or resume a forwarder (a paused one still queues events)',
+        summary: 'Pause or resume a forwarder (while paused, new events are not queued for it)',
         params: IdParams,
         body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
       },
