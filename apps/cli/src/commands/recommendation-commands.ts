@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { parseStoreLocation, StoreProvider } from '@palisade/manager';
 import { loadOsvBytes } from '@palisade/vuln';
 import cliProgress from 'cli-progress';
 import { clientFrom, withApi } from './api-connection.ts';
+import { downloadToFile } from './download-to-file.ts';
 import { CliError, printJson } from './output.ts';
 import { printTable } from './table-output.ts';
 import { osvFiles } from './vuln-commands.ts';
@@ -46,45 +48,70 @@ export function registerRecommendationCommands(program: Command): void {
   const existing = program.commands.find((c) => c.name() === 'vuln') as unknown as Command | undefined;
   const vuln = existing ?? program.command('vuln').description('vulnerability data');
   vuln
-    .command('import <paths...>')
-    .description("Import OSV data (JSON files, folders, all.zip archives) into the manager's database; incremental by `modified`")
+    .command('import [paths...]')
+    .description(
+      "Import OSV data (JSON files, folders, all.zip archives, or --download URLs) into the manager's database; incremental by `modified`",
+    )
     .option('--data-dir <dir>', "the manager's data directory (SQLite)", process.env.PALISADE_MANAGER_DATA_DIR ?? 'data')
     .option('--db <db>', '"sqlite" or the postgres:// URL the manager uses', process.env.PALISADE_DB ?? 'sqlite')
+    .option(
+      '--download <url...>',
+      'download and import (where the deployment has internet), e.g. https://osv-vulnerabilities.storage.googleapis.com/Maven/all.zip',
+    )
     .action(async (paths, opts, cmd) => {
-      const stores = await StoreProvider.open(parseStoreLocation(opts.db, resolve(opts.dataDir)));
+      const urls = opts.download ?? [];
+      if (paths.length === 0 && urls.length === 0) throw new CliError('CLI_BAD_OPTION', 'give paths to import, or --download URL', 2);
+      // Downloads finish before the database is opened: a broken transfer imports nothing.
+      const tmp = urls.length ? await mkdtemp(join(tmpdir(), 'palisade-osv-')) : undefined;
+      const sourceOf = new Map<string, string>();
       try {
-        const files = await osvFiles(paths);
-        const bar =
-          process.stderr.isTTY && !json(cmd)
-            ? new cliProgress.SingleBar({ format: 'import [{bar}] {value}/{total} files', clearOnComplete: true })
-            : undefined;
-        bar?.start(files.length, 0);
-        const results = [];
-        for (const file of files) {
-          const loaded = loadOsvBytes(new Uint8Array(await readFile(file)), file);
-          const diags = loaded.diagnostics.map((d) => ({ code: d.code, message: d.message, ...(d.file ? { file: d.file } : {}) }));
-          results.push(await stores.vulnData.import(file, loaded.records, diags, loaded.skipped));
-          bar?.increment();
+        for (const url of urls) {
+          const d = await downloadToFile(url, await mkdtemp(join(tmp!, 'u-')));
+          if (!json(cmd)) process.stderr.write(`downloaded ${url} (${d.bytes} bytes, sha256 ${d.sha256})\n`);
+          sourceOf.set(d.file, url);
         }
-        bar?.stop();
-        const total = results.reduce(
-          (t, r) => ({
-            added: t.added + r.added,
-            updated: t.updated + r.updated,
-            unchanged: t.unchanged + r.unchanged,
-            skipped: t.skipped + r.skipped,
-          }),
-          { added: 0, updated: 0, unchanged: 0, skipped: 0 },
-        );
-        if (json(cmd)) printJson({ files: results.length, ...total, imports: results });
-        else {
-          process.stdout.write(
-            `${results.length} file(s): ${total.added} added, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped\n`,
-          );
-          for (const r of results) for (const d of r.diagnostics) process.stderr.write(`${d.file ?? r.source}: ${d.code}: ${d.message}\n`);
-        }
+        await importFiles([...(await osvFiles(paths)), ...sourceOf.keys()]);
       } finally {
-        await stores.close();
+        if (tmp) await rm(tmp, { recursive: true, force: true });
+      }
+
+      async function importFiles(files: string[]): Promise<void> {
+        const stores = await StoreProvider.open(parseStoreLocation(opts.db, resolve(opts.dataDir)));
+        try {
+          const bar =
+            process.stderr.isTTY && !json(cmd)
+              ? new cliProgress.SingleBar({ format: 'import [{bar}] {value}/{total} files', clearOnComplete: true })
+              : undefined;
+          bar?.start(files.length, 0);
+          const results = [];
+          for (const file of files) {
+            const source = sourceOf.get(file) ?? file;
+            const loaded = loadOsvBytes(new Uint8Array(await readFile(file)), source);
+            const diags = loaded.diagnostics.map((d) => ({ code: d.code, message: d.message, ...(d.file ? { file: d.file } : {}) }));
+            results.push(await stores.vulnData.import(source, loaded.records, diags, loaded.skipped));
+            bar?.increment();
+          }
+          bar?.stop();
+          const total = results.reduce(
+            (t, r) => ({
+              added: t.added + r.added,
+              updated: t.updated + r.updated,
+              unchanged: t.unchanged + r.unchanged,
+              skipped: t.skipped + r.skipped,
+            }),
+            { added: 0, updated: 0, unchanged: 0, skipped: 0 },
+          );
+          if (json(cmd)) printJson({ files: results.length, ...total, imports: results });
+          else {
+            process.stdout.write(
+              `${results.length} file(s): ${total.added} added, ${total.updated} updated, ${total.unchanged} unchanged, ${total.skipped} skipped\n`,
+            );
+            for (const r of results)
+              for (const d of r.diagnostics) process.stderr.write(`${d.file ?? r.source}: ${d.code}: ${d.message}\n`);
+          }
+        } finally {
+          await stores.close();
+        }
       }
     });
   vuln
