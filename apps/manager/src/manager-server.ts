@@ -5,6 +5,10 @@ import pino from 'pino';
 import { buildApp } from './http/build-app.ts';
 import { createManagerMetrics } from './http/manager-metrics.ts';
 import { ForwarderDispatcher } from './forwarding/forwarder-dispatcher.ts';
+import { CloudConnector } from './cloud/cloud-connector.ts';
+import { cloudSyncJob, CloudSyncScheduler } from './cloud/cloud-sync-scheduler.ts';
+import { SecretBox } from './cloud/secret-box.ts';
+import { PlaybookEngine } from './playbooks/playbook-engine.ts';
 import { JobRunner } from './jobs/job-runner.ts';
 import { AdvisoryIndexCache } from './recommendations/advisory-index-cache.ts';
 import { RecommendationService } from './recommendations/recommendation-service.ts';
@@ -30,6 +34,11 @@ export interface ManagerOptions {
   jobPollMs?: number;
   /** Folder of Palisade's shipped rules (default: the repository's `rules/`). */
   rulesDir?: string;
+  /**
+   * One endpoint for every AWS API call (a VPC endpoint proxy, a test double); default: AWS's
+   * public endpoints, or PALISADE_AWS_ENDPOINT.
+   */
+  awsEndpoint?: string;
 }
 
 export interface RunningManager {
@@ -57,6 +66,9 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   let tls: ReturnType<typeof ensureTlsMaterial> | null = null;
   let app!: FastifyInstance;
   let runner!: JobRunner;
+  let cloud!: CloudConnector;
+  let playbooks!: PlaybookEngine;
+  let cloudSync!: CloudSyncScheduler;
   let forwarders!: ForwarderDispatcher;
   let createdAdminKey: string | null = null;
   let catalog!: RuleCatalog;
@@ -101,10 +113,30 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       },
     },
     {
+      name: 'cloud connector and playbooks',
+      run: async () => {
+        // Cloud credentials are sealed with a key kept beside, not inside, the database.
+        const endpoint = opts.awsEndpoint ?? process.env.PALISADE_AWS_ENDPOINT;
+        cloud = new CloudConnector(SecretBox.loadOrCreate(join(opts.dataDir, 'secret-key')), endpoint ? { endpoint } : {});
+        playbooks = new PlaybookEngine({ connector: cloud, notify: (id) => notifier.notify(id), log });
+      },
+    },
+    {
       name: 'HTTP API',
       run: async () => {
         app = await buildApp(
-          { stores, notifier, metrics, closing: closing.signal, policyCache: new PolicyChainCache(), recommendations, catalog, heartbeats },
+          {
+            stores,
+            notifier,
+            metrics,
+            closing: closing.signal,
+            policyCache: new PolicyChainCache(),
+            recommendations,
+            catalog,
+            heartbeats,
+            cloud,
+            playbooks,
+          },
           {
             loggerInstance: log.child({ component: 'http' }, { level: opts.logLevel === 'debug' ? 'debug' : 'warn' }) as never,
             https: tls ? { key: tls.key, cert: tls.cert } : null,
@@ -128,11 +160,24 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
           notify: (id) => notifier.notify(id),
           recommendations,
           log,
+          handlers: { 'cloud-sync': cloudSyncJob(cloud) },
           ...(opts.jobPollMs ? { pollMs: opts.jobPollMs } : {}),
         });
         runner.start();
       },
       undo: async () => runner.stop(),
+    },
+    {
+      name: 'playbook expiries and periodic cloud sync',
+      run: async () => {
+        playbooks.start(stores);
+        cloudSync = new CloudSyncScheduler(stores, { log });
+        cloudSync.start();
+      },
+      undo: async () => {
+        await cloudSync.stop();
+        await playbooks.stop();
+      },
     },
     {
       name: 'event forwarders',
