@@ -43,6 +43,11 @@ for (const make of testLocations()) {
       });
       a.job = (await (await m.stores.tenant('primary'))!.jobs.enqueue('noop', {}))!.id;
       a.tenant = 'primary';
+      a.forwarder = (
+        await m.call('POST', '/api/v1/forwarders', {
+          body: { name: 'f', type: 'syslog', settings: { protocol: 'udp', address: '127.0.0.1:9', format: 'json' } },
+        })
+      ).body.id;
     });
     after(async () => m.close());
 
@@ -60,6 +65,7 @@ for (const make of testLocations()) {
         ['/api/v1/event-tasks/', 'eventTask'],
         ['/api/v1/scheduled-tasks/', 'schedTask'],
         ['/api/v1/jobs/', 'job'],
+        ['/api/v1/forwarders/', 'forwarder'],
       ];
       const hit = table.find(([p]) => path.startsWith(p));
       return hit && a[hit[1]];

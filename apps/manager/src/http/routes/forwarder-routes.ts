@@ -153,14 +153,14 @@ export async function forwarderRoutes(app: FastifyInstance, ctx: Pick<ManagerCon
         tags,
         summary: 'Pause or resume a forwarder (while paused, new events are not queued for it)',
         params: IdParams,
-        body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
+        body: Type.Object({ enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       },
     },
     async (request) => {
       const user = requireRole(request, 'admin');
       const { id } = request.params as IdParamsT;
-      const { enabled } = request.body as { enabled: boolean };
-      const f = await user.store.forwarders.setEnabled(id, enabled);
+      const { enabled } = request.body as { enabled?: boolean };
+      const f = enabled === undefined ? await user.store.forwarders.get(id) : await user.store.forwarders.setEnabled(id, enabled);
       if (!f) throw notFound('forwarder');
       await user.store.audit.record(user.actor, 'forwarder.update', `forwarder:${id}`, { enabled });
       return f;
