@@ -19,3 +19,9 @@ export const MODULES = ['anti-malware', 'ips', 'firewall', 'log-inspection', 'in
 export const EVENT_SOURCES = ['system', ...MODULES] as const;
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export const STATUSES = ['online', 'offline', 'warning', 'error'] as const;
+
+/** `computer:primary.5e5a4f0d-…` → `computer 5e5a4f0d`: audit references are long UUIDs. */
+export function shortRef(ref: string): string {
+  const m = /^([a-z-]+):(?:[^.]+\.)?([0-9a-f]{8})[0-9a-f-]{28}$/i.exec(ref);
+  return m ? `${m[1]} ${m[2]}` : ref;
+}

@@ -1,6 +1,8 @@
 import { ApiClientError } from './api-client-error.ts';
 import { type ApiTransport, fetchTransport } from './api-transport.ts';
 import type { Forwarder, ForwarderTestResult, NewForwarder } from './forwarder-types.ts';
+import type { CloudAccount, CloudInstance, CloudSyncSummary, NewCloudAccount } from './cloud-account-types.ts';
+import type { NewPlaybook, Playbook, PlaybookActionRecord } from './playbook-types.ts';
 
 export interface PalisadeClientOptions {
   url: string;
@@ -72,7 +74,10 @@ export class PalisadeClient {
   ) => this.request<Policy>('PATCH', `/api/v1/policies/${enc(id)}`, { body });
   deletePolicy = (id: string) => this.request<void>('DELETE', `/api/v1/policies/${enc(id)}`);
   policyEffective = (id: string) =>
-    this.request<{ hash: string; config: Record<string, unknown> }>('GET', `/api/v1/policies/${enc(id)}/effective`);
+    this.request<{ hash: string; config: Record<string, unknown>; chain?: Array<{ id: string; name: string }> }>(
+      'GET',
+      `/api/v1/policies/${enc(id)}/effective`,
+    );
 
   // Computers and commands
   listComputers = (query: { status?: string; policyId?: string; group?: string; hostname?: string; smartFolderId?: string } = {}) =>
@@ -140,6 +145,9 @@ export class PalisadeClient {
   applyRecommendations = (id: string) =>
     this.request<ScanOutcome>('POST', `/api/v1/computers/${enc(id)}/recommendations/apply`, { body: {} });
   listRules = (query: { module?: string } = {}) => this.request<{ rules: CatalogRule[] }>('GET', '/api/v1/rules', { query });
+  listVulnerabilityImports = () => this.request<{ imports: Array<Record<string, unknown>> }>('GET', '/api/v1/vulnerability-data/imports');
+  importVulnerabilityData = (body: { source: string; records: unknown[] }) =>
+    this.request<Record<string, unknown>>('POST', '/api/v1/vulnerability-data', { body });
 
   // Event forwarders (syslog, webhook, SNS)
   listForwarders = () => this.request<{ forwarders: Forwarder[] }>('GET', '/api/v1/forwarders');
@@ -149,6 +157,26 @@ export class PalisadeClient {
     this.request<Forwarder>('PATCH', `/api/v1/forwarders/${enc(id)}`, { body: { enabled } });
   deleteForwarder = (id: string) => this.request<void>('DELETE', `/api/v1/forwarders/${enc(id)}`);
   testForwarder = (id: string) => this.request<ForwarderTestResult>('POST', `/api/v1/forwarders/${enc(id)}/test`, { body: {} });
+
+  // Response playbooks and what they did
+  listPlaybooks = () => this.request<{ playbooks: Playbook[] }>('GET', '/api/v1/playbooks');
+  getPlaybook = (idOrName: string) => this.request<Playbook>('GET', `/api/v1/playbooks/${enc(idOrName)}`);
+  createPlaybook = (body: NewPlaybook) => this.request<Playbook>('POST', '/api/v1/playbooks', { body });
+  updatePlaybook = (id: string, body: Partial<NewPlaybook>) => this.request<Playbook>('PATCH', `/api/v1/playbooks/${enc(id)}`, { body });
+  deletePlaybook = (id: string) => this.request<void>('DELETE', `/api/v1/playbooks/${enc(id)}`);
+  listPlaybookActions = (query: { playbookId?: string; status?: string; limit?: number } = {}) =>
+    this.request<{ actions: PlaybookActionRecord[] }>('GET', '/api/v1/playbook-actions', { query });
+  undoPlaybookAction = (id: string) => this.request<PlaybookActionRecord>('POST', `/api/v1/playbook-actions/${enc(id)}/undo`, { body: {} });
+
+  // Cloud accounts (AWS)
+  listCloudAccounts = () => this.request<{ cloudAccounts: CloudAccount[] }>('GET', '/api/v1/cloud-accounts');
+  getCloudAccount = (idOrName: string) => this.request<CloudAccount>('GET', `/api/v1/cloud-accounts/${enc(idOrName)}`);
+  createCloudAccount = (body: NewCloudAccount) => this.request<CloudAccount>('POST', '/api/v1/cloud-accounts', { body });
+  updateCloudAccount = (id: string, body: { name?: string; regions?: string[]; syncIntervalSeconds?: number; enabled?: boolean }) =>
+    this.request<CloudAccount>('PATCH', `/api/v1/cloud-accounts/${enc(id)}`, { body });
+  deleteCloudAccount = (id: string) => this.request<void>('DELETE', `/api/v1/cloud-accounts/${enc(id)}`);
+  syncCloudAccount = (id: string) => this.request<CloudSyncSummary>('POST', `/api/v1/cloud-accounts/${enc(id)}/sync`, { body: {} });
+  cloudInstances = (id: string) => this.request<{ instances: CloudInstance[] }>('GET', `/api/v1/cloud-accounts/${enc(id)}/instances`);
 }
 
 const enc = encodeURIComponent;

@@ -1,13 +1,5 @@
 import { useId } from 'react';
-
-/** The manager's smart-folder query: nested AND (`all`) / OR (`any`) groups of conditions. */
-export interface Condition {
-  field: string;
-  op: string;
-  value?: string;
-}
-export type Group = { all: Node[] } | { any: Node[] };
-export type Node = Condition | Group;
+import { type Condition, type Group, isGroup, itemsOf, type Node, withItems } from '../smart-folder-query.ts';
 
 export const FIELDS = ['hostname', 'platform', 'policy', 'status', 'group', 'agentVersion', 'ip', 'tag:'] as const;
 export const OPS: Array<{ op: string; label: string }> = [
@@ -20,10 +12,6 @@ export const OPS: Array<{ op: string; label: string }> = [
 ];
 // Past two levels a query is easier to write as two folders; the API allows four.
 const MAX_DEPTH = 2;
-
-export const isGroup = (n: Node): n is Group => 'all' in n || 'any' in n;
-const itemsOf = (g: Group) => ('all' in g ? g.all : g.any);
-const withItems = (g: Group, items: Node[]): Group => ('all' in g ? { all: items } : { any: items });
 
 /** An editable AND/OR group; every control is a labelled form field, so it works by keyboard. */
 export function QueryBuilder({ value, onChange, depth = 0 }: { value: Group; onChange: (g: Group) => void; depth?: number }) {
@@ -157,14 +145,4 @@ function ConditionRow({
       </button>
     </div>
   );
-}
-
-/** The query as the API wants it: empty groups dropped, `anyValue` without a value. */
-export function cleanQuery(g: Group): Group {
-  const items = itemsOf(g)
-    .map((n) =>
-      isGroup(n) ? cleanQuery(n) : n.op === 'anyValue' ? { field: n.field, op: n.op } : { field: n.field, op: n.op, value: n.value ?? '' },
-    )
-    .filter((n) => !isGroup(n) || itemsOf(n).length > 0);
-  return withItems(g, items);
 }

@@ -216,6 +216,25 @@ function Vulnerabilities({ id }: { id: string }) {
         <>
           <p className="muted">Latest recommendation scan: {when(vulns.data.scannedAt)}</p>
           <DataTable data={vulns.data.vulnerabilities} columns={columns} caption="Vulnerabilities" empty="No known vulnerabilities." />
+          <h3>Virtual patches and rules for this computer</h3>
+          <p className="muted small">
+            Recommended by the latest scan (from advisories, or from a rule's own affected versions when no advisory data is imported).
+          </p>
+          <ul className="plain" data-testid="patch-states">
+            {(recs.data?.scan?.recommended ?? []).map((r) => (
+              <li key={`${r.module}/${r.ruleId}`}>
+                {r.module}/{r.ruleId} <Badge value={state(`${r.module}/${r.ruleId}`)} /> {r.title}{' '}
+                <span className="muted small">
+                  {r.cves.join(', ')} · {r.reasons.map((x) => `${x.package} ${x.version} via ${x.via}`).join('; ')}
+                </span>
+              </li>
+            ))}
+            {[...removable].map((r) => (
+              <li key={r}>
+                {r} <Badge value="removable" />
+              </li>
+            ))}
+          </ul>
         </>
       ) : null}
     </section>

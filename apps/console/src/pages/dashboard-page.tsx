@@ -6,7 +6,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { Badge } from '../components/badge.tsx';
 import { QueryState } from '../components/query-state.tsx';
 import { cvesOf, outcomeOf } from '../event-outcome.ts';
-import { ago, EVENT_SOURCES, STATUSES, when } from '../format.ts';
+import { ago, EVENT_SOURCES, STATUSES, shortRef } from '../format.ts';
 import { useApi } from '../session.tsx';
 
 const COLORS: Record<string, string> = {
@@ -65,16 +65,23 @@ export function DashboardPage() {
   const list = computers.data?.computers ?? [];
   const evs: Event[] = events.data?.events ?? [];
   const byStatus = STATUSES.map((s) => ({ status: s, count: list.filter((c) => c.status === s).length }));
-  const totalEvents = (counts.data?.counts ?? []).reduce((a, c) => a + c.count, 0);
+  const totalEvents = (counts.data?.counts ?? []).reduce((a, c) => a + Number(c.count), 0);
   const chartData = useMemo(() => {
     const hours = new Map<string, Record<string, number | string>>();
+    // Every hour of the window gets a bar slot, so a quiet hour shows as a gap, not as nothing.
+    const first = Math.floor(new Date(since).getTime() / 3600_000) * 3600_000;
+    for (let t = first; t <= Date.now(); t += 3600_000) {
+      // The API names an hour by its first 13 ISO characters: 2026-11-27T02.
+      const hour = new Date(t).toISOString().slice(0, 13);
+      hours.set(hour, { hour });
+    }
     for (const c of counts.data?.counts ?? []) {
       const row = hours.get(c.hour) ?? { hour: c.hour };
-      row[c.module] = ((row[c.module] as number) ?? 0) + c.count;
+      row[c.module] = ((row[c.module] as number) ?? 0) + Number(c.count);
       hours.set(c.hour, row);
     }
     return [...hours.values()].sort((a, b) => String(a.hour).localeCompare(String(b.hour)));
-  }, [counts.data]);
+  }, [counts.data, since]);
   const modulesSeen = EVENT_SOURCES.filter((m) => chartData.some((r) => r[m] !== undefined));
   const hostname = new Map(list.map((c) => [c.id, c.hostname]));
   const topComputers = top(
@@ -128,15 +135,15 @@ export function DashboardPage() {
       <section className="card" aria-labelledby="chart-title">
         <h2 id="chart-title">Events per module, per hour (UTC, last 24 h)</h2>
         <QueryState isLoading={counts.isLoading} error={counts.error} what="event counts" />
-        {chartData.length === 0 && counts.data ? <p className="muted">No events in the last 24 hours.</p> : null}
-        {chartData.length > 0 ? (
+        {totalEvents === 0 && counts.data ? <p className="muted">No events in the last 24 hours.</p> : null}
+        {totalEvents > 0 ? (
           <div className="chart" role="img" aria-label={`Bar chart of ${totalEvents} events in the last 24 hours by module`}>
             <ResponsiveContainer width="100%" height={260}>
               <BarChart data={chartData}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="hour" tickFormatter={(h: string) => h.slice(11, 16)} />
+                <XAxis dataKey="hour" tickFormatter={(h: string) => `${h.slice(11, 13)}:00`} />
                 <YAxis allowDecimals={false} />
-                <Tooltip labelFormatter={(h) => when(String(h))} />
+                <Tooltip labelFormatter={(h) => `${String(h).replace('T', ' ')}:00 UTC`} />
                 <Legend />
                 {modulesSeen.map((m) => (
                   <Bar key={m} dataKey={m} stackId="a" fill={COLORS[m]} isAnimationActive={false} />
@@ -186,7 +193,8 @@ export function DashboardPage() {
           <ul className="plain">
             {(audit.data?.entries ?? []).map((a) => (
               <li key={a.id}>
-                <span className="muted">{ago(a.time)}</span> {a.actor}: <code>{a.action}</code> {a.target}
+                <span className="muted">{ago(a.time)}</span> <code>{a.action}</code> {shortRef(a.target)}{' '}
+                <span className="muted small">by {shortRef(a.actor)}</span>
               </li>
             ))}
           </ul>

@@ -347,9 +347,7 @@ function PolicyEditor({ id, list }: { id: string; list: Policy[] }) {
       {save.isSuccess ? <p role="status">Saved. Agents on this policy pick it up on their next heartbeat.</p> : null}
       <details>
         <summary>Effective configuration of this policy</summary>
-        <p className="muted small">
-          Chain: {(effective.data as { chain?: Array<{ name: string }> } | undefined)?.chain?.map((p) => p.name).join(' → ')}
-        </p>
+        <p className="muted small">Chain: {effective.data?.chain?.map((p) => p.name).join(' → ')}</p>
         <pre>{JSON.stringify(effective.data?.config ?? {}, null, 2)}</pre>
       </details>
     </form>

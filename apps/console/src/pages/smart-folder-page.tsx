@@ -5,7 +5,8 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { Badge } from '../components/badge.tsx';
 import { DataTable } from '../components/data-table.tsx';
-import { cleanQuery, type Group, QueryBuilder } from '../components/query-builder.tsx';
+import { QueryBuilder } from '../components/query-builder.tsx';
+import { cleanQuery, type Group } from '../smart-folder-query.ts';
 import { ErrorMessage, QueryState } from '../components/query-state.tsx';
 import { useApi, useSessionContext } from '../session.tsx';
 
