@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { clientFrom, resolveConnection, withApi } from './api-connection.ts';
+import { renderCloudInit } from './deploy-script-cloud-init.ts';
 import { CliError, printJson } from './output.ts';
 
 interface DeployScriptResult {
@@ -50,11 +51,15 @@ export function registerDeployScriptCommands(program: Command): void {
     .option('--tag <key=value...>', 'host tag set at activation (repeatable)')
     .option('--cloud <provider>', 'report cloud metadata at activation (aws)')
     .option('--no-pin-ca', 'do not pin the manager CA in the script (hosts verify it with their trust store)')
+    .option('--format <format>', 'sh (the script) or cloud-init (#cloud-config user data that runs it on first boot)', 'sh')
     .option('-o, --output <file>', 'write the script to this file (mode 0700) instead of stdout')
     .action(async (opts, cmd) => {
       const globals = cmd.optsWithGlobals() as { json?: boolean; url?: string; apiKey?: string; ca?: string };
       if (opts.platform !== 'linux') throw new CliError('CLI_BAD_ARGUMENT', `--platform ${opts.platform} is not supported (linux)`, 2);
       if (opts.cloud !== undefined && opts.cloud !== 'aws') throw new CliError('CLI_BAD_ARGUMENT', '--cloud supports aws only', 2);
+      if (opts.format !== 'sh' && opts.format !== 'cloud-init') {
+        throw new CliError('CLI_BAD_ARGUMENT', `--format ${opts.format} is not supported (sh, cloud-init)`, 2);
+      }
       let maxUses: number | undefined;
       if (opts.maxUses !== undefined) {
         maxUses = Number(opts.maxUses);
@@ -75,8 +80,15 @@ export function registerDeployScriptCommands(program: Command): void {
         ...(opts.pinCa && connection.caPem ? { caPem: connection.caPem } : {}),
       };
       const res = await withApi(() => client.request<DeployScriptResult>('POST', '/api/v1/deploy-scripts', { body }));
+      if (opts.format === 'cloud-init') {
+        res.script = renderCloudInit(
+          res.script,
+          `Palisade agent ${res.bundle.version} from ${res.managerUrl}; activation token ${res.token.id} valid until ${res.token.expiresAt}`,
+        );
+      }
       if (opts.output) {
-        if (existsSync(opts.output) && !readFileSync(opts.output, 'utf8').startsWith('#!/bin/sh\n# Palisade agent deployment script')) {
+        const ours = /^(#!\/bin\/sh\n# Palisade agent deployment script|#cloud-config\n# Palisade agent )/;
+        if (existsSync(opts.output) && !ours.test(readFileSync(opts.output, 'utf8'))) {
           throw new CliError('CLI_BAD_ARGUMENT', `${opts.output} exists and is not a deployment script; not overwriting it`, 2);
         }
         // it holds a live activation token
