@@ -60,17 +60,19 @@ function normaliseTime(t: string): string {
  * commits or rolls back with it.
  */
 export type IngestListener = (trx: Kysely<TenantTables>, computerId: string, inserted: StoredEvent[]) => Promise<void>;
+/** Asked before each batch: a listener with nothing to do keeps ingest on the plain, faster path. */
+export type IngestInterest = () => boolean | Promise<boolean>;
 
 export class EventRepository {
-  private readonly listeners: IngestListener[] = [];
+  private readonly listeners: { listener: IngestListener; wanted: IngestInterest }[] = [];
 
   constructor(
     private readonly db: Kysely<TenantTables>,
     private readonly clock: Clock,
   ) {}
 
-  onIngest(listener: IngestListener): void {
-    this.listeners.push(listener);
+  onIngest(listener: IngestListener, wanted: IngestInterest = () => true): void {
+    this.listeners.push({ listener, wanted });
   }
 
   /**
@@ -94,7 +96,9 @@ export class EventRepository {
       received_at: receivedAt,
     }));
     let inserted = 0;
-    if (this.listeners.length > 0) {
+    const active: IngestListener[] = [];
+    for (const l of this.listeners) if (await l.wanted()) active.push(l.listener);
+    if (active.length > 0) {
       // The listeners need to know which rows were new, and must commit with them.
       await this.db.transaction().execute(async (trx) => {
         const fresh = new Set<string>();
@@ -109,7 +113,7 @@ export class EventRepository {
         }
         inserted = fresh.size;
         const stored = rows.filter((r) => fresh.has(r.id)).map(toEvent);
-        for (const l of this.listeners) await l(trx, computerId, stored);
+        for (const l of active) await l(trx, computerId, stored);
       });
       return { inserted, duplicates: events.length - inserted };
     }

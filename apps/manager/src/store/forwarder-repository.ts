@@ -48,12 +48,34 @@ function nextPosition(at: string): string {
  * transaction that stores them (see `enqueue`), so an event is either stored and queued for every
  * matching forwarder, or neither: nothing can fall between ingest and delivery.
  */
+/**
+ * How long "does this tenant have an enabled forwarder?" is cached. Changes made through this
+ * node apply at once; a forwarder created or enabled on another node starts taking events
+ * within this time.
+ */
+export const ENABLED_CACHE_MS = 1000;
+
 export class ForwarderRepository {
+  private enabledCache: { value: boolean; until: number } | undefined;
+
   constructor(
     private readonly db: Kysely<TenantTables>,
     private readonly tenantId: string,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Whether any forwarder is enabled, so that ingest only pays for the outbox (a transaction,
+   * RETURNING, the forwarder lookup) in tenants that forward. Real time, not the store clock:
+   * this is a cache lifetime, not a business time.
+   */
+  async anyEnabled(): Promise<boolean> {
+    const now = performance.now();
+    if (this.enabledCache && this.enabledCache.until > now) return this.enabledCache.value;
+    const r = await this.db.selectFrom('forwarders').select('id').where('enabled', '=', 1).limit(1).executeTakeFirst();
+    this.enabledCache = { value: r !== undefined, until: now + ENABLED_CACHE_MS };
+    return this.enabledCache.value;
+  }
 
   private async toForwarder(r: Row): Promise<Forwarder> {
     const pending = await this.db
@@ -103,6 +125,7 @@ export class ForwarderRepository {
       last_error: null,
       last_success_at: null,
     };
+    this.enabledCache = undefined;
     try {
       await this.db.insertInto('forwarders').values(row).execute();
     } catch (err) {
@@ -129,6 +152,7 @@ export class ForwarderRepository {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<Forwarder | undefined> {
+    this.enabledCache = undefined;
     await this.db
       .updateTable('forwarders')
       .set({ enabled: enabled ? 1 : 0, updated_at: this.clock().toISOString() })
@@ -139,6 +163,7 @@ export class ForwarderRepository {
 
   /** Deletes the forwarder and whatever it had not delivered yet. */
   async delete(id: string): Promise<boolean> {
+    this.enabledCache = undefined;
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('forwarder_outbox').where('forwarder_id', '=', id).execute();
       const res = await trx.deleteFrom('forwarders').where('id', '=', id).executeTakeFirst();

@@ -58,9 +58,12 @@ export class TenantStore {
     this.cloud = new CloudRepository(db, clock);
     this.forwarders = new ForwarderRepository(db, tenantId, clock);
     // Every stored event is queued for its forwarders in the same transaction (at-least-once).
-    this.events.onIngest(async (trx, computerId, inserted) => {
-      await this.forwarders.enqueue(trx, computerId, inserted);
-    });
+    this.events.onIngest(
+      async (trx, computerId, inserted) => {
+        await this.forwarders.enqueue(trx, computerId, inserted);
+      },
+      () => this.forwarders.anyEnabled(),
+    );
   }
 
   async close(): Promise<void> {
