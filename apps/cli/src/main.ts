@@ -24,6 +24,8 @@ const MODULES: Record<string, () => Promise<Register>> = {
   appcontrol: async () => (await import('./commands/appcontrol-commands.ts')).registerAppcontrolCommands,
   verify: async () => (await import('./commands/verify-commands.ts')).registerVerifyCommands,
   forwarders: async () => (await import('./commands/forwarders-commands.ts')).registerForwarderCommands,
+  playbooks: async () => (await import('./commands/playbooks-commands.ts')).registerPlaybookCommands,
+  'cloud-accounts': async () => (await import('./commands/cloud-accounts-commands.ts')).registerCloudAccountCommands,
   'deploy-script': async () => (await import('./commands/deploy-script-commands.ts')).registerDeployScriptCommands,
 };
 
@@ -51,6 +53,8 @@ const COMMANDS: Record<string, string[]> = {
   appcontrol: ['appcontrol'],
   verify: ['verify'],
   forwarders: ['forwarders'],
+  playbooks: ['playbooks'],
+  'cloud-accounts': ['cloud-accounts'],
   'deploy-script': ['deploy-script'],
 };
 
