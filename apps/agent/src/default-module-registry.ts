@@ -6,6 +6,7 @@ import { FirewallModule, kernelLog } from './modules/firewall/index.ts';
 import { IntegrityModule } from './modules/integrity/index.ts';
 import { IpsModule } from './modules/ips/ips-module.ts';
 import { LogInspectionModule } from './modules/log-inspection/index.ts';
+import { WebReputationModule } from './modules/web-reputation/index.ts';
 
 /** What a module factory may need to know about the agent it runs in. */
 export interface ModuleEnvironment {
@@ -39,5 +40,6 @@ export function defaultModuleRegistry(env: ModuleEnvironment): ModuleRegistry {
     .register(new FirewallModule({ ...(manager ? { manager } : {}), logSource: kernelLog }))
     .register(new IntegrityModule())
     .register(new LogInspectionModule())
-    .register(new AppControlModule());
+    .register(new AppControlModule())
+    .register(new WebReputationModule());
 }
