@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import type { ModuleConfig } from '@palisade/protocol';
 import { silentLogger } from '../../agent-logger.ts';
@@ -154,5 +155,34 @@ test('journald configured where there is no journal: the source is skipped and t
   const st = m.status();
   assert.equal(st.state, 'running');
   assert.match(String((st.details as { journald: string }).journald), /^unavailable: /);
+  await m.stop();
+});
+
+const SHARED = process.env.PALISADE_SHARED ?? fileURLToPath(new URL('../../../../../../shared', import.meta.url));
+const WAZUH = join(SHARED, 'wazuh-ruleset');
+
+test('with the Wazuh ruleset: 8 failed logins for a non-existent user from one address fire Wazuh 5712', async (t) => {
+  if (!existsSync(join(WAZUH, 'ruleset', 'rules'))) return t.skip(`no Wazuh ruleset in ${WAZUH}`);
+  const dir = join(root, 'wazuh');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const log = join(dir, 'secure');
+  writeFileSync(log, '');
+  const config: ModuleConfig = {
+    enabled: true,
+    mode: 'detect',
+    settings: { files: [{ path: log }], rules: { wazuhRuleset: WAZUH }, pollIntervalMs: 50 },
+  };
+  const events: ModuleEventInput[] = [];
+  const m = new LogInspectionModule();
+  await m.start(context(config, join(dir, 'data'), events));
+  await until('first poll', () => (m.status().details as { filesFollowed?: number } | undefined)?.filesFollowed === 1);
+  for (let i = 0; i < 8; i++)
+    appendFileSync(
+      log,
+      `Nov 27 02:00:0${i} web1 sshd[${4000 + i}]: Failed password for invalid user admin from 203.0.113.5 port ${40000 + i} ssh2\n`,
+    );
+  const bf = await until('Wazuh brute force', () => events.find((e) => e.ruleId === '5712'));
+  assert.equal((bf.details as { level: number }).level, 10);
+  assert.equal((bf.details as { fields: Record<string, string> }).fields.srcip, '203.0.113.5');
   await m.stop();
 });

@@ -28,7 +28,7 @@ interface LineOrigin {
 
 /** The folders a Wazuh installation (or a bare ruleset folder) keeps decoders, rules and lists in. */
 export function wazuhRuleDirs(root: string): string[] {
-  return ['ruleset/decoders', 'ruleset/rules', 'etc/decoders', 'etc/rules', 'etc/lists', 'decoders', 'rules', 'lists']
+  return ['ruleset/decoders', 'ruleset/rules', 'ruleset/lists', 'etc/decoders', 'etc/rules', 'etc/lists', 'decoders', 'rules', 'lists']
     .map((d) => join(root, d))
     .filter((d) => existsSync(d));
 }
