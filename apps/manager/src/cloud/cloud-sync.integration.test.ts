@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { JobRunner } from '../jobs/job-runner.ts';
 import { type FakeAws, startFakeAws } from '../testing/fake-aws/fake-aws-server.ts';
+import { cloudSyncJob, CloudSyncScheduler } from './cloud-sync-scheduler.ts';
 import { sampleHost, type TestManager, testManager } from '../testing/test-manager.ts';
 import { testLocations } from '../testing/test-stores.ts';
 
@@ -139,6 +141,53 @@ for (const location of testLocations()) {
       assert.equal((await computers()).filter((c) => c.cloud?.instanceId === first).length, 1);
       const asgs = (await m.call('GET', `/api/v1/cloud-accounts/${accountId}/auto-scaling-groups`)).body.autoScalingGroups;
       assert.deepEqual(asgs, []);
+    });
+
+    it('assume-role: STS AssumeRole with the base keys and the external id, then EC2 with the temporary credentials', async () => {
+      const res = await m.call('POST', '/api/v1/cloud-accounts', {
+        body: {
+          name: 'customer',
+          authType: 'assume-role',
+          regions: ['ap-southeast-2'],
+          roleArn: 'arn:aws:iam::222233334444:role/palisade',
+          externalId: 'ext-4711',
+          accessKeyId: 'AKIABASEKEYBASEKEY01',
+          secretAccessKey: 'base-secret-key-for-assume-role-000000001',
+        },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.awsAccountId, '222233334444', 'from the role ARN');
+      aws.calls.length = 0;
+      const sync = await m.call('POST', `/api/v1/cloud-accounts/${res.body.id}/sync`);
+      assert.equal(sync.status, 200, JSON.stringify(sync.body));
+      const [assume] = aws.callsOf('sts', 'AssumeRole');
+      assert.equal(assume!.accessKeyId, 'AKIABASEKEYBASEKEY01');
+      assert.equal(assume!.params.RoleArn, 'arn:aws:iam::222233334444:role/palisade');
+      assert.equal(assume!.params.ExternalId, 'ext-4711');
+      const temp = aws.issuedCredentials.at(-1)!.accessKeyId;
+      const others = aws.calls.filter((c) => c.service !== 'sts');
+      assert.ok(others.length >= 2);
+      assert.ok(others.every((c) => c.accessKeyId === temp && c.region === 'ap-southeast-2'));
+      const bad = await m.call('POST', '/api/v1/cloud-accounts', {
+        body: { name: 'x2', authType: 'assume-role', regions: ['eu-west-1'], roleArn: 'arn:aws:iam::1:role/p' },
+      });
+      assert.equal(bad.body.code, 'CLOUD_ACCOUNT_INVALID');
+      await m.call('DELETE', `/api/v1/cloud-accounts/${res.body.id}`);
+    });
+
+    it('periodic sync: due accounts get one cloud-sync job per interval, which the job runner runs', async () => {
+      const scheduler = new CloudSyncScheduler(m.stores, { clock: () => m.clock.now });
+      assert.equal(await scheduler.tick(), 0, 'synced a moment ago');
+      m.clock.now = new Date(m.clock.now.getTime() + 301_000);
+      assert.equal(await scheduler.tick(), 1);
+      assert.equal(await scheduler.tick(), 0, 'the same slot is not queued twice');
+      aws.calls.length = 0;
+      const runner = new JobRunner(m.stores, { notify: () => {}, handlers: { 'cloud-sync': cloudSyncJob(m.cloud) } });
+      await runner.tick();
+      assert.deepEqual(new Set(aws.callsOf('ec2', 'DescribeInstances').map((c) => c.region)), new Set(REGIONS));
+      const account = (await m.call('GET', `/api/v1/cloud-accounts/${accountId}`)).body;
+      assert.equal(account.lastSyncAt, m.clock.now.toISOString());
+      assert.equal(account.lastSyncStatus, 'ok');
     });
 
     it('activation binds the agent to its discovered computer and the agent-activated task assigns the policy by tag', async () => {
