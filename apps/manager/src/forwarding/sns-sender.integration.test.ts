@@ -63,6 +63,18 @@ describe('SNS publish through the AWS SDK to an SNS endpoint on loopback', () =>
     assert.equal(sns.published.length, before);
   });
 
+  test('FIFO topics get a message group and a content-based deduplication id', async () => {
+    const fifo = sns.createTopic('palisade-events.fifo');
+    const before = sns.published.length;
+    const events = [sampleEvent()];
+    await sender(undefined, fifo).send(events);
+    await sender(undefined, fifo).send(events); // a retry after a lost answer: SNS drops the copy
+    const got = sns.published.slice(before);
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.groupId, 'palisade');
+    assert.match(got[0]!.deduplicationId ?? '', /^[0-9a-f]{64}$/);
+  });
+
   test('batches larger than one SNS message are split in order', async () => {
     const big = Array.from({ length: 60 }, (_, i) => sampleEvent({ message: `${i} ${'x'.repeat(8000)}` }));
     const before = sns.published.length;

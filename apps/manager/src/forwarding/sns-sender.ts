@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { EventSender } from './event-sender.ts';
 import type { ForwardedEvent } from './forwarded-event.ts';
@@ -57,8 +58,17 @@ export class SnsSender implements EventSender {
   }
 
   async send(events: readonly ForwardedEvent[]): Promise<void> {
+    const fifo = this.settings.topicArn.endsWith('.fifo');
     for (const message of snsMessages(events.map(snsEventRecord))) {
-      await this.client.send(new PublishCommand({ TopicArn: this.settings.topicArn, Message: message }));
+      await this.client.send(
+        new PublishCommand({
+          TopicArn: this.settings.topicArn,
+          Message: message,
+          // FIFO topics: one group keeps the forwarder's order; the content hash lets SNS drop
+          // the copy a retry after a lost answer would publish.
+          ...(fifo ? { MessageGroupId: 'palisade', MessageDeduplicationId: createHash('sha256').update(message).digest('hex') } : {}),
+        }),
+      );
     }
   }
 

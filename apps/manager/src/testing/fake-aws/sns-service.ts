@@ -17,6 +17,9 @@ export interface PublishedMessage {
   /** Access key id of the signer. */
   accessKeyId: string;
   region: string;
+  /** FIFO topics only. */
+  groupId?: string;
+  deduplicationId?: string;
 }
 
 export interface FakeSns {
@@ -157,6 +160,31 @@ export async function startFakeSns(
         if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES)
           throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Message too long');
         if (!topics.has(arn)) throw new SnsError(404, 'NotFound', 'Topic does not exist');
+        const groupId = p.get('MessageGroupId');
+        const dedupId = p.get('MessageDeduplicationId');
+        if (arn.endsWith('.fifo')) {
+          if (!groupId)
+            throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: The MessageGroupId parameter is required for FIFO topics');
+          // Content-based deduplication is off on this fake's topics: the id is required.
+          if (!dedupId)
+            throw new SnsError(
+              400,
+              'InvalidParameter',
+              'Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+            );
+          const seen = published.find((m) => m.topicArn === arn && m.deduplicationId === dedupId);
+          if (seen)
+            return {
+              status: 200,
+              xml: `<PublishResponse xmlns="${NS}"><PublishResult><MessageId>${seen.messageId}</MessageId></PublishResult>${requestId}</PublishResponse>`,
+            };
+        } else if (groupId) {
+          throw new SnsError(
+            400,
+            'InvalidParameter',
+            'Invalid parameter: MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this topic type',
+          );
+        }
         const messageId = randomUUID();
         const subject = p.get('Subject');
         published.push({
@@ -166,6 +194,8 @@ export async function startFakeSns(
           accessKeyId: signer.accessKeyId,
           region: signer.region,
           ...(subject ? { subject } : {}),
+          ...(groupId ? { groupId } : {}),
+          ...(dedupId ? { deduplicationId: dedupId } : {}),
         });
         return {
           status: 200,
