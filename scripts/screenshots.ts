@@ -31,6 +31,21 @@ try {
   await client.createSmartFolder({ name: 'Java servers', query: { all: [{ field: 'policy', op: 'equals', value: 'Java apps' }] } });
   await client.createToken({ description: 'web tier autoscaling', policyId: fx.javaPolicyId, ttlSeconds: 7 * 86400, maxUses: 50 });
   await client.createApiKey({ name: 'SIEM export (read only)', role: 'auditor' });
+  await client
+    .createPlaybook({
+      name: 'Block web attackers',
+      description: 'Three blocked requests from one address in five minutes: block it on the web servers for an hour',
+      enabled: false,
+      trigger: { filter: { modules: ['ips'], types: ['ips.blocked'] }, threshold: 3, windowSeconds: 300, groupBy: 'attacker' },
+      actions: [
+        {
+          type: 'firewall-block-ip',
+          targets: { smartFolderId: (await client.listSmartFolders()).smartFolders[0]!.id },
+          durationSeconds: 3600,
+        },
+      ],
+    })
+    .catch((err: Error) => process.stderr.write(`playbook not created: ${err.message}\n`));
   await client.applyRecommendations(web);
   await waitFor('the exploit blocked by the assigned patch', async () => (await fx.sendExploit()) === 403, 90_000, 1000);
   await waitFor('IPS events at the manager', async () => (await client.listEvents({ module: 'ips' })).events.length > 0, 60_000, 500);
@@ -100,6 +115,16 @@ try {
     await go('/api-keys');
     await p.getByRole('table').waitFor();
   });
+  for (const [name, path] of [
+    ['playbooks', '/playbooks'],
+    ['forwarders', '/forwarders'],
+    ['cloud-accounts', '/cloud-accounts'],
+    ['tenants', '/tenants'],
+  ] as const)
+    await shot(name, async (p) => {
+      await go(path);
+      await p.getByRole('table').first().waitFor();
+    });
   await page.setViewportSize({ width: 420, height: 860 });
   await shot('dashboard-narrow', async (p) => {
     await go('/');

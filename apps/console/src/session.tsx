@@ -1,10 +1,11 @@
 import { PalisadeClient, type Role } from '@palisade/api-client';
 import { detectRole, tenantOfKey } from './role-detection.ts';
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 
 /** Where the API key lives: sessionStorage, so closing the tab logs out and nothing persists on disk. */
 const STORAGE_KEY = 'palisade.apiKey';
+export const UNAUTHORIZED_EVENT = 'palisade:unauthorized';
 
 export interface Session {
   client: PalisadeClient;
@@ -14,6 +15,8 @@ export interface Session {
 
 interface SessionContextValue {
   session: Session | null;
+  /** Why the last session ended, when the manager ended it (revoked key). */
+  endedBecause: string | null;
   login(apiKey: string): Promise<void>;
   logout(): void;
   /** Whether the logged-in key's role reaches `role` (admin > operator > auditor). */
@@ -36,6 +39,7 @@ function restored(): Session | null {
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | null>(restored);
+  const [endedBecause, setEndedBecause] = useState<string | null>(null);
   const queryClient = useQueryClient();
 
   const login = useCallback(async (apiKey: string) => {
@@ -44,6 +48,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     const role = await detectRole(client);
     sessionStorage.setItem(STORAGE_KEY, key);
     sessionStorage.setItem(`${STORAGE_KEY}.role`, role);
+    setEndedBecause(null);
     setSession({ client, role, tenant: tenantOfKey(key) });
   }, []);
 
@@ -54,9 +59,18 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setSession(null);
   }, [queryClient]);
 
+  useEffect(() => {
+    const ended = () => {
+      logout();
+      setEndedBecause('The manager no longer accepts this API key (revoked or invalid). Sign in again.');
+    };
+    window.addEventListener(UNAUTHORIZED_EVENT, ended);
+    return () => window.removeEventListener(UNAUTHORIZED_EVENT, ended);
+  }, [logout]);
+
   const value = useMemo<SessionContextValue>(
-    () => ({ session, login, logout, can: (role) => !!session && RANK[session.role] >= RANK[role] }),
-    [session, login, logout],
+    () => ({ session, endedBecause, login, logout, can: (role) => !!session && RANK[session.role] >= RANK[role] }),
+    [session, endedBecause, login, logout],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

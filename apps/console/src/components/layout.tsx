@@ -2,14 +2,19 @@ import { useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useSessionContext } from '../session.tsx';
 
-const NAV: Array<{ to: string; label: string; role?: 'operator' | 'admin' }> = [
+const NAV: Array<{ to: string; label: string; role?: 'operator' | 'admin'; primaryOnly?: boolean }> = [
   { to: '/', label: 'Dashboard' },
   { to: '/computers', label: 'Computers' },
   { to: '/policies', label: 'Policies' },
   { to: '/events', label: 'Events' },
   { to: '/recommendations', label: 'Recommendations' },
+  { to: '/playbooks', label: 'Playbooks' },
+  { to: '/forwarders', label: 'Event forwarders' },
+  { to: '/cloud-accounts', label: 'Cloud accounts' },
   { to: '/activation-tokens', label: 'Activation tokens', role: 'operator' },
   { to: '/api-keys', label: 'API keys', role: 'admin' },
+  // Tenants are managed from the primary tenant only.
+  { to: '/tenants', label: 'Tenants', role: 'admin', primaryOnly: true },
 ];
 
 /** The frame of every page: a skip link, the navigation (a drawer on narrow screens) and the page. */
@@ -36,7 +41,7 @@ export function Layout() {
       </header>
       <nav id="main-nav" aria-label="Main" className={navOpen ? 'sidenav open' : 'sidenav'} key={location.pathname}>
         <ul>
-          {NAV.filter((n) => !n.role || can(n.role)).map((n) => (
+          {NAV.filter((n) => (!n.role || can(n.role)) && (!n.primaryOnly || session?.tenant === 'primary')).map((n) => (
             <li key={n.to}>
               <NavLink to={n.to} end={n.to === '/'} onClick={() => setNavOpen(false)}>
                 {n.label}

@@ -51,6 +51,7 @@ export function DashboardPage() {
   const counts = useQuery({ queryKey: ['event-counts', since], queryFn: () => api.eventCounts(since) });
   const events = useQuery({ queryKey: ['events', 'dashboard', since], queryFn: () => api.listEvents({ since, limit: EVENT_SAMPLE }) });
   const audit = useQuery({ queryKey: ['audit', 'recent'], queryFn: () => api.listAudit({ limit: 8 }) });
+  const playbookActions = useQuery({ queryKey: ['playbook-actions', 'recent'], queryFn: () => api.listPlaybookActions({ limit: 8 }) });
   const vulns = useQuery({
     queryKey: ['vulnerabilities', 'all', computers.data?.computers.map((c) => c.id)],
     enabled: !!computers.data,
@@ -186,6 +187,22 @@ export function DashboardPage() {
               ))}
             </ul>
           )}
+        </section>
+        <section className="card" aria-labelledby="playbook-actions">
+          <h2 id="playbook-actions">Recent playbook actions</h2>
+          <QueryState isLoading={playbookActions.isLoading} error={playbookActions.error} what="playbook actions" />
+          {playbookActions.data?.actions.length === 0 ? <p className="muted">No playbook has acted yet.</p> : null}
+          <ul className="plain">
+            {(playbookActions.data?.actions ?? []).map((a) => (
+              <li key={a.id}>
+                <span className="muted">{ago(a.createdAt)}</span> <code>{a.actionType}</code> <Badge value={a.status} />{' '}
+                {a.computerId ? (
+                  <Link to={`/computers/${encodeURIComponent(a.computerId)}`}>{hostname.get(a.computerId) ?? a.computerId}</Link>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          <Link to="/playbooks">All playbook actions</Link>
         </section>
         <section className="card" aria-labelledby="recent">
           <h2 id="recent">Recent changes and actions</h2>

@@ -4,7 +4,7 @@ import { useSessionContext } from '../session.tsx';
 
 /** Login with an API key (`psk_…`); the key is kept in this tab's sessionStorage only. */
 export function LoginPage() {
-  const { login } = useSessionContext();
+  const { login, endedBecause } = useSessionContext();
   const [key, setKey] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -27,6 +27,11 @@ export function LoginPage() {
       <form onSubmit={submit} className="card login-card" aria-labelledby="login-title">
         <h1 id="login-title">Palisade console</h1>
         <p className="muted">Sign in with an API key of your tenant. It stays in this browser tab and is forgotten when you close it.</p>
+        {endedBecause ? (
+          <p role="alert" className="error">
+            {endedBecause}
+          </p>
+        ) : null}
         <label htmlFor="api-key">API key</label>
         <input
           id="api-key"
