@@ -167,7 +167,14 @@ for (const make of testLocations()) {
       // One event a second for 60 seconds of (test) clock, the dispatcher running all along.
       const sent: string[] = [];
       const sentHigh: string[] = [];
+      const udpBefore = udp.messages.length;
       for (let s = 0; s < 60; s++) {
+        // A forwarder whose receiver is up is not held back by the others' outage.
+        if (s === 30) {
+          sent.push(await send('firewall', 'low'));
+          await dispatcher.tick();
+          await udp.waitFor(udpBefore + 1);
+        }
         const high = s % 3 === 0;
         const id = await send(high ? 'ips' : 'log-inspection', high ? 'critical' : 'medium');
         sent.push(id);
@@ -176,7 +183,7 @@ for (const make of testLocations()) {
         m.clock.now = new Date(m.clock.now.getTime() + 1000);
       }
       const down = (await m.call('GET', `/api/v1/forwarders/${ids.tcp}`)).body.delivery;
-      assert.equal(down.pending, 60);
+      assert.equal(down.pending, 61);
       assert.ok(down.failures >= 5, `retried with backoff (${down.failures} attempts in 60 s)`);
       assert.ok(down.failures < 60, 'backoff: not one attempt per tick');
       assert.match(down.lastError, /ECONNREFUSED/);
@@ -193,7 +200,7 @@ for (const make of testLocations()) {
       m.clock.now = new Date(m.clock.now.getTime() + 8000);
       await dispatcher.tick();
       assert.deepEqual(
-        (await tcp.waitFor(60)).map((x) => parseCef(parseSyslog(x).msg).extension.externalId),
+        (await tcp.waitFor(61)).map((x) => parseCef(parseSyslog(x).msg).extension.externalId),
         sent,
       );
       assert.deepEqual(
@@ -208,6 +215,21 @@ for (const make of testLocations()) {
         const d = (await m.call('GET', `/api/v1/forwarders/${id}`)).body.delivery;
         assert.deepEqual([d.pending, d.failures, d.lastError], [0, 0, null]);
       }
+    });
+
+    test('two nodes draining at once deliver each event once, in order (the lease)', async () => {
+      tcp.messages.length = 0;
+      const other = new ForwarderDispatcher(m.stores, { batchSize: 3 });
+      const mine = new ForwarderDispatcher(m.stores, { batchSize: 3 });
+      const sent: string[] = [];
+      for (let i = 0; i < 30; i++) sent.push(await send('ips', 'info'));
+      for (let i = 0; i < 5; i++) await Promise.all([mine.tick(), other.tick()]);
+      assert.deepEqual(
+        (await tcp.waitFor(30)).map((x) => parseCef(parseSyslog(x).msg).extension.externalId),
+        sent,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(tcp.messages.length, 30, 'no duplicates');
     });
 
     test('deleting a forwarder stops its deliveries', async () => {
