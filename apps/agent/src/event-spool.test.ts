@@ -124,19 +124,21 @@ test('a drained spool gives its disk space back', () => {
   assert.ok(drained < full / 4, `after draining the spool file is ${drained} bytes (was ${full})`);
 });
 
-test('takes 5,000 events in and out well above 500/s', () => {
+// Throughput is measured by `npm run bench:agent` (docs/benchmarks), not asserted here: a timed
+// unit test fails on a busy CI machine without saying anything about the spool.
+test('5,000 events go in and come out exactly once, in order', () => {
   const spool = EventSpool.open(file());
-  const began = performance.now();
   for (let i = 0; i < 5_000; i++) spool.add(ev('info', `event ${i}`));
-  let out = 0;
+  const seen: string[] = [];
   while (true) {
     const batch = spool.peek(500);
     if (batch.length === 0) break;
-    out += spool.ack(batch.map((e) => e.id));
+    seen.push(...batch.map((e) => e.message));
+    assert.equal(spool.ack(batch.map((e) => e.id)), batch.length);
   }
-  const seconds = (performance.now() - began) / 1000;
-  assert.equal(out, 5_000);
-  // 500/s in and out means 10 s for this; demand a wide margin without being flaky on a busy CI box
-  assert.ok(seconds < 5, `5,000 events in+out took ${seconds.toFixed(2)} s`);
+  assert.equal(seen.length, 5_000);
+  assert.deepEqual(seen.slice(0, 3), ['event 0', 'event 1', 'event 2']);
+  assert.equal(seen.at(-1), 'event 4999');
+  assert.equal(new Set(seen).size, 5_000);
   spool.close();
 });
