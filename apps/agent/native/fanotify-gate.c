@@ -20,7 +20,7 @@
  *     N 0 <x|o> <pid> <uid> <sha256> <path>       detect mode: already allowed, for the record
  *     B 0 <x|o> <pid> <uid> <sha256> <path>       denied from the cache
  *     T <id>                                        no answer in time: allowed (fail-open)
- *     S <hits> <misses> <timeouts> <pending> <dropped> <exempt>
+ *     S <hits> <misses> <timeouts> <pending> <dropped> <exempt> <hit-ns> <hash-ns> <answer-ns> <answers>
  *     E <message>
  *   agent -> helper:
  *     A <id> <1|0>        allow / deny (cached)
@@ -172,6 +172,7 @@ struct pending {
   int fd;
   struct key key;
   int64_t deadline_ms;
+  uint64_t sent_ns;
 };
 
 static int fan_fd = -1;
@@ -183,6 +184,15 @@ static uint64_t next_id = 1;
 static pid_t exempt[MAX_EXEMPT];
 static int nexempt = 0;
 static unsigned long long st_hits, st_misses, st_timeouts, st_dropped, st_exempt;
+/* Time spent deciding cache hits (fstat to response) and hashing misses: the helper's own cost,
+ * measurable on a loaded machine where exec latency is mostly scheduling. */
+static unsigned long long st_hit_ns, st_hash_ns, st_answer_ns, st_answers;
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -308,6 +318,7 @@ static void handle_event(const struct fanotify_event_metadata *m) {
     respond(fd, 1);
     return;
   }
+  uint64_t t0 = mono_ns();
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     respond(fd, 1);
@@ -336,11 +347,15 @@ static void handle_event(const struct fanotify_event_metadata *m) {
       emit("B 0 %c %d %u %s %s", access, pid, uid_of(pid), e->sha, path);
     }
     respond(fd, e->allow);
+    st_hit_ns += mono_ns() - t0;
     return;
   }
   st_misses++;
   if (!e->hashed) {
-    if (hash_fd(fd, st.st_size, e->sha) != 0) {
+    uint64_t h0 = mono_ns();
+    int hashed = hash_fd(fd, st.st_size, e->sha);
+    st_hash_ns += mono_ns() - h0;
+    if (hashed != 0) {
       emit("E cannot hash inode %lu: %s (allowed)", (unsigned long)st.st_ino, strerror(errno));
       respond(fd, 1);
       return;
@@ -367,7 +382,7 @@ static void handle_event(const struct fanotify_event_metadata *m) {
     respond(fd, 1); /* the agent is not reading: fail open rather than hang the host */
     return;
   }
-  pending[npending++] = (struct pending){.id = id, .fd = fd, .key = k, .deadline_ms = now_ms() + timeout_ms};
+  pending[npending++] = (struct pending){.id = id, .fd = fd, .key = k, .deadline_ms = now_ms() + timeout_ms, .sent_ns = mono_ns()};
 }
 
 static void remove_pending(int i) { pending[i] = pending[--npending]; }
@@ -381,6 +396,8 @@ static void answer(uint64_t id, int allow) {
       e->allow = allow ? 1 : 0;
     }
     respond(pending[i].fd, allow);
+    st_answer_ns += mono_ns() - pending[i].sent_ns;
+    st_answers++;
     remove_pending(i);
     return;
   }
@@ -426,7 +443,8 @@ static void command(char *line) {
     detect_mode = atoi(line + 1) != 0;
     break;
   case 'P':
-    emit("S %llu %llu %llu %d %llu %llu", st_hits, st_misses, st_timeouts, npending, st_dropped, st_exempt);
+    emit("S %llu %llu %llu %d %llu %llu %llu %llu %llu %llu", st_hits, st_misses, st_timeouts, npending, st_dropped, st_exempt, st_hit_ns,
+         st_hash_ns, st_answer_ns, st_answers);
     break;
   default:
     emit("E unknown command");

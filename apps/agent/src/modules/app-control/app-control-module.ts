@@ -345,6 +345,13 @@ export class AppControlModule implements AgentModule {
       return { sha256: String(args.sha256).toLowerCase(), action: 'block' };
     },
     'app-control.rescan': async () => this.takeInventory(),
+    'app-control.inventory': async () => ({ scannedAt: this.scannedAt ?? null, roots: this.scannedRoots, files: this.inventory() }),
+    'app-control.status': async () => ({
+      status: this.status(),
+      drift: this.drift.list(),
+      local: Object.fromEntries(this.local),
+      gate: (await this.gateStats()) ?? null,
+    }),
   };
 
   async stop(): Promise<void> {
@@ -373,6 +380,7 @@ export class AppControlModule implements AgentModule {
         ...(this.maintenanceUntil ? { maintenanceUntil: new Date(this.maintenanceUntil).toISOString() } : {}),
         ...(this.scannedAt ? { scannedAt: this.scannedAt } : {}),
         hash: this.hashImpl,
+        ...(this.enforcement ? { helperPid: this.enforcement.helperPid } : {}),
       },
     };
   }

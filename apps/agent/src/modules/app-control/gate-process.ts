@@ -36,6 +36,13 @@ export interface GateStats {
   pending: number;
   dropped: number;
   exempt: number;
+  /** Total time the helper spent answering cache hits (fstat to response), ns. */
+  hitNs: number;
+  /** Total time spent hashing on misses, ns. */
+  hashNs: number;
+  /** Total time from sending a request to the agent to its answer, ns, over `answers` answers. */
+  answerNs: number;
+  answers: number;
 }
 
 export interface GateHandlers {
@@ -103,14 +110,19 @@ export class GateProcess {
             handlers.timeout(Number(f[1]));
             break;
           case 'S': {
-            const [hits, misses, timeouts, pending, dropped, exempt] = f.slice(1).map(Number) as number[];
+            const n = f.slice(1).map(Number);
+            const at = (i: number) => n[i] ?? 0;
             const s = {
-              hits: hits ?? 0,
-              misses: misses ?? 0,
-              timeouts: timeouts ?? 0,
-              pending: pending ?? 0,
-              dropped: dropped ?? 0,
-              exempt: exempt ?? 0,
+              hits: at(0),
+              misses: at(1),
+              timeouts: at(2),
+              pending: at(3),
+              dropped: at(4),
+              exempt: at(5),
+              hitNs: at(6),
+              hashNs: at(7),
+              answerNs: at(8),
+              answers: at(9),
             };
             for (const w of this.statsWaiters.splice(0)) w(s);
             break;
