@@ -164,6 +164,30 @@ test('open an IPS event and see the CVE and the matched data', { skip }, async (
   assert.equal(await text('event-rule'), ev.ruleId);
 });
 
+test('an auditor sees no editing; a revoked key ends the session', { skip }, async () => {
+  const key = await fx.manager.client.createApiKey({ name: 'console auditor', role: 'auditor' });
+  const second = await consolePage(browser, fx.manager.url);
+  try {
+    await logIn(second.page, fx.manager.url, key.secret);
+    const nav = second.page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Computers' }).waitFor();
+    assert.equal(await nav.getByRole('link', { name: 'API keys' }).count(), 0);
+    assert.equal(await nav.getByRole('link', { name: 'Activation tokens' }).count(), 0);
+    await second.page.goto(`${fx.manager.url}/policies/${encodeURIComponent(fx.javaPolicyId)}`);
+    await second.page.getByLabel('Heartbeat (seconds)').waitFor();
+    assert.equal(await second.page.getByLabel('Heartbeat (seconds)').isDisabled(), true);
+    assert.equal(await second.page.getByRole('button', { name: 'Save policy' }).count(), 0);
+
+    await fx.manager.client.revokeApiKey(key.id);
+    await second.page.goto(`${fx.manager.url}/computers`);
+    await second.page.getByRole('alert').filter({ hasText: 'no longer accepts this API key' }).waitFor();
+    await second.page.getByLabel('API key').waitFor();
+    assert.deepEqual(second.elsewhere, []);
+  } finally {
+    await second.context.close();
+  }
+});
+
 test('the console fetched nothing but its manager', { skip }, () => {
   assert.deepEqual(elsewhere, []);
 });
