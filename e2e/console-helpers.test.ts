@@ -6,6 +6,7 @@ import { type TestLocation, testLocations } from '../apps/manager/src/testing/te
 import { cvesOf, outcomeOf } from '../apps/console/src/event-outcome.ts';
 import { eventsToCsv, eventsToJson } from '../apps/console/src/export-events.ts';
 import { shortRef } from '../apps/console/src/format.ts';
+import { selectedPatches, withPatches } from '../apps/console/src/patch-selection.ts';
 import { detectRole, tenantOfKey } from '../apps/console/src/role-detection.ts';
 import { cleanQuery } from '../apps/console/src/smart-folder-query.ts';
 
@@ -121,4 +122,24 @@ test('audit references are shortened, other text is left alone', () => {
   assert.equal(shortRef('computer:primary.5e5a4f0d-6526-4e18-b632-fee2fecf099b'), 'computer 5e5a4f0d');
   assert.equal(shortRef('api-key:d79c7b35-e87a-47a3-a222-6ed99c73dcfa'), 'api-key d79c7b35');
   assert.equal(shortRef('policy:quickstart'), 'policy:quickstart');
+});
+
+test('the patch picker edits only ruleSets.patches.only, and the manager accepts the result', async () => {
+  const before = JSON.stringify({ services: [], ruleSets: { seclang: [{ name: 'x', text: 'SecRuleEngine On' }] }, paranoia: 2 });
+  assert.equal(selectedPatches(before), undefined);
+  const after = withPatches(before, ['CVE-2021-44228', 'CVE-2017-5638']);
+  assert.deepEqual(JSON.parse(after), {
+    services: [],
+    ruleSets: { seclang: [{ name: 'x', text: 'SecRuleEngine On' }], patches: { only: ['CVE-2017-5638', 'CVE-2021-44228'] } },
+    paranoia: 2,
+  });
+  assert.deepEqual(selectedPatches(after), ['CVE-2017-5638', 'CVE-2021-44228']);
+  assert.deepEqual(selectedPatches(withPatches('', [])), []);
+  assert.equal(selectedPatches('{ not json'), undefined);
+  // The ids the picker offers are the manager's catalog ids.
+  const api = clientFor(tm.adminKey);
+  const { rules } = await api.listRules({ module: 'ips' });
+  assert.ok(rules.some((r) => r.id === 'CVE-2017-5638'));
+  const p = await api.createPolicy({ name: 'picked', settings: { modules: { ips: { settings: JSON.parse(after) } } } });
+  assert.deepEqual((p.settings as { modules: { ips: { settings: unknown } } }).modules.ips.settings, JSON.parse(after));
 });

@@ -2,6 +2,7 @@ import type { Policy } from '@palisade/api-client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
+import { PatchPicker } from '../components/patch-picker.tsx';
 import { ErrorMessage, QueryState } from '../components/query-state.tsx';
 import { MODULES } from '../format.ts';
 import { useApi, useSessionContext } from '../session.tsx';
@@ -310,6 +311,9 @@ function PolicyEditor({ id, list }: { id: string; list: Policy[] }) {
                 label={`${m} mode`}
               />
             </div>
+            {m === 'ips' ? (
+              <PatchPicker jsonText={jsonText[m] ?? ''} onChange={(text) => setJsonText({ ...jsonText, [m]: text })} readOnly={readOnly} />
+            ) : null}
             <details>
               <summary>Module settings (JSON){jsonText[m] ? ' — overridden' : ''}</summary>
               <label htmlFor={`${m}-json`}>Own settings of {m} (empty: inherit)</label>
