@@ -228,3 +228,16 @@ test('a deleted file is drained and forgotten; the read budget splits a backlog 
   assert.equal(t.tracked().length, 0);
   t.close();
 });
+
+test('rewind: a batch that could not be handled is read again from the last commit', () => {
+  const { log, tailer } = setup();
+  writeFileSync(log, 'a\n');
+  const t = tailer();
+  assert.deepEqual(take(t), ['a']);
+  appendFileSync(log, 'b\nc\n');
+  assert.equal(t.poll().lines.length, 2);
+  t.rewind();
+  assert.deepEqual(take(t), ['b', 'c']);
+  assert.deepEqual(take(t), []);
+  t.close();
+});

@@ -187,6 +187,20 @@ export class FileTailer {
     this.files.clear();
   }
 
+  /**
+   * Forgets a batch that could not be handled (the engine failed): back to the last committed
+   * state, so the next poll reads those lines again.
+   */
+  rewind(): void {
+    this.close();
+    const state = readState(this.opts.stateFile);
+    this.knownPatterns.clear();
+    for (const p of state?.patterns ?? []) this.knownPatterns.add(p);
+    this.restored = state?.files ?? [];
+    this.firstPoll = true;
+    this.uncommitted = false;
+  }
+
   /** Re-opens the files of the saved state, following each by inode if it was renamed meanwhile. */
   private restore(): void {
     for (const pf of this.restored) {

@@ -149,6 +149,11 @@ export class JournaldReader {
     return out;
   }
 
+  /** Puts entries the caller could not handle back at the front of the queue. */
+  requeue(lines: JournalLine[]): void {
+    this.queue.unshift(...lines);
+  }
+
   get queued(): number {
     return this.queue.length;
   }

@@ -235,6 +235,7 @@ export class LogInspectionModule implements AgentModule {
         batch = tailer.poll();
       } catch (err) {
         this.ctx?.logger.error({ err: String(err) }, 'log-inspection: reading files failed');
+        tailer.rewind();
       }
     }
     const journal = this.journal?.take(ENGINE_BATCH * 5) ?? [];
@@ -249,24 +250,42 @@ export class LogInspectionModule implements AgentModule {
       lines.push({ text: j.text, location: 'journald', format: 'syslog', time: j.time });
       origins.push({ source: 'journald', ...(j.unit ? { unit: j.unit } : {}) });
     }
-    for (let i = 0; i < lines.length; i += ENGINE_BATCH) {
-      const part = lines.slice(i, i + ENGINE_BATCH);
-      const r = await engine.process(part);
-      this.counters.lines += part.length;
-      // Events in line order, skipped lines included, as a reader of the log would expect.
-      const out = [...r.alerts.map((a) => ({ index: a.index, a })), ...r.skipped.map((s) => ({ index: s.index, s }))].sort(
-        (x, y) => x.index - y.index,
-      );
-      for (const o of out) {
-        if ('a' in o) this.emitAlert(o.a, origins[i + o.index]!);
-        else this.emitSkipped(o.s, part[o.index]!, origins[i + o.index]!);
+    let done = 0;
+    try {
+      for (let i = 0; i < lines.length; i += ENGINE_BATCH) {
+        const part = lines.slice(i, i + ENGINE_BATCH);
+        await this.evaluate(engine, part, origins, i);
+        done = i + part.length;
       }
+    } catch (err) {
+      // Nothing of this round is committed: the files are read again from the last commit and
+      // the journal entries not yet handled go back to the queue. Lines already evaluated may
+      // alert twice; none is lost.
+      tailer?.rewind();
+      const journalStart = batch?.lines.length ?? 0;
+      this.journal?.requeue(journal.slice(Math.max(0, done - journalStart)));
+      const handled = journal.slice(0, Math.max(0, done - journalStart)).at(-1);
+      if (handled) this.journal?.commit(handled.cursor);
+      throw err;
     }
     // Every alert of these lines is in the spool now: only then move the resume points.
     if (batch && tailer) tailer.commit(batch);
     const last = journal.at(-1);
     if (last) this.journal?.commit(last.cursor);
     return !!batch?.more || (this.journal?.queued ?? 0) > 0;
+  }
+
+  /** Runs `part` (lines `i`… of the round) through the engine and emits its events in line order. */
+  private async evaluate(engine: WatchedEngine, part: EngineLine[], origins: LineOrigin[], i: number): Promise<void> {
+    const r = await engine.process(part);
+    this.counters.lines += part.length;
+    const out = [...r.alerts.map((a) => ({ index: a.index, a })), ...r.skipped.map((s) => ({ index: s.index, s }))].sort(
+      (x, y) => x.index - y.index,
+    );
+    for (const o of out) {
+      if ('a' in o) this.emitAlert(o.a, origins[i + o.index]!);
+      else this.emitSkipped(o.s, part[o.index]!, origins[i + o.index]!);
+    }
   }
 
   private emitAlert(a: EngineAlert, origin: LineOrigin): void {

@@ -82,7 +82,9 @@ export class WatchedEngine {
     const skipped: SkippedLine[] = [];
     const skip = new Set<number>();
     for (;;) {
-      if (this.stopped || !this.worker) throw new Error('log rules engine is stopped');
+      if (this.stopped) throw new Error('log rules engine is stopped');
+      // A worker that could not be replaced last time (its start failed) is tried again.
+      if (!this.worker) await this.spawn();
       const r = await this.runOnce(lines, skip);
       if ('alerts' in r) {
         for (const e of r.errors) skipped.push({ index: e.index, reason: 'error', message: e.message });
