@@ -48,6 +48,31 @@ for (const make of testLocations()) {
           body: { name: 'f', type: 'syslog', settings: { protocol: 'udp', address: '127.0.0.1:9', format: 'json' } },
         })
       ).body.id;
+      a.playbook = (
+        await m.call('POST', '/api/v1/playbooks', {
+          body: { name: 'pb', trigger: { filter: { modules: ['ips'] } }, actions: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }] },
+        })
+      ).body.id;
+      a.playbookAction = (
+        await (await m.stores.tenant('primary'))!.playbooks.recordAction({
+          playbookId: a.playbook,
+          runId: randomUUID(),
+          triggerKey: 'ip:192.0.2.1',
+          actionIndex: 0,
+          actionType: 'firewall-block-ip',
+          status: 'succeeded',
+          inputs: {},
+          result: { address: '192.0.2.1', commands: [] },
+          error: null,
+          computerId: a.computer,
+          eventIds: [],
+          expiresAt: null,
+          undoable: true,
+        })
+      ).id;
+      a.cloudAccount = (
+        await m.call('POST', '/api/v1/cloud-accounts', { body: { name: 'ca', authType: 'instance-role', regions: ['eu-west-1'] } })
+      ).body.id;
     });
     after(async () => m.close());
 
@@ -66,6 +91,9 @@ for (const make of testLocations()) {
         ['/api/v1/scheduled-tasks/', 'schedTask'],
         ['/api/v1/jobs/', 'job'],
         ['/api/v1/forwarders/', 'forwarder'],
+        ['/api/v1/playbooks/', 'playbook'],
+        ['/api/v1/playbook-actions/', 'playbookAction'],
+        ['/api/v1/cloud-accounts/', 'cloudAccount'],
       ];
       const hit = table.find(([p]) => path.startsWith(p));
       return hit && a[hit[1]];
