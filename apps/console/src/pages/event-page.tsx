@@ -8,19 +8,83 @@ import { useApi } from '../session.tsx';
 
 /** Keys modules use for the parts an analyst looks for first; everything else is listed below them. */
 const HIGHLIGHT: Array<{ key: string; label: string }> = [
+  // IPS
   { key: 'matchedData', label: 'Matched data' },
   { key: 'requestLine', label: 'Request' },
   { key: 'clientAddress', label: 'Client address' },
   { key: 'action', label: 'Action' },
+  // integrity monitoring
+  { key: 'kind', label: 'Entity kind' },
+  { key: 'key', label: 'Entity' },
+  { key: 'change', label: 'Change' },
+  { key: 'from', label: 'Renamed from' },
+  // log inspection
+  { key: 'description', label: 'Rule description' },
+  { key: 'fullLog', label: 'Log line' },
+  { key: 'decoder', label: 'Decoder' },
+  { key: 'programName', label: 'Program' },
+  { key: 'location', label: 'Log location' },
+  // others
   { key: 'path', label: 'File' },
-  { key: 'before', label: 'Before' },
-  { key: 'after', label: 'After' },
-  { key: 'decoded', label: 'Decoded log fields' },
-  { key: 'fields', label: 'Decoded log fields' },
-  { key: 'log', label: 'Log line' },
   { key: 'url', label: 'URL' },
   { key: 'signature', label: 'Signature' },
 ];
+
+/** Integrity changes carry `attributes: [{ name, before, after }]`: shown as a before/after table. */
+function AttributeChanges({ attributes }: { attributes: unknown }) {
+  if (!Array.isArray(attributes) || attributes.length === 0) return null;
+  const rows = attributes as Array<{ name: string; before?: unknown; after?: unknown }>;
+  return (
+    <section className="card" aria-labelledby="changes-title">
+      <h2 id="changes-title">What changed</h2>
+      <div className="table-wrap">
+        <table data-testid="event-attribute-changes">
+          <caption className="visually-hidden">Attributes before and after</caption>
+          <thead>
+            <tr>
+              <th scope="col">Attribute</th>
+              <th scope="col">Before</th>
+              <th scope="col">After</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((a) => (
+              <tr key={a.name}>
+                <td>{a.name}</td>
+                <td>
+                  <code>{JSON.stringify(a.before)}</code>
+                </td>
+                <td>
+                  <code>{JSON.stringify(a.after)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** Log inspection's decoded fields (`fields: { srcip, dstuser, … }`) as a two-column table. */
+function DecodedFields({ fields }: { fields: unknown }) {
+  if (!fields || typeof fields !== 'object' || Object.keys(fields).length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="fields-title">
+      <h2 id="fields-title">Decoded log fields</h2>
+      <dl className="facts" data-testid="event-decoded-fields">
+        {Object.entries(fields as Record<string, unknown>).map(([k, v]) => (
+          <div key={k} className="contents">
+            <dt>{k}</dt>
+            <dd>
+              <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
+            </dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
 
 function Value({ v }: { v: unknown }) {
   if (v !== null && typeof v === 'object') return <pre>{JSON.stringify(v, null, 2)}</pre>;
@@ -36,7 +100,7 @@ export function EventPage() {
   if (!e) return <QueryState isLoading={ev.isLoading} error={ev.error} what="event" />;
   const details = e.details ?? {};
   const cves = cvesOf(e);
-  const shown = new Set(HIGHLIGHT.map((h) => h.key).concat('cves'));
+  const shown = new Set(HIGHLIGHT.map((h) => h.key).concat('cves', 'attributes', 'fields'));
   return (
     <>
       <p>
@@ -83,6 +147,8 @@ export function EventPage() {
           ))}
         </dl>
       </section>
+      <AttributeChanges attributes={details.attributes} />
+      <DecodedFields fields={details.fields} />
       <section className="card" aria-labelledby="other-details">
         <h2 id="other-details">All details</h2>
         <dl className="facts">
