@@ -115,6 +115,7 @@ function Overview({ id }: { id: string }) {
           </form>
         ) : null}
       </section>
+      <RecentCommands id={id} />
       <section className="card" aria-labelledby="modules">
         <h2 id="modules">Modules</h2>
         <table>
@@ -308,6 +309,27 @@ function EffectiveConfig({ id }: { id: string }) {
           </div>
         </>
       ) : null}
+    </section>
+  );
+}
+
+/** Commands sent to the agent (scans, inventory requests…) and how they ended. */
+function RecentCommands({ id }: { id: string }) {
+  const api = useApi();
+  const cmds = useQuery({ queryKey: ['commands', id], queryFn: () => api.listComputerCommands(id), refetchInterval: 5000 });
+  return (
+    <section className="card" aria-labelledby="commands">
+      <h2 id="commands">Recent commands</h2>
+      <QueryState isLoading={cmds.isLoading} error={cmds.error} what="commands" />
+      {cmds.data?.commands.length === 0 ? <p className="muted">No commands yet.</p> : null}
+      <ul className="plain">
+        {(cmds.data?.commands ?? []).slice(0, 10).map((c) => (
+          <li key={c.id}>
+            <span className="muted">{ago(c.createdAt)}</span> <code>{c.kind}</code> <Badge value={c.status} />
+            {c.error ? <span className="error"> {c.error}</span> : null}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

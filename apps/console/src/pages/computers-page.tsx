@@ -36,13 +36,26 @@ export function ComputersPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkPolicy, setBulkPolicy] = useState('');
   const [bulkResult, setBulkResult] = useState('');
+  const [scanPaths, setScanPaths] = useState('/home /tmp /var/www');
 
   const bulk = useMutation({
-    mutationFn: async (action: 'policy' | 'recommendation-scan') => {
+    mutationFn: async (action: 'policy' | 'recommendation-scan' | 'malware-scan') => {
       const ids = [...selected];
       if (action === 'policy') await Promise.all(ids.map((id) => api.updateComputer(id, { policyId: bulkPolicy || null })));
-      else await Promise.all(ids.map((id) => api.scanRecommendations(id, {})));
-      return `${action === 'policy' ? 'Policy assigned to' : 'Recommendation scan run on'} ${ids.length} computer(s).`;
+      else if (action === 'recommendation-scan') await Promise.all(ids.map((id) => api.scanRecommendations(id, {})));
+      else {
+        const paths = scanPaths
+          .split(/[\s,]+/)
+          .map((p) => p.trim())
+          .filter(Boolean);
+        await Promise.all(ids.map((id) => api.sendCommand(id, { kind: 'anti-malware.scan', args: { paths } })));
+      }
+      const done = {
+        policy: 'Policy assigned to',
+        'recommendation-scan': 'Recommendation scan run on',
+        'malware-scan': 'Malware scan sent to',
+      }[action];
+      return `${done} ${ids.length} computer(s).`;
     },
     onSuccess: (msg) => {
       setBulkResult(msg);
@@ -163,6 +176,13 @@ export function ComputersPage() {
           </button>
           <button type="button" onClick={() => bulk.mutate('recommendation-scan')} disabled={bulk.isPending}>
             Run recommendation scan
+          </button>
+          <label>
+            Paths to scan for malware
+            <input value={scanPaths} onChange={(e) => setScanPaths(e.target.value)} />
+          </label>
+          <button type="button" onClick={() => bulk.mutate('malware-scan')} disabled={bulk.isPending || !scanPaths.trim()}>
+            Malware scan
           </button>
           <ErrorMessage error={bulk.error} />
           {bulkResult ? <span role="status">{bulkResult}</span> : null}
