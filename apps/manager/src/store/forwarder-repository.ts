@@ -215,7 +215,10 @@ export class ForwarderRepository {
     return rows.length;
   }
 
-  /** Enabled forwarders whose retry time has come (or that never failed). */
+  /**
+   * Enabled forwarders with something to send whose retry time has come (or that never failed).
+   * Idle forwarders are not returned, so an idle installation costs one query per tick.
+   */
   async due(): Promise<string[]> {
     const now = this.clock().toISOString();
     const rows = await this.db
@@ -223,6 +226,11 @@ export class ForwarderRepository {
       .select('id')
       .where('enabled', '=', 1)
       .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]))
+      .where((eb) =>
+        eb.exists(
+          eb.selectFrom('forwarder_outbox').select('forwarder_outbox.id').whereRef('forwarder_outbox.forwarder_id', '=', 'forwarders.id'),
+        ),
+      )
       .orderBy('id')
       .execute();
     return rows.map((r) => r.id);
