@@ -85,25 +85,42 @@ export class PlaybookEngine {
     } while (q !== this.queue);
   }
 
+  /**
+   * Per playbook and batch: the matching events' hits go in with one statement, their keys are
+   * counted with one more, and only keys at the threshold are looked at further; a batch that
+   * matches nothing costs one query for the playbook list.
+   */
   async evaluate(store: TenantStore, computerId: string, events: readonly Omit<PlaybookEvent, 'computerId'>[]): Promise<void> {
     const playbooks = await store.playbooks.listEnabled();
     if (playbooks.length === 0) return;
     const computer = await store.computers.get(computerId);
-    for (const raw of events) {
-      const e: PlaybookEvent = { ...raw, computerId };
-      for (const pb of playbooks) {
+    for (const pb of playbooks) {
+      const hits: { event: PlaybookEvent; attacker: string | undefined; key: string }[] = [];
+      for (const raw of events) {
+        const e: PlaybookEvent = { ...raw, computerId };
         if (!eventMatches(pb.trigger.filter, e, computer?.tags ?? {})) continue;
         const attacker = attackerAddressOf(e);
         const key = pb.trigger.groupBy === 'computer' ? `computer:${computerId}` : attacker ? `ip:${attacker}` : undefined;
-        if (!key) continue;
-        const now = this.now();
-        if (!(await store.playbooks.recordHit(pb.id, e.id, key, now.toISOString()))) continue;
-        const since = new Date(now.getTime() - pb.trigger.windowSeconds * 1000).toISOString();
-        const hits = await store.playbooks.hitsSince(pb.id, key, since);
-        if (hits.length < pb.trigger.threshold) continue;
+        if (key) hits.push({ event: e, attacker, key });
+      }
+      if (hits.length === 0) continue;
+      const now = this.now();
+      const fresh = await store.playbooks.recordHits(
+        pb.id,
+        hits.map((h) => ({ eventId: h.event.id, triggerKey: h.key })),
+        now.toISOString(),
+      );
+      // The last new event of each key is the one that crossed the threshold.
+      const lastOfKey = new Map<string, (typeof hits)[number]>();
+      for (const h of hits) if (fresh.has(h.event.id)) lastOfKey.set(h.key, h);
+      if (lastOfKey.size === 0) continue;
+      const since = new Date(now.getTime() - pb.trigger.windowSeconds * 1000).toISOString();
+      const counts = await store.playbooks.countHits(pb.id, [...lastOfKey.keys()], since);
+      for (const [key, h] of lastOfKey) {
+        if ((counts.get(key) ?? 0) < pb.trigger.threshold) continue;
         // Once per key and window, and not again while an earlier response is still in force.
         if ((await store.playbooks.firedSince(pb.id, key, since)) || (await store.playbooks.activeFor(pb.id, key))) continue;
-        await this.fire(store, pb, key, attacker, e, computer, hits);
+        await this.fire(store, pb, key, h.attacker, h.event, computer, await store.playbooks.hitsSince(pb.id, key, since));
       }
     }
   }

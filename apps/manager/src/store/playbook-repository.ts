@@ -163,6 +163,41 @@ export class PlaybookRepository {
     return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /**
+   * Records a batch's hits in a few statements; returns the ids that were new (a re-sent batch
+   * returns none of its events).
+   */
+  async recordHits(playbookId: string, hits: ReadonlyArray<{ eventId: string; triggerKey: string }>, time: string): Promise<Set<string>> {
+    const fresh = new Set<string>();
+    for (let i = 0; i < hits.length; i += 100) {
+      const rows = await this.db
+        .insertInto('playbook_hits')
+        .values(hits.slice(i, i + 100).map((h) => ({ playbook_id: playbookId, event_id: h.eventId, trigger_key: h.triggerKey, time })))
+        .onConflict((oc) => oc.columns(['playbook_id', 'event_id']).doNothing())
+        .returning('event_id')
+        .execute();
+      for (const r of rows) fresh.add(r.event_id);
+    }
+    return fresh;
+  }
+
+  /** Hits per key since a time, for many keys in one statement per 500 keys. */
+  async countHits(playbookId: string, triggerKeys: readonly string[], since: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < triggerKeys.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('playbook_hits')
+        .select(['trigger_key', sql<number>`count(*)`.as('n')])
+        .where('playbook_id', '=', playbookId)
+        .where('trigger_key', 'in', triggerKeys.slice(i, i + 500))
+        .where('time', '>=', since)
+        .groupBy('trigger_key')
+        .execute();
+      for (const r of rows) out.set(r.trigger_key, Number(r.n));
+    }
+    return out;
+  }
+
   async hitsSince(playbookId: string, triggerKey: string, since: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom('playbook_hits')
