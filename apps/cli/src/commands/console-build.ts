@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,11 +46,21 @@ export async function ensureConsoleBuilt(
     return 'unavailable';
   }
   log('Building the web console (first start, or its sources changed)…');
+  // Built beside dist/ and swapped in, so a manager serving dist/ (or a second build started at
+  // the same time) never sees a half-written build.
+  const tmp = `dist.building-${process.pid}`;
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [bin, 'build', '--logLevel', 'warn'], { cwd: appDir, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [bin, 'build', '--logLevel', 'warn', '--outDir', tmp, '--emptyOutDir'], {
+      cwd: appDir,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.on('exit', resolve);
     child.on('error', () => resolve(-1));
   });
+  if (code === 0) {
+    rmSync(join(appDir, 'dist'), { recursive: true, force: true });
+    renameSync(join(appDir, tmp), join(appDir, 'dist'));
+  } else rmSync(join(appDir, tmp), { recursive: true, force: true });
   if (code !== 0) {
     log(`The web console build failed (exit ${code}); the API and the CLI work without it.`);
     return 'failed';
