@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type AgentBundle, buildAgentBundle } from '../scripts/build-agent-bundle.ts';
-import { freePort, type ManagerProcess, repoRoot, startManagerProcess } from './support/real-processes.ts';
+import { freePort, type ManagerProcess, repoRoot, startManagerProcess, waitFor } from './support/real-processes.ts';
 
 /**
  * The Ansible role for real: Debian's ansible-playbook with `connection: local` against this
@@ -83,7 +83,9 @@ test('the role installs and activates, changes nothing on a second run, upgrades
   assert.ok(first.changed > 0, first.out);
   assert.equal(readFileSync(join(prefix, 'VERSION'), 'utf8').trim(), bundle.version);
   const identity = JSON.parse(readFileSync(join(dataDir, 'agent.json'), 'utf8')) as { agentId: string };
-  const computer = await manager.client.getComputer(identity.agentId);
+  // waitFor retries: after a playbook run longer than the server's keep-alive timeout, the
+  // client's pooled connection may have been closed under it
+  const computer = await waitFor('the activated computer at the manager', () => manager.client.getComputer(identity.agentId));
   assert.equal(computer.policyId, policyId);
   assert.equal(computer.tags.role, 'ansible-test');
 

@@ -95,7 +95,8 @@ test('in a fresh prefix the script downloads, verifies, installs and activates a
   assert.ok(agentId, r.stdout);
   assert.match(r.result, /^palisade-deploy: OK: /);
   assert.match(r.stderr, /checksum verified/);
-  const computer = await manager.client.getComputer(agentId);
+  // retried: the client's pooled connection may have outlived the server's keep-alive timeout
+  const computer = await waitFor('the activated computer at the manager', () => manager.client.getComputer(agentId));
   assert.equal(computer.policyId, policyId);
   assert.equal(computer.tags.role, 'web', 'the --tag given to deploy-script reaches the agent');
   // the installed agent runs from the prefix and comes online
