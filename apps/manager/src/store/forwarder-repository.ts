@@ -186,17 +186,15 @@ export class ForwarderRepository {
       .executeTakeFirst();
     const now = this.clock().toISOString();
     const rows: TenantTables['forwarder_outbox'][] = [];
-    const snapshots = events.map(
-      (e): ForwardedEvent => ({
-        ...e,
-        tenantId: this.tenantId,
-        computerId,
-        hostname: c?.hostname ?? computerId,
-        group: c?.group_name ?? null,
-        ips: fromJson<string[]>(c?.ips, []),
-        instanceId: fromJson<CloudMetadata | null>(c?.cloud, null)?.instanceId ?? null,
-      }),
-    );
+    const origin = {
+      tenantId: this.tenantId,
+      computerId,
+      hostname: c?.hostname ?? computerId,
+      group: c?.group_name ?? null,
+      ips: fromJson<string[]>(c?.ips, []),
+      instanceId: fromJson<CloudMetadata | null>(c?.cloud, null)?.instanceId ?? null,
+    };
+    const snapshots = events.map((e): ForwardedEvent => ({ ...e, ...origin }));
     for (const f of forwarders) {
       const filter = fromJson<ForwarderFilter>(f.filter, {});
       for (const ev of snapshots) {
