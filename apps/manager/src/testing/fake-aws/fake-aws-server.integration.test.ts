@@ -9,6 +9,7 @@ import {
   ModifyInstanceAttributeCommand,
   paginateDescribeInstances,
 } from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand, WAFOptimisticLockException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { type FakeAws, startFakeAws } from './fake-aws-server.ts';
 
@@ -90,6 +91,36 @@ describe('fake AWS endpoint through the real SDK v3 clients', () => {
       });
     } finally {
       asgClient.destroy();
+    }
+  });
+
+  it('another Query service (SNS) plugs in through the extra handler and shares the call log', async () => {
+    const withSns = await startFakeAws({
+      extraHandler: (_req, body, res, record) => {
+        const p = new URLSearchParams(body);
+        if (p.get('Version') !== '2010-03-31') return false;
+        record({
+          service: 'sns',
+          action: p.get('Action') ?? '',
+          region: 'eu-west-1',
+          accessKeyId: undefined,
+          params: Object.fromEntries(p),
+        });
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(
+          '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>',
+        );
+        return true;
+      },
+    });
+    const sns = new SNSClient({ region: 'eu-west-1', endpoint: withSns.endpoint, credentials, maxAttempts: 1 });
+    try {
+      const out = await sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', Message: '[]' }));
+      assert.equal(out.MessageId, 'm-1');
+      assert.equal(withSns.callsOf('sns', 'Publish')[0]!.params.Message, '[]');
+    } finally {
+      sns.destroy();
+      await withSns.close();
     }
   });
 
