@@ -29,6 +29,8 @@ export interface AgentBundle {
   tarball: string;
   sha256File: string;
   sha256: string;
+  /** Files the sources reference that did not exist at build time (e.g. a native helper without a C compiler). */
+  missingAssets: string[];
 }
 
 export interface BuildAgentBundleOptions {
@@ -105,6 +107,11 @@ export async function buildAgentBundle(opts: BuildAgentBundleOptions): Promise<A
   const shareDir = join(dir, 'share');
   mkdirSync(libDir, { recursive: true });
 
+  // The agent's native helpers (application control's fanotify-gate) are built from C source
+  // by the project's own script; it never fails, a missing helper is reported below.
+  const buildNative = join(repoRoot, 'scripts', 'build-native.mjs');
+  if (existsSync(buildNative)) execFileSync(process.execPath, [buildNative], { stdio: 'ignore' });
+
   const refs: AssetRefs = { workers: new Map(), assets: new Map() };
   const minify = opts.minify ?? true;
   await bundleJs(
@@ -124,9 +131,15 @@ export async function buildAgentBundle(opts: BuildAgentBundleOptions): Promise<A
       await bundleJs(src, join(libDir, 'workers', `${out}.mjs`), libDir, shareDir, refs, version, minify);
     }
   }
+  const missingAssets: string[] = [];
   for (const [src, rel] of refs.assets) {
+    // a helper that could not be built here: its module reports itself unsupported on the host
+    if (!existsSync(src)) {
+      missingAssets.push(rel);
+      continue;
+    }
     mkdirSync(dirname(join(shareDir, rel)), { recursive: true });
-    cpSync(src, join(shareDir, rel), { recursive: true });
+    cpSync(src, join(shareDir, rel), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
   }
   copyNativePackages(join(libDir, 'node_modules'));
   // An ESM bundle next to a node_modules of CommonJS packages: say so, whatever is above it.
@@ -149,7 +162,7 @@ export async function buildAgentBundle(opts: BuildAgentBundleOptions): Promise<A
   const sha256 = sha256Of(tarball);
   const sha256File = `${tarball}.sha256`;
   writeFileSync(sha256File, `${sha256}  ${basename(tarball)}\n`);
-  return { version, dir, tarball, sha256File, sha256 };
+  return { version, dir, tarball, sha256File, sha256, missingAssets };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -159,6 +172,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   mkdirSync(outDir, { recursive: true });
   const bundle = await buildAgentBundle({ outDir });
   process.stdout.write(`${relative(process.cwd(), bundle.tarball)}\n${relative(process.cwd(), bundle.sha256File)}  ${bundle.sha256}\n`);
+  for (const m of bundle.missingAssets) process.stderr.write(`warning: ${m} does not exist and is not in the bundle\n`);
   if (args.includes('--deb')) {
     const { buildAgentDeb } = await import('./build-agent-bundle-deb.ts');
     const deb = buildAgentDeb(bundle, outDir);
