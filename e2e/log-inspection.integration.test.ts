@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Event } from '@palisade/api-client';
+import { JournaldLab, journaldLabUnavailable } from '../apps/agent/src/modules/log-inspection/journald-lab.ts';
 import {
   type AgentProcess,
   freePort,
@@ -18,13 +19,16 @@ import {
  * file source; a real agent process tails the file; a burst of failed SSH logins from one address
  * becomes the brute-force correlation event at the manager. Then the file is rotated (rename +
  * new file, with a late write to the renamed one) and truncated in place: every line written
- * around those rotations arrives once.
+ * around those rotations arrives once. Where a private journald can be started (root), the agent
+ * also follows its journal and journal entries reach the manager the same way.
  */
 const dir = mkdtempSync(join(tmpdir(), 'palisade-loginsp-e2e-'));
 const logDir = join(dir, 'logs');
 const authLog = join(logDir, 'auth.log');
 let manager: ManagerProcess;
 let agent: AgentProcess;
+const journaldSkip = journaldLabUnavailable();
+const lab = new JournaldLab(`palisadee2e${process.pid}`);
 
 const failed = (i: number, from: string): string =>
   `Nov 27 02:00:${String(i % 60).padStart(2, '0')} web1 sshd[${4000 + i}]: Failed password for root from ${from} port ${40000 + i} ssh2\n`;
@@ -32,6 +36,7 @@ const failed = (i: number, from: string): string =>
 before(async () => {
   mkdirSync(logDir, { recursive: true });
   writeFileSync(authLog, '');
+  if (!journaldSkip) await lab.start();
   manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
   const policyId = (
     await manager.client.createPolicy({
@@ -48,6 +53,7 @@ before(async () => {
               startAt: 'beginning',
               pollIntervalMs: 100,
               rotationGraceSeconds: 3,
+              ...(journaldSkip ? {} : { journald: { namespace: lab.namespace } }),
             },
           },
         },
@@ -60,6 +66,7 @@ before(async () => {
 after(async () => {
   await agent?.proc.stop();
   await manager?.proc.stop();
+  if (!journaldSkip) await lab.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -145,4 +152,42 @@ test('rotation by rename + new file and truncation in place lose no line and rep
     ports(truncated),
     Array.from({ length: 4 }, (_, i) => String(40000 + i)),
   );
+});
+
+test('journal entries reach the manager too', { skip: journaldSkip }, async () => {
+  // The agent's first start reads only new journal entries: probe until it follows.
+  await waitFor(
+    'journald following',
+    async () => {
+      await lab.write('sshd', ['Did not receive identification string from 192.0.2.44 port 60000']);
+      return (await logEvents()).some((e) => e.ruleId === '200106' && e.details?.source === 'journald');
+    },
+    60_000,
+    500,
+  );
+  const ip = '192.0.2.77';
+  await lab.write(
+    'sshd',
+    [0, 1, 2].map((i) =>
+      failed(i, ip)
+        .trimEnd()
+        .replace(/^.*?sshd\[\d+\]: /, ''),
+    ),
+  );
+  const got = await waitFor(
+    'journal alerts at the manager',
+    async () => {
+      const evs = (await logEvents()).filter((e) => srcip(e) === ip);
+      return evs.length >= 3 && evs;
+    },
+    30_000,
+    250,
+  );
+  assert.equal(got.length, 3);
+  for (const e of got) {
+    assert.equal(e.ruleId, '200101');
+    assert.equal(e.details?.source, 'journald');
+    assert.equal(e.details?.location, 'journald');
+    assert.equal(e.details?.programName, 'sshd');
+  }
 });

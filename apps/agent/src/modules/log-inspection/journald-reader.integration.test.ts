@@ -1,35 +1,23 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ModuleConfig } from '@palisade/protocol';
 import { silentLogger } from '../../agent-logger.ts';
 import type { ModuleContext, ModuleEventInput } from '../../agent-module.ts';
+import { JournaldLab, journaldLabUnavailable } from './journald-lab.ts';
 import { LogInspectionModule } from './log-inspection-module.ts';
 
 /**
- * The journald source against a real journald: a private journal namespace
- * (`systemd-journald <ns>`, its own sockets and files, the host's journal untouched) that this
- * test starts and removes. Entries are written through journald's stdout stream socket, as a
+ * The journald source against a real journald: a private journal namespace started and removed
+ * by the test (JournaldLab), entries written through journald's stdout stream socket as a
  * service's output would be. Needs root and the systemd-journald binary; skipped otherwise.
  */
-const JOURNALD = ['/lib/systemd/systemd-journald', '/usr/lib/systemd/systemd-journald'].find((p) => existsSync(p));
-const skip =
-  process.getuid?.() !== 0
-    ? 'needs root (journald namespace)'
-    : !JOURNALD
-      ? 'systemd-journald not installed'
-      : spawnSync('journalctl', ['--version']).status !== 0
-        ? 'journalctl not installed'
-        : undefined;
-
-const ns = `palisade${process.pid}`;
+const skip = journaldLabUnavailable();
+const lab = new JournaldLab(`palisade${process.pid}`);
+const ns = lab.namespace;
 const dir = mkdtempSync(join(tmpdir(), 'palisade-journald-'));
-let journald: ChildProcess | undefined;
-const machineId = existsSync('/etc/machine-id') ? readFileSync('/etc/machine-id', 'utf8').trim() : '';
 
 async function until<T>(
   what: string,
@@ -46,34 +34,14 @@ async function until<T>(
   }
 }
 
-/**
- * Writes lines to journald through its stdout stream socket, as systemd does for a service's
- * output: the stream header, then one entry per line. One connection per call, closed at once
- * (this journald stored later writes on a long-lived stream only when it closed).
- */
-async function journal(identifier: string, lines: string[]): Promise<void> {
-  const s = connect(`/run/systemd/journal.${ns}/stdout`);
-  await new Promise<void>((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('error', reject);
-  });
-  s.end(`${identifier}\n\n6\n0\n0\n0\n0\n${lines.map((l) => `${l}\n`).join('')}`);
-  await new Promise((r) => s.once('close', r));
-}
+const journal = (identifier: string, lines: string[]): Promise<void> => lab.write(identifier, lines);
 
 before(async () => {
-  if (skip) return;
-  journald = spawn(JOURNALD!, [ns], { stdio: 'ignore' });
-  await until('journald namespace socket', () => existsSync(`/run/systemd/journal.${ns}/stdout`), 10_000);
+  if (!skip) await lab.start();
 });
 
 after(async () => {
-  if (journald && journald.exitCode === null) {
-    journald.kill('SIGTERM');
-    await new Promise((r) => journald!.once('exit', r));
-  }
-  for (const p of [`/run/systemd/journal.${ns}`, `/var/log/journal/${machineId}.${ns}`, `/run/log/journal/${machineId}.${ns}`])
-    rmSync(p, { recursive: true, force: true });
+  if (!skip) await lab.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

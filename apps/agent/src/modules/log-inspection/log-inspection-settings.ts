@@ -4,6 +4,7 @@ import type { Diagnostic } from '@palisade/diagnostics';
 import type { ModuleConfig } from '@palisade/protocol';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { assignedLogSources } from './assigned-log-sources.ts';
 
 /** Palisade's own log rules, shipped with the agent. */
 export const BUNDLED_LOG_RULES_DIR = fileURLToPath(new URL('../../../../../rules/log', import.meta.url));
@@ -48,6 +49,8 @@ export const LogInspectionSettingsSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Application rules assigned by recommendation scans (`rules/log/apps/<id>`): their log sources are read too. */
+    assignedRules: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 })),
     /** Alerts below this rule level are not reported (Wazuh's log_alert_level; default 3). */
     minLevel: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
     /** Files found under a new pattern at start: `end` reads only what is appended (default), `beginning` the whole file. */
@@ -116,13 +119,31 @@ export function parseLogInspectionSettings(config: ModuleConfig): { settings?: L
   if (!bundled && !wazuh && !s.rules?.dirs?.length)
     diagnostics.push(error('LOGINSP_NO_RULES', 'settings/rules: no rules selected (bundled is off and no ruleset or dirs given)'));
   if (diagnostics.length) return { diagnostics };
+  // Sources of assigned application rules join the policy's own; a policy that follows the whole
+  // journal (no units) already covers every unit.
+  const assigned = assignedLogSources(s.assignedRules ?? [], BUNDLED_LOG_RULES_DIR);
+  for (const id of assigned.unknown)
+    diagnostics.push({
+      code: 'LOGINSP_ASSIGNED_RULE_UNKNOWN',
+      message: `assigned rule ${id} is not shipped with this agent`,
+      severity: 'warning',
+      file: FILE,
+    });
+  const ownUnits = s.journald ? (s.journald.units ?? []) : undefined;
+  const units =
+    ownUnits === undefined ? assigned.journaldUnits : ownUnits.length === 0 ? [] : [...new Set([...ownUnits, ...assigned.journaldUnits])];
+  const journald =
+    s.journald || assigned.journaldUnits.length
+      ? { units, ...(s.journald?.namespace ? { namespace: s.journald.namespace } : {}) }
+      : undefined;
   return {
     diagnostics,
     settings: {
-      files: files.map((f) => ({ path: f.path, format: f.format ?? 'syslog', ...(f.location ? { location: f.location } : {}) })),
-      ...(s.journald
-        ? { journald: { units: s.journald.units ?? [], ...(s.journald.namespace ? { namespace: s.journald.namespace } : {}) } }
-        : {}),
+      files: [
+        ...files.map((f) => ({ path: f.path, format: f.format ?? 'syslog', ...(f.location ? { location: f.location } : {}) })),
+        ...assigned.files.filter((f) => !seen.has(f.path)),
+      ],
+      ...(journald ? { journald } : {}),
       rules: { bundled, ...(wazuh ? { wazuhRuleset: wazuh } : {}), dirs: s.rules?.dirs ?? [] },
       minLevel: s.minLevel ?? 3,
       startAt: s.startAt ?? 'end',
