@@ -4,7 +4,8 @@ import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { EventsTable } from '../components/events-table.tsx';
 import { ErrorMessage, QueryState } from '../components/query-state.tsx';
-import { download, eventsToCsv, eventsToJson } from '../export-events.ts';
+import { download } from '../download.ts';
+import { eventsToCsv, eventsToJson } from '../export-events.ts';
 import { EVENT_SOURCES, SEVERITIES } from '../format.ts';
 import { useApi } from '../session.tsx';
 
