@@ -164,6 +164,40 @@ test('open an IPS event and see the CVE and the matched data', { skip }, async (
   assert.equal(await text('event-rule'), ev.ruleId);
 });
 
+test('keyboard and labels: skip link first, tabs follow the arrow keys, every form control has a name', { skip }, async () => {
+  await page.goto(`${fx.manager.url}/computers/${encodeURIComponent(fx.web.agentId)}`);
+  await page.getByRole('tab', { name: 'Overview' }).waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content');
+  await page.getByRole('tab', { name: 'Overview' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getByRole('tab', { name: 'Inventory' }).getAttribute('aria-selected'), 'true');
+  assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Inventory');
+  await page.keyboard.press('End');
+  assert.equal(await page.getByRole('tab', { name: 'Recommendations' }).getAttribute('aria-selected'), 'true');
+
+  const unnamed: string[] = [];
+  for (const path of [
+    '/',
+    '/computers',
+    '/smart-folders/new',
+    `/policies/${encodeURIComponent(fx.javaPolicyId)}`,
+    '/events',
+    '/activation-tokens',
+    '/api-keys',
+  ]) {
+    await page.goto(`${fx.manager.url}${path}`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.waitForLoadState('networkidle');
+    // Evaluated in the page (a string, so this Node-side file needs no DOM types).
+    const bad = (await page.evaluate(`[...document.querySelectorAll('input, select, textarea, button')]
+      .filter((e) => e.type !== 'hidden' && !(e.labels?.length || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || (e.tagName === 'BUTTON' && e.textContent.trim())))
+      .map((e) => e.outerHTML.slice(0, 120))`)) as string[];
+    unnamed.push(...bad.map((b) => `${path}: ${b}`));
+  }
+  assert.deepEqual(unnamed, []);
+});
+
 test('an auditor sees no editing; a revoked key ends the session', { skip }, async () => {
   const key = await fx.manager.client.createApiKey({ name: 'console auditor', role: 'auditor' });
   const second = await consolePage(browser, fx.manager.url);
