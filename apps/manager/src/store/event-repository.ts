@@ -61,7 +61,7 @@ function normaliseTime(t: string): string {
  */
 export type IngestListener = (trx: Kysely<TenantTables>, computerId: string, inserted: StoredEvent[]) => Promise<void>;
 /** Asked before each batch: a listener with nothing to do keeps ingest on the plain, faster path. */
-export type IngestInterest = () => boolean | Promise<boolean>;
+export type IngestInterest = (computerId: string, events: readonly AgentEvent[]) => boolean | Promise<boolean>;
 
 export class EventRepository {
   private readonly listeners: { listener: IngestListener; wanted: IngestInterest }[] = [];
@@ -97,7 +97,7 @@ export class EventRepository {
     }));
     let inserted = 0;
     const active: IngestListener[] = [];
-    for (const l of this.listeners) if (await l.wanted()) active.push(l.listener);
+    for (const l of this.listeners) if (await l.wanted(computerId, events)) active.push(l.listener);
     if (active.length > 0) {
       // The listeners need to know which rows were new, and must commit with them.
       await this.db.transaction().execute(async (trx) => {

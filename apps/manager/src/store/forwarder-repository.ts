@@ -49,14 +49,14 @@ function nextPosition(at: string): string {
  * matching forwarder, or neither: nothing can fall between ingest and delivery.
  */
 /**
- * How long "does this tenant have an enabled forwarder?" is cached. Changes made through this
- * node apply at once; a forwarder created or enabled on another node starts taking events
+ * How long the enabled forwarders' filters are cached for the ingest gate. Changes made through
+ * this node apply at once; a forwarder created or enabled on another node starts taking events
  * within this time.
  */
 export const ENABLED_CACHE_MS = 1000;
 
 export class ForwarderRepository {
-  private enabledCache: { value: boolean; until: number } | undefined;
+  private filterCache: { filters: ForwarderFilter[]; until: number } | undefined;
 
   constructor(
     private readonly db: Kysely<TenantTables>,
@@ -64,17 +64,29 @@ export class ForwarderRepository {
     private readonly clock: Clock,
   ) {}
 
-  /**
-   * Whether any forwarder is enabled, so that ingest only pays for the outbox (a transaction,
-   * RETURNING, the forwarder lookup) in tenants that forward. Real time, not the store clock:
-   * this is a cache lifetime, not a business time.
-   */
-  async anyEnabled(): Promise<boolean> {
+  /** Filters of the enabled forwarders, cached (real time: a cache lifetime, not business time). */
+  private async enabledFilters(): Promise<ForwarderFilter[]> {
     const now = performance.now();
-    if (this.enabledCache && this.enabledCache.until > now) return this.enabledCache.value;
-    const r = await this.db.selectFrom('forwarders').select('id').where('enabled', '=', 1).limit(1).executeTakeFirst();
-    this.enabledCache = { value: r !== undefined, until: now + ENABLED_CACHE_MS };
-    return this.enabledCache.value;
+    if (this.filterCache && this.filterCache.until > now) return this.filterCache.filters;
+    const rows = await this.db.selectFrom('forwarders').select('filter').where('enabled', '=', 1).execute();
+    this.filterCache = { filters: rows.map((r) => fromJson<ForwarderFilter>(r.filter, {})), until: now + ENABLED_CACHE_MS };
+    return this.filterCache.filters;
+  }
+
+  /**
+   * Whether a batch would be queued for any forwarder, asked before the batch is stored: only
+   * then does ingest pay for the outbox (a transaction, RETURNING, the lookups). `enqueue` then
+   * decides for real, inside the transaction, from the table itself.
+   */
+  async wants(computerId: string, events: readonly Pick<ForwardedEvent, 'module' | 'severity' | 'type'>[]): Promise<boolean> {
+    const filters = await this.enabledFilters();
+    if (filters.length === 0 || events.length === 0) return false;
+    let group: string | null | undefined;
+    if (filters.some((f) => f.groups)) {
+      const c = await this.db.selectFrom('computers').select('group_name').where('id', '=', computerId).executeTakeFirst();
+      group = c?.group_name ?? null;
+    }
+    return filters.some((f) => events.some((e) => matchesFilter(f, { ...e, group: group ?? null })));
   }
 
   private async toForwarder(r: Row): Promise<Forwarder> {
@@ -125,7 +137,7 @@ export class ForwarderRepository {
       last_error: null,
       last_success_at: null,
     };
-    this.enabledCache = undefined;
+    this.filterCache = undefined;
     try {
       await this.db.insertInto('forwarders').values(row).execute();
     } catch (err) {
@@ -152,7 +164,7 @@ export class ForwarderRepository {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<Forwarder | undefined> {
-    this.enabledCache = undefined;
+    this.filterCache = undefined;
     await this.db
       .updateTable('forwarders')
       .set({ enabled: enabled ? 1 : 0, updated_at: this.clock().toISOString() })
@@ -163,7 +175,7 @@ export class ForwarderRepository {
 
   /** Deletes the forwarder and whatever it had not delivered yet. */
   async delete(id: string): Promise<boolean> {
-    this.enabledCache = undefined;
+    this.filterCache = undefined;
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('forwarder_outbox').where('forwarder_id', '=', id).execute();
       const res = await trx.deleteFrom('forwarders').where('id', '=', id).executeTakeFirst();

@@ -62,7 +62,7 @@ export class TenantStore {
       async (trx, computerId, inserted) => {
         await this.forwarders.enqueue(trx, computerId, inserted);
       },
-      () => this.forwarders.anyEnabled(),
+      (computerId, events) => this.forwarders.wants(computerId, events),
     );
   }
 
