@@ -20,13 +20,15 @@
  *     N 0 <x|o> <pid> <uid> <sha256> <path>       detect mode: already allowed, for the record
  *     B 0 <x|o> <pid> <uid> <sha256> <path>       denied from the cache
  *     T <id>                                        no answer in time: allowed (fail-open)
- *     S <hits> <misses> <timeouts> <pending> <dropped> <exempt> <hit-ns> <hash-ns> <answer-ns> <answers>
+ *     S <hits> <misses> <timeouts> <pending> <dropped> <exempt> <hit-ns> <hash-ns> <answer-ns> <answers> <local>
  *     E <message>
  *   agent -> helper:
  *     A <id> <1|0>        allow / deny (cached)
  *     C                   clear the decision cache (policy changed)
  *     X <pid> / U <pid>   exempt / stop exempting a process
  *     D <0|1>             detect mode off / on
+ *     H <sha256>          this content is allowed wherever it lies: answer misses locally
+ *     R                   forget every H
  *     P                   print stats
  */
 #define _GNU_SOURCE
@@ -165,6 +167,75 @@ static struct entry *cache_slot(const struct key *k) {
   return e;
 }
 
+/* ---------- hashes the agent allows whatever the path: answered here, no round trip ---------- */
+
+static unsigned char (*allow_set)[32];
+static size_t allow_cap, allow_n;
+
+static int unhex(const char *hex, unsigned char out[32]) {
+  for (int i = 0; i < 32; i++) {
+    int v = 0;
+    for (int k = 0; k < 2; k++) {
+      char c = hex[i * 2 + k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= c - '0';
+      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+      else return -1;
+    }
+    out[i] = (unsigned char)v;
+  }
+  return 0;
+}
+
+static size_t allow_slot(const unsigned char d[32], size_t cap) {
+  uint64_t h;
+  memcpy(&h, d, sizeof h); /* a SHA-256 is already uniformly distributed */
+  return (size_t)(h & (cap - 1));
+}
+
+static int allow_has(const char hex[65]) {
+  unsigned char d[32];
+  if (!allow_n || unhex(hex, d) != 0) return 0;
+  for (size_t i = allow_slot(d, allow_cap);; i = (i + 1) & (allow_cap - 1)) {
+    static const unsigned char zero[32];
+    if (!memcmp(allow_set[i], d, 32)) return 1;
+    if (!memcmp(allow_set[i], zero, 32)) return 0;
+  }
+}
+
+static void allow_add(const char *hex) {
+  unsigned char d[32];
+  static const unsigned char zero[32];
+  if (strlen(hex) < 64 || unhex(hex, d) != 0 || !memcmp(d, zero, 32)) return;
+  if ((allow_n + 1) * 2 > allow_cap) {
+    size_t cap = allow_cap ? allow_cap * 2 : 1024;
+    unsigned char (*grown)[32] = calloc(cap, 32);
+    if (!grown) return; /* without the local set every miss simply asks the agent */
+    for (size_t i = 0; i < allow_cap; i++) {
+      if (!memcmp(allow_set[i], zero, 32)) continue;
+      size_t j = allow_slot(allow_set[i], cap);
+      while (memcmp(grown[j], zero, 32)) j = (j + 1) & (cap - 1);
+      memcpy(grown[j], allow_set[i], 32);
+    }
+    free(allow_set);
+    allow_set = grown;
+    allow_cap = cap;
+  }
+  size_t i = allow_slot(d, allow_cap);
+  while (memcmp(allow_set[i], zero, 32)) {
+    if (!memcmp(allow_set[i], d, 32)) return;
+    i = (i + 1) & (allow_cap - 1);
+  }
+  memcpy(allow_set[i], d, 32);
+  allow_n++;
+}
+
+static void allow_reset(void) {
+  free(allow_set);
+  allow_set = NULL;
+  allow_cap = allow_n = 0;
+}
+
 /* ---------- state ---------- */
 
 struct pending {
@@ -186,7 +257,7 @@ static int nexempt = 0;
 static unsigned long long st_hits, st_misses, st_timeouts, st_dropped, st_exempt;
 /* Time spent deciding cache hits (fstat to response) and hashing misses: the helper's own cost,
  * measurable on a loaded machine where exec latency is mostly scheduling. */
-static unsigned long long st_hit_ns, st_hash_ns, st_answer_ns, st_answers;
+static unsigned long long st_hit_ns, st_hash_ns, st_answer_ns, st_answers, st_local;
 
 static uint64_t mono_ns(void) {
   struct timespec ts;
@@ -362,6 +433,14 @@ static void handle_event(const struct fanotify_event_metadata *m) {
     }
     e->hashed = 1;
   }
+  if (!detect_mode && allow_has(e->sha)) {
+    /* Allowed by content alone (the agent sent it with H): no need to wait for the agent. */
+    st_local++;
+    e->decided = 1;
+    e->allow = 1;
+    respond(fd, 1);
+    return;
+  }
   char path[PATH_MAX];
   path_of(fd, path, sizeof path);
   if (detect_mode) {
@@ -442,9 +521,15 @@ static void command(char *line) {
   case 'D':
     detect_mode = atoi(line + 1) != 0;
     break;
+  case 'H':
+    allow_add(line + 2);
+    break;
+  case 'R':
+    allow_reset();
+    break;
   case 'P':
-    emit("S %llu %llu %llu %d %llu %llu %llu %llu %llu %llu", st_hits, st_misses, st_timeouts, npending, st_dropped, st_exempt, st_hit_ns,
-         st_hash_ns, st_answer_ns, st_answers);
+    emit("S %llu %llu %llu %d %llu %llu %llu %llu %llu %llu %llu", st_hits, st_misses, st_timeouts, npending, st_dropped, st_exempt, st_hit_ns,
+         st_hash_ns, st_answer_ns, st_answers, st_local);
     break;
   default:
     emit("E unknown command");

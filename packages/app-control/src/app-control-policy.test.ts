@@ -78,3 +78,24 @@ test('explicit path allow outranks the missing baseline; path glob semantics', (
   assert.equal(p.decide({ path: '/opt/a/b/bin/tool', sha256: A }).verdict, 'unknown');
   assert.equal(p.decide({ path: '/opt/app/bin/tool2', sha256: A }).verdict, 'unknown');
 });
+
+test('contentAllowed: what may be answered by hash alone', () => {
+  const p = new AppControlPolicy({
+    rulesets: [
+      rs('s', 'shared', [
+        { kind: 'hash', sha256: B, action: 'allow' },
+        { kind: 'hash', sha256: C, action: 'block' },
+      ]),
+    ],
+    baseline: [A, C],
+    globalBlock: [B],
+  });
+  assert.deepEqual(p.contentAllowed(), [A]);
+  p.learn(B);
+  assert.deepEqual(p.contentAllowed(), [A]);
+  const withPath = new AppControlPolicy({
+    rulesets: [rs('s', 'shared', [{ kind: 'path', pattern: '/tmp/', action: 'block' }])],
+    baseline: [A],
+  });
+  assert.equal(withPath.contentAllowed(), undefined);
+});

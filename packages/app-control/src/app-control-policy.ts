@@ -112,6 +112,19 @@ export class AppControlPolicy {
     return this.baseline.size;
   }
 
+  /**
+   * The hashes allowed whatever their path, so an enforcement point may answer them without
+   * asking (no round trip on an uncached exec). Undefined when path or package rules exist:
+   * then the verdict of the same content can depend on where it lies.
+   */
+  contentAllowed(): string[] | undefined {
+    if (this.pathRules.length > 0 || this.packageRules.length > 0) return undefined;
+    const out: string[] = [];
+    const candidates = new Set([...this.baseline, ...this.hashRules.keys()]);
+    for (const h of candidates) if (this.decide({ path: '/', sha256: h }).verdict === 'allow') out.push(h);
+    return out;
+  }
+
   decide(facts: FileFacts): Decision {
     if (this.globalBlock.has(facts.sha256)) return { verdict: 'block', source: 'global' };
     const byHash = this.hashRules.get(facts.sha256);

@@ -91,7 +91,7 @@ export class AppControlModule implements AgentModule {
     }
     const s = parsed.settings;
     this.settings = s;
-    if (s.maintenanceUntil !== undefined) this.setMaintenance(s.maintenanceUntil);
+    if (s.maintenanceUntil !== undefined) await this.setMaintenance(s.maintenanceUntil);
     if (s.mode === 'off') {
       await this.stopEnforcement();
       this.state = { state: 'off' };
@@ -119,7 +119,7 @@ export class AppControlModule implements AgentModule {
         this.state = { state: 'error', reason };
         return;
       }
-    } else this.enforcement?.update(this.snapshot());
+    } else await this.enforcement?.update(this.snapshot());
     this.state = { state: 'running' };
   }
 
@@ -260,7 +260,7 @@ export class AppControlModule implements AgentModule {
   }
 
   /** Maintenance until `until` (epoch ms): unknown software runs and joins the baseline. */
-  private setMaintenance(until: number | undefined): void {
+  private async setMaintenance(until: number | undefined): Promise<void> {
     if (this.maintenanceTimer) clearTimeout(this.maintenanceTimer);
     this.maintenanceTimer = undefined;
     const active = until !== undefined && until > this.now();
@@ -269,15 +269,15 @@ export class AppControlModule implements AgentModule {
       this.maintenanceTimer = setTimeout(() => void this.endMaintenance(), Math.min(until - this.now(), 2 ** 31 - 1));
       this.maintenanceTimer.unref?.();
     }
-    this.enforcement?.update(this.snapshot());
+    await this.enforcement?.update(this.snapshot());
   }
 
   /** Starts maintenance for a duration (`30m`, `2h`, seconds). */
-  startMaintenance(duration: string | number): { until: string } {
+  async startMaintenance(duration: string | number): Promise<{ until: string }> {
     const ms = parseDuration(duration);
     if (ms === undefined) throw new Error(`APPCTL_BAD_DURATION: ${duration} (use e.g. 90s, 30m, 2h; at most 24h)`);
     const until = this.now() + ms;
-    this.setMaintenance(until);
+    await this.setMaintenance(until);
     this.ctx?.emit({
       type: 'app-control.maintenance-started',
       severity: 'info',
@@ -292,9 +292,9 @@ export class AppControlModule implements AgentModule {
    * baseline, together with everything that ran during the window (learned as it ran).
    */
   async endMaintenance(): Promise<{ added: number; changed: number }> {
-    this.setMaintenance(undefined);
+    await this.setMaintenance(undefined);
     const d = this.settings && this.store ? await this.takeInventory() : { added: 0, changed: 0, removed: 0 };
-    this.enforcement?.update(this.snapshot());
+    await this.enforcement?.update(this.snapshot());
     this.ctx?.emit({
       type: 'app-control.maintenance-ended',
       severity: 'info',
@@ -305,13 +305,13 @@ export class AppControlModule implements AgentModule {
   }
 
   /** Allows or blocks one hash on this computer (the local ruleset). */
-  decideLocally(sha256: string, action: 'allow' | 'block'): void {
+  async decideLocally(sha256: string, action: 'allow' | 'block'): Promise<void> {
     const h = sha256.trim().toLowerCase();
     if (!/^[0-9a-f]{64}$/.test(h)) throw new Error(`APPCTL_BAD_HASH: ${sha256} is not a SHA-256`);
     this.local.set(h, action);
     this.store?.saveLocal(this.local);
     if (action === 'allow') this.drift.resolve(h);
-    this.enforcement?.update(this.snapshot());
+    await this.enforcement?.update(this.snapshot());
   }
 
   /** The inventory as the CLI and the manager show it. */
@@ -337,11 +337,11 @@ export class AppControlModule implements AgentModule {
       return this.startMaintenance(typeof args.duration === 'string' || typeof args.duration === 'number' ? args.duration : '30m');
     },
     'app-control.allow': async (args: Record<string, unknown>) => {
-      this.decideLocally(String(args.sha256 ?? ''), 'allow');
+      await this.decideLocally(String(args.sha256 ?? ''), 'allow');
       return { sha256: String(args.sha256).toLowerCase(), action: 'allow' };
     },
     'app-control.block': async (args: Record<string, unknown>) => {
-      this.decideLocally(String(args.sha256 ?? ''), 'block');
+      await this.decideLocally(String(args.sha256 ?? ''), 'block');
       return { sha256: String(args.sha256).toLowerCase(), action: 'block' };
     },
     'app-control.rescan': async () => this.takeInventory(),

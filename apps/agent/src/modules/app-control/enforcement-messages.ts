@@ -21,7 +21,7 @@ export type ToThread =
       policy: PolicySnapshot;
       decisionDelayMs?: number;
     }
-  | { type: 'policy'; policy: PolicySnapshot }
+  | { type: 'policy'; id: number; policy: PolicySnapshot }
   | { type: 'stats'; id: number }
   | { type: 'stop' };
 
@@ -47,4 +47,6 @@ export type FromThread =
   | { type: 'timeout'; id: number; path?: string }
   | { type: 'error'; message: string }
   | { type: 'stats'; id: number; stats: GateStats }
+  /** The policy with this id is in force in the helper too (its cache cleared). */
+  | { type: 'applied'; id: number }
   | { type: 'exited'; code: number | null; signal: string | null };

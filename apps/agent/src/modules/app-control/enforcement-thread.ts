@@ -17,16 +17,26 @@ const gate = new GateProcess();
 let snapshot: PolicySnapshot | undefined;
 let policy: AppControlPolicy | undefined;
 let delayMs = 0;
+let contentOnly = false;
 const pendingPaths = new Map<number, string>();
 
 function post(m: FromThread): void {
   port?.postMessage(m);
 }
 
+/** Lets the helper answer content-allowed misses itself (no round trip), when the policy allows that. */
+function shareContentAllowed(): void {
+  contentOnly = false;
+  const allowed = policy?.contentAllowed();
+  gate.setContentAllowed(allowed ?? []);
+  contentOnly = allowed !== undefined;
+}
+
 function apply(p: PolicySnapshot): void {
   const wasDetect = snapshot?.mode === 'detect';
   snapshot = p;
   policy = new AppControlPolicy({ rulesets: p.rulesets, globalBlock: p.globalBlock, baseline: p.baseline });
+  shareContentAllowed();
   if (wasDetect !== (p.mode === 'detect')) gate.setDetect(p.mode === 'detect');
   // Any change may turn a cached allow into a block (or back): decide everything afresh.
   gate.clearCache();
@@ -48,7 +58,10 @@ function onRequest(r: GateRequest): void {
   const decision = policy.decide({ path: r.path, sha256: r.sha256 });
   const maintenance = snapshot.maintenanceUntil !== undefined && Date.now() < snapshot.maintenanceUntil;
   const e = r.kind === 'B' ? { deny: true, report: true, learn: false } : enforcementFor(snapshot.mode, decision.verdict, maintenance);
-  if (e.learn) policy.learn(r.sha256);
+  if (e.learn) {
+    policy.learn(r.sha256);
+    if (contentOnly) gate.addContentAllowed(r.sha256);
+  }
   if (r.kind === 'Q') {
     if (delayMs > 0) {
       pendingPaths.set(r.id, r.path);
@@ -99,6 +112,7 @@ port.on('message', async (m: ToThread) => {
             exit: (code, signal) => post({ type: 'exited', code, signal }),
           },
         );
+        shareContentAllowed();
         post({ type: 'ready', hashImpl: gate.hashImpl, helperPid: gate.pid });
       } catch (e) {
         post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
@@ -106,6 +120,9 @@ port.on('message', async (m: ToThread) => {
       break;
     case 'policy':
       apply(m.policy);
+      // The helper handles its input in order: once it answers this, the cache is cleared.
+      await gate.stats();
+      post({ type: 'applied', id: m.id });
       break;
     case 'stats':
       post({ type: 'stats', id: m.id, stats: await gate.stats() });

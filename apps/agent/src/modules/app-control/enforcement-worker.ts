@@ -22,6 +22,7 @@ export class EnforcementWorker {
   private worker: Worker | undefined;
   private statsId = 0;
   private readonly statsWaiters = new Map<number, (s: GateStats) => void>();
+  private readonly appliedWaiters = new Map<number, () => void>();
   private stopping = false;
   hashImpl = '';
   helperPid = 0;
@@ -56,6 +57,10 @@ export class EnforcementWorker {
             this.statsWaiters.get(m.id)?.(m.stats);
             this.statsWaiters.delete(m.id);
             break;
+          case 'applied':
+            this.appliedWaiters.get(m.id)?.();
+            this.appliedWaiters.delete(m.id);
+            break;
           case 'exited':
             if (!this.stopping) o.onExit(m.code, m.signal);
             break;
@@ -85,8 +90,20 @@ export class EnforcementWorker {
     this.worker?.postMessage(m);
   }
 
-  update(policy: PolicySnapshot): void {
-    this.post({ type: 'policy', policy });
+  /**
+   * Sends a new policy; resolves once the helper runs with it (old cached verdicts gone), so an
+   * operator's allow is in force when the command returns.
+   */
+  update(policy: PolicySnapshot): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    const id = ++this.statsId;
+    return new Promise((resolve) => {
+      this.appliedWaiters.set(id, resolve);
+      this.post({ type: 'policy', id, policy });
+      setTimeout(() => {
+        if (this.appliedWaiters.delete(id)) resolve();
+      }, 5000).unref();
+    });
   }
 
   stats(): Promise<GateStats | undefined> {

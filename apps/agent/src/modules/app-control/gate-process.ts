@@ -43,6 +43,8 @@ export interface GateStats {
   /** Total time from sending a request to the agent to its answer, ns, over `answers` answers. */
   answerNs: number;
   answers: number;
+  /** Misses answered by the helper from the content-allowed set, without asking. */
+  local: number;
 }
 
 export interface GateHandlers {
@@ -123,6 +125,7 @@ export class GateProcess {
               hashNs: at(7),
               answerNs: at(8),
               answers: at(9),
+              local: at(10),
             };
             for (const w of this.statsWaiters.splice(0)) w(s);
             break;
@@ -142,6 +145,16 @@ export class GateProcess {
 
   answer(id: number, allow: boolean): void {
     this.send(`A ${id} ${allow ? 1 : 0}`);
+  }
+
+  /** Replaces the set of hashes the helper may allow on its own (see contentAllowed()). */
+  setContentAllowed(hashes: readonly string[]): void {
+    // One write: a 100,000-hash baseline is ~6.6 MB, sent once per policy change.
+    this.child?.stdin?.write(['R', ...hashes.map((h) => `H ${h}`), ''].join('\n'));
+  }
+
+  addContentAllowed(sha256: string): void {
+    this.send(`H ${sha256}`);
   }
 
   clearCache(): void {

@@ -102,6 +102,19 @@ export class AppControlLab {
     return this.run('/bin/sh', ['-c', command]);
   }
 
+  /**
+   * Waits for an event: reports travel from the helper through the enforcement thread, which
+   * may be after the program that caused them has already exited.
+   */
+  async waitForEvent(type: string, match: (e: ModuleEventInput) => boolean, timeoutMs = 5000): Promise<ModuleEventInput | undefined> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.eventsOf(type).find(match);
+      if (found || performance.now() > until) return found;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   eventsOf(type: string): ModuleEventInput[] {
     return this.events.filter((e) => e.type === type);
   }
