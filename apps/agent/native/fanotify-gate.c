@@ -13,6 +13,9 @@
  * slow, each request is allowed after --timeout-ms and reported with a T line. The helper never
  * opens a file on a marked mount after marking (it would wait for itself).
  *
+ * With --notify (detect-only policies) the same work runs on notification events instead:
+ * nothing waits for an answer, so the helper cannot delay any process at all.
+ *
  * Protocol, one line per message.
  *   helper -> agent:
  *     READY <pid>
@@ -248,6 +251,9 @@ struct pending {
 
 static int fan_fd = -1;
 static int detect_mode = 0;
+/* --notify: detect mode on notification events. Nothing ever waits for us, so no process on
+ * the host can be delayed by this helper at all; used for detect-only policies. */
+static int notify_mode = 0;
 static int timeout_ms = 1000;
 static struct pending pending[MAX_PENDING];
 static int npending = 0;
@@ -297,6 +303,10 @@ static int emit(const char *fmt, ...) {
 }
 
 static void respond(int fd, int allow) {
+  if (notify_mode) {
+    close(fd);
+    return;
+  }
   struct fanotify_response r = {.fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY};
   if (write(fan_fd, &r, sizeof r) != sizeof r && errno != ENOENT) emit("E response write failed: %s", strerror(errno));
   close(fd);
@@ -379,7 +389,7 @@ static void path_of(int fd, char *out, size_t len) {
 static void handle_event(const struct fanotify_event_metadata *m) {
   int fd = m->fd;
   if (fd < 0) return; /* FAN_NOFD: queue overflow, nothing to answer */
-  if (!(m->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM))) {
+  if (!(m->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM | FAN_OPEN_EXEC | FAN_OPEN))) {
     close(fd);
     return;
   }
@@ -401,7 +411,7 @@ static void handle_event(const struct fanotify_event_metadata *m) {
                   .mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
                   .ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec};
   struct entry *e = cache_slot(&k);
-  int exec = (m->mask & FAN_OPEN_EXEC_PERM) != 0;
+  int exec = (m->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_EXEC)) != 0;
   if (!exec) {
     if (!e->classified) classify(fd, e);
     if (!e->is_elf || !(e->is_lib || opener_is_loader(pid))) {
@@ -519,7 +529,7 @@ static void command(char *line) {
     break;
   }
   case 'D':
-    detect_mode = atoi(line + 1) != 0;
+    detect_mode = notify_mode || atoi(line + 1) != 0;
     break;
   case 'H':
     allow_add(line + 2);
@@ -537,7 +547,7 @@ static void command(char *line) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: fanotify-gate [--detect] [--timeout-ms N] [--exempt-pid PID]... (--mount PATH | --filesystem PATH)...\n");
+  fprintf(stderr, "usage: fanotify-gate [--detect | --notify] [--timeout-ms N] [--exempt-pid PID]... (--mount PATH | --filesystem PATH)...\n");
   exit(2);
 }
 
@@ -555,7 +565,9 @@ int main(int argc, char **argv) {
   exempt[nexempt++] = getpid();
   exempt[nexempt++] = parent;
 
-  fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--notify")) notify_mode = detect_mode = 1;
+  fan_fd = fanotify_init((notify_mode ? FAN_CLASS_NOTIF : FAN_CLASS_CONTENT) | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
   if (fan_fd < 0) {
     fprintf(stderr, "fanotify_init: %s\n", strerror(errno));
     return 3;
@@ -569,6 +581,8 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--detect"))
       detect_mode = 1;
+    else if (!strcmp(argv[i], "--notify"))
+      continue;
     else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc)
       timeout_ms = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--exempt-pid") && i + 1 < argc) {
@@ -577,7 +591,8 @@ int main(int argc, char **argv) {
     } else if ((!strcmp(argv[i], "--mount") || !strcmp(argv[i], "--filesystem")) && i + 1 < argc) {
       unsigned int how = !strcmp(argv[i], "--mount") ? FAN_MARK_MOUNT : FAN_MARK_FILESYSTEM;
       const char *path = argv[++i];
-      if (fanotify_mark(fan_fd, FAN_MARK_ADD | how, FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, AT_FDCWD, path) != 0) {
+      uint64_t mask = notify_mode ? FAN_OPEN_EXEC | FAN_OPEN : FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM;
+      if (fanotify_mark(fan_fd, FAN_MARK_ADD | how, mask, AT_FDCWD, path) != 0) {
         fprintf(stderr, "fanotify_mark %s: %s\n", path, strerror(errno));
         return 4;
       }

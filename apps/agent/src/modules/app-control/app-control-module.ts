@@ -46,6 +46,7 @@ export class AppControlModule implements AgentModule {
   private enforcement: EnforcementWorker | undefined;
   private enforcedMarks: GateMarks | undefined;
   private enforcedTimeout = 0;
+  private enforcedDetect = false;
   private maintenanceUntil: number | undefined;
   private maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
   private state: ModuleStatus = { state: 'off' };
@@ -108,7 +109,8 @@ export class AppControlModule implements AgentModule {
       !this.enforcedMarks ||
       !sameList(this.enforcedMarks.mounts, marks.mounts) ||
       !sameList(this.enforcedMarks.filesystems, marks.filesystems) ||
-      this.enforcedTimeout !== s.decisionTimeoutMs;
+      this.enforcedTimeout !== s.decisionTimeoutMs ||
+      this.enforcedDetect !== (s.mode === 'detect');
     if (restart) {
       await this.stopEnforcement();
       try {
@@ -209,6 +211,7 @@ export class AppControlModule implements AgentModule {
     this.enforcement = w;
     this.enforcedMarks = marks;
     this.enforcedTimeout = timeoutMs;
+    this.enforcedDetect = this.settings?.mode === 'detect';
     this.hashImpl = w.hashImpl;
   }
 

@@ -33,11 +33,10 @@ function shareContentAllowed(): void {
 }
 
 function apply(p: PolicySnapshot): void {
-  const wasDetect = snapshot?.mode === 'detect';
   snapshot = p;
   policy = new AppControlPolicy({ rulesets: p.rulesets, globalBlock: p.globalBlock, baseline: p.baseline });
   shareContentAllowed();
-  if (wasDetect !== (p.mode === 'detect')) gate.setDetect(p.mode === 'detect');
+  // detect <-> blocking changes the fanotify class: the module restarts the helper for that.
   // Any change may turn a cached allow into a block (or back): decide everything afresh.
   gate.clearCache();
 }

@@ -67,7 +67,8 @@ export class GateProcess {
 
   async start(options: GateOptions, handlers: GateHandlers): Promise<void> {
     const args = ['--timeout-ms', String(options.timeoutMs)];
-    if (options.detect) args.push('--detect');
+    // Detect never needs to hold a process: notification events, so nothing can wait on us.
+    if (options.detect) args.push('--notify');
     for (const p of options.exemptPids ?? []) args.push('--exempt-pid', String(p));
     for (const m of options.marks.mounts) args.push('--mount', m);
     for (const m of options.marks.filesystems) args.push('--filesystem', m);
