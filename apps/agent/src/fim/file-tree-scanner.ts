@@ -6,11 +6,13 @@ import {
   fileTypeOf,
   type HashAlgorithm,
   type IntegrityRuleSet,
+  maskIncludes,
   maskNeedsHash,
   type NameLookup,
 } from '@palisade/integrity';
 import type { HashPool } from './hash-pool.ts';
 import type { ScanThrottle } from './scan-throttle.ts';
+import type { XattrReader } from './xattr-reader.ts';
 import { issueFromError, type ScanIssue } from './scan-issue.ts';
 
 export interface FileScanOptions {
@@ -33,6 +35,8 @@ export interface FileScanOptions {
   signal?: AbortSignal;
   /** Paces the walk (entries per second) and the hashing (bytes per second). */
   throttle?: ScanThrottle;
+  /** Reads xattrs, ACLs and capabilities for the rules whose mask compares them; without it they are left out. */
+  xattrs?: XattrReader;
 }
 
 export interface FileScanResult {
@@ -88,6 +92,11 @@ function unchanged(
   );
 }
 
+/** Whether a rule's mask compares anything stored in extended attributes. */
+function wantsXattrs(mask: Parameters<typeof maskIncludes>[0]): boolean {
+  return maskIncludes(mask, 'xattrs') || maskIncludes(mask, 'acl') || maskIncludes(mask, 'caps');
+}
+
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -111,15 +120,24 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
   const deferred: string[] = [];
   let draining = false;
 
+  const xattrPending: number[] = [];
   const record = (path: string, st: Stats, target: string | undefined): void => {
     const rule = rules.ruleForPath(path, st.mode, (st.mode & S_IFMT) === S_IFDIR);
     if (!rule) return;
     const algos = (st.mode & S_IFMT) === S_IFREG && maskNeedsHash(rule.mask) ? rule.hash : NO_HASHES;
+    const xattrs = opts.xattrs !== undefined && wantsXattrs(rule.mask);
     // Unchanged stat data (ctime included, which user space cannot set back) means an unchanged
     // entity: the baseline's object is reused as is, which makes a quiet re-scan little more than
     // the walk itself. A rule asking for full hashing opts out.
     const prev = opts.previous?.get(`file:${path}`);
-    if (prev !== undefined && prev.rule === rule.id && !(rule.fullHash && algos.length) && unchanged(prev, st, target, algos, opts.names)) {
+    // Setting an xattr changes the ctime, so a baseline entity with xattrs read is reusable as is.
+    if (
+      prev !== undefined &&
+      prev.rule === rule.id &&
+      !(rule.fullHash && algos.length) &&
+      (!xattrs || prev.attrs.xattrs !== undefined) &&
+      unchanged(prev, st, target, algos, opts.names)
+    ) {
       entities.push(prev);
       if (algos.length) reused++;
       return;
@@ -127,6 +145,14 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
     const fstat = toStat(st);
     const extras = target !== undefined ? { target } : {};
     const entity = fileEntity(path, fstat, rule.id, extras, opts.names);
+    if (xattrs) {
+      const p = prev?.attrs;
+      if (p?.xattrs !== undefined && p.ctime === fstat.ctimeMs && p.inode === fstat.ino && p.dev === fstat.dev) {
+        entity.attrs.xattrs = p.xattrs;
+        if (p.acl !== undefined) entity.attrs.acl = p.acl;
+        if (p.caps !== undefined) entity.attrs.caps = p.caps;
+      } else xattrPending.push(entities.length);
+    }
     if (algos.length) {
       const p = prev?.attrs;
       if (
@@ -227,6 +253,20 @@ export async function scanFileTree(rules: IntegrityRuleSet, opts: FileScanOption
   draining = true;
   for (const path of deferred) await visit(path);
 
+  // Extended attributes of new and changed entries, in batches through the reader's helper process.
+  for (let i = 0; i < xattrPending.length && opts.xattrs; i += 1024) {
+    opts.signal?.throwIfAborted();
+    const batch = xattrPending.slice(i, i + 1024);
+    const found = await opts.xattrs.read(batch.map((k) => prefix + entities[k]!.key || '/'));
+    found.forEach((x, k) => {
+      // Unreadable (vanished, permission): left out, which compares as "not known", not as a change.
+      if (!x) return;
+      const attrs = entities[batch[k]!]!.attrs;
+      attrs.xattrs = x.xattrs;
+      attrs.acl = x.acl;
+      attrs.caps = x.caps;
+    });
+  }
   opts.signal?.throwIfAborted();
   const total = pending.reduce((n, p) => n + p.size, 0);
   const results = await opts.hashPool.hashAll(pending, (files, bytes) => opts.onHash?.(files, bytes, pending.length, total), opts.throttle);

@@ -3,6 +3,7 @@ import { type Entity, entityId, idNames, type IntegrityRuleSet, type NameLookup 
 import { scanFileTree } from './file-tree-scanner.ts';
 import { HashPool } from './hash-pool.ts';
 import { type ScanLimits, ScanThrottle } from './scan-throttle.ts';
+import { XattrReader } from './xattr-reader.ts';
 import type { ScanIssue } from './scan-issue.ts';
 import { collectSystemEntities } from './system-collector.ts';
 
@@ -18,6 +19,11 @@ export interface FimScanOptions {
   signal?: AbortSignal;
   /** IO limits (entries walked and bytes hashed per second); none by default. */
   limits?: ScanLimits;
+  /**
+   * Read xattrs, ACLs and capabilities where the masks compare them (through a perl helper, see
+   * XattrReader); off by default, and silently off where the host cannot do it.
+   */
+  xattrs?: boolean;
 }
 
 export interface FimScanResult {
@@ -68,6 +74,7 @@ export async function runFimScan(rules: IntegrityRuleSet, opts: FimScanOptions):
   const previous = new Map<string, Entity>();
   for (const e of opts.previous ?? []) if (e.kind === 'file') previous.set(entityId(e), e);
   const { pool, close } = lazyPool(opts);
+  const xattrs = opts.xattrs ? XattrReader.open() : undefined;
   try {
     const files = await scanFileTree(rules, {
       root: opts.root,
@@ -78,11 +85,13 @@ export async function runFimScan(rules: IntegrityRuleSet, opts: FimScanOptions):
       onHash: opts.onHash,
       signal: opts.signal,
       ...(opts.limits ? { throttle: new ScanThrottle(opts.limits) } : {}),
+      ...(xattrs ? { xattrs } : {}),
     });
     const system = collectSystemEntities(rules, opts.root);
     const entities = [...files.entities, ...system.entities];
     return { entities, issues: [...files.issues, ...system.issues], stats: { ...files.stats, entities: entities.length } };
   } finally {
+    xattrs?.close();
     await close();
   }
 }
@@ -97,6 +106,7 @@ export async function runFimTargetScan(
   opts: Omit<FimScanOptions, 'previous'> & { previous?: ReadonlyMap<string, Entity> },
 ): Promise<FimScanResult> {
   const { pool, close } = lazyPool(opts);
+  const xattrs = opts.xattrs ? XattrReader.open() : undefined;
   try {
     const files = await scanFileTree(rules, {
       root: opts.root,
@@ -105,9 +115,11 @@ export async function runFimTargetScan(
       hashPool: pool,
       targets,
       signal: opts.signal,
+      ...(xattrs ? { xattrs } : {}),
     });
     return { entities: files.entities, issues: files.issues, stats: { ...files.stats, entities: files.entities.length } };
   } finally {
+    xattrs?.close();
     await close();
   }
 }

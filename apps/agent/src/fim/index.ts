@@ -5,3 +5,4 @@ export { type HashJob, HashPool, type HashResult } from './hash-pool.ts';
 export type { ScanIssue } from './scan-issue.ts';
 export { type ScanLimits, ScanThrottle } from './scan-throttle.ts';
 export { collectSystemEntities, type SystemCollectResult } from './system-collector.ts';
+export { type FileXattrs, XattrReader } from './xattr-reader.ts';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { after, test } from 'node:test';
 import type { ModuleConfig } from '@palisade/protocol';
 import { silentLogger } from '../../agent-logger.ts';
 import type { ModuleContext, ModuleEventInput } from '../../agent-module.ts';
+import { XattrReader } from '../../fim/index.ts';
 import { IntegrityModule } from './integrity-module.ts';
 
 /**
@@ -194,5 +196,41 @@ test('a rule added later starts monitoring without reporting what already exists
   await m.settled();
   assert.deepEqual(events, [], JSON.stringify(events.map((e) => e.message)));
   assert.ok((m.status().details?.suppressed as number) >= 2);
+  await m.stop();
+});
+
+const xattrReader = XattrReader.open();
+xattrReader?.close();
+
+test('an xattr set on a watched file is a real-time change', {
+  skip: xattrReader ? false : 'xattrs cannot be read on this host',
+}, async () => {
+  const t = join(dir, 'xattr-tree');
+  mkdirSync(t);
+  writeFileSync(join(t, 'f'), 'x\n');
+  const cfg: ModuleConfig = {
+    enabled: true,
+    mode: 'detect',
+    settings: {
+      rules: [{ name: 'x', yaml: `version: 1\nrules:\n  - id: x\n    paths: [${t}]\n    realtime: true\n` }],
+      realtime: { debounceMs: 50 },
+    },
+  };
+  const events: ModuleEventInput[] = [];
+  const m = new IntegrityModule();
+  assert.deepEqual(m.configure(cfg), []);
+  mkdirSync(join(dir, 'xattr-data'));
+  await m.start({ ...context(cfg, events), dataDir: join(dir, 'xattr-data') });
+  await m.settled();
+  // lsetxattr(2) through perl, as there is no setfattr on this image.
+  execFileSync('perl', [
+    '-e',
+    'my ($n, $v) = ("user.tag", "evil"); syscall($ARGV[0], $ARGV[1], $n, $v, 4, 0) == 0 or die "$!\\n"',
+    process.arch === 'arm64' ? '6' : '189',
+    join(t, 'f'),
+  ]);
+  const ev = await waitFor('xattr change', () => find(events, 'integrity.updated', `${t}/f`));
+  const xa = (detail(ev, 'attributes') as { name: string; before: unknown; after: unknown }[]).find((a) => a.name === 'xattrs');
+  assert.deepEqual(xa && [xa.before, xa.after], [[], ['user.tag=evil']]);
   await m.stop();
 });

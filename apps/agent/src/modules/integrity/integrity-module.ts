@@ -206,7 +206,13 @@ export class IntegrityModule implements AgentModule {
   private async buildBaseline(signal: AbortSignal): Promise<void> {
     const s = this.settings!;
     const started = performance.now();
-    const scan = await runFimScan(this.rules!.rules, { root: s.root, hashWorkers: s.hashWorkers, limits: s.limits, signal });
+    const scan = await runFimScan(this.rules!.rules, {
+      root: s.root,
+      hashWorkers: s.hashWorkers,
+      limits: s.limits,
+      xattrs: s.xattrs,
+      signal,
+    });
     signal.throwIfAborted();
     this.store!.save(scan.entities, {
       createdAt: new Date().toISOString(),
@@ -250,6 +256,7 @@ export class IntegrityModule implements AgentModule {
       previous: [...this.baseline.values()],
       hashWorkers: s.hashWorkers,
       limits: s.limits,
+      xattrs: s.xattrs,
       signal,
     });
     signal.throwIfAborted();
@@ -305,7 +312,13 @@ export class IntegrityModule implements AgentModule {
     const s = this.settings!;
     const rules = this.rules!.rules;
     // One worker: a handful of files, and the full scan's pool must not be shared.
-    const scan = await runFimTargetScan(rules, targets, { root: s.root, previous: this.baseline, hashWorkers: 1, signal });
+    const scan = await runFimTargetScan(rules, targets, {
+      root: s.root,
+      previous: this.baseline,
+      hashWorkers: 1,
+      xattrs: s.xattrs,
+      signal,
+    });
     signal.throwIfAborted();
     this.counters.rescans++;
     // The baseline part is taken now, after the scan: a full scan may have replaced it meanwhile.

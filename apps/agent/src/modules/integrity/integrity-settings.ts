@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '@palisade/diagnostics';
 import { loadIntegrityRules } from '@palisade/integrity';
@@ -20,6 +22,8 @@ export const IntegritySettingsSchema = Type.Object(
         { maxItems: 64 },
       ),
     ),
+    /** Application rules assigned by recommendation scans: `rules/integrity/apps/<id>/rules.yaml`, loaded after the others. */
+    assignedRules: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 })),
     /** Prefix on disk for every rule path (a container's root file system); default `/`. */
     root: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, pattern: '^/' })),
     /** Full scans: a cron expression (croner, 5 or 6 fields) or a fixed interval. Default: every 12 hours. */
@@ -61,6 +65,8 @@ export const IntegritySettingsSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Read xattrs, ACLs and file capabilities where the masks compare them (default true; needs perl, see docs). */
+    xattrs: Type.Optional(Type.Boolean()),
     /** Hash worker threads of a full scan (default: up to 4, one per core). */
     hashWorkers: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
     /** Above this many changes in one scan, the rest are summed up in one `integrity.changes-truncated` event. */
@@ -78,12 +84,15 @@ export interface IntegritySettings {
   scanOnStart: boolean;
   realtime: { enabled: boolean; debounceMs: number; maxDelayMs: number; maxWatches: number };
   hashWorkers?: number;
+  xattrs: boolean;
   limits: { filesPerSecond?: number; bytesPerSecond?: number };
   maxEventsPerScan: number;
 }
 
 /** The rules shipped with this agent: the default when a policy names none. */
 export const BUNDLED_RULE_FILE = fileURLToPath(new URL('../../../../../rules/integrity/linux-default.yaml', import.meta.url));
+/** Application rules shipped with this agent, one folder each, assigned by recommendation scans. */
+export const BUNDLED_APP_RULES_DIR = fileURLToPath(new URL('../../../../../rules/integrity/apps', import.meta.url));
 
 const FILE = 'modules.integrity';
 const DEFAULT_INTERVAL_SECONDS = 12 * 3600;
@@ -128,10 +137,23 @@ export function parseIntegritySettings(config: ModuleConfig): { settings?: Integ
   if (maxDelayMs < debounceMs) diagnostics.push(invalid('realtime.maxDelayMs must not be below realtime.debounceMs'));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const useBundled = s.ruleFiles === undefined && s.rules === undefined;
+  // An id this agent does not ship (a manager newer than the agent) is said, not fatal.
+  const assignedFiles: string[] = [];
+  for (const id of s.assignedRules ?? []) {
+    const file = join(BUNDLED_APP_RULES_DIR, id, 'rules.yaml');
+    if (/^[a-z0-9][a-z0-9._-]*$/i.test(id) && existsSync(file)) assignedFiles.push(file);
+    else
+      diagnostics.push({
+        code: 'FIM_ASSIGNED_RULE_UNKNOWN',
+        message: `assigned rule ${id} is not shipped with this agent`,
+        severity: 'warning',
+        file: FILE,
+      });
+  }
   return {
     diagnostics,
     settings: {
-      ruleFiles: useBundled ? [BUNDLED_RULE_FILE] : (s.ruleFiles ?? []),
+      ruleFiles: [...(useBundled ? [BUNDLED_RULE_FILE] : (s.ruleFiles ?? [])), ...assignedFiles],
       rules: s.rules ?? [],
       root: s.root ?? '/',
       schedule:
@@ -147,6 +169,7 @@ export function parseIntegritySettings(config: ModuleConfig): { settings?: Integ
       },
       ...(s.hashWorkers !== undefined ? { hashWorkers: s.hashWorkers } : {}),
       limits: s.limits ?? {},
+      xattrs: s.xattrs ?? true,
       maxEventsPerScan: s.maxEventsPerScan ?? 1000,
     },
   };
