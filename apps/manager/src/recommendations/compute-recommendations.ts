@@ -1,4 +1,4 @@
-import { type AdvisoryIndex, type InventoryItem, matchInventory } from '@palisade/vuln';
+import { type AdvisoryIndex, type InventoryItem, type ListeningPort, matchInventory, type RunningProcess } from '@palisade/vuln';
 import type { RuleAssignment } from '../store/computer-repository.ts';
 import type { RuleCatalog } from './rule-catalog.ts';
 
@@ -21,7 +21,7 @@ export interface RuleRecommendation {
   cves: string[];
   /** Why: every (advisory or rule range, package, version) that calls for the rule. */
   reasons: Array<{
-    via: 'advisory' | 'rule-range';
+    via: 'advisory' | 'rule-range' | 'software';
     advisoryId: string;
     package: string;
     version: string;
@@ -53,6 +53,7 @@ export function computeRecommendations(
   advisories: AdvisoryIndex,
   catalog: RuleCatalog,
   current: readonly RuleAssignment[],
+  running: { ports?: readonly Partial<ListeningPort>[]; processes?: readonly Partial<RunningProcess>[] } = {},
 ): RecommendationResult {
   const recs = new Map<string, RuleRecommendation>();
   const recommend = (rule: RuleCatalog['rules'][number], reason: RuleRecommendation['reasons'][number]) => {
@@ -105,6 +106,37 @@ export function computeRecommendations(
     });
   }
 
+  // Application rules (log inspection, integrity): the software is there, whatever its version.
+  for (const rule of catalog.rules) {
+    const sw = rule.software;
+    if (!sw) continue;
+    const packages = new Set(sw.packages.map((p) => p.toLowerCase()));
+    for (const i of items) {
+      if (packages.has(i.name.toLowerCase()))
+        recommend(rule, { via: 'software', advisoryId: `package:${i.name}`, package: i.name, version: i.version, location: i.location });
+    }
+    for (const p of running.processes ?? []) {
+      if (p.name && sw.processes.includes(p.name))
+        recommend(rule, {
+          via: 'software',
+          advisoryId: `process:${p.name}`,
+          package: p.name,
+          version: '',
+          location: p.exe ?? `pid ${p.pid ?? '?'}`,
+        });
+    }
+    for (const p of running.ports ?? []) {
+      if (typeof p.port === 'number' && sw.ports.includes(p.port))
+        recommend(rule, {
+          via: 'software',
+          advisoryId: `port:${p.port}`,
+          package: p.process ?? `${p.protocol ?? 'tcp'}/${p.port}`,
+          version: '',
+          location: `${p.protocol ?? 'tcp'} ${p.address ?? '*'}:${p.port}`,
+        });
+    }
+  }
+
   const recommended = [...recs.values()].sort((a, b) => `${a.module}/${a.ruleId}`.localeCompare(`${b.module}/${b.ruleId}`));
   const assigned = new Set(current.map((a) => `${a.module}/${a.ruleId}`));
   const wanted = new Set(recs.keys());
@@ -117,7 +149,14 @@ export function computeRecommendations(
       assign: recommended.filter((r) => !assigned.has(`${r.module}/${r.ruleId}`)),
       unassign: current
         .filter((a) => a.source === 'recommendation' && !wanted.has(`${a.module}/${a.ruleId}`))
-        .map((a) => ({ module: a.module, ruleId: a.ruleId, reason: 'no installed package is affected any more (upgraded or removed)' })),
+        .map((a) => ({
+          module: a.module,
+          ruleId: a.ruleId,
+          reason:
+            a.module === 'ips'
+              ? 'no installed package is affected any more (upgraded or removed)'
+              : 'the software it watches is no longer installed, running or listening',
+        })),
     },
   };
 }

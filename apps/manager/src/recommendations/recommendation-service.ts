@@ -37,6 +37,7 @@ export class RecommendationService {
       await this.advisories.current(),
       this.catalog,
       computer.ruleAssignments,
+      { ports: inventory?.inventory.ports ?? [], processes: inventory?.inventory.processes ?? [] },
     );
     const apply = choice === 'apply' || (choice === 'by-policy' && mode === 'auto');
     const outcome: ScanOutcome = {

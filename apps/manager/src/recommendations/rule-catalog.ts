@@ -5,7 +5,21 @@ import { formatDiagnostic } from '@palisade/diagnostics';
 import { AdvisoryIndex, type RuleAffected, ruleAdvisoryRecord } from '@palisade/vuln';
 import { parse } from 'yaml';
 
-/** One shipped rule that a recommendation scan can assign (today: IPS virtual patches). */
+/** Software on a host that calls for a rule, whatever its version: by package, process or port. */
+export interface SoftwareTrigger {
+  /** Package names, any ecosystem (`nginx`, `openssh-server`). */
+  packages: string[];
+  /** Process names as `/proc/<pid>/comm` shows them (`nginx`, `sshd`). */
+  processes: string[];
+  /** Listening TCP/UDP ports. */
+  ports: number[];
+}
+
+/**
+ * One shipped rule that a recommendation scan can assign: IPS virtual patches (recommended by
+ * vulnerable versions), and log-inspection and integrity rules (recommended by installed or
+ * running software).
+ */
 export interface CatalogRule {
   module: 'ips' | 'log-inspection' | 'integrity';
   /** The rule's folder name, e.g. `CVE-2017-5638`: what assignments refer to. */
@@ -18,7 +32,10 @@ export interface CatalogRule {
   /** As the rule's metadata states it: `{ ecosystem, name, ranges | versions }` per package. */
   affected: RuleAffected[];
   application?: { type?: string; protocol?: string; ports?: number[] };
+  software?: SoftwareTrigger;
 }
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 export const DEFAULT_RULES_DIR = fileURLToPath(new URL('../../../../rules', import.meta.url));
 
@@ -74,6 +91,32 @@ export class RuleCatalog {
             affected: Array.isArray(m.affected) ? m.affected : [],
             ...(m.application ? { application: m.application } : {}),
           });
+        } catch (err) {
+          problems.push(`${file}: ${(err as Error).message}`);
+        }
+      }
+    }
+    // Log-inspection and integrity rules for applications: `<module dir>/apps/<id>/meta.yaml`.
+    for (const [module, sub] of [
+      ['log-inspection', 'log'],
+      ['integrity', 'integrity'],
+    ] as const) {
+      const appsDir = join(dir, sub, 'apps');
+      if (!existsSync(appsDir)) continue;
+      for (const name of readdirSync(appsDir).sort()) {
+        const file = join(appsDir, name, 'meta.yaml');
+        if (!existsSync(file)) continue;
+        try {
+          const m = parse(readFileSync(file, 'utf8')) as Record<string, any>;
+          const software: SoftwareTrigger = {
+            packages: strings(m.software?.packages),
+            processes: strings(m.software?.processes),
+            ports: Array.isArray(m.software?.ports) ? m.software.ports.map(Number).filter(Number.isInteger) : [],
+          };
+          if (String(m.id ?? name) !== name) throw new Error(`id ${JSON.stringify(m.id)} differs from its folder name`);
+          if (!software.packages.length && !software.processes.length && !software.ports.length)
+            throw new Error('`software` names no package, process or port: nothing would ever recommend it');
+          rules.push({ module, id: name, title: String(m.title ?? name), cves: [], ruleIds: [], affected: [], software });
         } catch (err) {
           problems.push(`${file}: ${(err as Error).message}`);
         }
