@@ -145,6 +145,13 @@ describe('random policies: kernel == evaluator', { skip }, () => {
                 remote: { ip: x.from === 'a' ? lab.ip.a : lab.ip.b, port: 45000 },
                 localIface: x.from === 'a' ? 'sa' : 'sb',
               });
+        if (model.ok && x.proto !== 'icmp' && results.get(x) === 'timeout') {
+          // A loaded machine can miss the 700 ms window: a connection the model passes gets one
+          // more try with a long timeout before it counts as dropped.
+          const ns = x.from === 'a' ? lab.clientA : x.from === 'b' ? lab.clientB : lab.server;
+          const [again] = await lab.attempt(ns, [{ proto: x.proto as 'tcp' | 'udp', host: target(x.from), port: x.port! }], 4000);
+          results.set(x, again!);
+        }
         const real = results.get(x) === 'ok';
         if (real !== model.ok) {
           const last = model.steps[model.steps.length - 1]!.verdict;

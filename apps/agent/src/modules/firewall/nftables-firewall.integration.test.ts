@@ -104,6 +104,15 @@ describe('nftables firewall with real traffic', { skip }, () => {
         xs.forEach((x, i) => results.set(x, out[i]!));
       }),
     );
+    // On a loaded machine a connection that should pass can miss the 700 ms window: such cases
+    // (and only those) are tried once more with a long timeout before they count as a drop.
+    const slow = plan.filter((x) => x.c.expect && x.c.proto !== 'icmp' && results.get(x) === 'timeout');
+    await Promise.all(
+      slow.map(async (x) => {
+        const [again] = await lab.attempt(x.ns, [{ proto: x.c.proto as 'tcp' | 'udp', host: x.target, port: x.c.port! }], 4000);
+        results.set(x, again!);
+      }),
+    );
     const problems: string[] = [];
     for (const x of plan) {
       const real = results.get(x);
@@ -288,7 +297,9 @@ rules:
   test('dynamic block list with timeout, kept across re-applies', async () => {
     const p = policy('rules: []\n');
     await apply(p);
-    assert.ok((await fw.block(lab.ip.a, 2)).ok);
+    // Long enough for the checks below to finish on a loaded machine before it expires.
+    const blockedAt = Date.now();
+    assert.ok((await fw.block(lab.ip.a, 8)).ok);
     const blocked: EvaluationContext = { blocked: [parseAddressRange(lab.ip.a) as never] };
     await check(
       p,
@@ -300,7 +311,9 @@ rules:
     );
     await apply(p); // re-apply recreates the table; the block must survive it
     await check(p, [{ from: 'a', proto: 'udp', port: 53, expect: false, why: 'still blocked after re-apply' }], blocked);
-    await new Promise((r) => setTimeout(r, 2300));
+    const left = blockedAt + 8300 - Date.now();
+    assert.ok(left > 0, 'the checks outlasted the block: lengthen it');
+    await new Promise((r) => setTimeout(r, left));
     await check(p, [{ from: 'a', proto: 'tcp', port: 80, expect: true, why: 'block expired' }]);
     assert.ok((await fw.block('10.77.2.0/24', 60)).ok, 'a CIDR can be blocked');
     await check(p, [{ from: 'b', proto: 'tcp', port: 80, expect: false, why: 'CIDR blocked' }], {
