@@ -16,15 +16,14 @@ export interface ModuleEnvironment {
 }
 
 /**
- * The manager as the firewall's failsafe needs it: an address literal and a port. A manager
- * named by host name gets no automatic failsafe rule yet (docs/firewall.md): its address must
- * be allowed by the policy's admin sources.
+ * The manager as the firewall's failsafe needs it: an address literal and a port, or a host
+ * name the firewall module resolves before each apply.
  */
-function managerEndpoint(managerUrl: string): { address: string; port: number } | undefined {
+function managerEndpoint(managerUrl: string): { address: string; port: number } | { host: string; port: number } {
   const url = new URL(managerUrl);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  return isIP(host) ? { address: host, port } : undefined;
+  return isIP(host) ? { address: host, port } : { host, port };
 }
 
 /**
@@ -37,7 +36,7 @@ export function defaultModuleRegistry(env: ModuleEnvironment): ModuleRegistry {
   return new ModuleRegistry()
     .register(new IpsModule())
     .register(new AntiMalwareModule())
-    .register(new FirewallModule({ ...(manager ? { manager } : {}), logSource: kernelLog }))
+    .register(new FirewallModule({ ...('address' in manager ? { manager } : { managerHost: manager }), logSource: kernelLog }))
     .register(new IntegrityModule())
     .register(new LogInspectionModule())
     .register(new AppControlModule())

@@ -180,3 +180,29 @@ test('manager commands block and unblock an address, with an event each; bad inp
   await assert.rejects(m.commands['firewall.block']({ address: '198.51.100.8', seconds: -1 }), /positive number of seconds/);
   await m.stop();
 });
+
+test('a manager known by name is resolved before each apply and kept open by the failsafe', async () => {
+  const nft = fakeNft();
+  let answer = '192.0.2.50';
+  const m = new FirewallModule({
+    run: nft.run,
+    isRoot: () => true,
+    managerHost: { host: 'manager.example', port: 4119 },
+    lookup: async (host) => {
+      assert.equal(host, 'manager.example');
+      if (answer === 'fail') throw new Error('ENOTFOUND');
+      return answer;
+    },
+  });
+  const config = { enabled: true, mode: 'prevent' as const, settings: { policy: POLICY } };
+  await m.start(context(config, []));
+  const applied = () => nft.calls.filter((c) => c.file?.includes('table inet palisade')).at(-1)!.file!;
+  assert.match(applied(), /ip daddr 192\.0\.2\.50 tcp dport 4119 counter accept comment "failsafe: manager"/);
+  answer = '198.51.100.60'; // the manager moved
+  await m.reconfigure({ ...config, settings: { policy: `${POLICY}  - { name: extra, action: allow, protocol: tcp, dstPort: 8443 }\n` } });
+  assert.match(applied(), /ip daddr 198\.51\.100\.60 tcp dport 4119 .*failsafe: manager/);
+  answer = 'fail'; // DNS down: the address found before stays open
+  await m.reconfigure(config);
+  assert.match(applied(), /ip daddr 198\.51\.100\.60 tcp dport 4119 .*failsafe: manager/);
+  await m.stop();
+});

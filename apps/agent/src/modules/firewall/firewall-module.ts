@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import {
   type AggregatedFirewallEvent,
@@ -20,6 +21,13 @@ export interface FirewallModuleOptions {
   isRoot?: () => boolean;
   /** The manager this agent talks to: always kept open by the failsafe, whatever the policy says. */
   manager?: { address: string; port: number };
+  /**
+   * A manager known by name: resolved (as the agent's own connections resolve it) before every
+   * apply, and the address it has now is kept open by the failsafe.
+   */
+  managerHost?: { host: string; port: number };
+  /** Name resolution for `managerHost` (default: the system resolver, `dns.lookup`). */
+  lookup?: (host: string) => Promise<string>;
   /** Reachability check for test-apply (e.g. a heartbeat); without it, applies are not probed. */
   probe?: () => Promise<boolean>;
   /** Where firewall log lines come from (`kernelLog` on a real host); without it, no events. */
@@ -57,6 +65,8 @@ function detectOnly(p: FirewallPolicy): FirewallPolicy {
  * configure() loads and compiles (pure); start()/reconfigure() apply through NftablesFirewall;
  * stop() removes Palisade's tables (a disabled firewall filters nothing).
  */
+const defaultLookup = async (host: string): Promise<string> => (await lookup(host)).address;
+
 export class FirewallModule implements AgentModule {
   readonly name = 'firewall';
   private fw: NftablesFirewall | undefined;
@@ -67,6 +77,8 @@ export class FirewallModule implements AgentModule {
   private unsubscribe: (() => void) | undefined;
   private flushTimer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
+  /** The address `managerHost` resolved to at the last apply. */
+  private resolvedManager: { address: string; port: number } | undefined;
 
   constructor(private readonly options: FirewallModuleOptions = {}) {
     this.aggregator = new EventAggregator(options.eventWindowMs ?? 10_000);
@@ -104,7 +116,7 @@ export class FirewallModule implements AgentModule {
   }
 
   private compileOptions(): CompileOptions {
-    const m = this.options.manager;
+    const m = this.options.manager ?? this.resolvedManager;
     if (!m) return {};
     const r = parseAddressRange(m.address);
     return typeof r === 'string' ? {} : { failsafe: { manager: { address: r, port: m.port } } };
@@ -163,10 +175,25 @@ export class FirewallModule implements AgentModule {
     await this.applyConfig(config);
   }
 
+  /** Resolves `managerHost`; a failed lookup keeps the address found before (if any). */
+  private async resolveManager(ctx: ModuleContext): Promise<void> {
+    const h = this.options.managerHost;
+    if (!h || this.options.manager) return;
+    try {
+      const address = await (this.options.lookup ?? defaultLookup)(h.host);
+      if (address !== this.resolvedManager?.address)
+        ctx.logger.info({ manager: h.host, address }, 'firewall failsafe follows the manager address');
+      this.resolvedManager = { address, port: h.port };
+    } catch (err) {
+      ctx.logger.warn({ manager: h.host, err: (err as Error).message }, 'cannot resolve the manager for the firewall failsafe');
+    }
+  }
+
   private async applyConfig(config: ModuleConfig): Promise<void> {
     const fw = this.fw;
     const ctx = this.ctx;
     if (!fw || !ctx) return;
+    await this.resolveManager(ctx);
     const built = this.build(config);
     if (built.noPolicy) {
       // A policy that was withdrawn takes its ruleset with it; with none applied, nothing to do.
