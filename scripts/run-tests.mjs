@@ -34,9 +34,11 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// A test that hangs fails after 10 minutes instead of holding CI until its deadline, and a file
+// whose tests are done exits even if a leaked handle would keep it alive.
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', '--test-reporter=spec', ...files],
   { cwd: root, stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
