@@ -561,6 +561,13 @@ int main(int argc, char **argv) {
   void *lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
   if (!lib) lib = dlopen("libcrypto.so", RTLD_NOW | RTLD_LOCAL);
   if (lib) crypto_sha256 = (sha256_fn)dlsym(lib, "SHA256");
+  if (crypto_sha256) {
+    /* The first call loads OpenSSL's configuration and providers (opens openssl.cnf): it must
+     * happen now, before any mark exists. Once "/" is marked, an open of our own would wait
+     * for an answer only we can give — every open on the host would hang with it. */
+    unsigned char warm[32];
+    if (!crypto_sha256((const unsigned char *)"", 0, warm)) crypto_sha256 = NULL;
+  }
 
   exempt[nexempt++] = getpid();
   exempt[nexempt++] = parent;

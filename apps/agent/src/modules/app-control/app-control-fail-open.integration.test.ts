@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AppControlModule } from './app-control-module.ts';
 import { AppControlLab, labUnavailableReason } from './testing/app-control-lab.ts';
 
 const skip = labUnavailableReason();
@@ -79,6 +80,24 @@ describe('application control fails open when the agent dies', { skip, timeout: 
       assert.ok(fresh.ms < 2000, `ran in ${fresh.ms} ms`);
     } finally {
       if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+    }
+  });
+  test('a stuck helper (SIGSTOP) is killed by the watchdog: the waiting exec proceeds, enforcement is reported stopped', async () => {
+    const m = new AppControlModule();
+    await m.start(lab.context(lab.config('prevent')));
+    try {
+      const helper = Number(m.status().details?.helperPid);
+      assert.ok(helper > 0);
+      const stuck = lab.binary('while-helper-stuck');
+      process.kill(helper, 'SIGSTOP');
+      const r = await lab.sh(stuck);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.ms > 3000 && r.ms < 15_000, `released after ${r.ms} ms`);
+      assert.ok(await lab.waitForEvent('app-control.enforcement-stopped', () => true));
+      assert.equal(m.status().state, 'error');
+      assert.equal((await lab.run(lab.binary('after-watchdog'))).code, 0);
+    } finally {
+      await m.stop();
     }
   });
 });

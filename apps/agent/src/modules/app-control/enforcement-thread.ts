@@ -18,6 +18,7 @@ let snapshot: PolicySnapshot | undefined;
 let policy: AppControlPolicy | undefined;
 let delayMs = 0;
 let contentOnly = false;
+const WATCHDOG_MS = 5000;
 const pendingPaths = new Map<number, string>();
 
 function post(m: FromThread): void {
@@ -39,6 +40,32 @@ function apply(p: PolicySnapshot): void {
   // detect <-> blocking changes the fanotify class: the module restarts the helper for that.
   // Any change may turn a cached allow into a block (or back): decide everything afresh.
   gate.clearCache();
+}
+
+/**
+ * A helper that stops answering its own pipe is stuck (and so may be every process waiting on
+ * it): it is killed, which releases them all (fail-open), and the module reports enforcement
+ * as stopped.
+ */
+function startWatchdog(): void {
+  let waiting = false;
+  let since = 0;
+  const t = setInterval(() => {
+    if (waiting) {
+      if (Date.now() - since > WATCHDOG_MS) {
+        post({ type: 'error', message: `fanotify-gate did not answer for ${WATCHDOG_MS} ms: killed (fail-open)` });
+        clearInterval(t);
+        gate.kill();
+      }
+      return;
+    }
+    waiting = true;
+    since = Date.now();
+    void gate.stats().then(() => {
+      waiting = false;
+    });
+  }, 1000);
+  t.unref();
 }
 
 function exeOf(pid: number): string | undefined {
@@ -112,6 +139,7 @@ port.on('message', async (m: ToThread) => {
           },
         );
         shareContentAllowed();
+        startWatchdog();
         post({ type: 'ready', hashImpl: gate.hashImpl, helperPid: gate.pid });
       } catch (e) {
         post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });

@@ -177,6 +177,11 @@ export class GateProcess {
     });
   }
 
+  /** Ends the helper at once (watchdog): closing its fanotify group releases every waiting process. */
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
   /** Closing stdin ends the helper; the kernel then allows whatever was pending. */
   async stop(): Promise<void> {
     const child = this.child;
