@@ -220,10 +220,20 @@ test('a feed update that does not parse keeps the previous version; a good one r
 
 test('bad settings are refused with their path', () => {
   const m = new WebReputationModule();
-  assert.equal(m.configure({ enabled: true, mode: 'prevent', settings: { feeds: [] } })[0]?.code, 'WEBREP_NO_ENFORCEMENT');
+  // Enabled without a proxy or DNS filter (the quickstart policy): valid, and the status says why nothing happens.
+  assert.deepEqual(m.configure({ enabled: true, mode: 'detect', settings: {} }), []);
   assert.match(
     m.configure({ enabled: true, mode: 'prevent', settings: { level: 'paranoid', proxy: { listen: { port: 0 } } } })[0]?.message ?? '',
     /level/,
   );
   assert.deepEqual(m.configure({ enabled: false, mode: 'off', settings: {} }), []);
+});
+
+test('enabled with nothing to enforce: running, and the status says so', async () => {
+  const m = new WebReputationModule();
+  const c: ModuleConfig = { enabled: true, mode: 'detect', settings: {} };
+  await m.start({ emit: (e) => e as never, logger: silentLogger(), dataDir: dir, config: c });
+  assert.equal(m.status().state, 'running');
+  assert.match(m.status().reason ?? '', /nothing is enforced/);
+  await m.stop();
 });

@@ -250,6 +250,7 @@ export class WebReputationModule implements AgentModule {
     const stale = this.feeds.filter((f) => f.mtimeMs > 0 && this.now() - f.mtimeMs > maxAgeMs).map((f) => f.file);
     const unusable = this.feeds.filter((f) => !f.applied).map((f) => f.file);
     const reasons = [
+      ...(!this.settings?.proxy && !this.settings?.dns ? ['no proxy or DNS filter configured: nothing is enforced'] : []),
       ...(stale.length ? [`stale feeds (older than ${this.settings?.feedMaxAgeHours} h): ${stale.join(', ')}`] : []),
       ...(unusable.length ? [`unusable feeds: ${unusable.join(', ')}`] : []),
     ];

@@ -85,17 +85,5 @@ export function parseWebReputationSettings(raw: unknown): { settings?: WebReputa
     };
   }
   const settings = value as WebReputationSettings;
-  if (!settings.proxy && !settings.dns) {
-    return {
-      diagnostics: [
-        {
-          code: 'WEBREP_NO_ENFORCEMENT',
-          message: 'web reputation needs `proxy` and/or `dns` to enforce anything',
-          severity: 'error',
-          file: 'modules.web-reputation',
-        },
-      ],
-    };
-  }
   return { settings, diagnostics: [] };
 }
