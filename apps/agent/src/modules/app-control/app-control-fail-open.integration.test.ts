@@ -14,11 +14,22 @@ if (skip) console.log(`# application control fail-open test skipped: ${skip}`);
 const runner = fileURLToPath(new URL('./testing/enforcing-agent.ts', import.meta.url));
 
 /** Child pids of a process, from /proc: every thread's list (the helper is forked by the enforcement thread). */
+/** The fanotify-gate helpers among a process's children (other short-lived children do not count). */
 function childrenOf(pid: number): number[] {
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
-    );
+    return readdirSync(`/proc/${pid}/task`)
+      .flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
+      .filter((child) => {
+        try {
+          // The gate itself, not a short `--probe` run of the same binary.
+          return (
+            readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'fanotify-gate' &&
+            !readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('--probe')
+          );
+        } catch {
+          return false; // already gone
+        }
+      });
   } catch {
     return [];
   }
