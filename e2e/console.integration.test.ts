@@ -170,11 +170,12 @@ test('keyboard and labels: skip link first, tabs follow the arrow keys, every fo
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content');
   await page.getByRole('tab', { name: 'Overview' }).focus();
+  // React renders the new selection after the key event: wait for it rather than read at once.
   await page.keyboard.press('ArrowRight');
-  assert.equal(await page.getByRole('tab', { name: 'Inventory' }).getAttribute('aria-selected'), 'true');
+  await page.getByRole('tab', { name: 'Inventory', selected: true }).waitFor({ timeout: 10_000 });
   assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Inventory');
   await page.keyboard.press('End');
-  assert.equal(await page.getByRole('tab', { name: 'Recommendations' }).getAttribute('aria-selected'), 'true');
+  await page.getByRole('tab', { name: 'Recommendations', selected: true }).waitFor({ timeout: 10_000 });
 
   const unnamed: string[] = [];
   for (const path of [
