@@ -13,7 +13,8 @@ import { MiddlewareListener } from './middleware-listener.ts';
 import type { IpsDetection } from './ips-event.ts';
 import { type IpsSettings, parseIpsSettings } from './ips-settings.ts';
 import { readPatchPack } from './read-patch-pack.ts';
-import { type NftRunner, TransparentRedirect } from './transparent-redirect.ts';
+import type { NftScriptRunner } from '../../run-nft-script.ts';
+import { TransparentRedirect } from './transparent-redirect.ts';
 import { globFiles, readFileOrUndefined } from './rule-files.ts';
 
 export interface IpsModuleOptions {
@@ -22,7 +23,7 @@ export interface IpsModuleOptions {
   /** How often closed aggregation windows are flushed to the spool. */
   flushIntervalMs?: number;
   /** Runs nft scripts for transparent mode (tests pass a recorder). */
-  nft?: NftRunner;
+  nft?: NftScriptRunner;
 }
 
 /** Compiles the policy's own SecLang and CrowdSec rules on their own, without any file access. */

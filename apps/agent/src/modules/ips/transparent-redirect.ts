@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type NftScriptRunner, runNftScript } from '../../run-nft-script.ts';
 
 export interface RedirectRule {
   service: string;
@@ -8,17 +8,7 @@ export interface RedirectRule {
   toPort: number;
 }
 
-export type NftRunner = (script: string) => Promise<void>;
-
 const TABLE = 'palisade_ips';
-
-export const runNft: NftRunner = (script) =>
-  new Promise((resolve, reject) => {
-    const child = execFile('nft', ['-f', '-'], (err, _out, stderr) =>
-      err ? reject(new Error(`nft: ${stderr || err.message}`)) : resolve(),
-    );
-    child.stdin?.end(script);
-  });
 
 /**
  * The nftables script of transparent mode. Inbound connections to a protected port are
@@ -43,7 +33,7 @@ export function redirectScript(rules: readonly RedirectRule[]): string {
 export class TransparentRedirect {
   private active = false;
 
-  constructor(private readonly run: NftRunner = runNft) {}
+  constructor(private readonly run: NftScriptRunner = runNftScript) {}
 
   async apply(rules: readonly RedirectRule[]): Promise<void> {
     await this.run(redirectScript(rules));

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-
 export interface OutboundRedirectPlan {
   httpPorts: readonly number[];
   httpTo: number;
@@ -29,13 +27,3 @@ export function outboundRedirectScript(plan: OutboundRedirectPlan | undefined): 
   }
   return `${lines.join('\n')}\n`;
 }
-
-export type NftScriptRunner = (script: string) => Promise<void>;
-
-export const runNftScript: NftScriptRunner = (script) =>
-  new Promise((resolve, reject) => {
-    const child = execFile('nft', ['-f', '-'], (err, _out, stderr) =>
-      err ? reject(new Error(`nft: ${stderr || err.message}`)) : resolve(),
-    );
-    child.stdin?.end(script);
-  });

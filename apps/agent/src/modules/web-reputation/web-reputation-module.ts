@@ -5,7 +5,8 @@ import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic }
 import { loadFeedFiles } from '../../webrep/feed-file-loader.ts';
 import { DnsFilter } from './dns-filter.ts';
 import { OutboundProxy, type WebVia } from './outbound-proxy.ts';
-import { outboundRedirectScript, type NftScriptRunner, runNftScript } from './outbound-redirect.ts';
+import { type NftScriptRunner, runNftScript } from '../../run-nft-script.ts';
+import { outboundRedirectScript } from './outbound-redirect.ts';
 import { parseWebReputationSettings, type WebReputationSettings } from './web-reputation-settings.ts';
 
 export interface WebReputationModuleOptions {
