@@ -107,13 +107,21 @@ export function computeRecommendations(
   }
 
   // Application rules (log inspection, integrity): the software is there, whatever its version.
+  // Items are indexed by name once, not walked again for every rule.
+  const itemsByName = new Map<string, number[]>();
+  items.forEach((i, n) => {
+    const key = i.name.toLowerCase();
+    const at = itemsByName.get(key);
+    if (at) at.push(n);
+    else itemsByName.set(key, [n]);
+  });
   for (const rule of catalog.rules) {
     const sw = rule.software;
     if (!sw) continue;
-    const packages = new Set(sw.packages.map((p) => p.toLowerCase()));
-    for (const i of items) {
-      if (packages.has(i.name.toLowerCase()))
-        recommend(rule, { via: 'software', advisoryId: `package:${i.name}`, package: i.name, version: i.version, location: i.location });
+    const matching = [...new Set(sw.packages.map((p) => p.toLowerCase()))].flatMap((p) => itemsByName.get(p) ?? []).sort((a, b) => a - b);
+    for (const n of matching) {
+      const i = items[n]!;
+      recommend(rule, { via: 'software', advisoryId: `package:${i.name}`, package: i.name, version: i.version, location: i.location });
     }
     for (const p of running.processes ?? []) {
       if (p.name && sw.processes.includes(p.name))
