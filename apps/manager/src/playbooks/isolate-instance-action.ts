@@ -1,4 +1,9 @@
-import { DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AttachInstancesCommand,
+  DescribeAutoScalingGroupsCommand,
+  DetachInstancesCommand,
+  SetDesiredCapacityCommand,
+} from '@aws-sdk/client-auto-scaling';
 import {
   CreateSecurityGroupCommand,
   CreateSnapshotCommand,
@@ -16,6 +21,15 @@ import type { IsolateInstanceAction, PlaybookActionRecord } from './playbook-sch
 const TAG_ISOLATED = 'palisade:isolated';
 const TAG_PREVIOUS_GROUPS = 'palisade:previous-security-groups';
 const TAG_INCIDENT = 'palisade:incident';
+
+/** Recorded in the action's result when the instance was detached from an Auto Scaling group. */
+interface AutoScalingRecord {
+  groupName: string;
+  /** Always false today: the detach keeps the capacity so the group launches a replacement. */
+  decrementedDesiredCapacity: boolean;
+  reattachOnUndo: boolean;
+  restoreDesiredCapacityOnUndo: boolean;
+}
 
 /**
  * The isolation group of a VPC: found by name, or created. A new group allows no inbound traffic
@@ -94,6 +108,14 @@ export const isolateInstanceAction: ActionHandler<IsolateInstanceAction> = {
           new DetachInstancesCommand({ AutoScalingGroupName: asg, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false }),
         );
         result.detachedFrom = asg;
+        // What undo needs to put the instance back, and whether the group's size changed.
+        const autoScaling: AutoScalingRecord = {
+          groupName: asg,
+          decrementedDesiredCapacity: false,
+          reattachOnUndo: a.reattachOnUndo !== false,
+          restoreDesiredCapacityOnUndo: a.restoreDesiredCapacityOnUndo === true,
+        };
+        result.autoScaling = autoScaling;
       }
 
       if (a.snapshot) {
@@ -138,6 +160,8 @@ export const isolateInstanceAction: ActionHandler<IsolateInstanceAction> = {
           cloudAccount: account.id,
           isolationGroupName: a.isolationGroupName,
           detachFromAutoScalingGroup: a.detachFromAutoScalingGroup,
+          reattachOnUndo: a.reattachOnUndo,
+          restoreDesiredCapacityOnUndo: a.restoreDesiredCapacityOnUndo,
           snapshot: a.snapshot,
         },
         result,
@@ -150,9 +174,13 @@ export const isolateInstanceAction: ActionHandler<IsolateInstanceAction> = {
   },
 
   /**
-   * Puts the instance's own groups back and removes the isolation tags. It stays out of its Auto
-   * Scaling group: the group already launched a replacement, and re-attaching would exceed the
-   * desired capacity; snapshots are kept as evidence.
+   * Puts the instance's own groups back, attaches it to the Auto Scaling group it was detached
+   * from (unless `reattachOnUndo: false`) and removes the isolation tags; snapshots are kept as
+   * evidence. AttachInstances raises the group's desired capacity by one, so the replacement
+   * launched at isolation keeps running next to the restored instance; with
+   * `restoreDesiredCapacityOnUndo` the capacity is set back afterwards and Auto Scaling
+   * terminates one instance of its own choosing. All or nothing: the group is checked first
+   * (exists, room under MaxSize), and when the attach fails the isolation group is put back.
    */
   async undo(deps: ActionDeps, rec: PlaybookActionRecord) {
     const r = rec.result as {
@@ -160,20 +188,66 @@ export const isolateInstanceAction: ActionHandler<IsolateInstanceAction> = {
       region: string;
       instanceId: string;
       previousGroupIds: string[];
+      isolationGroupId: string;
       detachedFrom?: string;
+      autoScaling?: AutoScalingRecord;
     };
     const connector = requireConnector(deps);
     const account = await connector.resolveAccount(deps.store, { account: r.cloudAccountId });
     const clients = await connector.clients(deps.store, account, r.region);
     try {
+      // Records written before the Auto Scaling details were kept: the instance stays detached.
+      const asg = r.autoScaling?.reattachOnUndo ? r.autoScaling : undefined;
+      let desiredBefore: number | undefined;
+      let alreadyMember = false;
+      if (asg) {
+        const d = await clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asg.groupName] }));
+        const g = d.AutoScalingGroups?.[0];
+        if (!g) throw new Error(`cannot re-attach ${r.instanceId}: Auto Scaling group ${asg.groupName} no longer exists`);
+        alreadyMember = (g.Instances ?? []).some((i) => i.InstanceId === r.instanceId);
+        desiredBefore = g.DesiredCapacity ?? 0;
+        if (!alreadyMember && desiredBefore + 1 > (g.MaxSize ?? 0)) {
+          throw new Error(
+            `cannot re-attach ${r.instanceId}: Auto Scaling group ${asg.groupName} is at its maximum size (${g.MaxSize}, desired ${desiredBefore}); raise MaxSize and retry the undo`,
+          );
+        }
+      }
       await clients.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: r.instanceId, Groups: r.previousGroupIds }));
+      const out: Record<string, unknown> = { restoredGroupIds: r.previousGroupIds };
+      if (asg && !alreadyMember) {
+        try {
+          await clients.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: asg.groupName, InstanceIds: [r.instanceId] }));
+        } catch (err) {
+          // Nothing half-applied: the instance goes back behind the isolation group.
+          if (r.isolationGroupId)
+            await clients.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: r.instanceId, Groups: [r.isolationGroupId] }));
+          throw new Error(`cannot re-attach ${r.instanceId} to ${asg.groupName}: ${(err as Error).message}`);
+        }
+        out.reattachedTo = asg.groupName;
+        out.desiredCapacity = { before: desiredBefore, after: (desiredBefore ?? 0) + 1 };
+        if (asg.restoreDesiredCapacityOnUndo && !asg.decrementedDesiredCapacity && desiredBefore !== undefined) {
+          try {
+            await clients.autoScaling.send(
+              new SetDesiredCapacityCommand({ AutoScalingGroupName: asg.groupName, DesiredCapacity: desiredBefore, HonorCooldown: false }),
+            );
+            out.desiredCapacity = { before: desiredBefore, after: desiredBefore };
+            out.note = `desired capacity of ${asg.groupName} set back to ${desiredBefore}: Auto Scaling terminates one instance by its termination policy`;
+          } catch (err) {
+            // The instance is restored and attached; only the group is one larger than asked.
+            out.warning = `re-attached, but SetDesiredCapacity ${desiredBefore} on ${asg.groupName} failed: ${(err as Error).message}`;
+          }
+        } else {
+          out.note = `${asg.groupName} now runs one more instance (desired ${desiredBefore} -> ${(desiredBefore ?? 0) + 1}): the replacement launched at isolation keeps running`;
+        }
+      } else if (asg && alreadyMember) {
+        out.note = `${r.instanceId} is already in ${asg.groupName}`;
+      } else if (r.detachedFrom) {
+        out.note = `still detached from ${r.detachedFrom}: Auto Scaling launched a replacement`;
+      }
       await clients.ec2.send(
         new DeleteTagsCommand({ Resources: [r.instanceId], Tags: [{ Key: TAG_ISOLATED }, { Key: TAG_PREVIOUS_GROUPS }] }),
       );
-      return {
-        restoredGroupIds: r.previousGroupIds,
-        ...(r.detachedFrom ? { note: `still detached from ${r.detachedFrom}: Auto Scaling launched a replacement` } : {}),
-      };
+      return out;
     } finally {
       clients.destroy();
     }

@@ -76,6 +76,14 @@ export const IsolateInstanceActionSchema = Type.Object(
     cloudAccount: Type.Optional(CloudAccountRef),
     isolationGroupName: Type.Optional(Type.String({ minLength: 1, maxLength: 255, default: 'palisade-isolation' })),
     detachFromAutoScalingGroup: Type.Optional(Type.Boolean({ default: true })),
+    /** Undo attaches the instance to the group it was detached from again (AttachInstances: capacity + 1). */
+    reattachOnUndo: Type.Optional(Type.Boolean({ default: true })),
+    /**
+     * After that re-attach, set the group's desired capacity back to what it was just before it
+     * (SetDesiredCapacity): Auto Scaling then terminates one instance of its choosing (termination
+     * policy), which may be the restored one or the replacement.
+     */
+    restoreDesiredCapacityOnUndo: Type.Optional(Type.Boolean({ default: false })),
     /** Snapshot the instance's EBS volumes, tagged with the incident, before anything changes. */
     snapshot: Type.Optional(Type.Boolean({ default: false })),
   },

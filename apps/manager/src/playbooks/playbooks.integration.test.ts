@@ -333,12 +333,176 @@ describe('response playbooks against the fake AWS endpoint', () => {
       const res = await m.call('POST', `/api/v1/playbook-actions/${isolate.id}/undo`);
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.status, 'undone');
-      assert.deepEqual(awsCalls(), ['ec2:ModifyInstanceAttribute', 'ec2:DeleteTags']);
+      assert.deepEqual(awsCalls(), [
+        'autoscaling:DescribeAutoScalingGroups',
+        'ec2:ModifyInstanceAttribute',
+        'autoscaling:AttachInstances',
+        'ec2:DeleteTags',
+      ]);
+      assert.deepEqual(aws.callsOf('autoscaling', 'DescribeAutoScalingGroups')[0]!.params, { 'AutoScalingGroupNames.member.1': 'web-asg' });
       assert.deepEqual(aws.callsOf('ec2', 'ModifyInstanceAttribute')[0]!.params, { InstanceId: instanceId, 'GroupId.1': webGroup });
-      const inst = aws.state.region('eu-west-1').instances.get(instanceId)!;
+      assert.deepEqual(aws.callsOf('autoscaling', 'AttachInstances')[0]!.params, {
+        AutoScalingGroupName: 'web-asg',
+        'InstanceIds.member.1': instanceId,
+      });
+      const r = aws.state.region('eu-west-1');
+      const inst = r.instances.get(instanceId)!;
       assert.deepEqual(inst.securityGroupIds, [webGroup]);
       assert.ok(!inst.tags.some((t) => t.key === 'palisade:isolated'));
-      assert.match(res.body.undoResult.note, /web-asg/);
+      // AttachInstances raised the desired capacity: the replacement keeps running next to it.
+      const asg = r.autoScalingGroups.get('web-asg')!;
+      assert.equal(asg.desiredCapacity, 3);
+      assert.equal(asg.instanceIds.length, 3);
+      assert.ok(asg.instanceIds.includes(instanceId));
+      assert.equal(res.body.undoResult.reattachedTo, 'web-asg');
+      assert.deepEqual(res.body.undoResult.desiredCapacity, { before: 2, after: 3 });
+      assert.match(res.body.undoResult.note, /web-asg now runs one more instance/);
+      const isolate2 = (await actions(playbookId)).find((a: { id: string }) => a.id === isolate.id);
+      assert.deepEqual(isolate2.result.autoScaling, {
+        groupName: 'web-asg',
+        decrementedDesiredCapacity: false,
+        reattachOnUndo: true,
+        restoreDesiredCapacityOnUndo: false,
+      });
+    });
+
+    /** An instance of a fresh ASG, isolated by the playbook; returns it and its action record. */
+    const isolateMemberOf = async (name: string, init: { desiredCapacity: number; maxSize?: number }, hostname: string) => {
+      const g = aws.state.addAutoScalingGroup('eu-west-1', {
+        name,
+        vpcId: 'vpc-web',
+        subnetId: 'subnet-web',
+        securityGroupIds: [webGroup],
+        ...init,
+      });
+      const id = g.instanceIds[0]!;
+      await m.call('POST', `/api/v1/cloud-accounts/${accountId}/sync`);
+      const a = await activate({ ...sampleHost(hostname), cloud: { provider: 'aws', region: 'eu-west-1', instanceId: id } });
+      await send(a, [malwareEvent()]);
+      const rec = (await actions(playbookId)).find(
+        (x: { actionType: string; result: { instanceId?: string } }) => x.actionType === 'aws-isolate-instance' && x.result.instanceId === id,
+      );
+      assert.equal(rec?.status, 'succeeded', JSON.stringify(rec));
+      return { g, id, rec };
+    };
+    const isolationGroupId = () =>
+      [...aws.state.region('eu-west-1').securityGroups.values()].find((g) => g.groupName === 'palisade-isolation')!.groupId;
+
+    it('undo into a group at its MaxSize changes nothing and says why; after MaxSize is raised it re-attaches', async () => {
+      const { g, id, rec } = await isolateMemberOf('api-asg', { desiredCapacity: 2, maxSize: 2 }, 'ip-10-0-9-20');
+      assert.equal(g.desiredCapacity, 2, 'detached without decrement: replaced');
+      aws.calls.length = 0;
+      const res = await m.call('POST', `/api/v1/playbook-actions/${rec.id}/undo`);
+      assert.equal(res.body.status, 'undo-failed');
+      assert.match(res.body.undoResult.error, /api-asg is at its maximum size \(2, desired 2\)/);
+      assert.deepEqual(awsCalls(), ['autoscaling:DescribeAutoScalingGroups'], 'nothing changed before the check');
+      assert.deepEqual(aws.state.region('eu-west-1').instances.get(id)!.securityGroupIds, [isolationGroupId()]);
+
+      g.maxSize = 3;
+      aws.calls.length = 0;
+      const again = await m.call('POST', `/api/v1/playbook-actions/${rec.id}/undo`);
+      assert.equal(again.body.status, 'undone', JSON.stringify(again.body));
+      assert.deepEqual(awsCalls(), [
+        'autoscaling:DescribeAutoScalingGroups',
+        'ec2:ModifyInstanceAttribute',
+        'autoscaling:AttachInstances',
+        'ec2:DeleteTags',
+      ]);
+      assert.equal(g.desiredCapacity, 3);
+      assert.ok(g.instanceIds.includes(id));
+    });
+
+    it('the fake answers AttachInstances past MaxSize as AWS does', async () => {
+      const { g, id } = await isolateMemberOf('full-asg', { desiredCapacity: 1, maxSize: 1 }, 'ip-10-0-9-21');
+      const clients = await import('@aws-sdk/client-auto-scaling');
+      const as = new clients.AutoScalingClient({
+        endpoint: aws.endpoint,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIAPLAYBOOKTEST0001', secretAccessKey: 'x' },
+        maxAttempts: 1,
+      });
+      try {
+        await assert.rejects(
+          as.send(new clients.AttachInstancesCommand({ AutoScalingGroupName: g.name, InstanceIds: [id] })),
+          (err: Error & { Code?: string }) => {
+            assert.equal(err.name, 'ValidationError');
+            assert.equal(
+              err.message,
+              'AutoScalingGroup full-asg has min-size=0, max-size=1, and desired-size=1. To attach 1 instance, please update the AutoScalingGroup sizes appropriately.',
+            );
+            return true;
+          },
+        );
+        await assert.rejects(
+          as.send(new clients.SetDesiredCapacityCommand({ AutoScalingGroupName: g.name, DesiredCapacity: 2 })),
+          /New SetDesiredCapacity value 2 is above max value 1 for the AutoScalingGroup\./,
+        );
+        await assert.rejects(
+          as.send(new clients.AttachInstancesCommand({ AutoScalingGroupName: 'no-such-asg', InstanceIds: [id] })),
+          /AutoScalingGroup name not found/,
+        );
+      } finally {
+        as.destroy();
+      }
+    });
+
+    it('when the re-attach fails the instance goes back behind the isolation group; a later undo completes', async () => {
+      const { g, id, rec } = await isolateMemberOf('batch-asg', { desiredCapacity: 1 }, 'ip-10-0-9-22');
+      const inst = aws.state.region('eu-west-1').instances.get(id)!;
+      inst.state = 'stopped';
+      aws.calls.length = 0;
+      const res = await m.call('POST', `/api/v1/playbook-actions/${rec.id}/undo`);
+      assert.equal(res.body.status, 'undo-failed');
+      assert.match(res.body.undoResult.error, new RegExp(`cannot re-attach ${id} to batch-asg: Instance ${id} is not in the running state`));
+      assert.deepEqual(awsCalls(), [
+        'autoscaling:DescribeAutoScalingGroups',
+        'ec2:ModifyInstanceAttribute',
+        'autoscaling:AttachInstances',
+        'ec2:ModifyInstanceAttribute',
+      ]);
+      assert.equal(aws.callsOf('autoscaling', 'AttachInstances')[0]!.error, 'ValidationError');
+      assert.deepEqual(aws.callsOf('ec2', 'ModifyInstanceAttribute')[1]!.params, { InstanceId: id, 'GroupId.1': isolationGroupId() });
+      assert.deepEqual(inst.securityGroupIds, [isolationGroupId()], 'isolated again: nothing half-applied');
+      assert.ok(inst.tags.some((t) => t.key === 'palisade:isolated'));
+      assert.equal(g.desiredCapacity, 1);
+
+      inst.state = 'running';
+      const again = await m.call('POST', `/api/v1/playbook-actions/${rec.id}/undo`);
+      assert.equal(again.body.status, 'undone', JSON.stringify(again.body));
+      assert.deepEqual(inst.securityGroupIds, [webGroup]);
+      assert.ok(g.instanceIds.includes(id));
+    });
+
+    it('restoreDesiredCapacityOnUndo sets the capacity back after the re-attach (SetDesiredCapacity)', async () => {
+      const pb = (await m.call('GET', `/api/v1/playbooks/${playbookId}`)).body;
+      const withRestore = pb.actions.map((a: { type: string }) =>
+        a.type === 'aws-isolate-instance' ? { ...a, restoreDesiredCapacityOnUndo: true } : a,
+      );
+      assert.equal((await m.call('PATCH', `/api/v1/playbooks/${playbookId}`, { body: { actions: withRestore } })).status, 200);
+      try {
+        const { g, rec } = await isolateMemberOf('queue-asg', { desiredCapacity: 2 }, 'ip-10-0-9-23');
+        assert.equal(rec.result.autoScaling.restoreDesiredCapacityOnUndo, true);
+        aws.calls.length = 0;
+        const res = await m.call('POST', `/api/v1/playbook-actions/${rec.id}/undo`);
+        assert.equal(res.body.status, 'undone', JSON.stringify(res.body));
+        assert.deepEqual(awsCalls(), [
+          'autoscaling:DescribeAutoScalingGroups',
+          'ec2:ModifyInstanceAttribute',
+          'autoscaling:AttachInstances',
+          'autoscaling:SetDesiredCapacity',
+          'ec2:DeleteTags',
+        ]);
+        assert.deepEqual(aws.callsOf('autoscaling', 'SetDesiredCapacity')[0]!.params, {
+          AutoScalingGroupName: 'queue-asg',
+          DesiredCapacity: '2',
+          HonorCooldown: 'false',
+        });
+        assert.equal(g.desiredCapacity, 2);
+        assert.equal(g.instanceIds.length, 2, 'Auto Scaling terminated one instance to get back to 2');
+        assert.deepEqual(res.body.undoResult.desiredCapacity, { before: 2, after: 2 });
+      } finally {
+        await m.call('PATCH', `/api/v1/playbooks/${playbookId}`, { body: { actions: pb.actions } });
+      }
     });
 
     it('a computer that is not an EC2 instance is skipped, and AWS errors are recorded as failures', async () => {

@@ -124,12 +124,21 @@ export class FakeAwsState {
   /** An ASG with `desiredCapacity` running instances launched into the subnet. */
   addAutoScalingGroup(
     region: string,
-    init: { name: string; vpcId: string; subnetId: string; desiredCapacity: number; securityGroupIds?: string[]; tags?: FakeTag[] },
+    init: {
+      name: string;
+      vpcId: string;
+      subnetId: string;
+      desiredCapacity: number;
+      minSize?: number;
+      maxSize?: number;
+      securityGroupIds?: string[];
+      tags?: FakeTag[];
+    },
   ): FakeAutoScalingGroup {
     const asg: FakeAutoScalingGroup = {
       name: init.name,
-      minSize: 0,
-      maxSize: Math.max(10, init.desiredCapacity),
+      minSize: init.minSize ?? 0,
+      maxSize: init.maxSize ?? Math.max(10, init.desiredCapacity),
       desiredCapacity: init.desiredCapacity,
       launchTemplate: `lt-${init.name}`,
       subnetId: init.subnetId,
