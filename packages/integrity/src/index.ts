@@ -19,7 +19,7 @@ export {
   SEVERITIES,
   type Severity,
 } from './integrity-rule-set.ts';
-export { DEFAULT_SOURCES, loadIntegrityRules } from './load-integrity-rules.ts';
+export { DEFAULT_DIFF_BYTES, DEFAULT_SOURCES, loadIntegrityRules, MAX_DIFF_BYTES } from './load-integrity-rules.ts';
 export {
   type AttributeChange,
   type Change,
@@ -34,3 +34,22 @@ export { listeningPortEntities } from './listening-port-entities.ts';
 export { dpkgPackageEntities, kernelModuleEntities } from './package-entities.ts';
 export { cronEntities } from './cron-entities.ts';
 export { serviceEntities, type UnitDirEntry } from './service-entities.ts';
+export { decodeText, splitLines, type TextDiff, type UnifiedDiffOptions, unifiedDiff } from './text-diff.ts';
+export {
+  compileRedactionPattern,
+  MAX_REDACTION_LINE,
+  numberRedactions,
+  type RedactedText,
+  type RedactionOptions,
+  redactSecrets,
+  type SecretFingerprint,
+} from './secret-redaction.ts';
+export {
+  type ContentDiff,
+  contentDiff,
+  type DiffPolicy,
+  diffPolicy,
+  type PreparedContent,
+  prepareContent,
+  type SkipReason,
+} from './content-diff.ts';

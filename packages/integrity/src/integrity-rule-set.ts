@@ -28,7 +28,16 @@ export interface IntegrityRule {
   /** Re-hash even when the stat data is unchanged (catches content changed with mtime/ctime forged). */
   fullHash: boolean;
   realtime: boolean;
+  /** Text diffs of small files (like syscheck `report_changes`): on for the rule's files, or those matching `reportChangesFor`. */
   reportChanges: boolean;
+  /** Globs (relative to a root, or absolute) narrowing `reportChanges`; empty = every regular file of the rule. */
+  reportChangesFor: string[];
+  /** Files larger than this get no diff (default 64 KiB). */
+  diffMaxBytes: number;
+  /** Redact secrets in diffs and stored copies (default true). */
+  redact: boolean;
+  /** Extra redaction patterns (JavaScript regular expressions, case-insensitive, per line). */
+  redactPatterns: string[];
   filter?: FileFilter;
 }
 
@@ -42,6 +51,8 @@ interface CompiledRule {
   include?: (p: string) => boolean;
   excludeRel?: (p: string) => boolean;
   excludeAbs?: (p: string) => boolean;
+  reportRel?: (p: string) => boolean;
+  reportAbs?: (p: string) => boolean;
 }
 
 function under(path: string, root: string): boolean {
@@ -77,6 +88,8 @@ export class IntegrityRuleSet {
       if (rule.type !== 'files') return;
       const abs = rule.exclude.filter((g) => g.startsWith('/'));
       const rel = rule.exclude.filter((g) => !g.startsWith('/'));
+      const reportAbs = rule.reportChangesFor.filter((g) => g.startsWith('/'));
+      const reportRel = rule.reportChangesFor.filter((g) => !g.startsWith('/'));
       for (const root of rule.paths) {
         this.fileRules.push({
           rule,
@@ -85,6 +98,8 @@ export class IntegrityRuleSet {
           include: rule.include.length ? picomatch(rule.include, opts) : undefined,
           excludeRel: rel.length ? picomatch(rel, opts) : undefined,
           excludeAbs: abs.length ? picomatch(abs, opts) : undefined,
+          reportRel: reportRel.length ? picomatch(reportRel, opts) : undefined,
+          reportAbs: reportAbs.length ? picomatch(reportAbs, opts) : undefined,
         });
       }
     });
@@ -150,6 +165,22 @@ export class IntegrityRuleSet {
       if (depthOf(rel) >= c.rule.depth) continue;
       if (this.excluded(c, dir, rel)) continue;
       return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether a text diff is wanted for `path`, a file claimed by `rule` (`reportChanges: true`, or
+   * one of its globs matches the path: absolute, or relative to a root of the rule holding it).
+   */
+  reportsChanges(rule: IntegrityRule, path: string): boolean {
+    if (!rule.reportChanges) return false;
+    if (rule.reportChangesFor.length === 0) return true;
+    for (const c of this.fileRules) {
+      if (c.rule !== rule || !under(path, c.root)) continue;
+      if (c.reportAbs?.(path)) return true;
+      const rel = relative(path, c.root);
+      if (rel !== '' && c.reportRel?.(rel)) return true;
     }
     return false;
   }

@@ -1,6 +1,7 @@
 import { type Diagnostic, LineIndex, type LoadResult, loadResult } from '@palisade/diagnostics';
 import { isMap, isScalar, isSeq, type Node, type Pair, parseDocument, type YAMLMap } from 'yaml';
 import { type AttributeMask, type HashAlgorithm, HASH_ATTRIBUTES, parseMaskExpression } from './attribute-mask.ts';
+import { compileRedactionPattern } from './secret-redaction.ts';
 import {
   type FileFilter,
   type IntegrityRule,
@@ -26,8 +27,15 @@ const RULE_KEYS = new Set([
   'fullHash',
   'realtime',
   'reportChanges',
+  'diffMaxBytes',
+  'redact',
+  'redactPatterns',
   'filter',
 ]);
+
+/** Largest file a rule may ask text diffs of (the default is 64 KiB). */
+export const MAX_DIFF_BYTES = 1_048_576;
+export const DEFAULT_DIFF_BYTES = 65_536;
 
 /** Default mask per rule type: files are compared like read-only content, everything else fully. */
 const DEFAULT_MASK: Record<RuleType, string> = {
@@ -245,6 +253,38 @@ function ruleFrom(map: YAMLMap, custom: Map<string, AttributeMask>, at: At): Int
     else fail(node('filter'), 'FIM_RULE_INVALID_VALUE', '`filter` is setuid, setgid or setid, on files rules');
   }
 
+  // reportChanges: true (every regular file of the rule) or globs naming the files (relative to a
+  // root, or absolute), like include/exclude.
+  const rcNode = node('reportChanges');
+  let reportChanges = false;
+  let reportChangesFor: string[] = [];
+  if (rcNode !== undefined) {
+    if (isScalar(rcNode) && typeof rcNode.value === 'boolean') reportChanges = rcNode.value;
+    else {
+      reportChangesFor = list('reportChanges');
+      reportChanges = reportChangesFor.length > 0;
+    }
+    if (reportChanges && type !== undefined && type !== 'files')
+      fail(rcNode, 'FIM_RULE_INVALID_VALUE', '`reportChanges` (text diffs) only applies to files rules');
+  }
+  let diffMaxBytes = DEFAULT_DIFF_BYTES;
+  const dmbNode = node('diffMaxBytes');
+  if (dmbNode !== undefined) {
+    if (!isScalar(dmbNode) || typeof dmbNode.value !== 'number' || !Number.isInteger(dmbNode.value) || dmbNode.value < 1 || dmbNode.value > MAX_DIFF_BYTES) {
+      fail(dmbNode, 'FIM_RULE_INVALID_VALUE', `\`diffMaxBytes\` must be an integer from 1 to ${MAX_DIFF_BYTES}`);
+    } else diffMaxBytes = dmbNode.value;
+  }
+  const redact = node('redact') === undefined ? true : bool('redact');
+  const redactPatterns = list('redactPatterns');
+  const rpNode = node('redactPatterns');
+  redactPatterns.forEach((p, i) => {
+    const compiled = compileRedactionPattern(p);
+    if ('error' in compiled) {
+      const n = isSeq(rpNode) ? (rpNode.items[i] as Node) : rpNode;
+      fail(n, 'FIM_REDACT_PATTERN_INVALID', `redaction pattern ${JSON.stringify(p)}: ${compiled.error}`);
+    }
+  });
+
   const rule: IntegrityRule = {
     id: id ?? '',
     description: str('description', false) ?? '',
@@ -260,7 +300,11 @@ function ruleFrom(map: YAMLMap, custom: Map<string, AttributeMask>, at: At): Int
     severity: severity ?? 'medium',
     fullHash: bool('fullHash'),
     realtime: bool('realtime'),
-    reportChanges: bool('reportChanges'),
+    reportChanges,
+    reportChangesFor,
+    diffMaxBytes,
+    redact,
+    redactPatterns,
     ...(filter ? { filter } : {}),
   };
   return failed ? undefined : rule;
