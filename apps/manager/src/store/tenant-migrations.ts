@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { artifactsMigration } from './migrations/0007-artifacts.ts';
 
 /**
  * One migration set for both SQLite and PostgreSQL. Keys are text (UUIDs), times ISO text, JSON
@@ -319,6 +320,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('cloud_asgs_account').on('cloud_asgs').columns(['account_id', 'region']).execute();
     },
   },
+  '0007-artifacts': artifactsMigration,
 };
 
 const directoryMigrations: Record<string, Migration> = {

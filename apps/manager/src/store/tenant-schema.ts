@@ -242,6 +242,23 @@ export interface TenantTables {
     last_error: string | null;
     last_success_at: string | null;
   };
+  /** Signature sets and web-reputation feeds delivered to agents (migration 0007, ADR 0007). */
+  artifacts: {
+    id: string;
+    kind: string;
+    name: string;
+    format: string;
+    sha256: string;
+    size: number;
+    version: number;
+    bytes: Uint8Array;
+    source: string;
+    description: string;
+    created_at: string;
+    updated_at: string;
+    refreshed_at: string;
+    last_error: string | null;
+  };
   forwarder_outbox: {
     id: string;
     forwarder_id: string;
