@@ -26,6 +26,12 @@ export interface PolicyInput {
   globalBlock?: Iterable<string>;
   /** The inventory baseline: content that was on the host when it was approved. */
   baseline?: Iterable<string>;
+  /**
+   * Allow by origin: a file a package database lists whose content still matches the recorded
+   * digest runs, at the baseline's strength (any explicit rule outranks it). An unattended
+   * security update then keeps working without a maintenance window.
+   */
+  trustPackages?: boolean;
 }
 
 interface Tagged {
@@ -77,8 +83,10 @@ export class AppControlPolicy {
   private readonly hashRules = new Map<string, Tagged[]>();
   private readonly pathRules: CompiledPath[] = [];
   private readonly packageRules: CompiledPackage[] = [];
+  private readonly trustPackages: boolean;
 
   constructor(input: PolicyInput) {
+    this.trustPackages = input.trustPackages ?? false;
     this.globalBlock = new Set(input.globalBlock ?? []);
     this.baseline = new Set(input.baseline ?? []);
     for (const rs of input.rulesets) {
@@ -112,6 +120,11 @@ export class AppControlPolicy {
     return this.baseline.size;
   }
 
+  /** Whether a verdict can depend on package ownership (the caller then has to look it up). */
+  get needsPackageFacts(): boolean {
+    return this.trustPackages || this.packageRules.length > 0;
+  }
+
   /**
    * The hashes allowed whatever their path, so an enforcement point may answer them without
    * asking (no round trip on an uncached exec). Undefined when path or package rules exist:
@@ -138,6 +151,7 @@ export class AppControlPolicy {
       if (k) return decided('package', k);
     }
     if (this.baseline.has(facts.sha256)) return { verdict: 'allow', source: 'baseline' };
+    if (this.trustPackages && pkg?.intact) return { verdict: 'allow', source: 'package' };
     return { verdict: 'unknown', source: 'none' };
   }
 }

@@ -6,3 +6,12 @@ export { diffInventory, type InventoryDiff, type InventoryMap } from './inventor
 export { loadRuleset, normalizeSha256 } from './load-ruleset.ts';
 export { type MaintenanceWindow, maintenanceActive, parseDuration } from './maintenance-window.ts';
 export { compileNamePattern, compilePathPattern } from './path-pattern.ts';
+export {
+  canonicalPackagePath,
+  dpkgPackageOfInfoFile,
+  type PackageFile,
+  type PackageIndex,
+  parseDpkgMd5sums,
+  parseRpmFileDigests,
+  RPM_QUERY_FORMAT,
+} from './package-origin.ts';

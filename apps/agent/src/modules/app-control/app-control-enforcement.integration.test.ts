@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AppControlModule } from './app-control-module.ts';
 import { AppControlLab, LOADER, labUnavailableReason } from './testing/app-control-lab.ts';
@@ -9,6 +9,7 @@ const skip = labUnavailableReason();
 if (skip) console.log(`# application control enforcement tests skipped: ${skip}`);
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const md5 = (p: string) => createHash('md5').update(readFileSync(p)).digest('hex');
 
 describe('application control enforcement on a private tmpfs', { skip, timeout: 120_000 }, () => {
   let lab: AppControlLab;
@@ -24,6 +25,7 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
     assert.deepEqual(m.configure(config), []);
     await m.start(lab.context(config));
     try {
+      await lab.ready(m);
       assert.equal(m.status().state, 'running', JSON.stringify(m.status()));
       assert.deepEqual((await lab.run(known)).code, 0);
 
@@ -86,6 +88,7 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
     const config = lab.config('detect');
     await m.start(lab.context(config));
     try {
+      await lab.ready(m);
       const unknown = lab.binary('detect-me');
       assert.equal((await lab.run(unknown)).code, 0);
       assert.equal((await lab.run(unknown)).code, 0);
@@ -110,6 +113,7 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
     assert.deepEqual(m.configure(config), []);
     await m.start(lab.context(config));
     try {
+      await lab.ready(m);
       const unknown = lab.binary('unknown-ok');
       assert.equal((await lab.run(unknown)).code, 0);
       assert.equal((await lab.sh(bad)).code, 126);
@@ -125,6 +129,7 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
     const config = lab.config('prevent');
     await m.start(lab.context(config));
     try {
+      await lab.ready(m);
       await m.startMaintenance('60s');
       const ranDuring = lab.binary('patched-and-run');
       assert.equal((await lab.run(ranDuring)).code, 0);
@@ -141,11 +146,80 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
     }
   });
 
+  test('start() returns before the first inventory; nothing unknown is blocked until the baseline exists', async () => {
+    const bad = lab.binary('blocked-while-building');
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // The inventory is held until the test releases it: the module must be up (and say why) meanwhile.
+    const m = new AppControlModule({ beforeInventory: () => held });
+    const config = lab.config('prevent', {
+      rulesets: [{ id: 'fleet', name: 'Fleet', rules: [{ kind: 'hash', sha256: sha(bad), action: 'block' }] }],
+    });
+    const ctx = lab.context(config);
+    // Its own data directory: the other tests' inventories must not count as a baseline here.
+    const dataDir = `${lab.base}/data-building`;
+    mkdirSync(dataDir);
+    await m.start({ ...ctx, dataDir });
+    try {
+      const st = m.status();
+      assert.equal(st.state, 'running', JSON.stringify(st));
+      assert.equal(st.details?.baselineState, 'building');
+      assert.equal(st.details?.enforcedMode, 'block-explicit');
+      assert.match(st.reason ?? '', /^building baseline/);
+      assert.match(st.reason ?? '', /unknown software is not blocked/);
+      const early = lab.binary('ran-while-building');
+      assert.equal((await lab.run(early)).code, 0, 'unknown software runs while the baseline is built');
+      assert.equal((await lab.sh(bad)).code, 126, 'an explicit block applies at once');
+      release();
+      await lab.ready(m);
+      assert.equal(m.status().reason, undefined);
+      assert.equal(m.status().details?.enforcedMode, 'block-unrecognized');
+      // Now it is enforced: software that appeared after the inventory is refused.
+      assert.equal((await lab.sh(lab.binary('after-baseline'))).code, 126);
+      // While building, unknown software under the roots was not reported (it was not hashed yet).
+      assert.equal(lab.eventsOf('app-control.drift').filter((e) => e.details?.path === early).length, 0);
+    } finally {
+      release();
+      await m.stop();
+    }
+  });
+
+  test('allow by origin: an intact dpkg-owned file runs without being in the baseline; modified, it is refused', async () => {
+    const info = `${lab.base}/dpkg-info`;
+    mkdirSync(info);
+    const m = new AppControlModule({ packageDatabase: { dpkgInfoDir: info, rpm: false } });
+    const ctx = lab.context(lab.config('prevent'));
+    const dataDir = `${lab.base}/data-origin`;
+    mkdirSync(dataDir);
+    await m.start({ ...ctx, dataDir });
+    try {
+      await lab.ready(m);
+      // Installed after the inventory, as an unattended upgrade would: not in the baseline.
+      const upgraded = lab.binary('upgraded-by-dpkg');
+      const stray = lab.binary('not-a-package-file');
+      writeFileSync(`${info}/fixture-tool:amd64.md5sums`, `${md5(upgraded)}  ${upgraded.slice(1)}\n`);
+      // The enforcement thread looks at the package databases at most once a second.
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.equal((await lab.run(upgraded)).code, 0, 'intact package file runs');
+      assert.equal((await lab.sh(stray)).code, 126, 'a file no package lists is still unknown');
+      appendFileSync(upgraded, 'tampered');
+      assert.equal((await lab.sh(upgraded)).code, 126, 'a modified package file is unknown');
+      const ev = await lab.waitForEvent('app-control.blocked', (e) => e.details?.path === upgraded);
+      assert.deepEqual(ev?.details?.package, { manager: 'dpkg', name: 'fixture-tool', intact: false });
+      assert.equal(ev?.details?.size, readFileSync(upgraded).length);
+    } finally {
+      await m.stop();
+    }
+  });
+
   test('a verdict that does not come in time is allowed and reported (fail-open)', async () => {
     const m = new AppControlModule({ decisionDelayMs: 3000 });
     const config = lab.config('prevent', { decisionTimeoutMs: 200 });
     await m.start(lab.context(config));
     try {
+      await lab.ready(m);
       const slow = lab.binary('slow-verdict');
       const r = await lab.run(slow);
       assert.equal(r.code, 0);

@@ -97,6 +97,7 @@ describe('application control fails open when the agent dies', { skip, timeout: 
     const m = new AppControlModule();
     await m.start(lab.context(lab.config('prevent')));
     try {
+      await lab.ready(m);
       const helper = Number(m.status().details?.helperPid);
       assert.ok(helper > 0);
       const stuck = lab.binary('while-helper-stuck');

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { type AppControlMode, DriftTracker, diffInventory, parseDuration, type Ruleset } from '@palisade/app-control';
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import { HashPool } from '../../fim/hash-pool.ts';
@@ -8,7 +9,8 @@ import type { Observation, PolicySnapshot } from './enforcement-messages.ts';
 import { EnforcementWorker } from './enforcement-worker.ts';
 import { probeGate } from './gate-binary.ts';
 import type { GateMarks } from './gate-process.ts';
-import { type InventoryEntry, scanInventory } from './inventory-scanner.ts';
+import { type InventoryEntry, type ScanProgress, scanInventory } from './inventory-scanner.ts';
+import { loadPackageDatabase } from './package-database.ts';
 import { InventoryStore, type LearnedHash } from './inventory-store.ts';
 import { userName } from './user-names.ts';
 
@@ -18,7 +20,17 @@ export interface AppControlModuleOptions {
   /** Tests only: hold every verdict this long, to exercise the decision timeout. */
   decisionDelayMs?: number;
   now?: () => number;
+  /** Tests only: awaited before the first inventory walks, to hold the module in "building baseline". */
+  beforeInventory?: () => Promise<void>;
+  /** Package databases to read (tests point this at fixtures); default: the host's. */
+  packageDatabase?: Parameters<typeof loadPackageDatabase>[0];
 }
+
+/** The baseline's state: `building` until the first inventory of the configured roots exists. */
+type BaselineState =
+  | { state: 'ready' }
+  | { state: 'building'; startedAt: number; progress: ScanProgress }
+  | { state: 'failed'; reason: string };
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -41,6 +53,12 @@ export class AppControlModule implements AgentModule {
   private local = new Map<string, 'allow' | 'block'>();
   private scannedRoots: string[] = [];
   private scannedExclude: string[] = [];
+  private baseline: BaselineState = { state: 'building', startedAt: 0, progress: { phase: 'walking', files: 0, toHash: 0, hashed: 0 } };
+  /** The background inventory (start, new roots): awaited by stop() and by a newer build. */
+  private building: { promise: Promise<void>; abort: AbortController } | undefined;
+  /** Lifecycle calls and the background build's hand-over run one at a time. */
+  private serial: Promise<unknown> = Promise.resolve();
+  private packageSources: string[] = [];
   private scannedAt: string | undefined;
   private readonly drift = new DriftTracker();
   private enforcement: EnforcementWorker | undefined;
@@ -68,6 +86,12 @@ export class AppControlModule implements AgentModule {
     return parseAppControlSettings(config).diagnostics;
   }
 
+  /**
+   * Returns as soon as enforcement runs: the first inventory of a host takes minutes, far longer
+   * than the agent's lifecycle timeout, so it runs in the background (`status()` shows its
+   * progress). Until the baseline exists nothing is refused for being unknown (see
+   * enforcedMode()).
+   */
   async start(ctx: ModuleContext): Promise<void> {
     this.ctx = ctx;
     this.store = new InventoryStore(ctx.dataDir);
@@ -76,12 +100,35 @@ export class AppControlModule implements AgentModule {
     this.learned = stored.learned;
     this.local = stored.local;
     this.scannedRoots = stored.roots;
+    this.scannedExclude = stored.exclude ?? [];
     this.scannedAt = stored.scannedAt;
-    await this.apply(ctx.config);
+    await this.run(() => this.apply(ctx.config));
   }
 
   async reconfigure(config: ModuleConfig): Promise<void> {
-    await this.apply(config);
+    await this.run(() => this.apply(config));
+  }
+
+  private run<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(f, f);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves once the background inventory (if any) is over; tests and the bench wait with it. */
+  async settled(): Promise<void> {
+    await this.building?.promise;
+    await this.serial;
+  }
+
+  /**
+   * The mode the helper runs in. Without a baseline every program is "unknown": refusing them
+   * would stop the host, so block-unrecognized runs as block-explicit (explicit block rules and
+   * the global block list still apply; unknown software is not refused) until the baseline exists.
+   */
+  private enforcedMode(): AppControlMode {
+    const mode = this.settings?.mode ?? 'off';
+    return mode === 'block-unrecognized' && this.baseline.state !== 'ready' ? 'block-explicit' : mode;
   }
 
   private async apply(config: ModuleConfig): Promise<void> {
@@ -94,23 +141,45 @@ export class AppControlModule implements AgentModule {
     this.settings = s;
     if (s.maintenanceUntil !== undefined) await this.setMaintenance(s.maintenanceUntil);
     if (s.mode === 'off') {
+      await this.abortBuild();
       await this.stopEnforcement();
       this.state = { state: 'off' };
       return;
     }
     this.state = { state: 'starting' };
     // A first start (or new roots) takes the inventory: what is installed now is the baseline.
-    if (this.files.size === 0 || !sameList(this.scannedRoots, s.roots) || !sameList(this.scannedExclude, s.exclude)) {
-      await this.takeInventory();
+    const stale = this.files.size === 0 || !sameList(this.scannedRoots, s.roots) || !sameList(this.scannedExclude, s.exclude);
+    if (stale) {
+      if (!this.building) {
+        this.baseline = {
+          state: 'building',
+          startedAt: this.now(),
+          progress: { phase: 'walking', files: 0, toHash: 0, hashed: 0 },
+        };
+      }
+    } else if (!this.building) this.baseline = { state: 'ready' };
+    if (!(await this.ensureEnforcement())) return;
+    this.state = { state: 'running' };
+    if (stale) {
+      // New roots while a build runs: that build's result would be for the old roots.
+      await this.abortBuild();
+      this.startBuild();
     }
+  }
+
+  /** (Re)starts the helper when its marks, timeout or fanotify class change; otherwise sends the policy. */
+  private async ensureEnforcement(): Promise<boolean> {
+    const s = this.settings;
+    if (!s) return false;
     const marks = s.marks ?? defaultMarks();
+    const detect = this.enforcedMode() === 'detect';
     const restart =
       !this.enforcement ||
       !this.enforcedMarks ||
       !sameList(this.enforcedMarks.mounts, marks.mounts) ||
       !sameList(this.enforcedMarks.filesystems, marks.filesystems) ||
       this.enforcedTimeout !== s.decisionTimeoutMs ||
-      this.enforcedDetect !== (s.mode === 'detect');
+      this.enforcedDetect !== detect;
     if (restart) {
       await this.stopEnforcement();
       try {
@@ -119,25 +188,73 @@ export class AppControlModule implements AgentModule {
         const reason = `enforcement did not start: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000);
         this.ctx?.emit({ type: 'app-control.enforcement-failed', severity: 'high', message: reason });
         this.state = { state: 'error', reason };
-        return;
+        return false;
       }
     } else await this.enforcement?.update(this.snapshot());
-    this.state = { state: 'running' };
+    return true;
+  }
+
+  private startBuild(): void {
+    const abort = new AbortController();
+    const promise = (async () => {
+      await this.options.beforeInventory?.();
+      abort.signal.throwIfAborted();
+      await this.takeInventory(abort.signal);
+      // The hand-over joins the lifecycle queue: a reconfigure in flight finishes first.
+      await this.run(async () => {
+        if (abort.signal.aborted || !this.settings || this.settings.mode === 'off') return;
+        this.baseline = { state: 'ready' };
+        if (this.state.state === 'running') await this.ensureEnforcement();
+      });
+    })()
+      .catch((err) => {
+        if (abort.signal.aborted) return;
+        const reason = `inventory failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
+        this.baseline = { state: 'failed', reason };
+        this.ctx?.logger.error({ module: this.name }, `app-control: ${reason}`);
+      })
+      .finally(() => {
+        if (this.building?.abort === abort) this.building = undefined;
+      });
+    this.building = { promise, abort };
+  }
+
+  private async abortBuild(): Promise<void> {
+    const b = this.building;
+    if (!b) return;
+    b.abort.abort();
+    this.building = undefined;
+    await b.promise;
   }
 
   /** Scans the roots; the result replaces the baseline inventory (start, new roots, end of maintenance). */
-  async takeInventory(): Promise<{ added: number; changed: number; removed: number }> {
+  async takeInventory(signal?: AbortSignal): Promise<{ added: number; changed: number; removed: number }> {
     const s = this.settings;
     if (!s || !this.store) throw new Error('app-control is not started');
     const pool = new HashPool(s.hashThreads);
+    const abortPool = () => void pool.close();
+    signal?.addEventListener('abort', abortPool, { once: true });
     try {
       const before = this.files;
-      const r = await scanInventory({ roots: s.roots, exclude: s.exclude, pool, previous: before });
+      const packages = s.packageOrigin ? loadPackageDatabase(this.options.packageDatabase) : undefined;
+      this.packageSources = packages?.sources ?? [];
+      const r = await scanInventory({
+        roots: s.roots,
+        exclude: s.exclude,
+        pool,
+        previous: before,
+        ...(packages ? { packages: packages.index } : {}),
+        ...(signal ? { signal } : {}),
+        onProgress: (progress) => {
+          if (this.baseline.state === 'building') this.baseline = { ...this.baseline, progress };
+        },
+      });
+      signal?.throwIfAborted();
       this.files = r.files;
       this.scannedRoots = [...s.roots];
       this.scannedExclude = [...s.exclude];
       this.scannedAt = new Date(this.now()).toISOString();
-      this.store.saveInventory(s.roots, r.files, this.scannedAt);
+      this.store.saveInventory(s.roots, s.exclude, r.files, this.scannedAt);
       const d = diffInventory(new Map([...before].map(([p, e]) => [p, e.sha256])), new Map([...r.files].map(([p, e]) => [p, e.sha256])));
       this.ctx?.emit({
         type: 'app-control.inventory',
@@ -155,6 +272,7 @@ export class AppControlModule implements AgentModule {
       });
       return { added: d.added.length, changed: d.changed.length, removed: d.removed.length };
     } finally {
+      signal?.removeEventListener('abort', abortPool);
       await pool.close();
     }
   }
@@ -174,10 +292,12 @@ export class AppControlModule implements AgentModule {
     for (const e of this.files.values()) baseline.add(e.sha256);
     for (const h of this.learned.keys()) baseline.add(h);
     return {
-      mode: s?.mode ?? 'off',
+      mode: this.enforcedMode(),
       rulesets: [...(s?.rulesets ?? []), this.localRuleset()],
       globalBlock: s?.globalBlock ?? [],
       baseline: [...baseline],
+      trustPackages: s?.packageOrigin ?? false,
+      ...(this.baseline.state !== 'ready' && s ? { pendingRoots: s.roots } : {}),
       ...(this.maintenanceUntil !== undefined ? { maintenanceUntil: this.maintenanceUntil } : {}),
     };
   }
@@ -190,6 +310,7 @@ export class AppControlModule implements AgentModule {
       policy: this.snapshot(),
       ...(this.options.gateBinary ? { binary: this.options.gateBinary } : {}),
       ...(this.options.decisionDelayMs ? { decisionDelayMs: this.options.decisionDelayMs } : {}),
+      ...(this.options.packageDatabase ? { packageDatabase: this.options.packageDatabase } : {}),
       onObservation: (o) => this.observe(o),
       onTimeout: (id, path) => {
         this.counters.timeouts++;
@@ -211,7 +332,7 @@ export class AppControlModule implements AgentModule {
     this.enforcement = w;
     this.enforcedMarks = marks;
     this.enforcedTimeout = timeoutMs;
-    this.enforcedDetect = this.settings?.mode === 'detect';
+    this.enforcedDetect = this.enforcedMode() === 'detect';
     this.hashImpl = w.hashImpl;
   }
 
@@ -237,6 +358,8 @@ export class AppControlModule implements AgentModule {
       { path: o.path, sha256: o.sha256, decision: o.decision, denied: o.denied, access: o.access, process, user },
       this.now(),
     );
+    const size = sizeOf(o.path);
+    const pkg = o.package ?? packageOf(this.files.get(o.path));
     if (o.denied) this.counters.blocked++;
     else this.counters.drift++;
     // One event per distinct (path, hash) and outcome: a cron job retrying every minute is one line.
@@ -252,10 +375,13 @@ export class AppControlModule implements AgentModule {
       details: {
         path: o.path,
         sha256: o.sha256,
+        ...(size !== undefined ? { size } : {}),
+        ...(pkg ? { package: pkg } : {}),
         access: o.access,
         verdict: o.decision.verdict,
         source: o.decision.source,
-        mode: this.settings?.mode,
+        mode: this.mode,
+        firstSeen: new Date(record.firstSeen).toISOString(),
         process,
         user,
       },
@@ -318,8 +444,20 @@ export class AppControlModule implements AgentModule {
   }
 
   /** The inventory as the CLI and the manager show it. */
-  inventory(): { path: string; sha256: string; kind: string; size: number }[] {
-    return [...this.files].map(([path, e]) => ({ path, sha256: e.sha256, kind: e.kind, size: e.size }));
+  inventory(): {
+    path: string;
+    sha256: string;
+    kind: string;
+    size: number;
+    package?: { manager: string; name: string; intact: boolean };
+  }[] {
+    return [...this.files].map(([path, e]) => ({
+      path,
+      sha256: e.sha256,
+      kind: e.kind,
+      size: e.size,
+      ...(e.pkg ? { package: e.pkg } : {}),
+    }));
   }
 
   driftRecords() {
@@ -360,31 +498,67 @@ export class AppControlModule implements AgentModule {
   async stop(): Promise<void> {
     if (this.maintenanceTimer) clearTimeout(this.maintenanceTimer);
     this.maintenanceTimer = undefined;
-    await this.stopEnforcement();
+    await this.abortBuild();
+    await this.run(() => this.stopEnforcement());
     this.ctx = undefined;
     this.state = { state: 'off' };
   }
 
   status(): ModuleStatus {
     if (this.state.state !== 'running') return this.state;
-    return {
-      state: 'running',
-      details: {
-        mode: this.mode,
-        enforcing: this.enforcement !== undefined,
-        inventoryFiles: this.files.size,
-        baseline: this.snapshot().baseline.length,
-        learnedHashes: this.learned.size,
-        localRules: this.local.size,
-        driftRecords: this.drift.size,
-        blocked: this.counters.blocked,
-        driftRuns: this.counters.drift,
-        timeouts: this.counters.timeouts,
-        ...(this.maintenanceUntil ? { maintenanceUntil: new Date(this.maintenanceUntil).toISOString() } : {}),
-        ...(this.scannedAt ? { scannedAt: this.scannedAt } : {}),
-        hash: this.hashImpl,
-        ...(this.enforcement ? { helperPid: this.enforcement.helperPid } : {}),
-      },
+    const b = this.baseline;
+    const details = {
+      mode: this.mode,
+      enforcedMode: this.enforcedMode(),
+      enforcing: this.enforcement !== undefined,
+      baselineState: b.state,
+      ...(b.state === 'building'
+        ? {
+            baselineProgress: {
+              ...b.progress,
+              seconds: Math.round((this.now() - b.startedAt) / 1000),
+            },
+          }
+        : {}),
+      inventoryFiles: this.files.size,
+      baseline: this.snapshot().baseline.length,
+      learnedHashes: this.learned.size,
+      localRules: this.local.size,
+      driftRecords: this.drift.size,
+      blocked: this.counters.blocked,
+      driftRuns: this.counters.drift,
+      timeouts: this.counters.timeouts,
+      packageDatabases: this.packageSources,
+      ...(this.maintenanceUntil ? { maintenanceUntil: new Date(this.maintenanceUntil).toISOString() } : {}),
+      ...(this.scannedAt ? { scannedAt: this.scannedAt } : {}),
+      hash: this.hashImpl,
+      ...(this.enforcement ? { helperPid: this.enforcement.helperPid } : {}),
     };
+    if (b.state === 'ready') return { state: 'running', details };
+    const p = b.state === 'building' ? b.progress : undefined;
+    const progress = !p
+      ? ''
+      : p.phase === 'walking'
+        ? `: looking for executables (${p.files} found)`
+        : `: ${p.hashed} of ${p.toHash} files hashed (${p.files} executables)`;
+    const what =
+      this.mode === 'block-unrecognized'
+        ? 'unknown software is not blocked (explicit block rules are)'
+        : 'unknown software under the roots is not reported';
+    const reason =
+      b.state === 'building' ? `building baseline${progress}; until it exists ${what}` : `${b.reason}; there is no baseline, so ${what}`;
+    return { state: 'running', reason: reason.slice(0, 1000), details };
   }
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function packageOf(e: InventoryEntry | undefined): { manager: string; name: string; intact: boolean } | undefined {
+  return e?.pkg;
 }

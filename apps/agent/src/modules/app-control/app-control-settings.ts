@@ -33,6 +33,13 @@ export const AppControlSettingsSchema = Type.Object(
     globalBlock: Type.Optional(Type.Array(Type.String(), { maxItems: 100_000 })),
     /** Maintenance until this time (ISO 8601): unknown software runs and joins the baseline. */
     maintenanceUntil: Type.Optional(Type.String({ maxLength: 40 })),
+    /** Allow files a package database (dpkg, rpm) installed, while their content matches its record (default true). */
+    packageOrigin: Type.Optional(Type.Boolean()),
+    /**
+     * Set by the manager: shared rulesets a policy assigns that do not exist (any entry refuses
+     * the configuration, so a typo never silently drops a block list).
+     */
+    unresolvedRulesets: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 256 })),
   },
   { additionalProperties: false },
 );
@@ -47,6 +54,7 @@ export interface AppControlSettings {
   rulesets: Ruleset[];
   globalBlock: string[];
   maintenanceUntil?: number;
+  packageOrigin: boolean;
 }
 
 export const DEFAULT_ROOTS = ['/usr', '/opt', '/bin', '/sbin', '/lib', '/lib64', '/usr/local'];
@@ -96,6 +104,14 @@ export function parseAppControlSettings(config: ModuleConfig): { settings?: AppC
     if (n) globalBlock.push(n);
     else diagnostics.push({ code: 'APPCTL_BAD_HASH', message: `globalBlock[${i}] is not a SHA-256`, severity: 'error', file: FILE });
   });
+  for (const id of s.unresolvedRulesets ?? []) {
+    diagnostics.push({
+      code: 'APPCTL_RULESET_UNKNOWN',
+      message: `the policy assigns ruleset ${JSON.stringify(id)}, which does not exist on the manager`,
+      severity: 'error',
+      file: FILE,
+    });
+  }
   let maintenanceUntil: number | undefined;
   if (s.maintenanceUntil !== undefined) {
     maintenanceUntil = Date.parse(s.maintenanceUntil);
@@ -113,6 +129,7 @@ export function parseAppControlSettings(config: ModuleConfig): { settings?: AppC
       rulesets,
       globalBlock,
       ...(maintenanceUntil !== undefined ? { maintenanceUntil } : {}),
+      packageOrigin: s.packageOrigin ?? true,
     },
     diagnostics,
   };

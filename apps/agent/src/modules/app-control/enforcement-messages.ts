@@ -1,5 +1,6 @@
 import type { AppControlMode, Decision, Ruleset } from '@palisade/app-control';
 import type { GateMarks, GateStats } from './gate-process.ts';
+import type { PackageDatabaseOptions } from './package-database.ts';
 
 /** What the enforcement thread needs to decide on its own, without asking the main thread. */
 export interface PolicySnapshot {
@@ -9,6 +10,13 @@ export interface PolicySnapshot {
   baseline: string[];
   /** Epoch ms; maintenance is active while Date.now() is below it. */
   maintenanceUntil?: number;
+  /** Allow intact package files by origin (and look ownership up for package rules). */
+  trustPackages: boolean;
+  /**
+   * Set while the first inventory of these roots is running: unknown software under them is not
+   * reported (the baseline is incomplete, so "unknown" means nothing yet).
+   */
+  pendingRoots?: string[];
 }
 
 export type ToThread =
@@ -20,6 +28,7 @@ export type ToThread =
       binary?: string;
       policy: PolicySnapshot;
       decisionDelayMs?: number;
+      packageDatabase?: PackageDatabaseOptions;
     }
   | { type: 'policy'; id: number; policy: PolicySnapshot }
   | { type: 'stats'; id: number }
@@ -34,6 +43,8 @@ export interface Observation {
   sha256: string;
   path: string;
   decision: Decision;
+  /** Package ownership when the thread looked it up (package rules, trust by origin). */
+  package?: { manager: 'dpkg' | 'rpm'; name: string; intact: boolean };
   denied: boolean;
   learned: boolean;
   /** Denied from the helper's cache (no new decision was made). */

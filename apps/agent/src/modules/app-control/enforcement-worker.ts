@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FromThread, Observation, PolicySnapshot, ToThread } from './enforcement-messages.ts';
 import type { GateMarks, GateStats } from './gate-process.ts';
+import type { PackageDatabaseOptions } from './package-database.ts';
 
 export interface EnforcementOptions {
   marks: GateMarks;
@@ -10,6 +11,7 @@ export interface EnforcementOptions {
   binary?: string;
   /** Tests only: hold every answer this long (to exercise the timeout and the fail-open paths). */
   decisionDelayMs?: number;
+  packageDatabase?: PackageDatabaseOptions;
   onObservation(o: Observation): void;
   onTimeout(id: number, path?: string): void;
   onError(message: string): void;
@@ -82,6 +84,7 @@ export class EnforcementWorker {
         policy: o.policy,
         ...(o.binary ? { binary: o.binary } : {}),
         ...(o.decisionDelayMs ? { decisionDelayMs: o.decisionDelayMs } : {}),
+        ...(o.packageDatabase ? { packageDatabase: o.packageDatabase } : {}),
       });
     });
   }

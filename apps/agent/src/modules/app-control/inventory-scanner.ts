@@ -1,7 +1,7 @@
 import { closeSync, constants, lstatSync, openSync, readSync } from 'node:fs';
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compilePathPattern } from '@palisade/app-control';
+import { compilePathPattern, type PackageFile, type PackageIndex } from '@palisade/app-control';
 import type { HashPool } from '../../fim/hash-pool.ts';
 
 export type ExecutableKind = 'elf' | 'library' | 'script' | 'executable';
@@ -14,6 +14,19 @@ export interface InventoryEntry {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  /** Set when a package database lists the file: its owner and whether the content matches the record. */
+  pkg?: { manager: 'dpkg' | 'rpm'; name: string; intact: boolean };
+  /** The file's digest in the package database's algorithm (MD5 for dpkg), to re-check without reading. */
+  pkgDigest?: string;
+}
+
+export interface ScanProgress {
+  phase: 'walking' | 'hashing';
+  /** Files found so far (walking) or in all (hashing). */
+  files: number;
+  /** Files that need hashing, and how many are done. */
+  toHash: number;
+  hashed: number;
 }
 
 export interface ScanOptions {
@@ -22,6 +35,11 @@ export interface ScanOptions {
   pool: HashPool;
   /** The previous inventory: unchanged files keep their hash without being read again. */
   previous?: ReadonlyMap<string, InventoryEntry>;
+  /** What the package databases recorded: owned files are hashed with their algorithm too. */
+  packages?: PackageIndex;
+  onProgress?: (p: ScanProgress) => void;
+  /** Ends the walk early (the module stopping or its roots changing); the scan then throws. */
+  signal?: AbortSignal;
 }
 
 export interface ScanResult {
@@ -81,6 +99,7 @@ export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
       return;
     }
     for await (const ent of d) {
+      if (o.signal?.aborted) break;
       const path = join(dir, ent.name);
       if (isExcluded(path)) continue;
       if (ent.isDirectory()) {
@@ -94,7 +113,10 @@ export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
         try {
           const st = lstatSync(path);
           const kind = classify(path, st.mode);
-          if (kind) found.push({ path, kind, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
+          if (kind) {
+            found.push({ path, kind, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
+            if (found.length % 500 === 0) o.onProgress?.({ phase: 'walking', files: found.length, toHash: 0, hashed: 0 });
+          }
         } catch {
           errors++;
         }
@@ -109,22 +131,54 @@ export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
       errors++;
     }
   }
+  o.signal?.throwIfAborted();
   const files = new Map<string, InventoryEntry>();
   const toHash: typeof found = [];
   let reused = 0;
   for (const f of found) {
     const prev = o.previous?.get(f.path);
-    if (prev && prev.size === f.size && prev.mtimeMs === f.mtimeMs && prev.ctimeMs === f.ctimeMs && prev.ino === f.ino) {
-      files.set(f.path, { ...prev, kind: f.kind });
+    const owner = o.packages?.get(f.path);
+    const unchanged = prev && prev.size === f.size && prev.mtimeMs === f.mtimeMs && prev.ctimeMs === f.ctimeMs && prev.ino === f.ino;
+    // A file a package now lists but whose package digest was never computed must be read again.
+    if (unchanged && (!owner || prev.pkgDigest !== undefined)) {
+      const { pkg: _old, pkgDigest, ...rest } = prev;
+      files.set(f.path, {
+        ...rest,
+        kind: f.kind,
+        ...ownership(owner, owner ? (owner.algo === 'sha256' ? prev.sha256 : pkgDigest) : undefined),
+      });
       reused++;
     } else toHash.push(f);
   }
-  const results = await o.pool.hashAll(toHash.map((f) => ({ path: f.path, algos: ['sha256'], size: f.size })));
+  o.onProgress?.({ phase: 'hashing', files: found.length, toHash: toHash.length, hashed: 0 });
+  const results = await o.pool.hashAll(
+    toHash.map((f) => {
+      const algo = o.packages?.get(f.path)?.algo;
+      return { path: f.path, algos: algo && algo !== 'sha256' ? ['sha256', algo] : ['sha256'], size: f.size };
+    }),
+    (done) => o.onProgress?.({ phase: 'hashing', files: found.length, toHash: toHash.length, hashed: done }),
+  );
+  o.signal?.throwIfAborted();
   toHash.forEach((f, i) => {
     const r = results[i];
     if (r && 'hashes' in r && r.hashes.sha256) {
-      files.set(f.path, { sha256: r.hashes.sha256, kind: f.kind, size: f.size, mtimeMs: f.mtimeMs, ctimeMs: f.ctimeMs, ino: f.ino });
+      const owner = o.packages?.get(f.path);
+      files.set(f.path, {
+        sha256: r.hashes.sha256,
+        kind: f.kind,
+        size: f.size,
+        mtimeMs: f.mtimeMs,
+        ctimeMs: f.ctimeMs,
+        ino: f.ino,
+        ...ownership(owner, owner ? r.hashes[owner.algo] : undefined),
+      });
     } else errors++;
   });
   return { files, hashed: toHash.length, reused, errors };
+}
+
+/** Owner and intactness: a package file whose digest differs from the record is not the package's any more. */
+function ownership(owner: PackageFile | undefined, digest: string | undefined): Pick<InventoryEntry, 'pkg' | 'pkgDigest'> {
+  if (!owner || digest === undefined) return {};
+  return { pkg: { manager: owner.manager, name: owner.name, intact: digest === owner.digest }, pkgDigest: digest };
 }

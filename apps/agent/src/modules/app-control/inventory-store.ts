@@ -9,8 +9,12 @@ export interface LearnedHash {
   why: 'maintenance' | 'operator';
 }
 
+type StoredOwner = ['dpkg' | 'rpm', string, 0 | 1, string];
+
 export interface StoredState {
   roots: string[];
+  /** The exclusions of that scan (absent in inventories written before they were stored). */
+  exclude?: string[];
   scannedAt?: string;
   files: Map<string, InventoryEntry>;
   learned: Map<string, LearnedHash>;
@@ -43,23 +47,47 @@ export class InventoryStore {
 
   load(): StoredState {
     const inv = readJson(join(this.dir, 'inventory.json')) as
-      | { roots?: string[]; scannedAt?: string; files?: Record<string, [string, InventoryEntry['kind'], number, number, number, number]> }
+      | {
+          roots?: string[];
+          exclude?: string[];
+          scannedAt?: string;
+          files?: Record<string, [string, InventoryEntry['kind'], number, number, number, number, StoredOwner?]>;
+        }
       | undefined;
     const files = new Map<string, InventoryEntry>();
-    for (const [path, [sha256, kind, size, mtimeMs, ctimeMs, ino]] of Object.entries(inv?.files ?? {})) {
-      files.set(path, { sha256, kind, size, mtimeMs, ctimeMs, ino });
+    for (const [path, [sha256, kind, size, mtimeMs, ctimeMs, ino, owner]] of Object.entries(inv?.files ?? {})) {
+      files.set(path, {
+        sha256,
+        kind,
+        size,
+        mtimeMs,
+        ctimeMs,
+        ino,
+        ...(owner ? { pkg: { manager: owner[0], name: owner[1], intact: owner[2] === 1 }, pkgDigest: owner[3] } : {}),
+      });
     }
     const learned = new Map(Object.entries((readJson(join(this.dir, 'learned.json')) as Record<string, LearnedHash> | undefined) ?? {}));
     const local = new Map(
       Object.entries((readJson(join(this.dir, 'local-rules.json')) as Record<string, 'allow' | 'block'> | undefined) ?? {}),
     );
-    return { roots: inv?.roots ?? [], ...(inv?.scannedAt ? { scannedAt: inv.scannedAt } : {}), files, learned, local };
+    return {
+      roots: inv?.roots ?? [],
+      ...(inv?.exclude ? { exclude: inv.exclude } : {}),
+      ...(inv?.scannedAt ? { scannedAt: inv.scannedAt } : {}),
+      files,
+      learned,
+      local,
+    };
   }
 
-  saveInventory(roots: readonly string[], files: ReadonlyMap<string, InventoryEntry>, scannedAt: string): void {
+  saveInventory(roots: readonly string[], exclude: readonly string[], files: ReadonlyMap<string, InventoryEntry>, scannedAt: string): void {
     const out: Record<string, unknown[]> = {};
-    for (const [p, e] of files) out[p] = [e.sha256, e.kind, e.size, e.mtimeMs, e.ctimeMs, e.ino];
-    writeAtomic(join(this.dir, 'inventory.json'), { version: 1, roots, scannedAt, files: out });
+    for (const [p, e] of files) {
+      const row: unknown[] = [e.sha256, e.kind, e.size, e.mtimeMs, e.ctimeMs, e.ino];
+      if (e.pkg) row.push([e.pkg.manager, e.pkg.name, e.pkg.intact ? 1 : 0, e.pkgDigest ?? ''] satisfies StoredOwner);
+      out[p] = row;
+    }
+    writeAtomic(join(this.dir, 'inventory.json'), { version: 1, roots, exclude, scannedAt, files: out });
   }
 
   saveLearned(learned: ReadonlyMap<string, LearnedHash>): void {

@@ -115,6 +115,20 @@ export class AppControlLab {
     }
   }
 
+  /**
+   * Waits until the module's baseline exists (start() returns before the first inventory is
+   * done): polls status(), as the agent's heartbeat would.
+   */
+  async ready(m: { status(): { state: string; details?: Record<string, unknown> } }, timeoutMs = 60_000): Promise<void> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const st = m.status();
+      if (st.state === 'running' && st.details?.baselineState === 'ready') return;
+      if (st.state === 'error' || performance.now() > until) throw new Error(`app-control not ready: ${JSON.stringify(st)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   eventsOf(type: string): ModuleEventInput[] {
     return this.events.filter((e) => e.type === type);
   }

@@ -21,6 +21,8 @@ const ctx: ModuleContext = {
   config,
 };
 await m.start(ctx);
+// Ready = the baseline exists and unknown software is refused (start() returns before that).
+while (m.status().details?.baselineState !== 'ready' && m.status().state === 'running') await new Promise((r) => setTimeout(r, 20));
 const st = m.status();
 process.stdout.write(`READY ${JSON.stringify(st)}\n`);
 // Stays up until killed.
