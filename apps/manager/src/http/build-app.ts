@@ -16,10 +16,12 @@ import { forwarderRoutes } from './routes/forwarder-routes.ts';
 import { playbookRoutes } from './routes/playbook-routes.ts';
 import { policyRoutes } from './routes/policy-routes.ts';
 import { recommendationRoutes } from './routes/recommendation-routes.ts';
+import { sessionLoginRoutes, sessionRoutes } from './routes/session-routes.ts';
 import { smartFolderRoutes } from './routes/smart-folder-routes.ts';
 import { taskRoutes } from './routes/task-routes.ts';
 import { tenantRoutes } from './routes/tenant-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
+import { userRoutes } from './routes/user-routes.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 
 export interface BuildAppOptions {
@@ -86,12 +88,15 @@ export async function buildApp(
 
   await app.register(async (agentScope) => agentRoutes(agentScope, ctx));
   await app.register(async (publicScope) => deployBundleRoutes(publicScope));
+  await app.register(async (loginScope) => sessionLoginRoutes(loginScope, ctx.stores));
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
       request.user = await authenticateUser(request, ctx.stores);
     });
     await tenantRoutes(api, ctx);
     await apiKeyRoutes(api);
+    await sessionRoutes(api);
+    await userRoutes(api);
     await tokenRoutes(api);
     await policyRoutes(api, ctx);
     await computerRoutes(api, ctx);

@@ -29,11 +29,11 @@ export const TENANT_ID_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
  * Credentials carry their tenant so a request can be routed to the right tenant database before
  * anything is looked up: `<prefix>_<tenant>.<id>.<secret>`.
  */
-export function formatCredential(prefix: 'psk' | 'pat', tenantId: string, id: string, secret: string): string {
+export function formatCredential(prefix: 'psk' | 'pat' | 'pss', tenantId: string, id: string, secret: string): string {
   return `${prefix}_${tenantId}.${id}.${secret}`;
 }
 
-export function parseCredential(prefix: 'psk' | 'pat', value: string): { tenantId: string; id: string; secret: string } | undefined {
+export function parseCredential(prefix: 'psk' | 'pat' | 'pss', value: string): { tenantId: string; id: string; secret: string } | undefined {
   if (!value.startsWith(`${prefix}_`)) return undefined;
   const parts = value.slice(prefix.length + 1).split('.');
   if (parts.length !== 3 || !parts.every((p) => p.length > 0)) return undefined;

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { consoleUsersMigration } from './migrations/0006-console-users.ts';
 import { artifactsMigration } from './migrations/0007-artifacts.ts';
 
 /**
@@ -321,6 +322,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   '0007-artifacts': artifactsMigration,
+  '0006-console-users': consoleUsersMigration,
 };
 
 const directoryMigrations: Record<string, Migration> = {

@@ -16,6 +16,8 @@ import { SmartFolderRepository } from './smart-folder-repository.ts';
 import { TaskRepository } from './task-repository.ts';
 import type { TenantTables } from './tenant-schema.ts';
 import { TokenRepository } from './token-repository.ts';
+import { SessionRepository } from './session-repository.ts';
+import { UserRepository } from './user-repository.ts';
 
 /**
  * Everything of one tenant, in that tenant's own database. Code that holds a TenantStore can
@@ -36,6 +38,8 @@ export class TenantStore {
   readonly playbooks: PlaybookRepository;
   readonly cloud: CloudRepository;
   readonly forwarders: ForwarderRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
 
   constructor(
     readonly tenantId: string,
@@ -57,6 +61,8 @@ export class TenantStore {
     this.playbooks = new PlaybookRepository(db, clock);
     this.cloud = new CloudRepository(db, clock);
     this.forwarders = new ForwarderRepository(db, tenantId, clock);
+    this.users = new UserRepository(db, clock);
+    this.sessions = new SessionRepository(db, tenantId, clock);
     // Every stored event is queued for its forwarders in the same transaction (at-least-once).
     this.events.onIngest(
       async (trx, computerId, inserted) => {
