@@ -166,16 +166,110 @@ export class EventRepository {
   }
 
   /** Events per module per hour (UTC), for dashboards. */
-  async countsPerHour(since: string): Promise<{ hour: string; module: string; count: number }[]> {
+  async countsPerHour(since: string, until?: string): Promise<{ hour: string; module: string; count: number }[]> {
     const hour = sql<string>`substr(time, 1, 13)`;
-    const rows = await this.db
+    let sel = this.db
       .selectFrom('events')
       .select([hour.as('hour'), 'module', (eb) => eb.fn.countAll<number>().as('count')])
-      .where('time', '>=', normaliseTime(since))
-      .groupBy([hour, 'module'])
-      .orderBy(hour)
-      .orderBy('module')
-      .execute();
+      .where('time', '>=', normaliseTime(since));
+    if (until) sel = sel.where('time', '<', normaliseTime(until));
+    const rows = await sel.groupBy([hour, 'module']).orderBy(hour).orderBy('module').execute();
     return rows.map((r) => ({ hour: `${r.hour}:00:00Z`, module: r.module, count: Number(r.count) }));
   }
+
+  /** Dashboard aggregates over [since, until): totals, blocked/detected, top lists, per-hour counts. */
+  async summary(dialect: 'sqlite' | 'postgres', q: { since: string; until: string; top: number }): Promise<EventSummary> {
+    return summariseEvents(this, this.db, dialect, q);
+  }
+}
+
+export interface EventSummary {
+  since: string;
+  until: string;
+  total: number;
+  /** Events of the protection modules (not `system`) that stopped something / only saw it. */
+  blocked: number;
+  detected: number;
+  topComputers: { computerId: string; hostname: string | null; count: number }[];
+  topRules: { module: string; ruleId: string; count: number }[];
+  topCves: { cve: string; count: number }[];
+  perHour: { hour: string; module: string; count: number }[];
+}
+
+/**
+ * What counts as "blocked": the event's `details.action` (or, without one, its type) names a
+ * stopping action. The same words as the console's outcomeOf(), as SQL LIKE patterns.
+ */
+const BLOCKING_WORDS = ['block', 'deny', 'drop', 'reject', 'quarantin', 'prevent', 'fail-closed', 'kill'];
+
+/**
+ * Dashboard aggregates over a whole time window, computed by the database (GROUP BY) so the
+ * answer is exact however many events the window holds. JSON is read with each dialect's own
+ * functions: SQLite json_extract/json_each, PostgreSQL ->> and json_array_elements_text.
+ */
+async function summariseEvents(
+  repo: EventRepository,
+  db: Kysely<TenantTables>,
+  dialect: 'sqlite' | 'postgres',
+  q: { since: string; until: string; top: number },
+): Promise<EventSummary> {
+  const since = normaliseTime(q.since);
+  const until = normaliseTime(q.until);
+  const inWindow = sql`time >= ${since} and time < ${until}`;
+  const action =
+    dialect === 'postgres'
+      ? sql`lower(coalesce(case when details is not null and json_typeof(details::json) = 'object' then details::json->>'action' end, type))`
+      : sql`lower(coalesce(case when json_valid(details) and json_type(details) = 'object' then json_extract(details, '$.action') end, type))`;
+  const blocking = sql.join(
+    BLOCKING_WORDS.map((w) => sql`${action} like ${`%${w}%`}`),
+    sql` or `,
+  );
+  const totals = await sql<{ total: number | string; blocked: number | string | null; protective: number | string | null }>`
+    select count(*) as total,
+      sum(case when module <> 'system' and (${blocking}) then 1 else 0 end) as blocked,
+      sum(case when module <> 'system' then 1 else 0 end) as protective
+    from events where ${inWindow}`.execute(db);
+  const t = totals.rows[0]!;
+  const topComputers = await sql<{ computer_id: string; hostname: string | null; count: number | string }>`
+    select e.computer_id, c.hostname, e.count from (
+      select computer_id, count(*) as count from events
+      where ${inWindow} and module <> 'system'
+      group by computer_id order by count(*) desc, computer_id limit ${q.top}
+    ) e left join computers c on c.id = e.computer_id
+    order by e.count desc, e.computer_id`.execute(db);
+  const topRules = await sql<{ module: string; rule_id: string; count: number | string }>`
+    select module, rule_id, count(*) as count from events
+    where ${inWindow} and rule_id is not null
+    group by module, rule_id order by count(*) desc, module, rule_id limit ${q.top}`.execute(db);
+  // Only events whose details mention "cves" are expanded; a plain LIKE keeps the JSON work small.
+  const topCves =
+    dialect === 'postgres'
+      ? await sql<{ cve: string; count: number | string }>`
+          select cve, count(*) as count from (
+            select distinct e.id, x.cve from events e
+            cross join lateral json_array_elements_text(
+              case when json_typeof(e.details::json -> 'cves') = 'array' then e.details::json -> 'cves' else '[]'::json end
+            ) as x(cve)
+            where e.time >= ${since} and e.time < ${until} and e.details like '%"cves"%' and json_typeof(e.details::json) = 'object'
+          ) d group by cve order by count(*) desc, cve limit ${q.top}`.execute(db)
+      : await sql<{ cve: string; count: number | string }>`
+          select cve, count(*) as count from (
+            select distinct e.id, j.value as cve from events e, json_each(e.details, '$.cves') j
+            where e.time >= ${since} and e.time < ${until} and e.details like '%"cves"%'
+              and json_valid(e.details) and json_type(e.details) = 'object' and json_type(e.details, '$.cves') = 'array'
+              and j.type = 'text'
+          ) d group by cve order by count(*) desc, cve limit ${q.top}`.execute(db);
+  const perHour = await repo.countsPerHour(since, until);
+  const blocked = Number(t.blocked ?? 0);
+  return {
+    since,
+    until,
+    total: Number(t.total),
+    blocked,
+    detected: Number(t.protective ?? 0) - blocked,
+    topComputers: topComputers.rows.map((r) => ({ computerId: r.computer_id, hostname: r.hostname, count: Number(r.count) })),
+    topRules: topRules.rows.map((r) => ({ module: r.module, ruleId: r.rule_id, count: Number(r.count) })),
+    topCves: topCves.rows.map((r) => ({ cve: String(r.cve), count: Number(r.count) })),
+    perHour,
+  };
 }

@@ -52,6 +52,30 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
+  app.get(
+    '/api/v1/events/summary',
+    {
+      schema: {
+        tags,
+        summary:
+          'Dashboard aggregates over a time window (default: the last 24 hours), computed over every event of the window: totals, blocked vs detected, top computers, rules and CVEs, events per module per hour',
+        querystring: Type.Object({
+          since: Type.Optional(Type.String({ format: 'date-time' })),
+          until: Type.Optional(Type.String({ format: 'date-time' })),
+          top: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 5 })),
+        }),
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'auditor');
+      const q = request.query as { since?: string; until?: string; top?: number };
+      const until = q.until ?? new Date().toISOString();
+      const since = q.since ?? new Date(Date.parse(until) - 86400_000).toISOString();
+      if (Date.parse(since) > Date.parse(until)) throw new ApiError(400, 'API_VALIDATION', 'since is after until', 'querystring:/since');
+      return user.store.events.summary(user.store.dialect, { since, until, top: q.top ?? 5 });
+    },
+  );
+
   app.get('/api/v1/events/:id', { schema: { tags, summary: 'One event', params: IdParams } }, async (request) => {
     const user = requireRole(request, 'auditor');
     const e = await user.store.events.get((request.params as IdParamsT).id);
