@@ -10,6 +10,7 @@ import { cloudSyncJob, CloudSyncScheduler } from './cloud/cloud-sync-scheduler.t
 import { SecretBox } from './cloud/secret-box.ts';
 import { PlaybookEngine } from './playbooks/playbook-engine.ts';
 import { JobRunner } from './jobs/job-runner.ts';
+import { ARTIFACT_DOWNLOAD_JOB, artifactDownloadJob } from './artifacts/artifact-service.ts';
 import { AdvisoryIndexCache } from './recommendations/advisory-index-cache.ts';
 import { RecommendationService } from './recommendations/recommendation-service.ts';
 import { RuleCatalog } from './recommendations/rule-catalog.ts';
@@ -160,7 +161,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
           notify: (id) => notifier.notify(id),
           recommendations,
           log,
-          handlers: { 'cloud-sync': cloudSyncJob(cloud) },
+          handlers: { 'cloud-sync': cloudSyncJob(cloud), [ARTIFACT_DOWNLOAD_JOB]: artifactDownloadJob(stores.clock) },
           ...(opts.jobPollMs ? { pollMs: opts.jobPollMs } : {}),
         });
         runner.start();

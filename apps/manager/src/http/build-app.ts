@@ -8,6 +8,7 @@ import type { createManagerMetrics } from './manager-metrics.ts';
 import { authenticateUser } from './request-auth.ts';
 import { agentRoutes } from './routes/agent-routes.ts';
 import { apiKeyRoutes } from './routes/api-key-routes.ts';
+import { artifactAgentRoutes, artifactRoutes } from './routes/artifact-routes.ts';
 import { cloudAccountRoutes } from './routes/cloud-account-routes.ts';
 import { computerRoutes } from './routes/computer-routes.ts';
 import { deployBundleRoutes, deployScriptRoutes } from './routes/deploy-script-routes.ts';
@@ -87,6 +88,7 @@ export async function buildApp(
   });
 
   await app.register(async (agentScope) => agentRoutes(agentScope, ctx));
+  await app.register(async (agentScope) => artifactAgentRoutes(agentScope, ctx));
   await app.register(async (publicScope) => deployBundleRoutes(publicScope));
   await app.register(async (loginScope) => sessionLoginRoutes(loginScope, ctx.stores));
   await app.register(async (api) => {
@@ -107,6 +109,7 @@ export async function buildApp(
     await playbookRoutes(api, ctx.playbooks);
     await cloudAccountRoutes(api, ctx.cloud);
     await forwarderRoutes(api, ctx);
+    await artifactRoutes(api, ctx);
     await deployScriptRoutes(api);
   });
   await serveConsole(app, opts.consoleDir === undefined ? DEFAULT_CONSOLE_DIR : opts.consoleDir);

@@ -1,4 +1,5 @@
 import type { EffectiveConfig } from '@palisade/protocol';
+import { resolveArtifactRefs } from '../artifacts/resolve-artifact-refs.ts';
 import { computeEffectiveConfig, configHash, explainEffectiveConfig, type SettingOrigin } from '../config/effective-config.ts';
 import type { Computer } from '../store/computer-repository.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
@@ -29,6 +30,8 @@ export async function effectiveConfigFor(
     const list = Array.isArray(mod.settings.assignedRules) ? (mod.settings.assignedRules as string[]) : [];
     mod.settings = { ...mod.settings, assignedRules: [...new Set([...list, a.ruleId])].sort() };
   }
+  // Artifact names become {sha256, size, url}: a new version of a set changes the hash.
+  await resolveArtifactRefs(store, config);
   return { config, hash: configHash(config) };
 }
 

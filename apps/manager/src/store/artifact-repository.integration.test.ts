@@ -48,7 +48,13 @@ for (const make of testLocations()) {
       assert.equal(again.artifact.version, 1);
       assert.equal(again.artifact.updatedAt, '2026-03-01T00:00:00.000Z');
       assert.equal(again.artifact.refreshedAt, '2026-03-01T06:00:00.000Z');
-      const v2 = await repo.put({ kind: 'webrep-feed', name: 'f', format: 'auto', bytes: Buffer.from('worse.example\n'), source: 'upload' });
+      const v2 = await repo.put({
+        kind: 'webrep-feed',
+        name: 'f',
+        format: 'auto',
+        bytes: Buffer.from('worse.example\n'),
+        source: 'upload',
+      });
       assert.equal(v2.changed, true);
       assert.equal(v2.artifact.version, 2);
       assert.equal(v2.artifact.sha256, sha256Of(Buffer.from('worse.example\n')));

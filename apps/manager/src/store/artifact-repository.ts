@@ -126,7 +126,12 @@ export class ArtifactRepository {
       }
       const same = existing.sha256 === sha256 && existing.format === input.format;
       const patch = same
-        ? { refreshed_at: now, last_error: null, source: input.source, ...(input.description !== undefined ? { description: input.description } : {}) }
+        ? {
+            refreshed_at: now,
+            last_error: null,
+            source: input.source,
+            ...(input.description !== undefined ? { description: input.description } : {}),
+          }
         : {
             format: input.format,
             sha256,
@@ -153,7 +158,12 @@ export class ArtifactRepository {
   }
 
   async get(kind: ArtifactKind, name: string): Promise<ArtifactInfo | undefined> {
-    const r = await this.db.selectFrom('artifacts').select(INFO_COLUMNS).where('kind', '=', kind).where('name', '=', name).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('artifacts')
+      .select(INFO_COLUMNS)
+      .where('kind', '=', kind)
+      .where('name', '=', name)
+      .executeTakeFirst();
     return r ? toInfo(r) : undefined;
   }
 
