@@ -1,6 +1,20 @@
 import Database from 'better-sqlite3';
 import type { Entity } from '@palisade/integrity';
 
+/** A change reported to the manager and not yet accepted by an operator (`integrity.accept`). */
+export interface PendingChange {
+  eventId: string;
+  kind: Entity['kind'];
+  key: string;
+  change: string;
+  rule: string;
+  severity: string;
+  at: string;
+}
+
+/** Pending changes kept at most; the oldest go first (the events themselves are at the manager). */
+export const MAX_PENDING = 10_000;
+
 export interface BaselineMeta {
   createdAt: string;
   root: string;
@@ -24,6 +38,12 @@ export class BaselineStore {
         kind TEXT NOT NULL, key TEXT NOT NULL, rule TEXT NOT NULL, attrs TEXT NOT NULL,
         PRIMARY KEY (kind, key)
       ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS pending (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+        change TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS pending_event ON pending (event_id);
+      CREATE INDEX IF NOT EXISTS pending_entity ON pending (kind, key);
     `);
   }
 
@@ -57,6 +77,54 @@ export class BaselineStore {
     if (rows.length === 0) return undefined;
     const m = Object.fromEntries(rows.map((r) => [r.key, r.value]));
     return { createdAt: m.createdAt ?? '', root: m.root ?? '/', rulesSha256: m.rulesSha256 ?? '', entities: Number(m.entities ?? 0) };
+  }
+
+  /** Extra facts kept with the baseline (build time, last full scan), as strings. */
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(values: Record<string, string | number>): void {
+    const set = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(values)) set.run(k, String(v));
+    })();
+  }
+
+  addPending(rows: readonly PendingChange[]): void {
+    if (rows.length === 0) return;
+    const insert = this.db.prepare('INSERT INTO pending (event_id, kind, key, change, rule, severity, at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const r of rows) insert.run(r.eventId, r.kind, r.key, r.change, r.rule, r.severity, r.at);
+      this.db.prepare('DELETE FROM pending WHERE seq <= (SELECT MAX(seq) FROM pending) - ?').run(MAX_PENDING);
+    })();
+  }
+
+  pendingCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM pending').get() as { n: number }).n;
+  }
+
+  /** Pending changes, oldest first; with `eventIds`, only those events'. */
+  listPending(eventIds?: readonly string[]): PendingChange[] {
+    const cols = 'event_id AS eventId, kind, key, change, rule, severity, at';
+    if (!eventIds) return this.db.prepare(`SELECT ${cols} FROM pending ORDER BY seq`).all() as PendingChange[];
+    const q = this.db.prepare(`SELECT ${cols} FROM pending WHERE event_id = ? ORDER BY seq`);
+    return eventIds.flatMap((id) => q.all(id) as PendingChange[]);
+  }
+
+  /** Removes every pending change of these entities (accepting an entity accepts all its changes); returns how many. */
+  removePending(entities: readonly Pick<Entity, 'kind' | 'key'>[]): number {
+    const del = this.db.prepare('DELETE FROM pending WHERE kind = ? AND key = ?');
+    let n = 0;
+    this.db.transaction(() => {
+      for (const e of entities) n += del.run(e.kind, e.key).changes;
+    })();
+    return n;
+  }
+
+  clearPending(): number {
+    return this.db.prepare('DELETE FROM pending').run().changes;
   }
 
   load(): Entity[] {

@@ -1,5 +1,6 @@
 import type { Change } from '@palisade/integrity';
 import type { ModuleEventInput } from '../../agent-module.ts';
+import type { EventContentDiff } from './content-tracker.ts';
 
 /** How a change was found: by the real-time watcher's rescan, or by a full scan. */
 export type ChangeSource = 'realtime' | 'scan';
@@ -15,7 +16,7 @@ function show(name: string, v: unknown): string {
  * severity becomes the event's, and the details keep the whole change (attributes with before
  * and after, flags, full attributes of created/deleted entities) so the manager needs nothing else.
  */
-export function changeEvent(c: Change, source: ChangeSource): ModuleEventInput {
+export function changeEvent(c: Change, source: ChangeSource, content?: EventContentDiff): ModuleEventInput {
   const what = c.change === 'renamed' ? `${c.from} -> ${c.key}` : c.key;
   const attrs = c.attributes.map((a) => `${a.name} ${show(a.name, a.before)} -> ${show(a.name, a.after)}`).join(', ');
   const flags = c.flags.length ? ` [${c.flags.join(', ')}]` : '';
@@ -36,6 +37,7 @@ export function changeEvent(c: Change, source: ChangeSource): ModuleEventInput {
       flags: c.flags,
       ...(c.before ? { before: c.before } : {}),
       ...(c.after ? { after: c.after } : {}),
+      ...(content ? { contentDiff: content } : {}),
     },
   };
 }

@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { type Change, diffEntities, type Entity, entityId } from '@palisade/integrity';
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import { Cron } from 'croner';
-import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
-import { BaselineStore, type FimScanResult, runFimScan, runFimTargetScan, type ScanIssue } from '../../fim/index.ts';
+import type { AgentModule, ModuleCapabilities, ModuleCommandHandler, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
+import { BaselineStore, type FimScanResult, type PendingChange, runFimScan, runFimTargetScan, type ScanIssue } from '../../fim/index.ts';
 import { type ChangeSource, changeEvent } from './change-event.ts';
+import { ContentTracker } from './content-tracker.ts';
+import { acceptArgs, type BaselineSummary, summarize } from './baseline-summary.ts';
 import { type IntegritySettings, parseIntegritySettings } from './integrity-settings.ts';
 import { loadModuleRules, type ModuleRules } from './load-module-rules.ts';
 import { RealtimeWatcher, type RescanTarget } from './realtime-watcher.ts';
@@ -24,6 +26,8 @@ interface ScanRecord {
   reason: string;
   seconds: number;
   entities: number;
+  /** Files examined per second over the whole scan (walk, hashing and the system sources). */
+  filesPerSecond: number;
   hashed: number;
   reused: number;
   bytesHashed: number;
@@ -46,6 +50,8 @@ export class IntegrityModule implements AgentModule {
   private settings: IntegritySettings | undefined;
   private rules: ModuleRules | undefined;
   private store: BaselineStore | undefined;
+  private content: ContentTracker | undefined;
+  private summaryCache: BaselineSummary['counts'] | undefined;
   private baseline = new Map<string, Entity>();
   private ready = false;
   private watcher: RealtimeWatcher | undefined;
@@ -57,6 +63,7 @@ export class IntegrityModule implements AgentModule {
   /** Targets rescanned in real time while a full scan runs: their state is newer than what that scan read. */
   private touched: RescanTarget[] | undefined;
   private readonly queue = new Map<string, boolean>();
+  private rescanChain: Promise<unknown> = Promise.resolve();
   private draining: Promise<void> | undefined;
   private state: ModuleStatus = { state: 'off' };
   private lastScan: ScanRecord | undefined;
@@ -123,6 +130,8 @@ export class IntegrityModule implements AgentModule {
     this.rules = loaded.value;
     this.abort = new AbortController();
     this.store = new BaselineStore(join(ctx.dataDir, 'baseline.sqlite'));
+    this.content = new ContentTracker(ctx.dataDir, s.root, this.rules.rules, s.contentCopiesMaxBytes);
+    this.summaryCache = undefined;
     const meta = this.store.meta();
     // A baseline of another root (a different container image) says nothing about this one.
     const usable = meta !== undefined && meta.root === s.root;
@@ -171,6 +180,8 @@ export class IntegrityModule implements AgentModule {
     this.background = undefined;
     this.store?.close();
     this.store = undefined;
+    this.content?.close();
+    this.content = undefined;
     this.ready = false;
   }
 
@@ -190,17 +201,36 @@ export class IntegrityModule implements AgentModule {
 
   private record(reason: string, started: number, scan: FimScanResult, changes: number): void {
     this.counters.scans++;
+    const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
     this.lastScan = {
       at: new Date().toISOString(),
       reason,
-      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+      seconds,
       entities: scan.entities.length,
+      filesPerSecond: Math.round(scan.stats.files / Math.max(seconds, 0.001)),
       hashed: scan.stats.hashed,
       reused: scan.stats.reused,
       bytesHashed: scan.stats.bytesHashed,
       changes,
       issues: scan.issues.length,
     };
+    this.summaryCache = undefined;
+    // Kept with the baseline, so the summary after a restart still says when the last full scan ran.
+    this.store!.setMeta({
+      lastFullScanAt: this.lastScan.at,
+      lastFullScanReason: reason,
+      lastFullScanSeconds: seconds,
+      lastFullScanEntities: scan.entities.length,
+      lastFullScanFilesPerSecond: this.lastScan.filesPerSecond,
+      ...(changes > 0 ? { lastChangeAt: this.lastScan.at } : {}),
+    });
+  }
+
+  /** A new baseline (first start, or rebuilt on command): its time, and no change is pending any more. */
+  private baselineBuilt(reason: string, entities: readonly Entity[]): void {
+    this.store!.clearPending();
+    this.store!.setMeta({ builtAt: this.lastScan!.at, buildSeconds: this.lastScan!.seconds, buildReason: reason });
+    this.content!.sync(entities, { force: true });
   }
 
   private async buildBaseline(signal: AbortSignal): Promise<void> {
@@ -223,6 +253,7 @@ export class IntegrityModule implements AgentModule {
     this.baseline = new Map(scan.entities.map((e) => [entityId(e), e]));
     this.ready = true;
     this.record('baseline', started, scan, 0);
+    this.baselineBuilt('first start', scan.entities);
     this.reportIssues(scan.issues, 'baseline');
     this.ctx!.emit({
       type: 'integrity.baseline',
@@ -242,7 +273,7 @@ export class IntegrityModule implements AgentModule {
     return this.fullScan;
   }
 
-  private async fullScanOnce(reason: string, signal: AbortSignal): Promise<void> {
+  private async fullScanOnce(reason: string, signal: AbortSignal, rebuild = false): Promise<void> {
     const s = this.settings!;
     const rules = this.rules!;
     const started = performance.now();
@@ -269,7 +300,12 @@ export class IntegrityModule implements AgentModule {
       for (const e of this.baseline.values()) if (e.kind === 'file' && covered(e.key, touched)) entities.push(e);
     }
     let changes = diffEntities(this.baseline.values(), entities, rules.rules);
-    if (rulesChanged) {
+    const previous = this.baseline;
+    if (rebuild) {
+      // Rebuilt on command: what is on disk now is the accepted state, whatever changed.
+      this.counters.suppressed += changes.length;
+      changes = [];
+    } else if (rulesChanged) {
       // A rule that is new since the baseline starts monitoring what already exists: not a change.
       const before = changes.length;
       changes = changes.filter((c) => c.change !== 'created' || previousRuleIds.has(c.rule));
@@ -279,7 +315,18 @@ export class IntegrityModule implements AgentModule {
     this.baseline = new Map(entities.map((e) => [entityId(e), e]));
     this.record(reason, started, scan, changes.length);
     this.reportIssues(scan.issues, reason);
-    this.emitChanges(changes, 'scan');
+    if (rebuild) {
+      this.baselineBuilt('command', entities);
+      this.ctx!.emit({
+        type: 'integrity.baseline',
+        severity: 'info',
+        message: `integrity baseline rebuilt on command: ${entities.length} entities in ${this.lastScan!.seconds} s`,
+        details: { ...this.lastScan, rules: rules.rules.rules.length, rebuilt: true },
+      });
+    } else {
+      this.emitChanges(changes, 'scan', this.baseline, previous);
+      this.content!.sync(entities);
+    }
     this.watcher?.refresh();
   }
 
@@ -308,7 +355,19 @@ export class IntegrityModule implements AgentModule {
     });
   }
 
-  private async rescan(targets: RescanTarget[], signal: AbortSignal): Promise<void> {
+  /**
+   * Rescans some paths and folds them into the baseline. `accepted` (an operator's accept): the
+   * state found is taken as it is, with no event, and the text copies are re-read.
+   */
+  private rescan(targets: RescanTarget[], signal: AbortSignal, accepted = false): Promise<Change[]> {
+    // One at a time (real-time and accept): each folds what it read into the baseline, and a
+    // slower one finishing last must not put back an older state.
+    const run = this.rescanChain.then(() => this.rescanOnce(targets, signal, accepted));
+    this.rescanChain = run.catch(() => {});
+    return run;
+  }
+
+  private async rescanOnce(targets: RescanTarget[], signal: AbortSignal, accepted: boolean): Promise<Change[]> {
     const s = this.settings!;
     const rules = this.rules!.rules;
     // One worker: a handful of files, and the full scan's pool must not be shared.
@@ -331,30 +390,64 @@ export class IntegrityModule implements AgentModule {
     for (const e of scan.entities) this.baseline.set(entityId(e), e);
     this.store!.update(scan.entities, removed);
     this.touched?.push(...targets);
+    this.summaryCache = undefined;
     this.reportIssues(
       scan.issues.filter((i) => i.kind !== 'vanished'),
-      'real-time',
+      accepted ? 'accept' : 'real-time',
     );
-    this.emitChanges(changes, 'realtime');
+    if (accepted) {
+      this.content!.sync(scan.entities, { force: true, only: new Set([...before, ...scan.entities].map((e) => e.key)) });
+      return changes;
+    }
+    const afterMap = new Map(scan.entities.map((e) => [entityId(e), e]));
+    const beforeMap = new Map(before.map((e) => [entityId(e), e]));
+    this.emitChanges(changes, 'realtime', afterMap, beforeMap);
+    return changes;
   }
 
-  private emitChanges(changes: Change[], source: ChangeSource): void {
+  /**
+   * One event per change (text diffs attached for `reportChanges` files), each remembered as
+   * pending until an operator accepts it. `after`/`before` hold the scanned and the previous
+   * entities by id, for the diffs.
+   */
+  private emitChanges(
+    changes: Change[],
+    source: ChangeSource,
+    after: ReadonlyMap<string, Entity>,
+    before: ReadonlyMap<string, Entity>,
+  ): void {
     if (changes.length === 0) return;
     const max = this.settings!.maxEventsPerScan;
     const ordered = changes.length > max ? [...changes].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]) : changes;
-    for (const c of ordered.slice(0, max)) this.ctx!.emit(changeEvent(c, source));
+    const at = new Date().toISOString();
+    const pending: PendingChange[] = [];
+    const pend = (c: Change, eventId: string) =>
+      pending.push({ eventId, kind: c.kind, key: c.key, change: c.change, rule: c.rule, severity: c.severity, at });
+    for (const [i, c] of ordered.entries()) {
+      let diff;
+      try {
+        diff = this.content!.diffFor(c, after.get(entityId(c)), before.get(entityId(c.change === 'renamed' ? { kind: c.kind, key: c.from! } : c)));
+      } catch (err) {
+        // A diff is a bonus: the change is reported without it rather than not at all.
+        this.ctx!.logger.warn({ key: c.key, err: String((err as Error)?.message ?? err) }, 'integrity: text diff failed');
+      }
+      if (i < max) pend(c, this.ctx!.emit(changeEvent(c, source, diff)).id);
+    }
     this.counters.changesReported += Math.min(max, changes.length);
     if (changes.length > max) {
       const rest = ordered.slice(max);
       const byChange: Record<string, number> = {};
       for (const c of rest) byChange[c.change] = (byChange[c.change] ?? 0) + 1;
-      this.ctx!.emit({
+      const truncated = this.ctx!.emit({
         type: 'integrity.changes-truncated',
         severity: rest[0]!.severity,
         message: `${rest.length} more integrity changes not sent one by one (limit ${max} per scan)`,
         details: { source, total: changes.length, sent: max, notSent: rest.length, byChange, samples: rest.slice(0, 20).map((c) => c.key) },
       });
+      for (const c of rest) pend(c, truncated.id);
     }
+    this.store!.addPending(pending);
+    this.store!.setMeta({ lastChangeAt: at });
   }
 
   /**
@@ -395,7 +488,124 @@ export class IntegrityModule implements AgentModule {
             }
           : {}),
         ...(this.cron ? { nextScan: this.cron.nextRun()?.toISOString() } : {}),
+        ...(this.store && this.ready ? { baseline: this.summary() } : {}),
       },
     };
   }
+
+  /** The baseline summarized for the manager (heartbeat `modules.integrity.details.baseline`). */
+  private summary(): BaselineSummary {
+    this.summaryCache ??= summarize(this.baseline.values());
+    return {
+      ...readMeta(this.store!),
+      counts: this.summaryCache,
+      pendingChanges: this.store!.pendingCount(),
+      contentCopies: this.content!.stats(),
+    } as BaselineSummary;
+  }
+
+  /** Waits for the start-up work, then fails unless there is a baseline to work on. */
+  private async whenReady(): Promise<AbortSignal> {
+    await this.background;
+    if (!this.ready || !this.abort || !this.store) throw new Error('the integrity baseline is not available (see the module status)');
+    return this.abort.signal;
+  }
+
+  /** Rebuilds the baseline from a fresh full scan, after any scan in progress, reporting nothing. */
+  async rebuildBaseline(): Promise<Record<string, unknown>> {
+    const signal = await this.whenReady();
+    while (this.fullScan) await this.fullScan.catch(() => {});
+    signal.throwIfAborted();
+    const pendingBefore = this.store!.pendingCount();
+    this.fullScan = this.fullScanOnce('rebuild', signal, true).finally(() => {
+      this.fullScan = undefined;
+      this.touched = undefined;
+    });
+    await this.fullScan;
+    return { ...this.lastScan, pendingCleared: pendingBefore, baseline: this.summary() };
+  }
+
+  /**
+   * Accepts changes: the entities named (by the events that reported them, or by path) are
+   * rescanned and their current state becomes the baseline without an event; their pending
+   * changes are cleared. One `integrity.accepted` event records what was accepted.
+   */
+  async accept(args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { eventIds, paths, all } = acceptArgs(args);
+    const signal = await this.whenReady();
+    const store = this.store!;
+    const entities = new Map<string, { kind: Entity['kind']; key: string }>();
+    const known = new Set<string>();
+    const rows = all ? store.listPending() : store.listPending(eventIds);
+    for (const r of rows) {
+      known.add(r.eventId);
+      entities.set(entityId(r), { kind: r.kind, key: r.key });
+    }
+    const unknownEventIds = all ? [] : eventIds.filter((id) => !known.has(id));
+    for (const p of paths) entities.set(entityId({ kind: 'file', key: p }), { kind: 'file', key: p });
+    if (entities.size === 0) {
+      throw new Error(
+        unknownEventIds.length
+          ? `no pending change for event ${unknownEventIds.join(', ')} (already accepted, or reported before the last rebuild)`
+          : 'nothing to accept: give eventIds, paths or all',
+      );
+    }
+    const files = [...entities.values()].filter((e) => e.kind === 'file').map((e) => ({ path: e.key, recursive: true }));
+    const folded = files.length ? await this.rescan(files, signal, true) : [];
+    const removed = store.removePending([...entities.values()]);
+    const accepted = [...entities.values()].map((e) => (e.kind === 'file' ? e.key : `${e.kind}:${e.key}`));
+    const result = {
+      accepted: accepted.length,
+      pendingRemoved: removed,
+      // Changes since the reporting event (or never reported): now part of the baseline.
+      folded: folded.map((c) => ({ change: c.change, kind: c.kind, key: c.key, attributes: c.attributes.map((a) => a.name) })),
+      unknownEventIds,
+      pendingChanges: store.pendingCount(),
+    };
+    this.ctx!.emit({
+      type: 'integrity.accepted',
+      severity: 'info',
+      message: `integrity: ${accepted.length} entities accepted into the baseline (${removed} pending changes cleared${folded.length ? `, ${folded.length} newer changes folded in` : ''})`.slice(0, 4000),
+      details: { ...result, entities: accepted.slice(0, 100), ...(eventIds.length ? { eventIds: eventIds.slice(0, 100) } : {}) },
+    });
+    return result;
+  }
+
+  /** Manager commands (`palisade fim scan|rebuild-baseline|accept --computers ...`). */
+  readonly commands: Record<string, ModuleCommandHandler> = {
+    'integrity.scan': async () => {
+      const signal = await this.whenReady();
+      // A scan already running was started before the command: the operator asked for a new one.
+      while (this.fullScan) await this.fullScan.catch(() => {});
+      signal.throwIfAborted();
+      await this.runFullScan('command');
+      return { ...this.lastScan, pendingChanges: this.store?.pendingCount() ?? 0 };
+    },
+    'integrity.rebuild-baseline': async () => this.rebuildBaseline(),
+    'integrity.accept': async (args) => this.accept(args),
+  };
+}
+
+function readMeta(store: BaselineStore): Omit<BaselineSummary, 'counts' | 'pendingChanges' | 'contentCopies'> {
+  const str = (k: string) => store.getMeta(k);
+  const num = (k: string) => {
+    const v = store.getMeta(k);
+    return v === undefined ? undefined : Number(v);
+  };
+  const lastAt = str('lastFullScanAt');
+  return {
+    builtAt: str('builtAt') ?? null,
+    buildSeconds: num('buildSeconds') ?? null,
+    buildReason: str('buildReason') ?? null,
+    lastFullScan: lastAt
+      ? {
+          at: lastAt,
+          reason: str('lastFullScanReason') ?? '',
+          seconds: num('lastFullScanSeconds') ?? 0,
+          entities: num('lastFullScanEntities') ?? 0,
+          filesPerSecond: num('lastFullScanFilesPerSecond') ?? 0,
+        }
+      : null,
+    lastChangeAt: str('lastChangeAt') ?? null,
+  };
 }

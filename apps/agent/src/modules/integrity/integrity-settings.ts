@@ -71,6 +71,10 @@ export const IntegritySettingsSchema = Type.Object(
     hashWorkers: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
     /** Above this many changes in one scan, the rest are summed up in one `integrity.changes-truncated` event. */
     maxEventsPerScan: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    /** Copies of `reportChanges` files kept for text diffs: compressed total bound (default 8 MiB). */
+    contentCopies: Type.Optional(
+      Type.Object({ maxBytes: Type.Optional(Type.Integer({ minimum: 65_536, maximum: 1_073_741_824 })) }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -87,6 +91,7 @@ export interface IntegritySettings {
   xattrs: boolean;
   limits: { filesPerSecond?: number; bytesPerSecond?: number };
   maxEventsPerScan: number;
+  contentCopiesMaxBytes: number;
 }
 
 /** The rules shipped with this agent: the default when a policy names none. */
@@ -96,6 +101,7 @@ export const BUNDLED_APP_RULES_DIR = fileURLToPath(new URL('../../../../../rules
 
 const FILE = 'modules.integrity';
 const DEFAULT_INTERVAL_SECONDS = 12 * 3600;
+const DEFAULT_CONTENT_COPIES_BYTES = 8 * 1_048_576;
 
 function invalid(message: string): Diagnostic {
   return { code: 'FIM_SETTINGS_INVALID', message, severity: 'error', file: FILE };
@@ -171,6 +177,7 @@ export function parseIntegritySettings(config: ModuleConfig): { settings?: Integ
       limits: s.limits ?? {},
       xattrs: s.xattrs ?? true,
       maxEventsPerScan: s.maxEventsPerScan ?? 1000,
+      contentCopiesMaxBytes: s.contentCopies?.maxBytes ?? DEFAULT_CONTENT_COPIES_BYTES,
     },
   };
 }

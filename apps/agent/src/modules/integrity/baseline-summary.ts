@@ -1,0 +1,55 @@
+import type { Entity } from '@palisade/integrity';
+import type { ContentStoreStats } from '../../fim/index.ts';
+
+/**
+ * The baseline as the manager sees it (heartbeat `modules.integrity.details.baseline`, shown by
+ * `GET /api/v1/computers/{id}` and `palisade fim status`): what it holds, when it was built, how
+ * the last full scan went, and how many reported changes nobody has accepted yet.
+ */
+export interface BaselineSummary {
+  /** When the baseline was built (first start, or rebuilt on command), and how long it took. */
+  builtAt: string | null;
+  buildSeconds: number | null;
+  buildReason: string | null;
+  lastFullScan: { at: string; reason: string; seconds: number; entities: number; filesPerSecond: number } | null;
+  /** When a change was last reported. */
+  lastChangeAt: string | null;
+  counts: { entities: number; byKind: Record<string, number>; byRule: Record<string, number> };
+  /** Changes reported and not yet accepted (`integrity.accept`) or cleared by a rebuild. */
+  pendingChanges: number;
+  contentCopies: ContentStoreStats;
+}
+
+export function summarize(entities: Iterable<Entity>): BaselineSummary['counts'] {
+  const byKind: Record<string, number> = {};
+  const byRule: Record<string, number> = {};
+  let n = 0;
+  for (const e of entities) {
+    n++;
+    byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
+    byRule[e.rule] = (byRule[e.rule] ?? 0) + 1;
+  }
+  return { entities: n, byKind, byRule };
+}
+
+const MAX_ITEMS = 10_000;
+
+/** Arguments of `integrity.accept`: `eventIds` and/or `paths` (absolute), or `all: true`. */
+export function acceptArgs(args: Record<string, unknown>): { eventIds: string[]; paths: string[]; all: boolean } {
+  const list = (name: string): string[] => {
+    const v = args[name];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.length > MAX_ITEMS || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 4096))
+      throw new Error(`parameter "${name}" must be a list of at most ${MAX_ITEMS} non-empty strings`);
+    return v as string[];
+  };
+  const eventIds = list('eventIds');
+  const paths = list('paths');
+  for (const p of paths) {
+    if (!p.startsWith('/') || /\/\.\.?(\/|$)/.test(p)) throw new Error(`parameter "paths": ${p} is not an absolute path without . or .. segments`);
+  }
+  if (args.all !== undefined && typeof args.all !== 'boolean') throw new Error('parameter "all" must be true or false');
+  const all = args.all === true;
+  if (!all && eventIds.length === 0 && paths.length === 0) throw new Error('give eventIds, paths or all: true');
+  return { eventIds, paths: paths.map((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p)), all };
+}
