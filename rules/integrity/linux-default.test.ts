@@ -46,3 +46,31 @@ test('severities and masks of the default rules', () => {
     assert.ok(rules.rulesOfType(t as never).length === 1, t);
   }
 });
+
+test('text diffs (reportChanges) cover the small text files an intruder edits, and no private key or shadow file', () => {
+  const wants = (path: string) => {
+    const rule = rules.ruleForPath(path, FILE, false);
+    return rule !== undefined && rules.reportsChanges(rule, path);
+  };
+  for (const p of [
+    '/etc/ssh/sshd_config',
+    '/etc/ssh/sshd_config.d/50-cloud-init.conf',
+    '/etc/sudoers',
+    '/etc/sudoers.d/90-cloud',
+    '/etc/passwd',
+    '/etc/group',
+    '/etc/hosts',
+    '/etc/ld.so.preload',
+    '/etc/crontab',
+    '/etc/cron.d/backdoor',
+    '/var/spool/cron/crontabs/root',
+    '/etc/pam.d/common-auth',
+    '/etc/systemd/system/evil.service',
+    '/root/.ssh/authorized_keys',
+    '/root/.bashrc',
+  ])
+    assert.ok(wants(p), `${p} should get text diffs`);
+  for (const p of ['/etc/shadow', '/etc/gshadow', '/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/moduli', '/usr/bin/ls', '/etc/hostname', '/root/.ssh/id_ed25519'])
+    assert.ok(!wants(p), `${p} should not get text diffs`);
+  for (const r of rules.rules) if (r.reportChanges) assert.equal(r.redact, true, `${r.id} redacts`);
+});
