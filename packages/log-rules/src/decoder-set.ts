@@ -2,6 +2,7 @@ import type { Diagnostic } from '@palisade/diagnostics';
 import { Expression, parseExpressionType } from './expression.ts';
 import { decodeJson } from './json-decoder.ts';
 import { type LogEvent, setField } from './log-event.ts';
+import { startIndex } from './start-chars.ts';
 import type { XmlNode } from './xml-node.ts';
 
 export type DecoderOffset = 'none' | 'after_parent' | 'after_prematch' | 'after_regex';
@@ -232,10 +233,14 @@ export class DecoderSet {
 
   decode(ev: LogEvent): void {
     const log = ev.log;
+    // Anchored prematches (most of them) are ruled out by the first character alone.
+    const first = startIndex(log);
     {
       for (const top of this.candidates(ev.programName)) {
         let pmatch = 0;
         if (top.prematch) {
+          const sc = top.prematch.startChars;
+          if (sc !== undefined && sc[first] === 0) continue;
           const r = top.prematch.exec(log);
           if (!r) continue;
           pmatch = r.end;
@@ -260,7 +265,8 @@ export class DecoderSet {
       const c = top.children[k]!;
       if (c.prematch) {
         const base = c.prematchOffset === 'after_parent' ? pmatch : 0;
-        const r = c.prematch.exec(base ? log.slice(base) : log);
+        const sc = c.prematch.startChars;
+        const r = sc !== undefined && sc[startIndex(log, base)] === 0 ? null : c.prematch.exec(base ? log.slice(base) : log);
         if (r) {
           cmatch = base + r.end;
           idx = k;
@@ -300,7 +306,8 @@ export class DecoderSet {
         const c = top.children[idx]!;
         if (c.prematch) {
           const base = c.prematchOffset === 'after_parent' ? pmatch : 0;
-          const r = c.prematch.exec(base ? log.slice(base) : log);
+          const sc = c.prematch.startChars;
+          const r = sc !== undefined && sc[startIndex(log, base)] === 0 ? null : c.prematch.exec(base ? log.slice(base) : log);
           if (!r) {
             if (!c.getNext) break;
             continue;

@@ -2,6 +2,7 @@ import { compileOsMatch, execOsMatch, type OsMatch, testOsMatch } from './os-mat
 import { compileOsRegex, execOsRegex, type OsRegex, testOsRegex } from './os-regex.ts';
 import { type LiteralPrefilter, passesPrefilter, requiredLiteral } from './literal-prefilter.ts';
 import { compilePcre2, type Pcre2 } from './pcre2.ts';
+import { jsRegexStartChars, osMatchStartChars, osRegexStartChars, type StartChars } from './start-chars.ts';
 
 export type ExpressionType = 'osmatch' | 'osregex' | 'pcre2' | 'string';
 
@@ -9,6 +10,12 @@ export type ExpressionType = 'osmatch' | 'osregex' | 'pcre2' | 'string';
 export class Expression {
   /** A literal every match contains, checked before running the regex. */
   private readonly prefilter: LiteralPrefilter | undefined;
+  /**
+   * The characters a match can start the text with, when every alternative is anchored at the
+   * start (see start-chars.ts); undefined when a match may start with anything. It describes the
+   * pattern itself: `negate` is not applied.
+   */
+  readonly startChars: StartChars | undefined;
 
   private constructor(
     readonly type: ExpressionType,
@@ -21,6 +28,9 @@ export class Expression {
     // os_regex carries its own, stronger literal filter (every plain character is mandatory).
     const re = pcre?.engine === 'js' ? pcre.re : undefined;
     if (re) this.prefilter = requiredLiteral(re.source, re.flags.includes('i'));
+    if (osmatch) this.startChars = osMatchStartChars(osmatch.alternatives);
+    else if (osregex) this.startChars = osRegexStartChars(pattern);
+    else if (re) this.startChars = jsRegexStartChars(re.source, re.flags);
   }
 
   static compile(type: ExpressionType, pattern: string, negate = false): Expression | string {

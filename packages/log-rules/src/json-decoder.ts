@@ -15,8 +15,10 @@ export function decodeJson(text: string, fields: FieldSink, nullField: 'empty' |
 }
 
 function flatten(obj: Record<string, unknown>, prefix: string, fields: FieldSink, nullField: string): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix + k;
+  // for-in over a JSON.parse result: own enumerable keys in insertion order, no entry arrays.
+  for (const k in obj) {
+    const v = obj[k];
+    const key = prefix === '' ? k : prefix + k;
     if (v === null) {
       if (nullField === 'discard') continue;
       set(fields, key, nullField === 'string' ? 'null' : '');

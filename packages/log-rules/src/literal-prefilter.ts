@@ -19,8 +19,15 @@ let cacheNext = 0;
  * and a handful of long field values over and over.
  */
 export function lowerOf(s: string): string {
-  // Short values (most field values) are cheap to convert and would only evict the log line.
-  if (s.length < 64) return s.toLowerCase();
+  // Short values (most field values) would only evict the log line from the cache. Most are
+  // lower-case ASCII already: a scan is cheaper than a call into toLowerCase.
+  if (s.length < 64) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
+    }
+    return s;
+  }
   for (let i = 0; i < CACHE; i++) if (cacheIn[i] === s) return cacheOut[i]!;
   const out = s.toLowerCase();
   cacheIn[cacheNext] = s;

@@ -2,6 +2,7 @@ import { ipFoundList } from './ip-matcher.ts';
 import { getField, type LogEvent } from './log-event.ts';
 import type { LogRuleset } from './log-ruleset.ts';
 import type { ChildList, Rule, RuleNode } from './rule.ts';
+import { startIndex } from './start-chars.ts';
 import { preDecodeSyslog } from './syslog-predecoder.ts';
 
 export interface ProcessOptions {
@@ -106,17 +107,7 @@ export class LogSession {
     }
     this.ruleset.decoders.decode(ev);
     const rule = this.evaluate(ev);
-    let fields: Record<string, string> | undefined;
-    const event: DecodedEvent = {
-      fullLog: ev.fullLog,
-      log: ev.log,
-      location,
-      // Built on first read: most callers only look at the rule, and JSON events have many fields.
-      get fields(): Record<string, string> {
-        fields ??= Object.fromEntries(ev.fields);
-        return fields;
-      },
-    };
+    const event: DecodedEvent = new LazyDecodedEvent(ev.fullLog, ev.log, location, ev.fields);
     if (ev.timestamp !== undefined) event.timestamp = ev.timestamp;
     if (ev.hostname !== undefined) event.hostname = ev.hostname;
     if (ev.programName !== undefined) event.programName = ev.programName;
@@ -145,7 +136,7 @@ export class LogSession {
 
   private evaluate(ev: LogEvent): { rule: Rule; firedtimes?: number } | undefined {
     const type = ev.decoder?.type ?? 'syslog';
-    const ctx: EvalContext = { ev, consumed: null };
+    const ctx: EvalContext = { ev, first: startIndex(ev.log), ftsDone: false, consumed: null, consumedRule: undefined };
     for (const root of this.ruleset.rules.roots) {
       if ((root.rule.category ?? 'syslog') !== type) continue;
       const r = this.check(ctx, root);
@@ -267,7 +258,11 @@ export class LogSession {
     if (rule.ifMatchedSid !== undefined || rule.ifMatchedGroup || rule.frequency) {
       if (!this.correlate(ctx, rule)) return null;
     }
+    const first = ctx.first;
     for (const child of this.narrow(childrenFor(node, ev.decoder?.name ?? '', ev.programName), ev)) {
+      // An anchored <match>/<regex> that cannot start with the log's first character: skip.
+      const sc = child.rule.startChars;
+      if (sc !== undefined && sc[first] === 0) continue;
       const r = this.check(ctx, child);
       if (r) return r;
     }
@@ -386,9 +381,45 @@ export class LogSession {
   }
 }
 
+/** A DecodedEvent whose `fields` record is built on first read (most callers only look at the rule). */
+class LazyDecodedEvent implements DecodedEvent {
+  // Declared only: the optional members exist on an event only when they are set.
+  declare timestamp?: string;
+  declare hostname?: string;
+  declare programName?: string;
+  declare decoder?: string;
+  declare parentDecoder?: string;
+  #fields: Record<string, string> | undefined;
+  #source: Map<string, string>;
+  constructor(
+    readonly fullLog: string,
+    readonly log: string,
+    readonly location: string,
+    source: Map<string, string>,
+  ) {
+    this.#source = source;
+  }
+  get fields(): Record<string, string> {
+    this.#fields ??= Object.fromEntries(this.#source);
+    return this.#fields;
+  }
+  /** Serialised like a plain object (JSON.stringify does not see getters on prototypes). */
+  toJSON(): DecodedEvent {
+    const out: DecodedEvent = { fullLog: this.fullLog, log: this.log, location: this.location, fields: this.fields };
+    if (this.timestamp !== undefined) out.timestamp = this.timestamp;
+    if (this.hostname !== undefined) out.hostname = this.hostname;
+    if (this.programName !== undefined) out.programName = this.programName;
+    if (this.decoder !== undefined) out.decoder = this.decoder;
+    if (this.parentDecoder !== undefined) out.parentDecoder = this.parentDecoder;
+    return out;
+  }
+}
+
 interface EvalContext {
   ev: LogEvent;
-  ftsDone?: boolean;
+  /** startIndex of the log, for the rules' start tables. */
+  first: number;
+  ftsDone: boolean;
   consumed: PastEvent[] | null;
   consumedRule?: Rule;
 }

@@ -3,6 +3,7 @@ import { Expression, type ExpressionType, parseExpressionType } from './expressi
 import { fieldName } from './decoder-set.ts';
 import { type IpEntry, parseIpEntry } from './ip-matcher.ts';
 import type { ListCheck, ListLookup, Rule, RuleNode } from './rule.ts';
+import { intersectStartChars } from './start-chars.ts';
 import type { XmlNode } from './xml-node.ts';
 
 /** Rule elements that test one static event field, with their default pattern type. */
@@ -239,6 +240,7 @@ export class RuleSet {
       decodedAs: undefined,
       match: undefined,
       regex: undefined,
+      startChars: undefined,
       user: undefined,
       srcip: undefined,
       dstip: undefined,
@@ -453,6 +455,10 @@ export class RuleSet {
       const e = compile(regexText.node, 'osregex', regexText.text, regexText.type);
       if (e) rule.regex = e;
     }
+    rule.startChars = intersectStartChars(
+      rule.match && !rule.match.negate ? rule.match.startChars : undefined,
+      rule.regex && !rule.regex.negate ? rule.regex.startChars : undefined,
+    );
     rule.groupText = `${rule.groups.join(',')},`;
     if (srcip.length) rule.srcip = srcip;
     if (dstip.length) rule.dstip = dstip;

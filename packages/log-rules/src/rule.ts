@@ -1,5 +1,6 @@
 import type { Expression } from './expression.ts';
 import type { IpEntry } from './ip-matcher.ts';
+import type { StartChars } from './start-chars.ts';
 
 export type ListLookup =
   | 'match_key'
@@ -36,6 +37,11 @@ export interface Rule {
   decodedAs?: string;
   match?: Expression;
   regex?: Expression;
+  /**
+   * The first characters of the log a match of this rule can start with (from an anchored,
+   * non-negated `<match>`/`<regex>`), or undefined; lets a child walk skip the rule cheaply.
+   */
+  startChars?: StartChars;
   /** Static-field checks (program_name, hostname, url, …) as (event field, expression). */
   checks: { field: string; expr: Expression }[];
   user?: Expression;
