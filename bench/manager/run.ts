@@ -7,7 +7,7 @@
  *   npm run bench:manager -- --agents 10000 --interval 10 --events 20000 --duration 30
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,8 +118,23 @@ function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+/** CPU seconds of every PostgreSQL process (the server and its backends), or 0 on SQLite. */
+function databaseCpuSeconds(): number {
+  if (args.db !== 'postgres') return 0;
+  let sum = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') sum += cpuSecondsOf(Number(pid));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return sum;
+}
 const managerPid = manager.proc.child.pid!;
 const managerCpu0 = cpuSecondsOf(managerPid);
+const databaseCpu0 = databaseCpuSeconds();
 const selfCpu0 = process.cpuUsage();
 
 // 3. Open-loop load.
@@ -157,18 +172,8 @@ while (performance.now() < end) {
     const scheduled = start + batchesSent / batchesPerMs;
     const i = batchesSent % AGENTS;
     batchesSent++;
-    const time = new Date().toISOString();
-    const events = Array.from({ length: BATCH }, (_, k) => ({
-      id: randomUUID(),
-      time,
-      module: 'ips',
-      type: 'detection',
-      severity: 'medium',
-      ruleId: '942100',
-      message: `bench ${k}`,
-    }));
     inflight.push(
-      post(AGENT_API.events, creds[i]!, { events }).then(
+      post(AGENT_API.events, creds[i]!, batchBodies[batchesSent - 1]!).then(
         (r) => {
           if (r.status === 200) evOk += BATCH;
           else errors++;
@@ -183,6 +188,7 @@ while (performance.now() < end) {
 await Promise.all(inflight);
 const wall = (performance.now() - start) / 1000;
 const managerCpu = cpuSecondsOf(managerPid) - managerCpu0;
+const databaseCpu = databaseCpuSeconds() - databaseCpu0;
 const selfCpu = process.cpuUsage(selfCpu0);
 
 const pct = (xs: number[], p: number) => {
@@ -204,8 +210,13 @@ const result = {
   eventBatchP99Ms: Number(pct(evLatency, 99).toFixed(1)),
   errors,
   activationSeconds: Number(activationSeconds.toFixed(1)),
-  /** Share of one core used during the load, per process (PostgreSQL gets the rest of 2). */
+  /** Share of one core used during the load, per process. */
   managerCores: Number((managerCpu / wall).toFixed(2)),
+  databaseCores: Number((databaseCpu / wall).toFixed(2)),
+  /** CPU milliseconds per agent request (heartbeat or event batch), manager and database: fair under load. */
+  managerCpuMsPerRequest: Number(((managerCpu * 1000) / Math.max(1, hbOk + evOk / BATCH)).toFixed(3)),
+  databaseCpuMsPerRequest: Number(((databaseCpu * 1000) / Math.max(1, hbOk + evOk / BATCH)).toFixed(3)),
+  loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   loadGeneratorCores: Number(((selfCpu.user + selfCpu.system) / 1e6 / wall).toFixed(2)),
 };
 console.log(JSON.stringify(result, null, 2));

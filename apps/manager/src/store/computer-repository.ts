@@ -1,6 +1,7 @@
 import type { CloudMetadata, ComputerStatus, HeartbeatRequest, HostFacts, ModuleStatus } from '@palisade/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { PolicySettings } from '../config/policy-settings-schema.ts';
+import { CoalescedLookup } from './coalesced-lookup.ts';
 import { type Clock, fromJson, toJson } from './json-column.ts';
 import { hashSecret, newId, newSecret, secretMatches } from './secrets.ts';
 import { StoreError } from './store-error.ts';
@@ -66,6 +67,12 @@ export class ComputerRepository {
     private readonly clock: Clock,
   ) {}
 
+  /** The credentials check of concurrent agent requests, read with one query per event-loop turn. */
+  private readonly credentialRows = new CoalescedLookup<string, Row>(async (ids) => {
+    const rows = await this.db.selectFrom('computers').selectAll().where('id', 'in', ids).execute();
+    return new Map(rows.map((r) => [r.id, r]));
+  });
+
   private toComputer = (r: Row): Computer => ({
     id: r.id,
     hostname: r.hostname,
@@ -124,7 +131,7 @@ export class ComputerRepository {
 
   /** The agent's credentials check: only active computers with the right secret pass. */
   async authenticate(id: string, secret: string): Promise<Computer | undefined> {
-    const r = await this.db.selectFrom('computers').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = await this.credentialRows.load(id);
     if (!r || r.deactivated_at || !secretMatches(secret, r.secret_hash)) return undefined;
     return this.toComputer(r);
   }

@@ -69,7 +69,16 @@ function splitSecrets(actions: PlaybookAction[]): { actions: PlaybookAction[]; s
   return { actions: clean, secrets };
 }
 
+/**
+ * The enabled playbooks are asked for with every stored event batch; they are read at most once a
+ * second per manager node (and again at once after a change through this node), instead of once
+ * per batch. A playbook changed through another node starts applying within that second.
+ */
+const ENABLED_CACHE_MS = 1_000;
+
 export class PlaybookRepository {
+  private enabled: { at: number; playbooks: Promise<Playbook[]> } | undefined;
+
   constructor(
     private readonly db: Kysely<TenantTables>,
     private readonly clock: Clock,
@@ -79,8 +88,22 @@ export class PlaybookRepository {
     return (await this.db.selectFrom('playbooks').selectAll().orderBy('name').execute()).map(toPlaybook);
   }
 
-  async listEnabled(): Promise<Playbook[]> {
-    return (await this.db.selectFrom('playbooks').selectAll().where('enabled', '=', 1).orderBy('name').execute()).map(toPlaybook);
+  listEnabled(): Promise<Playbook[]> {
+    if (this.enabled && performance.now() - this.enabled.at < ENABLED_CACHE_MS) return this.enabled.playbooks;
+    const playbooks = this.db
+      .selectFrom('playbooks')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .orderBy('name')
+      .execute()
+      .then((rows) => rows.map(toPlaybook));
+    const entry = { at: performance.now(), playbooks };
+    this.enabled = entry;
+    // A failed read is not remembered.
+    playbooks.catch(() => {
+      if (this.enabled === entry) this.enabled = undefined;
+    });
+    return playbooks;
   }
 
   async get(idOrName: string): Promise<Playbook | undefined> {
@@ -114,6 +137,7 @@ export class PlaybookRepository {
     };
     try {
       await this.db.insertInto('playbooks').values(row).execute();
+      this.enabled = undefined;
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreError('STORE_CONFLICT', `a playbook named ${JSON.stringify(input.name)} exists`, 'name');
       throw err;
@@ -140,6 +164,7 @@ export class PlaybookRepository {
     }
     try {
       await this.db.updateTable('playbooks').set(set).where('id', '=', id).execute();
+      this.enabled = undefined;
     } catch (err) {
       if (isUniqueViolation(err)) throw new StoreError('STORE_CONFLICT', `a playbook named ${JSON.stringify(patch.name)} exists`, 'name');
       throw err;
@@ -149,6 +174,7 @@ export class PlaybookRepository {
 
   async delete(id: string): Promise<void> {
     const res = await this.db.deleteFrom('playbooks').where('id', '=', id).executeTakeFirst();
+    this.enabled = undefined;
     if (Number(res.numDeletedRows) === 0) throw new StoreError('STORE_NOT_FOUND', `no playbook ${id}`);
     await this.db.deleteFrom('playbook_hits').where('playbook_id', '=', id).execute();
   }
