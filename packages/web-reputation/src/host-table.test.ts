@@ -1,18 +1,55 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HostTable } from './host-table.ts';
+import { combineHash, HostTable, hashForward, IntTable } from './host-table.ts';
 
 test('inserts, grows and finds whole keys and suffixes by their hash', () => {
-  const t = new HostTable<number>(2);
-  for (let i = 0; i < 5000; i++) t.insert(`h${i}.example.com`, HostTable.hash(`h${i}.example.com`), i);
-  t.insert('example.com', HostTable.hash('example.com'), -1);
+  const t = new HostTable(2, 1);
+  for (let i = 0; i < 5000; i++) t.setValue(t.intern(`h${i}.example.com`, HostTable.hash(`h${i}.example.com`)), i + 1);
+  t.setValue(t.intern('example.com', HostTable.hash('example.com')), -1);
   assert.equal(t.size, 5001);
-  for (let i = 0; i < 5000; i += 97) assert.equal(t.get(`h${i}.example.com`), i);
+  for (let i = 0; i < 5000; i += 97) assert.equal(t.get(`h${i}.example.com`), i + 1);
   assert.equal(t.get('h5000.example.com'), undefined);
+  // Interning an existing key returns its bucket, value intact.
+  assert.equal(t.value(t.intern('h7.example.com', HostTable.hash('h7.example.com'))), 8);
+  assert.equal(t.size, 5001);
   const host = 'www.h42.example.com';
   const start = host.indexOf('.') + 1;
-  assert.equal(t.getSuffix(host, start, HostTable.hash(host.slice(start))), 42);
-  assert.equal(t.getSuffix(host, 8, HostTable.hash('example.com')), -1);
+  assert.equal(t.value(t.findSuffix(host, start, HostTable.hash(host.slice(start)))), 43);
+  assert.equal(t.value(t.findSuffix(host, 8, HostTable.hash('example.com'))), -1);
   // Same hash, different text: a suffix of the right length but other characters must not match.
-  assert.equal(t.getSuffix('www.h42.example.org', 4, HostTable.hash('h42.example.com')), undefined);
+  assert.equal(t.findSuffix('www.h42.example.org', 4, HostTable.hash('h42.example.com')), -1);
+  assert.throws(() => t.intern('bücher.example', HostTable.hash('bücher.example')), /not ASCII/);
+});
+
+test('joined keys are found piecewise and flags stay apart from values', () => {
+  const t = new HostTable();
+  const key = (host: string, rest: string) => combineHash(HostTable.hash(host), hashForward(rest, 0, rest.length));
+  const b = t.intern('cdn.example/kits/a.zip?x=1', key('cdn.example', '/kits/a.zip?x=1'));
+  t.setValue(b, 5);
+  t.addFlags(b, 2);
+  const path = '/kits/a.zip';
+  const h = combineHash(HostTable.hash('cdn.example'), hashForward('?x=1', 0, 4, hashForward(path, 0, path.length)));
+  assert.equal(t.findJoined('cdn.example', path, 0, path.length, '?x=1', h), b);
+  assert.equal(t.value(b), 5);
+  assert.equal(t.flags(b), 2);
+  // Same length and hash but different characters, or the query left off: no match.
+  assert.equal(t.findJoined('cdn.exampl_', path, 0, path.length, '?x=1', h), -1);
+  assert.equal(t.findJoined('cdn.example', path, 0, path.length, '', h), -1);
+  // internJoined finds the same key given in other pieces.
+  assert.equal(t.internJoined('cdn.example', 'xx/kits/a.zip?x=1', 2, h), b);
+  assert.equal(t.size, 1);
+});
+
+test('the int table maps int32 keys, negative and zero included, through growth', () => {
+  const m = new IntTable(1);
+  for (let i = -500; i < 500; i++) m.set(i * 7919, i + 1000);
+  m.set(0x7fffffff, 3);
+  m.set(-0x80000000, 4);
+  for (let i = -500; i < 500; i++) assert.equal(m.get(i * 7919), i + 1000);
+  assert.equal(m.get(0x7fffffff), 3);
+  assert.equal(m.get(-0x80000000), 4);
+  assert.equal(m.get(1), 0);
+  m.set(0, 9);
+  assert.equal(m.get(0), 9);
+  assert.equal(m.size, 1002);
 });

@@ -2,7 +2,7 @@
  * FNV's low bits depend only on the low bits of the characters, so keys made of digits and dots
  * (IP hosts) would pile into a few buckets; the murmur3 finalizer spreads them before masking.
  */
-function mix(h: number): number {
+export function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -10,19 +10,184 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
+const FNV_BASIS = 0x811c9dc5 | 0;
+
+/** FNV-1a of `s[from, to)` read left to right, continuing from `h`. */
+export function hashForward(s: string, from: number, to: number, h = FNV_BASIS): number {
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h;
+}
+
+/** The hash of a key made of a host (hashed with `HostTable.hash`) and a path part (hashed with `hashForward`). */
+export function combineHash(hostHash: number, pathHash: number): number {
+  return hostHash ^ Math.imul(pathHash, 0x9e3779b1);
+}
+
+const LEN_BITS = 24;
+const LEN_MASK = (1 << LEN_BITS) - 1;
+/** Keys are normalized hosts and URLs (ASCII, far below 16 MiB); a longer one is a caller bug. */
+export const MAX_KEY_LENGTH = LEN_MASK;
+
 /**
- * An open-addressing hash table from host names to values, built for the domain walk of a
- * lookup. The hash is FNV-1a taken from the *end* of the string, so one right-to-left pass over
- * a host gives the hash of every parent suffix (`c`, `b.c`, `a.b.c`) without creating a
- * substring; a miss costs one probe of a typed array instead of a string-keyed Map lookup, which
- * is what keeps lookups in the sub-microsecond range on tables of millions of names.
+ * An open-addressing hash table from ASCII keys to one int32 value, built so that a lookup touches
+ * as little memory as possible: a bucket is four int32 in one typed array (hash, key offset, key
+ * length with 8 flag bits, value), and the key's characters sit in one byte arena, so a miss is
+ * one probe and a hit is one more read, with no string object, array of keys or value object in
+ * between (each of those was a separate cache miss on tables of a million names).
+ *
+ * Host keys are hashed right to left (`hash`), so one right-to-left pass over a host gives the
+ * hash of every parent suffix (`c`, `b.c`, `a.b.c`) without creating a substring.
  */
-export class HostTable<V> {
-  private keys: string[] = [];
-  private values: V[] = [];
-  /** Pairs of (hash, index + 1); 0 in the second slot marks an empty bucket. */
+export class HostTable {
   private table: Int32Array;
   private mask: number;
+  private arena: Uint8Array;
+  private used = 0;
+  size = 0;
+
+  constructor(expected = 16, averageKeyLength = 16) {
+    let cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    this.table = new Int32Array(cap * 4);
+    this.mask = cap - 1;
+    this.arena = new Uint8Array(Math.max(256, expected * averageKeyLength));
+  }
+
+  static hash(s: string): number {
+    let h = FNV_BASIS;
+    for (let i = s.length - 1; i >= 0; i--) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+    return h;
+  }
+
+  /** The bucket of the key `s[start..]` (whose hash is `h`), or -1. */
+  findSuffix(s: string, start: number, h: number): number {
+    const t = this.table;
+    const a = this.arena;
+    const len = s.length - start;
+    for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
+      const o = i << 2;
+      const l = t[o + 2]!;
+      if (l === 0) return -1;
+      if (t[o] === h && (l & LEN_MASK) === len) {
+        let off = t[o + 1]!;
+        let j = start;
+        while (j < s.length && a[off] === s.charCodeAt(j)) {
+          j++;
+          off++;
+        }
+        if (j === s.length) return o;
+      }
+    }
+  }
+
+  /** The bucket of the key `a + b.slice(bStart, bEnd) + c`, or -1: a URL key found without building it. */
+  findJoined(a: string, b: string, bStart: number, bEnd: number, c: string, h: number): number {
+    const t = this.table;
+    const ar = this.arena;
+    const len = a.length + bEnd - bStart + c.length;
+    for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
+      const o = i << 2;
+      const l = t[o + 2]!;
+      if (l === 0) return -1;
+      if (t[o] === h && (l & LEN_MASK) === len) {
+        let off = t[o + 1]!;
+        let ok = true;
+        for (let j = 0; ok && j < a.length; j++) ok = ar[off++] === a.charCodeAt(j);
+        for (let j = bStart; ok && j < bEnd; j++) ok = ar[off++] === b.charCodeAt(j);
+        for (let j = 0; ok && j < c.length; j++) ok = ar[off++] === c.charCodeAt(j);
+        if (ok) return o;
+      }
+    }
+  }
+
+  get(key: string): number | undefined {
+    const o = this.findSuffix(key, 0, HostTable.hash(key));
+    return o < 0 ? undefined : this.table[o + 3];
+  }
+
+  value(bucket: number): number {
+    return this.table[bucket + 3]!;
+  }
+
+  setValue(bucket: number, v: number): void {
+    this.table[bucket + 3] = v;
+  }
+
+  flags(bucket: number): number {
+    return this.table[bucket + 2]! >>> LEN_BITS;
+  }
+
+  addFlags(bucket: number, f: number): void {
+    this.table[bucket + 2]! |= f << LEN_BITS;
+  }
+
+  /** The bucket of `key` (hash `h`), created with value 0 when absent. Keys must be ASCII. */
+  intern(key: string, h: number): number {
+    return this.internJoined(key, '', 0, h);
+  }
+
+  /** `intern` of the key `a + b.slice(bStart)`, without building it. */
+  internJoined(a: string, b: string, bStart: number, h: number): number {
+    const found = this.findJoined(a, b, bStart, b.length, '', h);
+    if (found >= 0) return found;
+    const len = a.length + b.length - bStart;
+    if (len === 0 || len > MAX_KEY_LENGTH) throw new RangeError(`index key of length ${len}`);
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    if (this.used + len > this.arena.length) {
+      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.used + len));
+      bigger.set(this.arena.subarray(0, this.used));
+      this.arena = bigger;
+    }
+    const off = this.used;
+    let o = off;
+    let bad = 0;
+    const ar = this.arena;
+    for (let j = 0; j < a.length; j++) {
+      const c = a.charCodeAt(j);
+      bad |= c;
+      ar[o++] = c;
+    }
+    for (let j = bStart; j < b.length; j++) {
+      const c = b.charCodeAt(j);
+      bad |= c;
+      ar[o++] = c;
+    }
+    // Normalized hosts and URLs are ASCII (IDN is punycode, paths are percent-encoded).
+    if (bad > 127) throw new RangeError(`index key is not ASCII: ${(a + b.slice(bStart)).slice(0, 80)}`);
+    this.used += len;
+    this.size++;
+    return this.place(h, off, len, 0);
+  }
+
+  private place(h: number, off: number, lenAndFlags: number, v: number): number {
+    const t = this.table;
+    let i = mix(h) & this.mask;
+    while (t[(i << 2) + 2] !== 0) i = (i + 1) & this.mask;
+    const o = i << 2;
+    t[o] = h;
+    t[o + 1] = off;
+    t[o + 2] = lenAndFlags;
+    t[o + 3] = v;
+    return o;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    const cap = (this.mask + 1) * 2;
+    this.table = new Int32Array(cap * 4);
+    this.mask = cap - 1;
+    for (let o = 0; o < old.length; o += 4) if (old[o + 2] !== 0) this.place(old[o]!, old[o + 1]!, old[o + 2]!, old[o + 3]!);
+  }
+}
+
+/**
+ * Open-addressing map from int32 keys to a non-zero int32 value (0 marks an empty bucket): the
+ * network part of an IPv4 address for one prefix length, probed without a Map or a boxed number.
+ */
+export class IntTable {
+  private table: Int32Array;
+  private mask: number;
+  size = 0;
 
   constructor(expected = 16) {
     let cap = 16;
@@ -31,54 +196,42 @@ export class HostTable<V> {
     this.mask = cap - 1;
   }
 
-  get size(): number {
-    return this.keys.length;
-  }
-
-  static hash(s: string): number {
-    let h = 0x811c9dc5;
-    for (let i = s.length - 1; i >= 0; i--) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-    return h;
-  }
-
-  /** The value stored under the suffix of `host` that starts at `start`, given that suffix's hash. */
-  getSuffix(host: string, start: number, h: number): V | undefined {
+  get(key: number): number {
     const t = this.table;
-    const len = host.length - start;
-    for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
-      const slot = t[i * 2 + 1]!;
-      if (slot === 0) return undefined;
-      if (t[i * 2] === h) {
-        const k = this.keys[slot - 1]!;
-        if (k.length === len && (start === 0 ? k === host : host.endsWith(k))) return this.values[slot - 1];
+    for (let i = mix(key) & this.mask; ; i = (i + 1) & this.mask) {
+      const v = t[i * 2 + 1]!;
+      if (v === 0 || t[i * 2] === key) return v;
+    }
+  }
+
+  set(key: number, v: number): void {
+    if (v === 0) throw new RangeError('IntTable values are non-zero');
+    const t = this.table;
+    for (let i = mix(key) & this.mask; ; i = (i + 1) & this.mask) {
+      if (t[i * 2 + 1] === 0) {
+        if ((this.size + 1) * 2 > this.mask + 1) {
+          this.grow();
+          this.set(key, v);
+          return;
+        }
+        t[i * 2] = key;
+        t[i * 2 + 1] = v;
+        this.size++;
+        return;
+      }
+      if (t[i * 2] === key) {
+        t[i * 2 + 1] = v;
+        return;
       }
     }
   }
 
-  get(key: string): V | undefined {
-    return this.getSuffix(key, 0, HostTable.hash(key));
-  }
-
-  /** Adds a key known to be absent, with its hash (from `hash`). */
-  insert(key: string, h: number, v: V): void {
-    if ((this.keys.length + 1) * 2 > this.mask + 1) this.grow();
-    this.keys.push(key);
-    this.values.push(v);
-    this.place(h, this.keys.length);
-  }
-
-  private place(h: number, slot: number): void {
-    const t = this.table;
-    let i = mix(h) & this.mask;
-    while (t[i * 2 + 1] !== 0) i = (i + 1) & this.mask;
-    t[i * 2] = h;
-    t[i * 2 + 1] = slot;
-  }
-
   private grow(): void {
+    const old = this.table;
     const cap = (this.mask + 1) * 2;
     this.table = new Int32Array(cap * 2);
     this.mask = cap - 1;
-    for (let k = 0; k < this.keys.length; k++) this.place(HostTable.hash(this.keys[k]!), k + 1);
+    this.size = 0;
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.set(old[i]!, old[i + 1]!);
   }
 }

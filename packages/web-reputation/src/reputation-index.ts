@@ -1,7 +1,7 @@
 import type { EntryKind, FeedEntry, ListKind } from './feed-entry.ts';
-import { HostTable } from './host-table.ts';
+import { combineHash, HostTable, hashForward, IntTable } from './host-table.ts';
 import { ipv4ToNumber, ipv6ToBigInt, normalizeTarget, type Target } from './normalize-target.ts';
-import type { Risk } from './risk-level.ts';
+import { RISK_RANK, type Risk } from './risk-level.ts';
 
 /** Where an entry came from; shared by every entry of a feed with the same risk and category. */
 export interface EntrySource {
@@ -11,230 +11,217 @@ export interface EntrySource {
   category: string;
 }
 
+/** One match, as `matches` reports it (the hot path never builds these). */
 export interface IndexRecord {
   src: EntrySource;
-  /** What the record is found by inside its map or host node. */
-  key: string;
   kind: EntryKind;
-  /** Specificity rank of the kind, precomputed for tie-breaking on the hot path. */
+  /** Specificity rank of the kind, for tie-breaking. */
   spec: number;
   /** 0 = any port. */
   port: number;
-  value: string;
 }
 
-type Slot = IndexRecord | IndexRecord[];
-
-function record(entry: FeedEntry, src: EntrySource, key: string): IndexRecord {
-  return { src, key, kind: entry.kind, spec: SPECIFICITY[entry.kind], port: entry.port, value: entry.value };
-}
-
-/** The same entry listed twice (in one feed, or in two feeds' shared source) adds nothing. */
-function duplicate(a: IndexRecord, b: IndexRecord): boolean {
-  return a.src === b.src && a.kind === b.kind && a.port === b.port && a.key === b.key;
-}
-
-function put(map: Map<string | number, Slot>, key: string | number, rec: IndexRecord): void {
-  const cur = map.get(key);
-  if (cur === undefined) map.set(key, rec);
-  else if (Array.isArray(cur)) {
-    for (const r of cur) if (duplicate(r, rec)) return;
-    cur.push(rec);
-  } else if (!duplicate(cur, rec)) map.set(key, [cur, rec]);
-}
-
+const KINDS: readonly EntryKind[] = ['url', 'prefix', 'domain', 'host', 'cidr', 'keyword'];
+const KIND_CODE: Readonly<Record<EntryKind, number>> = { url: 0, prefix: 1, domain: 2, host: 3, cidr: 4, keyword: 5 };
+const DOMAIN = 2;
 /** Specificity for ties between records of the same risk: the narrower entry explains the verdict better. */
-const SPECIFICITY: Record<EntryKind, number> = { url: 6, prefix: 5, host: 4, domain: 3, cidr: 2, keyword: 1 };
+const SPEC_OF_CODE = [6, 5, 3, 4, 2, 1];
+
+/** Host-table flags: the host has exact-URL or URL-prefix entries, so the URL tables are worth a probe. */
+const HAS_URLS = 1;
+const HAS_PREFIXES = 2;
 
 /**
- * Everything listed under one exact host name: its own domain/host records, and the URL and
- * URL-prefix entries on it. One probe per host label finds all three.
+ * Records are int32 "payloads", never objects: the payload of a key is 0 (none), a positive packed
+ * record `(source + 1) << 19 | kind << 16 | port` (one record, source < 4095: the common case,
+ * read from the very bucket that matched), or `-(list + 1)` for a list of (source, kind << 16 |
+ * port) pairs when a key has several records.
  */
-interface HostNode {
-  recs?: Slot;
-  /** Exact URLs keyed by `/path?query`; an array while small, a map once a host has many. */
-  urls?: IndexRecord[] | Map<string, Slot>;
-  prefixes?: IndexRecord[] | Map<string, Slot>;
-}
-
-const SMALL = 8;
-
-function putKeyed(node: HostNode, field: 'urls' | 'prefixes', rec: IndexRecord): void {
-  const cur = node[field];
-  if (cur === undefined) node[field] = [rec];
-  else if (Array.isArray(cur)) {
-    for (const r of cur) if (duplicate(r, rec)) return;
-    cur.push(rec);
-    if (cur.length > SMALL) {
-      const m = new Map<string | number, Slot>();
-      for (const r of cur) put(m, r.key, r);
-      node[field] = m as Map<string, Slot>;
-    }
-  } else put(cur as Map<string | number, Slot>, rec.key, rec);
-}
-
-function takeKeyed(out: IndexRecord[], slot: IndexRecord[] | Map<string, Slot> | undefined, key: string, port: number): void {
-  if (slot === undefined) return;
-  if (Array.isArray(slot)) {
-    for (const r of slot) if (r.key === key && (r.port === 0 || r.port === port)) out.push(r);
-  } else take(out, slot.get(key), port, false);
-}
+const SRC_SHIFT = 19;
+const MAX_PACKED_SRC = 4094;
 
 /**
- * The lookup structure: hash maps of normalized keys, so a lookup costs a handful of map probes
- * whatever the number of entries. Domains are found by walking up the labels of the host
- * (`a.b.evil.example` -> `b.evil.example` -> `evil.example`), stopping above the shortest listed
- * name; a public suffix never sits in the map as a `domain` (the feed parser turns it into a
- * host-only entry), so the walk cannot let one listed tenant of `github.io` block every other.
+ * The lookup structure. Names live in a host table hashed right to left, so one pass over the
+ * host of a request gives the hash of every parent suffix; domains are found by walking up the
+ * labels (`a.b.evil.example` -> `b.evil.example` -> `evil.example`) between the longest and the
+ * shortest listed domain; a public suffix never sits in the table as a `domain` (the feed parser
+ * turns it into a host-only entry), so the walk cannot let one listed tenant of `github.io` block
+ * every other. Exact URLs and URL prefixes are keyed by host + path (+ query) in their own tables,
+ * probed only when the host's bucket says it has some. IPv4 networks sit in one int table per
+ * prefix length, keyed by the network bits.
  */
 export class ReputationIndex {
-  private readonly hosts: HostTable<HostNode>;
+  private readonly hosts: HostTable;
+  private readonly urls: HostTable;
+  private readonly prefixes: HostTable;
   /** Scratch space for the suffix starts and hashes of the host being looked up. */
   private starts = new Int32Array(64);
   private hashes = new Int32Array(64);
-  /** Fewest labels of any listed name: the label walk stops before shorter suffixes. */
+  private prefixEnds = new Int32Array(64);
+  private prefixHashes = new Int32Array(64);
+  /** Fewest and most labels of any listed domain: the parent walk stays between them. */
   private minLabels = Number.POSITIVE_INFINITY;
-  private readonly v4 = new Map<number, Map<string | number, Slot>>();
+  private maxLabels = 0;
+  private readonly v4 = new Map<number, IntTable>();
   private v4Lengths: number[] = [];
-  private readonly v6 = new Map<number, Map<string | number, Slot>>();
+  private v4Tables: IntTable[] = [];
+  private readonly v6 = new Map<number, Map<string, number>>();
   private v6Lengths: number[] = [];
-  private readonly keywords: { text: string; rec: IndexRecord }[] = [];
+  private readonly keywords: { text: string; src: number; kp: number }[] = [];
+  private readonly lists: number[][] = [];
+  private readonly sources: EntrySource[] = [];
+  private readonly sourceIds = new Map<EntrySource, number>();
+  private readonly sourceRank: number[] = [];
+  private readonly sourceAllows: boolean[] = [];
   size = 0;
 
-  /** `expected` sizes the host table up front (the store knows the entry count) to avoid regrowth. */
-  constructor(expected = 16) {
-    this.hosts = new HostTable<HostNode>(expected);
+  /** Result of `select`: the winning allow and block sources, -1 when none. */
+  allowSource = -1;
+  blockSource = -1;
+  private allowSpec = 0;
+  private allowPort = 0;
+  private blockSpec = 0;
+  private blockPort = 0;
+  private blockRank = 0;
+  /** Set while `matches` collects every record instead of selecting. */
+  private collect: IndexRecord[] | undefined;
+
+  /**
+   * `expected` sizes the tables up front (the store knows the entry counts) to avoid regrowth: a
+   * number for all kinds alike, or per table.
+   */
+  constructor(expected: number | { hosts: number; urls: number; prefixes: number } = 16) {
+    const e = typeof expected === 'number' ? { hosts: expected, urls: 16, prefixes: 16 } : expected;
+    this.hosts = new HostTable(e.hosts, 16);
+    this.urls = new HostTable(e.urls, 48);
+    this.prefixes = new HostTable(e.prefixes, 32);
   }
 
-  private node(host: string): HostNode {
-    const h = HostTable.hash(host);
-    let n = this.hosts.getSuffix(host, 0, h);
-    if (n === undefined) {
-      n = {};
-      this.hosts.insert(host, h, n);
-      let labels = 1;
-      for (let i = 0; i < host.length; i++) if (host.charCodeAt(i) === 46) labels++;
-      if (labels < this.minLabels) this.minLabels = labels;
+  source(id: number): EntrySource {
+    return this.sources[id]!;
+  }
+
+  private sourceId(src: EntrySource): number {
+    let id = this.sourceIds.get(src);
+    if (id === undefined) {
+      id = this.sources.length;
+      this.sources.push(src);
+      this.sourceIds.set(src, id);
+      this.sourceRank.push(RISK_RANK[src.risk]);
+      this.sourceAllows.push(src.list === 'allow');
     }
-    return n;
+    return id;
   }
 
-  add(entry: FeedEntry, src: EntrySource): void {
+  /** The payload `cur` with one more record; the same record listed twice adds nothing. */
+  private addRecord(cur: number, src: number, kind: number, port: number): number {
+    const kp = (kind << 16) | port;
+    if (cur === 0) {
+      if (src <= MAX_PACKED_SRC) return ((src + 1) << SRC_SHIFT) | kp;
+      this.lists.push([src, kp]);
+      return -this.lists.length;
+    }
+    if (cur > 0) {
+      const s0 = (cur >>> SRC_SHIFT) - 1;
+      const kp0 = cur & 0x7ffff;
+      if (s0 === src && kp0 === kp) return cur;
+      this.lists.push([s0, kp0, src, kp]);
+      return -this.lists.length;
+    }
+    const l = this.lists[-cur - 1]!;
+    for (let i = 0; i < l.length; i += 2) if (l[i] === src && l[i + 1] === kp) return cur;
+    l.push(src, kp);
+    return cur;
+  }
+
+  add(entry: FeedEntry, srcObj: EntrySource): void {
     this.size++;
+    const src = this.sourceId(srcObj);
+    const kind = KIND_CODE[entry.kind];
+    const port = entry.port & 0xffff;
     switch (entry.kind) {
       case 'url':
       case 'prefix': {
-        // value is `host:port/path?query`; the host part keys the node, the rest keys the entry.
-        const slash = entry.value.indexOf('/');
-        const hp = entry.value.slice(0, slash);
-        const colon = hp.lastIndexOf(':');
-        // Keyed by path (and query) alone: the port is on the record and filtered on match, which
-        // spares building a port-qualified string on every lookup.
-        const rec = record(entry, src, entry.value.slice(slash));
-        putKeyed(this.node(hp.slice(0, colon)), entry.kind === 'url' ? 'urls' : 'prefixes', rec);
+        // value is `host:port/path?query`; the host keys the host bucket (flagged), host + path
+        // (+ query) keys the record, and the port is on the record.
+        const v = entry.value;
+        const slash = v.indexOf('/');
+        const colon = v.lastIndexOf(':', slash);
+        const host = v.slice(0, colon);
+        const hh = HostTable.hash(host);
+        this.hosts.addFlags(this.hosts.intern(host, hh), entry.kind === 'url' ? HAS_URLS : HAS_PREFIXES);
+        const table = entry.kind === 'url' ? this.urls : this.prefixes;
+        const b = table.internJoined(host, v, slash, combineHash(hh, hashForward(v, slash, v.length)));
+        table.setValue(b, this.addRecord(table.value(b), src, kind, port));
         break;
       }
       case 'domain':
       case 'host': {
-        const n = this.node(entry.value);
-        const rec = record(entry, src, entry.value);
-        if (n.recs === undefined) n.recs = rec;
-        else if (Array.isArray(n.recs)) {
-          if (!n.recs.some((r) => duplicate(r, rec))) n.recs.push(rec);
-        } else if (!duplicate(n.recs, rec)) n.recs = [n.recs, rec];
+        const host = entry.value;
+        const b = this.hosts.intern(host, HostTable.hash(host));
+        this.hosts.setValue(b, this.addRecord(this.hosts.value(b), src, kind, port));
+        if (entry.kind === 'domain') {
+          let labels = 1;
+          for (let i = 0; i < host.length; i++) if (host.charCodeAt(i) === 46) labels++;
+          if (labels < this.minLabels) this.minLabels = labels;
+          if (labels > this.maxLabels) this.maxLabels = labels;
+        }
         break;
       }
       case 'cidr': {
         const [ip, lenText] = entry.value.split('/');
         const len = Number(lenText);
-        const rec = record(entry, src, entry.value);
         const n4 = ipv4ToNumber(ip!);
         if (n4 !== undefined) {
           let m = this.v4.get(len);
           if (!m) {
-            this.v4.set(len, (m = new Map()));
+            this.v4.set(len, (m = new IntTable()));
             this.v4Lengths = [...this.v4.keys()].sort((a, b) => b - a);
+            this.v4Tables = this.v4Lengths.map((l) => this.v4.get(l)!);
           }
-          put(m, v4Key(n4, len), rec);
+          const key = len === 0 ? 0 : (n4 >>> (32 - len)) | 0;
+          m.set(key, this.addRecord(m.get(key), src, kind, port));
         } else {
           let m = this.v6.get(len);
           if (!m) {
             this.v6.set(len, (m = new Map()));
             this.v6Lengths = [...this.v6.keys()].sort((a, b) => b - a);
           }
-          put(m, ipv6ToBigInt(ip!)!.toString(16), rec);
+          const key = ipv6ToBigInt(ip!)!.toString(16);
+          m.set(key, this.addRecord(m.get(key) ?? 0, src, kind, port));
         }
         break;
       }
-      case 'keyword':
-        this.keywords.push({ text: entry.value, rec: record(entry, src, entry.value) });
+      case 'keyword': {
+        const kp = (kind << 16) | port;
+        if (!this.keywords.some((k) => k.text === entry.value && k.src === src && k.kp === kp))
+          this.keywords.push({ text: entry.value, src, kp });
         break;
+      }
     }
   }
 
-  /** Every record matching the target, allow and block alike. Closure-free: this is the hot path. */
+  /**
+   * Picks the verdict's records: afterwards `allowSource` is the source of the most specific
+   * allow match and `blockSource` that of the riskiest block match (then the most specific, then
+   * the first found), -1 when none. Allocation-free: this is the hot path.
+   */
+  select(t: Target): void {
+    this.allowSource = -1;
+    this.blockSource = -1;
+    this.collect = undefined;
+    this.walk(t);
+  }
+
+  /** Every record matching the target, allow and block alike (for tests and explanations). */
   matches(t: Target, out: IndexRecord[] = []): IndexRecord[] {
-    const port = t.port;
-    const host = t.host;
-    // One right-to-left pass hashes every suffix that starts a label: starts[k] and hashes[k],
-    // k = 0 being the whole host.
-    let n = 0;
-    if (this.hosts.size) {
-      if (host.length + 1 > this.starts.length) {
-        this.starts = new Int32Array(host.length * 2);
-        this.hashes = new Int32Array(host.length * 2);
-      }
-      let h = 0x811c9dc5;
-      for (let i = host.length - 1; i >= 0; i--) {
-        const c = host.charCodeAt(i);
-        if (c === 46) {
-          this.starts[n] = i + 1;
-          this.hashes[n++] = h;
-        }
-        h = Math.imul(h ^ c, 16777619);
-      }
-      this.starts[n] = 0;
-      this.hashes[n++] = h;
-    }
-    if (n > 0) {
-      const node = this.hosts.getSuffix(host, 0, this.hashes[n - 1]!);
-      if (node !== undefined) {
-        take(out, node.recs, port, false);
-        if (t.path !== '') {
-          if (node.urls !== undefined) {
-            // An entry without a query matches the URL whatever query is appended (a cheap evasion otherwise).
-            if (t.query) takeKeyed(out, node.urls, t.path + t.query, port);
-            takeKeyed(out, node.urls, t.path, port);
-          }
-          if (node.prefixes !== undefined) {
-            const p = t.path;
-            takeKeyed(out, node.prefixes, p, port);
-            for (let i = p.length - 2; i >= 0; i--) {
-              if (p.charCodeAt(i) === 47) takeKeyed(out, node.prefixes, p.slice(0, i + 1), port);
-            }
-          }
-        }
-      }
-    }
-    if (t.hostKind === 'domain') {
-      // Parents, from the longest down, never shorter than the shortest listed name.
-      for (let k = n - 2, labels = n - 1; k >= 0 && labels >= this.minLabels; k--, labels--) {
-        const node = this.hosts.getSuffix(host, this.starts[k]!, this.hashes[k]!);
-        if (node !== undefined) take(out, node.recs, port, true);
-      }
-    } else if (t.hostKind === 'ipv4') {
-      const ip = t.ipv4!;
-      for (const len of this.v4Lengths) take(out, this.v4.get(len)!.get(v4Key(ip, len)), port, false);
-    } else {
-      const ip = t.ipv6!;
-      for (const len of this.v6Lengths) {
-        const shift = BigInt(128 - len);
-        take(out, this.v6.get(len)!.get(((ip >> shift) << shift).toString(16)), port, false);
-      }
-    }
-    if (this.keywords.length) {
-      const hay = `${t.host}${t.path}${t.query}`.toLowerCase();
-      for (const k of this.keywords) if (hay.includes(k.text)) out.push(k.rec);
+    this.allowSource = -1;
+    this.blockSource = -1;
+    this.collect = out;
+    try {
+      this.walk(t);
+    } finally {
+      this.collect = undefined;
     }
     return out;
   }
@@ -244,26 +231,153 @@ export class ReputationIndex {
     const t = normalizeTarget(input);
     return t ? this.matches(t) : [];
   }
-}
 
-/**
- * IPv4 keys: the network bits shifted down, which fit V8's small integers up to /30 (and hash
- * without allocating); /31 and /32 do not fit and use the number's decimal string.
- */
-function v4Key(ip: number, len: number): number | string {
-  if (len === 0) return 0;
-  const net = ip >>> (32 - len);
-  return len <= 30 ? net : String(net);
-}
+  private hit(src: number, kind: number, port: number): void {
+    if (this.collect !== undefined) this.collect.push({ src: this.sources[src]!, kind: KINDS[kind]!, spec: SPEC_OF_CODE[kind]!, port });
+    const spec = SPEC_OF_CODE[kind]!;
+    if (this.sourceAllows[src]) {
+      if (this.allowSource < 0 || spec > this.allowSpec || (spec === this.allowSpec && port !== 0 && this.allowPort === 0)) {
+        this.allowSource = src;
+        this.allowSpec = spec;
+        this.allowPort = port;
+      }
+      return;
+    }
+    const rank = this.sourceRank[src]!;
+    if (
+      this.blockSource < 0 ||
+      rank > this.blockRank ||
+      (rank === this.blockRank && (spec > this.blockSpec || (spec === this.blockSpec && port !== 0 && this.blockPort === 0)))
+    ) {
+      this.blockSource = src;
+      this.blockRank = rank;
+      this.blockSpec = spec;
+      this.blockPort = port;
+    }
+  }
 
-/** Appends the records of a slot that apply to the port; `domainsOnly` is for parent labels. */
-function take(out: IndexRecord[], slot: Slot | undefined, port: number, domainsOnly: boolean): void {
-  if (slot === undefined) return;
-  if (Array.isArray(slot)) {
-    for (const r of slot) if ((r.port === 0 || r.port === port) && (!domainsOnly || r.kind === 'domain')) out.push(r);
-  } else if ((slot.port === 0 || slot.port === port) && (!domainsOnly || slot.kind === 'domain')) out.push(slot);
-}
+  /** Reports the records of a payload that apply to the port; `domainsOnly` is for parent labels. */
+  private take(p: number, port: number, domainsOnly: boolean): void {
+    if (p > 0) {
+      const rp = p & 0xffff;
+      const kind = (p >>> 16) & 7;
+      if ((rp === 0 || rp === port) && (!domainsOnly || kind === DOMAIN)) this.hit((p >>> SRC_SHIFT) - 1, kind, rp);
+    } else if (p < 0) {
+      const l = this.lists[-p - 1]!;
+      for (let i = 0; i < l.length; i += 2) {
+        const kp = l[i + 1]!;
+        const rp = kp & 0xffff;
+        const kind = kp >>> 16;
+        if ((rp === 0 || rp === port) && (!domainsOnly || kind === DOMAIN)) this.hit(l[i]!, kind, rp);
+      }
+    }
+  }
 
-export function moreSpecific(a: IndexRecord, b: IndexRecord): boolean {
-  return a.spec > b.spec || (a.spec === b.spec && a.port !== 0 && b.port === 0);
+  private walk(t: Target): void {
+    const port = t.port;
+    const host = t.host;
+    if (this.hosts.size > 0) {
+      // One right-to-left pass hashes every suffix that starts a label: starts[k] and hashes[k],
+      // k + 1 labels, k = n - 1 being the whole host.
+      if (host.length + 1 > this.starts.length) {
+        this.starts = new Int32Array(host.length * 2);
+        this.hashes = new Int32Array(host.length * 2);
+      }
+      const starts = this.starts;
+      const hashes = this.hashes;
+      let n = 0;
+      let h = 0x811c9dc5 | 0;
+      for (let i = host.length - 1; i >= 0; i--) {
+        const c = host.charCodeAt(i);
+        if (c === 46) {
+          starts[n] = i + 1;
+          hashes[n++] = h;
+        }
+        h = Math.imul(h ^ c, 16777619);
+      }
+      starts[n] = 0;
+      hashes[n++] = h;
+      const b = this.hosts.findSuffix(host, 0, h);
+      if (b >= 0) {
+        this.take(this.hosts.value(b), port, false);
+        const f = this.hosts.flags(b);
+        if (f !== 0 && t.path !== '') this.walkUrls(t, h, f);
+      }
+      if (t.hostKind === 'domain') {
+        // Parents, from the longest listed length down to the shortest.
+        let k = n - 2;
+        if (k > this.maxLabels - 1) k = this.maxLabels - 1;
+        for (; k >= 0 && k + 1 >= this.minLabels; k--) {
+          const pb = this.hosts.findSuffix(host, starts[k]!, hashes[k]!);
+          if (pb >= 0) this.take(this.hosts.value(pb), port, true);
+        }
+      }
+    }
+    if (t.hostKind === 'ipv4') {
+      const ip = t.ipv4!;
+      const lengths = this.v4Lengths;
+      for (let i = 0; i < lengths.length; i++) {
+        const len = lengths[i]!;
+        this.take(this.v4Tables[i]!.get(len === 0 ? 0 : (ip >>> (32 - len)) | 0), port, false);
+      }
+    } else if (t.hostKind === 'ipv6') {
+      const ip = t.ipv6!;
+      for (const len of this.v6Lengths) {
+        const shift = BigInt(128 - len);
+        this.take(this.v6.get(len)!.get(((ip >> shift) << shift).toString(16)) ?? 0, port, false);
+      }
+    }
+    if (this.keywords.length) {
+      const hay = `${t.host}${t.path}${t.query}`.toLowerCase();
+      for (const k of this.keywords) if (hay.includes(k.text)) this.hit(k.src, k.kp >>> 16, 0);
+    }
+  }
+
+  /** Exact URLs (with the query, then without: an entry without one matches whatever query is appended), then prefixes, longest first. */
+  private walkUrls(t: Target, hostHash: number, flags: number): void {
+    const host = t.host;
+    const path = t.path;
+    const port = t.port;
+    if (flags & HAS_URLS) {
+      const ph = hashForward(path, 0, path.length);
+      if (t.query !== '') {
+        const b = this.urls.findJoined(
+          host,
+          path,
+          0,
+          path.length,
+          t.query,
+          combineHash(hostHash, hashForward(t.query, 0, t.query.length, ph)),
+        );
+        if (b >= 0) this.take(this.urls.value(b), port, false);
+      }
+      const b = this.urls.findJoined(host, path, 0, path.length, '', combineHash(hostHash, ph));
+      if (b >= 0) this.take(this.urls.value(b), port, false);
+    }
+    if (flags & HAS_PREFIXES) {
+      // Candidates: the whole path, and every leading part ending in `/`; hashed in one pass.
+      if (path.length + 1 > this.prefixEnds.length) {
+        this.prefixEnds = new Int32Array(path.length * 2);
+        this.prefixHashes = new Int32Array(path.length * 2);
+      }
+      const ends = this.prefixEnds;
+      const hashes = this.prefixHashes;
+      let n = 0;
+      let h = 0x811c9dc5 | 0;
+      for (let i = 0; i < path.length; i++) {
+        const c = path.charCodeAt(i);
+        h = Math.imul(h ^ c, 16777619);
+        if (c === 47 && i < path.length - 1) {
+          ends[n] = i + 1;
+          hashes[n++] = h;
+        }
+      }
+      ends[n] = path.length;
+      hashes[n++] = h;
+      for (let k = n - 1; k >= 0; k--) {
+        const b = this.prefixes.findJoined(host, path, 0, ends[k]!, '', combineHash(hostHash, hashes[k]!));
+        if (b >= 0) this.take(this.prefixes.value(b), port, false);
+      }
+    }
+  }
 }

@@ -2,8 +2,8 @@ import type { Diagnostic } from '@palisade/diagnostics';
 import type { ParsedFeed } from './feed-entry.ts';
 import { normalizeTarget } from './normalize-target.ts';
 import { type FeedOptions, parseFeed } from './parse-feed.ts';
-import { type EntrySource, type IndexRecord, moreSpecific, ReputationIndex } from './reputation-index.ts';
-import { blocksAt, RISK_RANK, type Risk, type SecurityLevel } from './risk-level.ts';
+import { type EntrySource, ReputationIndex } from './reputation-index.ts';
+import { blocksAt, type Risk, type SecurityLevel } from './risk-level.ts';
 
 export interface ReputationPolicy {
   level: SecurityLevel;
@@ -34,7 +34,6 @@ export interface FeedUpdate {
 export class ReputationStore {
   private readonly feeds = new Map<string, ParsedFeed>();
   private index: ReputationIndex | undefined;
-  private readonly scratch: IndexRecord[] = [];
 
   updateFeed(text: string, options: FeedOptions): FeedUpdate {
     const r = parseFeed(text, options);
@@ -67,9 +66,19 @@ export class ReputationStore {
 
   private getIndex(): ReputationIndex {
     if (this.index) return this.index;
-    let total = 0;
-    for (const feed of this.feeds.values()) total += feed.entries.length;
-    const idx = new ReputationIndex(total);
+    // Sizing the tables from the counts up front spares rehashing a million keys while building.
+    let hosts = 0;
+    let urls = 0;
+    let prefixes = 0;
+    for (const feed of this.feeds.values()) {
+      for (const e of feed.entries) {
+        if (e.kind === 'url') urls++;
+        else if (e.kind === 'prefix') prefixes++;
+        else if (e.kind !== 'domain' && e.kind !== 'host') continue;
+        hosts++;
+      }
+    }
+    const idx = new ReputationIndex({ hosts, urls, prefixes });
     for (const feed of this.feeds.values()) {
       const sources = new Map<string, EntrySource>();
       let last: EntrySource | undefined;
@@ -94,29 +103,20 @@ export class ReputationStore {
   evaluate(url: string, policy: ReputationPolicy): Verdict {
     const t = normalizeTarget(url);
     if (!t) return { url, action: policy.blockUntested ? 'block' : 'allow', risk: 'untested', category: null, feed: null };
-    const found = this.getIndex().matches(t, this.scratch);
-    let allow: IndexRecord | undefined;
-    let best: IndexRecord | undefined;
-    for (const r of found) {
-      if (r.src.list === 'allow') {
-        if (!allow || moreSpecific(r, allow)) allow = r;
-        continue;
-      }
-      if (!best) best = r;
-      else {
-        const d = RISK_RANK[r.src.risk] - RISK_RANK[best.src.risk];
-        if (d > 0 || (d === 0 && moreSpecific(r, best))) best = r;
-      }
+    const idx = this.getIndex();
+    idx.select(t);
+    if (idx.allowSource >= 0) {
+      const a = idx.source(idx.allowSource);
+      return { url, action: 'allow', risk: 'safe', category: a.category, feed: a.feed };
     }
-    found.length = 0;
-    if (allow) return { url, action: 'allow', risk: 'safe', category: allow.src.category, feed: allow.src.feed };
-    if (!best) return { url, action: policy.blockUntested ? 'block' : 'allow', risk: 'untested', category: null, feed: null };
+    if (idx.blockSource < 0) return { url, action: policy.blockUntested ? 'block' : 'allow', risk: 'untested', category: null, feed: null };
+    const best = idx.source(idx.blockSource);
     return {
       url,
-      action: blocksAt(policy.level, best.src.risk, policy.blockUntested) ? 'block' : 'allow',
-      risk: best.src.risk,
-      category: best.src.category,
-      feed: best.src.feed,
+      action: blocksAt(policy.level, best.risk, policy.blockUntested) ? 'block' : 'allow',
+      risk: best.risk,
+      category: best.category,
+      feed: best.feed,
     };
   }
 }
