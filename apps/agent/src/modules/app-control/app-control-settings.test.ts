@@ -57,3 +57,11 @@ test('bad settings and rulesets are refused with located diagnostics', () => {
   assert.equal(dup.diagnostics[0]?.code, 'APPCTL_RULESET_INVALID');
   assert.equal(parseAppControlSettings(cfg('prevent', { maintenanceUntil: 'tomorrow' })).diagnostics[0]?.code, 'APPCTL_SETTINGS_INVALID');
 });
+
+test('a ruleset the manager could not resolve refuses the whole configuration', () => {
+  const r = parseAppControlSettings({ enabled: true, mode: 'prevent', settings: { unresolvedRulesets: ['web-tier'] } });
+  assert.equal(r.settings, undefined);
+  assert.equal(r.diagnostics[0]?.code, 'APPCTL_RULESET_UNKNOWN');
+  assert.match(r.diagnostics[0]?.message ?? '', /web-tier/);
+  assert.equal(parseAppControlSettings({ enabled: true, mode: 'prevent', settings: {} }).settings?.packageOrigin, true);
+});
