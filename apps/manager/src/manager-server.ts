@@ -5,6 +5,7 @@ import pino from 'pino';
 import { buildApp } from './http/build-app.ts';
 import { createManagerMetrics } from './http/manager-metrics.ts';
 import { ForwarderDispatcher } from './forwarding/forwarder-dispatcher.ts';
+import { DriftIntake } from './app-control/drift-intake.ts';
 import { CloudConnector } from './cloud/cloud-connector.ts';
 import { cloudSyncJob, CloudSyncScheduler } from './cloud/cloud-sync-scheduler.ts';
 import { SecretBox } from './cloud/secret-box.ts';
@@ -71,6 +72,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   let playbooks!: PlaybookEngine;
   let cloudSync!: CloudSyncScheduler;
   let forwarders!: ForwarderDispatcher;
+  let driftIntake!: DriftIntake;
   let createdAdminKey: string | null = null;
   let catalog!: RuleCatalog;
   let recommendations!: RecommendationService;
@@ -187,6 +189,14 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         forwarders.start();
       },
       undo: async () => forwarders.stop(),
+    },
+    {
+      name: 'application control drift intake',
+      run: async () => {
+        driftIntake = new DriftIntake(stores, { log });
+        driftIntake.start();
+      },
+      undo: async () => driftIntake.stop(),
     },
   ]);
 

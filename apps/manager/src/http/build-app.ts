@@ -12,6 +12,7 @@ import { artifactAgentRoutes, artifactRoutes } from './routes/artifact-routes.ts
 import { cloudAccountRoutes } from './routes/cloud-account-routes.ts';
 import { computerRoutes } from './routes/computer-routes.ts';
 import { deployBundleRoutes, deployScriptRoutes } from './routes/deploy-script-routes.ts';
+import { appControlRoutes } from './routes/app-control-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { forwarderRoutes } from './routes/forwarder-routes.ts';
 import { playbookRoutes } from './routes/playbook-routes.ts';
@@ -111,6 +112,7 @@ export async function buildApp(
     await forwarderRoutes(api, ctx);
     await artifactRoutes(api, ctx);
     await deployScriptRoutes(api);
+    await appControlRoutes(api, ctx);
   });
   await serveConsole(app, opts.consoleDir === undefined ? DEFAULT_CONSOLE_DIR : opts.consoleDir);
   return app;

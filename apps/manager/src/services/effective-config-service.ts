@@ -4,6 +4,7 @@ import { computeEffectiveConfig, configHash, explainEffectiveConfig, type Settin
 import type { Computer } from '../store/computer-repository.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import type { PolicyChainCache } from './policy-chain-cache.ts';
+import { expandAppControlConfig } from '../app-control/app-control-service.ts';
 
 export interface VersionedConfig {
   config: EffectiveConfig;
@@ -13,7 +14,7 @@ export interface VersionedConfig {
 /** The effective configuration of a computer: its policy chain, then its own overrides. */
 export async function effectiveConfigFor(
   store: TenantStore,
-  computer: Pick<Computer, 'policyId' | 'overrides'> & { ruleAssignments?: Computer['ruleAssignments'] },
+  computer: Pick<Computer, 'policyId' | 'overrides'> & { ruleAssignments?: Computer['ruleAssignments']; id?: string },
   cache?: PolicyChainCache,
 ): Promise<VersionedConfig> {
   const chain = cache
@@ -32,6 +33,8 @@ export async function effectiveConfigFor(
   }
   // Artifact names become {sha256, size, url}: a new version of a set changes the hash.
   await resolveArtifactRefs(store, config);
+  // Application control: assigned shared rulesets, this computer's local ruleset, the global block list.
+  await expandAppControlConfig(store, computer.id, config);
   return { config, hash: configHash(config) };
 }
 

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { consoleUsersMigration } from './migrations/0006-console-users.ts';
 import { artifactsMigration } from './migrations/0007-artifacts.ts';
+import { appControlMigration } from './migrations/0005-app-control.ts';
 
 /**
  * One migration set for both SQLite and PostgreSQL. Keys are text (UUIDs), times ISO text, JSON
@@ -323,6 +324,7 @@ const migrations: Record<string, Migration> = {
   },
   '0007-artifacts': artifactsMigration,
   '0006-console-users': consoleUsersMigration,
+  '0005-app-control': appControlMigration,
 };
 
 const directoryMigrations: Record<string, Migration> = {
