@@ -5,6 +5,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { formatDiagnostic } from '@palisade/diagnostics';
 import type { Change, IntegrityRuleSet } from '@palisade/integrity';
 import type { FimScanResult } from '@palisade/agent/fim';
+import { registerFimRemoteCommands } from './fim-remote-commands.ts';
 import { CliError, printJson } from './output.ts';
 
 /**
@@ -91,7 +92,10 @@ function wantsJson(opts: { json?: boolean }, cmd: { optsWithGlobals(): unknown }
 }
 
 export function registerFimCommands(program: Command): void {
-  const fim = program.command('fim').description('integrity monitoring: baselines and change detection, offline');
+  const fim = program
+    .command('fim')
+    .description('integrity monitoring: baselines and change detection, offline (baseline, check) and on managed computers (scan, rebuild-baseline, accept, status)');
+  registerFimRemoteCommands(fim);
 
   fim
     .command('baseline')
