@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ApiTransport, PalisadeClient } from '@palisade/api-client';
+import { type ApiTransport, ConsoleClient, type PalisadeClient } from '@palisade/api-client';
 import { type TestManager, testManager } from '../apps/manager/src/testing/test-manager.ts';
 import { type TestLocation, testLocations } from '../apps/manager/src/testing/test-stores.ts';
 
@@ -51,7 +51,7 @@ async function recordedEndpoints(): Promise<Map<string, { method: string; path: 
     last = { method: req.method, path: new URL(req.url).pathname };
     return { status: 200, body: '{}' };
   };
-  const client = new PalisadeClient({ url: 'http://manager.invalid', apiKey: 'psk_x.y.z', transport });
+  const client = new ConsoleClient({ url: 'http://manager.invalid', apiKey: 'psk_x.y.z', transport });
   const out = new Map<string, { method: string; path: string }>();
   for (const name of clientMethods(client)) {
     last = undefined;
@@ -81,7 +81,8 @@ function documented(method: string, path: string): boolean {
 test('the console talks to the manager only through PalisadeClient methods', () => {
   const files = sourceFiles(consoleSrc);
   assert.ok(files.length > 10, 'console sources found');
-  const client = new PalisadeClient({ url: 'http://x.invalid', apiKey: 'k' });
+  // The console's client: PalisadeClient plus sessions, users and the event summary.
+  const client = new ConsoleClient({ url: 'http://x.invalid', apiKey: 'k' });
   const methods = new Set(clientMethods(client));
   const used = new Set<string>();
   for (const f of files) {

@@ -185,7 +185,23 @@ export async function consolePage(
 
 export async function logIn(page: Page, url: string, apiKey: string): Promise<void> {
   await page.goto(`${url}/`);
-  await page.getByLabel('API key').fill(apiKey);
+  await page.getByRole('tab', { name: 'Use an API key' }).click();
+  await page.getByLabel('API key', { exact: true }).fill(apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+}
+
+/** Logs in as a console user (username and password of a tenant): the manager sets the session cookie. */
+export async function logInWithPassword(
+  page: Page,
+  url: string,
+  user: { tenant: string; username: string; password: string },
+): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByRole('tab', { name: 'Username and password' }).click();
+  await page.getByLabel('Tenant', { exact: true }).fill(user.tenant);
+  await page.getByLabel('Username', { exact: true }).fill(user.username);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
 }

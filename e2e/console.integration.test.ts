@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type ConsoleFixture, chromiumMissing, consolePage, launchChromium, logIn, startConsoleFixture } from './console-fixture.ts';
+import { ApiClientError, ConsoleClient } from '@palisade/api-client';
+import { nodeTransport } from '@palisade/api-client/node';
+import {
+  type ConsoleFixture,
+  chromiumMissing,
+  consolePage,
+  launchChromium,
+  logIn,
+  logInWithPassword,
+  startConsoleFixture,
+} from './console-fixture.ts';
 import { waitFor } from './support/real-processes.ts';
 
 /**
@@ -164,6 +174,89 @@ test('open an IPS event and see the CVE and the matched data', { skip }, async (
   assert.equal(await text('event-rule'), ev.ruleId);
 });
 
+test('log in with a username and password: an HttpOnly session cookie, the dashboard equals the API summary, logout ends it', {
+  skip,
+}, async () => {
+  const transport = nodeTransport(readFileSync(fx.manager.caFile, 'utf8'));
+  const admin = new ConsoleClient({ url: fx.manager.url, apiKey: fx.manager.adminKey, transport });
+  const password = 'a console e2e passphrase';
+  await admin.createUser({ username: 'oscar', password, role: 'operator' });
+  const user = await consolePage(browser, fx.manager.url);
+  try {
+    const p = user.page;
+    // A wrong password is refused with the manager's message, on the page.
+    await p.goto(`${fx.manager.url}/`);
+    await p.getByLabel('Username', { exact: true }).fill('oscar');
+    await p.getByLabel('Password', { exact: true }).fill('not the password');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('alert').filter({ hasText: 'AUTH_LOGIN_FAILED' }).waitFor();
+
+    await logInWithPassword(p, fx.manager.url, { tenant: 'primary', username: 'oscar', password });
+    assert.match((await p.getByTestId('whoami').textContent()) ?? '', /oscar\s+·\s+tenant\s+primary\s+·\s+role\s+operator/);
+    // The token is in an HttpOnly, Secure, SameSite=Strict cookie, out of reach of the page's scripts and storage.
+    const cookie = (await user.context.cookies()).find((c) => c.name === '__Host-palisade_session');
+    assert.ok(cookie, 'the session cookie is set');
+    assert.deepEqual([cookie.httpOnly, cookie.secure, cookie.sameSite, cookie.path], [true, true, 'Strict', '/']);
+    assert.equal(await p.evaluate('document.cookie'), '');
+    assert.doesNotMatch(String(await p.evaluate('JSON.stringify(sessionStorage)')), /pss_/);
+    // Role-aware as with a key: an operator sees activation tokens but not API keys.
+    const nav = p.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Activation tokens' }).waitFor();
+    assert.equal(await nav.getByRole('link', { name: 'API keys' }).count(), 0);
+
+    // The dashboard shows the manager's summary of the whole window.
+    const shown = async () => ({
+      events: (await p.getByTestId('count-events').textContent())?.trim(),
+      blocked: (await p.getByTestId('count-blocked').textContent())?.trim(),
+      computers: (await p.getByTestId('top-computers').innerText()).replace(/\s+/g, ' ').trim(),
+      rules: (await p.getByTestId('top-rules').innerText()).replace(/\s+/g, ' ').trim(),
+      cves: (await p.getByTestId('top-cves').innerText()).replace(/\s+/g, ' ').trim(),
+    });
+    const expected = (s: Awaited<ReturnType<ConsoleClient['eventSummary']>>) => ({
+      events: String(s.total),
+      blocked: `${s.blocked} / ${s.detected}`,
+      computers: s.topComputers.map((c) => `${c.hostname ?? c.computerId} ${c.count}`).join(' ') || 'None.',
+      rules: s.topRules.map((r) => `${r.module} ${r.ruleId} ${r.count}`).join(' ') || 'None.',
+      cves: s.topCves.map((c) => `${c.cve} ${c.count}`).join(' ') || 'None.',
+    });
+    const summary = await waitFor(
+      'dashboard equal to the API summary',
+      async () => {
+        await p.goto(`${fx.manager.url}/`);
+        await p.getByTestId('count-events').filter({ hasNotText: '…' }).waitFor();
+        const ui = await shown();
+        const s = await admin.eventSummary({ top: 5 });
+        return JSON.stringify(ui) === JSON.stringify(expected(s)) ? s : undefined;
+      },
+      60_000,
+      1000,
+    );
+    // By now the agents have sent events and the IPS blocked the exploit: the numbers are not trivially zero.
+    assert.ok(summary.total > 0 && summary.blocked > 0, JSON.stringify(summary));
+    assert.ok(summary.topCves.some((c) => c.cve === 'CVE-2017-5638'));
+
+    // Logging out ends the session at the manager, not just in the page.
+    const token = cookie.value;
+    const asSession = new ConsoleClient({ url: fx.manager.url, apiKey: token, transport });
+    assert.equal((await asSession.currentSession()).username, 'oscar');
+    await p.getByRole('button', { name: 'Log out' }).click();
+    await p.getByLabel('Username', { exact: true }).waitFor();
+    await waitFor(
+      'the session ended at the manager',
+      () =>
+        asSession.currentSession().then(
+          () => undefined,
+          (err: unknown) => (err instanceof ApiClientError && err.code === 'AUTH_SESSION_ENDED' ? true : undefined),
+        ),
+      10_000,
+      200,
+    );
+    assert.deepEqual(user.elsewhere, []);
+  } finally {
+    await user.context.close();
+  }
+});
+
 test('keyboard and labels: skip link first, tabs follow the arrow keys, every form control has a name', { skip }, async () => {
   await page.goto(`${fx.manager.url}/computers/${encodeURIComponent(fx.web.agentId)}`);
   await page.getByRole('tab', { name: 'Overview' }).waitFor();
@@ -216,7 +309,7 @@ test('an auditor sees no editing; a revoked key ends the session', { skip }, asy
     await fx.manager.client.revokeApiKey(key.id);
     await second.page.goto(`${fx.manager.url}/computers`);
     await second.page.getByRole('alert').filter({ hasText: 'no longer accepts this API key' }).waitFor();
-    await second.page.getByLabel('API key').waitFor();
+    await second.page.getByLabel('API key', { exact: true }).waitFor();
     assert.deepEqual(second.elsewhere, []);
   } finally {
     await second.context.close();

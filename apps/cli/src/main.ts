@@ -27,6 +27,7 @@ const MODULES: Record<string, () => Promise<Register>> = {
   playbooks: async () => (await import('./commands/playbooks-commands.ts')).registerPlaybookCommands,
   'cloud-accounts': async () => (await import('./commands/cloud-accounts-commands.ts')).registerCloudAccountCommands,
   'deploy-script': async () => (await import('./commands/deploy-script-commands.ts')).registerDeployScriptCommands,
+  users: async () => (await import('./commands/users-commands.ts')).registerUsersCommands,
 };
 
 /** Top-level command name -> the modules that define it (in registration order). */
@@ -56,6 +57,7 @@ const COMMANDS: Record<string, string[]> = {
   playbooks: ['playbooks'],
   'cloud-accounts': ['cloud-accounts'],
   'deploy-script': ['deploy-script'],
+  users: ['users'],
 };
 
 const program = new Command('palisade')

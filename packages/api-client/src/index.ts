@@ -26,3 +26,4 @@ export {
   type SmartFolder,
   type Tenant,
 } from './palisade-client.ts';
+export { ConsoleClient, type ConsoleUser, CSRF_HEADER, cookieSessionTransport, type EventSummary, type SessionInfo } from './console-client.ts';

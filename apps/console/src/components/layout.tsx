@@ -33,6 +33,11 @@ export function Layout() {
         </button>
         <span className="brand">Palisade</span>
         <span className="whoami" data-testid="whoami">
+          {session?.username ? (
+            <>
+              <strong>{session.username}</strong> ·{' '}
+            </>
+          ) : null}
           tenant <strong>{session?.tenant}</strong> · role <strong>{session?.role}</strong>
         </span>
         <button type="button" className="secondary" onClick={logout}>

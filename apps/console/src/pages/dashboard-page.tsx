@@ -1,11 +1,10 @@
-import type { Computer, Event, Vulnerability } from '@palisade/api-client';
+import type { Computer, Vulnerability } from '@palisade/api-client';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Badge } from '../components/badge.tsx';
 import { QueryState } from '../components/query-state.tsx';
-import { cvesOf, outcomeOf } from '../event-outcome.ts';
 import { ago, EVENT_SOURCES, STATUSES, shortRef } from '../format.ts';
 import { useApi } from '../session.tsx';
 
@@ -19,16 +18,6 @@ const COLORS: Record<string, string> = {
   'app-control': '#7048e8',
   'web-reputation': '#0c8599',
 };
-const EVENT_SAMPLE = 1000;
-
-function top<T>(items: T[], key: (t: T) => string[], n = 5): Array<{ key: string; count: number }> {
-  const m = new Map<string, number>();
-  for (const it of items) for (const k of key(it)) m.set(k, (m.get(k) ?? 0) + 1);
-  return [...m.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, n)
-    .map(([key, count]) => ({ key, count }));
-}
 
 /** Why a computer needs a person: offline, a module in error, or a critical CVE with no virtual patch assigned. */
 function attentionReasons(c: Computer, vulns: Vulnerability[] | undefined): string[] {
@@ -45,11 +34,14 @@ function attentionReasons(c: Computer, vulns: Vulnerability[] | undefined): stri
 
 export function DashboardPage() {
   const api = useApi();
-  // One "since" per visit, so the counts and the sample describe the same window.
-  const since = useMemo(() => new Date(Date.now() - 24 * 3600_000).toISOString(), []);
+  // One window per visit; the manager aggregates every event of it (GROUP BY), however many there are.
+  const range = useMemo(() => {
+    const until = new Date();
+    return { since: new Date(until.getTime() - 24 * 3600_000).toISOString(), until: until.toISOString() };
+  }, []);
+  const since = range.since;
   const computers = useQuery({ queryKey: ['computers', {}], queryFn: () => api.listComputers() });
-  const counts = useQuery({ queryKey: ['event-counts', since], queryFn: () => api.eventCounts(since) });
-  const events = useQuery({ queryKey: ['events', 'dashboard', since], queryFn: () => api.listEvents({ since, limit: EVENT_SAMPLE }) });
+  const summary = useQuery({ queryKey: ['event-summary', range], queryFn: () => api.eventSummary({ ...range, top: 5 }) });
   const audit = useQuery({ queryKey: ['audit', 'recent'], queryFn: () => api.listAudit({ limit: 8 }) });
   const playbookActions = useQuery({ queryKey: ['playbook-actions', 'recent'], queryFn: () => api.listPlaybookActions({ limit: 8 }) });
   const vulns = useQuery({
@@ -64,9 +56,8 @@ export function DashboardPage() {
   });
 
   const list = computers.data?.computers ?? [];
-  const evs: Event[] = events.data?.events ?? [];
   const byStatus = STATUSES.map((s) => ({ status: s, count: list.filter((c) => c.status === s).length }));
-  const totalEvents = (counts.data?.counts ?? []).reduce((a, c) => a + Number(c.count), 0);
+  const totalEvents = summary.data?.total ?? 0;
   const chartData = useMemo(() => {
     const hours = new Map<string, Record<string, number | string>>();
     // Every hour of the window gets a bar slot, so a quiet hour shows as a gap, not as nothing.
@@ -76,26 +67,20 @@ export function DashboardPage() {
       const hour = new Date(t).toISOString().slice(0, 13);
       hours.set(hour, { hour });
     }
-    for (const c of counts.data?.counts ?? []) {
-      const row = hours.get(c.hour) ?? { hour: c.hour };
+    for (const c of summary.data?.perHour ?? []) {
+      // The API's hours are `2026-11-27T02:00:00Z`; the slots are keyed by their first 13 characters.
+      const hour = c.hour.slice(0, 13);
+      const row = hours.get(hour) ?? { hour };
       row[c.module] = ((row[c.module] as number) ?? 0) + Number(c.count);
-      hours.set(c.hour, row);
+      hours.set(hour, row);
     }
     return [...hours.values()].sort((a, b) => String(a.hour).localeCompare(String(b.hour)));
-  }, [counts.data, since]);
+  }, [summary.data, since]);
   const modulesSeen = EVENT_SOURCES.filter((m) => chartData.some((r) => r[m] !== undefined));
   const hostname = new Map(list.map((c) => [c.id, c.hostname]));
-  const topComputers = top(
-    evs.filter((e) => e.module !== 'system'),
-    (e) => [e.computerId],
-  );
-  const topRules = top(
-    evs.filter((e) => e.ruleId),
-    (e) => [`${e.module} ${e.ruleId}`],
-  );
-  const topCves = top(evs, cvesOf);
-  const blocked = evs.filter((e) => e.module !== 'system' && outcomeOf(e) === 'blocked').length;
-  const detected = evs.filter((e) => e.module !== 'system' && outcomeOf(e) === 'detected').length;
+  const topComputers = (summary.data?.topComputers ?? []).map((t) => ({ key: t.computerId, label: t.hostname, count: t.count }));
+  const topRules = (summary.data?.topRules ?? []).map((t) => ({ key: `${t.module} ${t.ruleId}`, count: t.count }));
+  const topCves = (summary.data?.topCves ?? []).map((t) => ({ key: t.cve, count: t.count }));
   const attention = list.map((c) => ({ c, reasons: attentionReasons(c, vulns.data?.get(c.id)) })).filter((x) => x.reasons.length);
 
   return (
@@ -122,21 +107,21 @@ export function DashboardPage() {
         <div className="tile">
           <span className="tile-label">Events, last 24 h</span>
           <span className="tile-value" data-testid="count-events">
-            {counts.data ? totalEvents : '…'}
+            {summary.data ? totalEvents : '…'}
           </span>
         </div>
         <div className="tile">
           <span className="tile-label">Blocked / detected</span>
           <span className="tile-value" data-testid="count-blocked">
-            {events.data ? `${blocked} / ${detected}` : '…'}
+            {summary.data ? `${summary.data.blocked} / ${summary.data.detected}` : '…'}
           </span>
         </div>
       </section>
 
       <section className="card" aria-labelledby="chart-title">
         <h2 id="chart-title">Events per module, per hour (UTC, last 24 h)</h2>
-        <QueryState isLoading={counts.isLoading} error={counts.error} what="event counts" />
-        {totalEvents === 0 && counts.data ? <p className="muted">No events in the last 24 hours.</p> : null}
+        <QueryState isLoading={summary.isLoading} error={summary.error} what="event summary" />
+        {totalEvents === 0 && summary.data ? <p className="muted">No events in the last 24 hours.</p> : null}
         {totalEvents > 0 ? (
           <div className="chart" role="img" aria-label={`Bar chart of ${totalEvents} events in the last 24 hours by module`}>
             <ResponsiveContainer width="100%" height={260}>
@@ -159,19 +144,27 @@ export function DashboardPage() {
         <section className="card" aria-labelledby="top-computers">
           <h2 id="top-computers">Top attacked computers</h2>
           <TopList
-            items={topComputers.map((t) => ({ ...t, label: hostname.get(t.key) ?? t.key, to: `/computers/${encodeURIComponent(t.key)}` }))}
+            testId="top-computers"
+            items={topComputers.map((t) => ({
+              ...t,
+              label: t.label ?? hostname.get(t.key) ?? t.key,
+              to: `/computers/${encodeURIComponent(t.key)}`,
+            }))}
           />
         </section>
         <section className="card" aria-labelledby="top-rules">
           <h2 id="top-rules">Top rules</h2>
-          <TopList items={topRules.map((t) => ({ ...t, label: t.key }))} />
+          <TopList testId="top-rules" items={topRules.map((t) => ({ ...t, label: t.key }))} />
         </section>
         <section className="card" aria-labelledby="top-cves">
           <h2 id="top-cves">Top CVEs</h2>
-          <TopList items={topCves.map((t) => ({ ...t, label: t.key }))} />
+          <TopList testId="top-cves" items={topCves.map((t) => ({ ...t, label: t.key }))} />
         </section>
       </div>
-      <p className="muted small">Top lists and blocked/detected are computed from the latest {EVENT_SAMPLE} events of the last 24 hours.</p>
+      <p className="muted small">
+        Top lists and blocked/detected count every event of the last 24 hours (blocked/detected and top computers leave out the agents' own
+        system events).
+      </p>
 
       <div className="grid-2">
         <section className="card" aria-labelledby="attention">
@@ -221,10 +214,15 @@ export function DashboardPage() {
   );
 }
 
-function TopList({ items }: { items: Array<{ key: string; label: string; count: number; to?: string }> }) {
-  if (items.length === 0) return <p className="muted">None.</p>;
+function TopList({ items, testId }: { items: Array<{ key: string; label: string; count: number; to?: string }>; testId: string }) {
+  if (items.length === 0)
+    return (
+      <p className="muted" data-testid={testId}>
+        None.
+      </p>
+    );
   return (
-    <ol className="toplist">
+    <ol className="toplist" data-testid={testId}>
       {items.map((i) => (
         <li key={i.key}>
           <span>{i.to ? <Link to={i.to}>{i.label}</Link> : i.label}</span>
