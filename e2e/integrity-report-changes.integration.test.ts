@@ -3,7 +3,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type AgentProcess, freePort, type ManagerProcess, runCli, startAgentProcess, startManagerProcess, waitFor } from './support/real-processes.ts';
+import {
+  type AgentProcess,
+  freePort,
+  type ManagerProcess,
+  runCli,
+  startAgentProcess,
+  startManagerProcess,
+  waitFor,
+} from './support/real-processes.ts';
 
 /**
  * Integrity text diffs and baseline commands through the whole platform: a real manager, a real
@@ -70,10 +78,18 @@ after(async () => {
 });
 
 test('a changed sshd_config reaches the manager with a redacted diff; rebuild-baseline, scan, accept and status through the CLI', async () => {
-  await waitFor('integrity baseline event', async () => (await integrityEvents()).find((e) => e.type === 'integrity.baseline'), 60_000, 250);
+  await waitFor(
+    'integrity baseline event',
+    async () => (await integrityEvents()).find((e) => e.type === 'integrity.baseline'),
+    60_000,
+    250,
+  );
 
   // 1. Real-time change of the sshd_config-like file: the event at the manager carries the diff.
-  writeFileSync(join(tree, 'ssh', 'sshd_config'), SSHD.replace('PermitRootLogin no', 'PermitRootLogin yes').replace('s3cr3t-before', 's3cr3t-after'));
+  writeFileSync(
+    join(tree, 'ssh', 'sshd_config'),
+    SSHD.replace('PermitRootLogin no', 'PermitRootLogin yes').replace('s3cr3t-before', 's3cr3t-after'),
+  );
   const updated = await waitFor(
     'sshd_config event with a diff at the manager',
     async () => (await integrityEvents()).find((e) => e.type === 'integrity.updated' && e.details?.key === `${tree}/ssh/sshd_config`),
@@ -150,7 +166,12 @@ test('a changed sshd_config reaches the manager with a redacted diff; rebuild-ba
   assert.equal(acc.result.accepted, 1);
   assert.equal(acc.result.pendingRemoved, 1);
   assert.equal(acc.result.pendingChanges, 0);
-  await waitFor('integrity.accepted event', async () => (await integrityEvents()).find((e) => e.type === 'integrity.accepted'), 20_000, 200);
+  await waitFor(
+    'integrity.accepted event',
+    async () => (await integrityEvents()).find((e) => e.type === 'integrity.accepted'),
+    20_000,
+    200,
+  );
   await waitFor(
     'summary without pending changes',
     async () => {

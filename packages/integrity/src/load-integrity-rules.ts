@@ -270,7 +270,13 @@ function ruleFrom(map: YAMLMap, custom: Map<string, AttributeMask>, at: At): Int
   let diffMaxBytes = DEFAULT_DIFF_BYTES;
   const dmbNode = node('diffMaxBytes');
   if (dmbNode !== undefined) {
-    if (!isScalar(dmbNode) || typeof dmbNode.value !== 'number' || !Number.isInteger(dmbNode.value) || dmbNode.value < 1 || dmbNode.value > MAX_DIFF_BYTES) {
+    if (
+      !isScalar(dmbNode) ||
+      typeof dmbNode.value !== 'number' ||
+      !Number.isInteger(dmbNode.value) ||
+      dmbNode.value < 1 ||
+      dmbNode.value > MAX_DIFF_BYTES
+    ) {
       fail(dmbNode, 'FIM_RULE_INVALID_VALUE', `\`diffMaxBytes\` must be an integer from 1 to ${MAX_DIFF_BYTES}`);
     } else diffMaxBytes = dmbNode.value;
   }

@@ -61,7 +61,13 @@ test('sshd_config, sudoers, passwd and hosts stay readable: keys that merely men
 });
 
 test('PEM blocks keep their markers and line count; the body carries one fingerprint', () => {
-  const key = ['-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ', 'AAAAMwAAAAtzc2gtZWQyNTUxOQAAACD', '-----END OPENSSH PRIVATE KEY-----', 'after'].join('\n');
+  const key = [
+    '-----BEGIN OPENSSH PRIVATE KEY-----',
+    'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ',
+    'AAAAMwAAAAtzc2gtZWQyNTUxOQAAACD',
+    '-----END OPENSSH PRIVATE KEY-----',
+    'after',
+  ].join('\n');
   const r = red(key);
   const lines = r.text.split('\n');
   assert.equal(lines.length, 5);
@@ -81,7 +87,9 @@ test('PEM blocks keep their markers and line count; the body carries one fingerp
 });
 
 test('crypt hashes and well-known token shapes are redacted anywhere on a line', () => {
-  const r = red('legacy:$6$rounds=5000$saltsalt$Cw2bOc2p4F1mRZl0b1lwzJeX.Hh0Q:0:0::/:/bin/sh\nnote ghp_0123456789abcdefghijABCDEFGHIJ012345 here');
+  const r = red(
+    'legacy:$6$rounds=5000$saltsalt$Cw2bOc2p4F1mRZl0b1lwzJeX.Hh0Q:0:0::/:/bin/sh\nnote ghp_0123456789abcdefghijABCDEFGHIJ012345 here',
+  );
   assert.ok(!r.text.includes('Cw2bOc2p4F'));
   assert.ok(!r.text.includes('ghp_0123'));
   assert.match(r.text, /^legacy:\[redacted:[0-9a-f]{16}\]:0:0::\/:\/bin\/sh$/m);
@@ -170,5 +178,10 @@ test('rule options: reportChanges globs, diffMaxBytes, redact and redactPatterns
   );
   assert.equal(bad.ok, false);
   const at = bad.diagnostics.map((d) => `${d.code}@${d.line}:${d.column}`);
-  assert.deepEqual(at, ['FIM_RULE_INVALID_VALUE@5:20', 'FIM_RULE_INVALID_VALUE@6:19', 'FIM_REDACT_PATTERN_INVALID@7:22', 'FIM_RULE_INVALID_VALUE@10:20']);
+  assert.deepEqual(at, [
+    'FIM_RULE_INVALID_VALUE@5:20',
+    'FIM_RULE_INVALID_VALUE@6:19',
+    'FIM_REDACT_PATTERN_INVALID@7:22',
+    'FIM_RULE_INVALID_VALUE@10:20',
+  ]);
 });

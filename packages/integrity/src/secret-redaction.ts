@@ -36,11 +36,11 @@ const LINE_START_KV = new RegExp(`^(\\s*(?:[#;]+\\s*)?(?:export\\s+|set\\s+)?)([
 const INLINE_KV = new RegExp(`(?<![\\w.-])(["']?)(${KEY})\\1(\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s"',;&}\\]]+)`, 'gid');
 const FLAG = new RegExp(`(?:^|\\s)--?[\\w-]{0,32}?(?:${SECRET_WORDS})(?:\\s+|=)("[^"]*"|'[^']*'|\\S+)`, 'gid');
 const XML = new RegExp(`<([\\w.-]{0,64}?(?:${SECRET_WORDS}))>([^<]+)</\\1>`, 'gid');
-const URL_CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gid;
+const URL_CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/dgi;
 // crypt(3) hashes (a legacy /etc/passwd, htpasswd, a pasted shadow line).
-const CRYPT_HASH = /\$(?:1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[./A-Za-z0-9$=,+-]{8,}/gd;
+const CRYPT_HASH = /\$(?:1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[./A-Za-z0-9$=,+-]{8,}/dg;
 // Well-known token shapes: AWS access key ids, GitHub and Slack tokens, Stripe secret keys.
-const TOKEN_SHAPES = /\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{16,})\b/gd;
+const TOKEN_SHAPES = /\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{16,})\b/dg;
 const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]{1,64})-----/;
 
 type Range = [number, number];

@@ -154,7 +154,10 @@ test('hostile sizes are bounded: the edit distance limit gives an approximate di
   assert.ok(d.diff.length < 2100);
   assert.match(d.diff, /diff truncated at 2000 characters\n$/);
   // Within the limit the same inputs are exact.
-  const exact = unifiedDiff(numbered(50, (i) => `a${i}`), numbered(50, (i) => (i % 7 ? `a${i}` : `b${i}`)));
+  const exact = unifiedDiff(
+    numbered(50, (i) => `a${i}`),
+    numbered(50, (i) => (i % 7 ? `a${i}` : `b${i}`)),
+  );
   assert.equal(exact.approximate, false);
   assert.equal(exact.added, 8);
 });

@@ -94,7 +94,9 @@ function wantsJson(opts: { json?: boolean }, cmd: { optsWithGlobals(): unknown }
 export function registerFimCommands(program: Command): void {
   const fim = program
     .command('fim')
-    .description('integrity monitoring: baselines and change detection, offline (baseline, check) and on managed computers (scan, rebuild-baseline, accept, status)');
+    .description(
+      'integrity monitoring: baselines and change detection, offline (baseline, check) and on managed computers (scan, rebuild-baseline, accept, status)',
+    );
   registerFimRemoteCommands(fim);
 
   fim

@@ -1,4 +1,5 @@
 import type { Entity } from '@palisade/integrity';
+import { AgentError } from '../../agent-error.ts';
 import type { ContentStoreStats } from '../../fim/index.ts';
 
 /**
@@ -40,16 +41,18 @@ export function acceptArgs(args: Record<string, unknown>): { eventIds: string[];
     const v = args[name];
     if (v === undefined) return [];
     if (!Array.isArray(v) || v.length > MAX_ITEMS || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 4096))
-      throw new Error(`parameter "${name}" must be a list of at most ${MAX_ITEMS} non-empty strings`);
+      throw new AgentError('FIM_BAD_PARAMETER', `parameter "${name}" must be a list of at most ${MAX_ITEMS} non-empty strings`);
     return v as string[];
   };
   const eventIds = list('eventIds');
   const paths = list('paths');
   for (const p of paths) {
-    if (!p.startsWith('/') || /\/\.\.?(\/|$)/.test(p)) throw new Error(`parameter "paths": ${p} is not an absolute path without . or .. segments`);
+    if (!p.startsWith('/') || /\/\.\.?(\/|$)/.test(p))
+      throw new AgentError('FIM_BAD_PARAMETER', `parameter "paths": ${p} is not an absolute path without . or .. segments`);
   }
-  if (args.all !== undefined && typeof args.all !== 'boolean') throw new Error('parameter "all" must be true or false');
+  if (args.all !== undefined && typeof args.all !== 'boolean')
+    throw new AgentError('FIM_BAD_PARAMETER', 'parameter "all" must be true or false');
   const all = args.all === true;
-  if (!all && eventIds.length === 0 && paths.length === 0) throw new Error('give eventIds, paths or all: true');
+  if (!all && eventIds.length === 0 && paths.length === 0) throw new AgentError('FIM_BAD_PARAMETER', 'give eventIds, paths or all: true');
   return { eventIds, paths: paths.map((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p)), all };
 }

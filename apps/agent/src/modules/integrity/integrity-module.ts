@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type Change, diffEntities, type Entity, entityId } from '@palisade/integrity';
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import { Cron } from 'croner';
+import { AgentError } from '../../agent-error.ts';
 import type { AgentModule, ModuleCapabilities, ModuleCommandHandler, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
 import { BaselineStore, type FimScanResult, type PendingChange, runFimScan, runFimTargetScan, type ScanIssue } from '../../fim/index.ts';
 import { type ChangeSource, changeEvent } from './change-event.ts';
@@ -426,7 +427,11 @@ export class IntegrityModule implements AgentModule {
     for (const [i, c] of ordered.entries()) {
       let diff;
       try {
-        diff = this.content!.diffFor(c, after.get(entityId(c)), before.get(entityId(c.change === 'renamed' ? { kind: c.kind, key: c.from! } : c)));
+        diff = this.content!.diffFor(
+          c,
+          after.get(entityId(c)),
+          before.get(entityId(c.change === 'renamed' ? { kind: c.kind, key: c.from! } : c)),
+        );
       } catch (err) {
         // A diff is a bonus: the change is reported without it rather than not at all.
         this.ctx!.logger.warn({ key: c.key, err: String((err as Error)?.message ?? err) }, 'integrity: text diff failed');
@@ -507,7 +512,8 @@ export class IntegrityModule implements AgentModule {
   /** Waits for the start-up work, then fails unless there is a baseline to work on. */
   private async whenReady(): Promise<AbortSignal> {
     await this.background;
-    if (!this.ready || !this.abort || !this.store) throw new Error('the integrity baseline is not available (see the module status)');
+    if (!this.ready || !this.abort || !this.store)
+      throw new AgentError('FIM_BASELINE_NOT_READY', 'the integrity baseline is not available (see the module status)');
     return this.abort.signal;
   }
 
@@ -544,7 +550,8 @@ export class IntegrityModule implements AgentModule {
     const unknownEventIds = all ? [] : eventIds.filter((id) => !known.has(id));
     for (const p of paths) entities.set(entityId({ kind: 'file', key: p }), { kind: 'file', key: p });
     if (entities.size === 0) {
-      throw new Error(
+      throw new AgentError(
+        'FIM_NOTHING_TO_ACCEPT',
         unknownEventIds.length
           ? `no pending change for event ${unknownEventIds.join(', ')} (already accepted, or reported before the last rebuild)`
           : 'nothing to accept: give eventIds, paths or all',
@@ -565,7 +572,11 @@ export class IntegrityModule implements AgentModule {
     this.ctx!.emit({
       type: 'integrity.accepted',
       severity: 'info',
-      message: `integrity: ${accepted.length} entities accepted into the baseline (${removed} pending changes cleared${folded.length ? `, ${folded.length} newer changes folded in` : ''})`.slice(0, 4000),
+      message:
+        `integrity: ${accepted.length} entities accepted into the baseline (${removed} pending changes cleared${folded.length ? `, ${folded.length} newer changes folded in` : ''})`.slice(
+          0,
+          4000,
+        ),
       details: { ...result, entities: accepted.slice(0, 100), ...(eventIds.length ? { eventIds: eventIds.slice(0, 100) } : {}) },
     });
     return result;

@@ -48,7 +48,12 @@ rules:
 const config: ModuleConfig = {
   enabled: true,
   mode: 'detect',
-  settings: { rules: [{ name: 'test', yaml: RULES }], realtime: { debounceMs: 100 }, schedule: { intervalSeconds: 3600 }, scanOnStart: false },
+  settings: {
+    rules: [{ name: 'test', yaml: RULES }],
+    realtime: { debounceMs: 100 },
+    schedule: { intervalSeconds: 3600 },
+    scanOnStart: false,
+  },
 };
 
 const events: (ModuleEventInput & { id: string })[] = [];
@@ -120,7 +125,10 @@ test('reportChanges: redacted diffs in events, no secret in the copies, binary a
   writeFileSync(join(tree, 'ssh', 'blob.bin'), Buffer.from([1, 2, 0, 4]));
   writeFileSync(join(tree, 'ssh', 'big.conf'), 'y\n'.repeat(600));
   writeFileSync(join(tree, 'ssh', 'ssh_host_key'), 'changed\n');
-  assert.deepEqual(diffOf(await waitFor('blob event', () => event('integrity.updated', `${tree}/ssh/blob.bin`))), { status: 'skipped', reason: 'binary' });
+  assert.deepEqual(diffOf(await waitFor('blob event', () => event('integrity.updated', `${tree}/ssh/blob.bin`))), {
+    status: 'skipped',
+    reason: 'binary',
+  });
   assert.deepEqual(diffOf(await waitFor('big event', () => event('integrity.updated', `${tree}/ssh/big.conf`))), {
     status: 'skipped',
     reason: 'too-large',
@@ -165,7 +173,10 @@ test('commands: scan reports a change once, rebuild-baseline absorbs changes sil
   assert.equal(acc!.accepted, 1);
   assert.equal(acc!.pendingRemoved, 1);
   assert.deepEqual(acc!.unknownEventIds, ['no-such-event']);
-  assert.deepEqual((acc!.folded as { key: string }[]).map((f) => f.key), [`${tree}/quiet/hosts`]);
+  assert.deepEqual(
+    (acc!.folded as { key: string }[]).map((f) => f.key),
+    [`${tree}/quiet/hosts`],
+  );
   assert.equal(status().pendingChanges, pendingBefore - 1);
   assert.deepEqual(
     events.slice(n).map((e) => e.type),
