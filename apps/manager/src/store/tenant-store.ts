@@ -51,7 +51,7 @@ export class TenantStore {
     this.policies = new PolicyRepository(db, clock);
     this.computers = new ComputerRepository(db, tenantId, clock);
     this.tokens = new TokenRepository(db, tenantId, clock);
-    this.events = new EventRepository(db, clock);
+    this.events = new EventRepository(db, clock, dialect);
     this.commands = new CommandRepository(db, clock);
     this.smartFolders = new SmartFolderRepository(db, clock);
     this.tasks = new TaskRepository(db, clock);
