@@ -27,3 +27,4 @@ export {
   type Tenant,
 } from './palisade-client.ts';
 export { ConsoleClient, type ConsoleUser, CSRF_HEADER, cookieSessionTransport, type EventSummary, type SessionInfo } from './console-client.ts';
+export { type AppControlDecision, type AppControlDrift, AppControlClient, type AppControlGlobalBlock, type AppControlRule, type AppControlRuleset } from './app-control-client.ts';
