@@ -29,6 +29,8 @@ export interface ConfigUpdaterOptions {
   /** Aborted when the agent stops, so that shutdown does not wait for a slow manager. */
   signal?: AbortSignal;
   emitSystem: (type: string, severity: 'info' | 'medium', message: string, details: Record<string, unknown>) => void;
+  /** Fetches and verifies the signature sets and feeds the configuration names (ArtifactCache). */
+  artifacts?: { prepare(hash: string, config: unknown): Promise<{ hash: string; config: unknown }> };
 }
 
 export type UpdateOutcome =
@@ -101,9 +103,10 @@ export class ConfigUpdater {
 
   /** Validates and applies; used for fetched and for cached configurations alike. */
   async apply(hash: string, config: unknown, reason: string): Promise<UpdateOutcome> {
-    const checked = this.options.supervisor.check(config);
+    const prepared = this.options.artifacts ? await this.options.artifacts.prepare(hash, config) : { hash, config };
+    const checked = this.options.supervisor.check(prepared.config);
     if (!checked.ok) return this.refuse(hash, checked.diagnostics, reason);
-    return this.commit(hash, checked.config, reason);
+    return this.commit(prepared.hash, checked.config, reason);
   }
 
   refuse(hash: string, diagnostics: ModuleDiagnostic[], reason: string): UpdateOutcome {

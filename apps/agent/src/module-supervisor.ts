@@ -18,6 +18,8 @@ export interface ModuleSupervisorOptions {
   emitterFor: ModuleEmitter;
   /** How long stop()/start() of one module may take before the agent moves on. */
   lifecycleTimeoutMs?: number;
+  /** Adds what the agent knows about a module beyond its own status (artifact problems). */
+  annotateStatus?: (module: string, status: ModuleStatus) => ModuleStatus;
 }
 
 export type ConfigCheck =
@@ -261,6 +263,6 @@ export class ModuleSupervisor {
         details: { ...(status.details ?? {}), rejectedConfigHash: rt.rejected.hash, configErrors: rt.rejected.diagnostics },
       };
     }
-    return status;
+    return this.options.annotateStatus ? this.options.annotateStatus(rt.module.name, status) : status;
   }
 }

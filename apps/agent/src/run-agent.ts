@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type AgentEvent, AgentEventSchema, type CloudMetadata, type HostFacts } from '@palisade/protocol';
 import { Value } from 'typebox/value';
 import { AgentError, errorMessage, isAgentError } from './agent-error.ts';
@@ -10,6 +11,7 @@ import type { AgentStatusReport } from './agent-status-report.ts';
 import { AGENT_VERSION } from './agent-version.ts';
 import { fetchCloudMetadata } from './cloud-metadata.ts';
 import { type CommandHandler, CommandPoller } from './command-poller.ts';
+import { ArtifactCache } from './artifact-cache.ts';
 import { ConfigUpdater, readCachedConfig } from './config-updater.ts';
 import { ControlSocketServer } from './control-socket-server.ts';
 import { dataDirPaths, ensureDataDir, resolveDataDir } from './data-dir.ts';
@@ -128,6 +130,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
   let spool: EventSpool | undefined;
   let supervisor: ModuleSupervisor | undefined;
   let updater: ConfigUpdater | undefined;
+  let artifacts: ArtifactCache | undefined;
   let heartbeat: HeartbeatLoop | undefined;
   let poller: CommandPoller | undefined;
   let inventory: InventoryReporter | undefined;
@@ -265,7 +268,9 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
     {
       name: 'fetch config',
       async run() {
+        artifacts = new ArtifactCache({ dir: join(dataDir, 'artifacts'), client: () => need(client, 'the manager client'), logger });
         updater = new ConfigUpdater({
+          artifacts,
           client: need(client, 'the manager client'),
           link,
           logger,
@@ -306,8 +311,17 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentHand
         const env: ModuleEnvironment = { managerUrl: id.managerUrl, dataDir };
         const source = options.registry ?? defaultModuleRegistry;
         const registry: ModuleRegistry = typeof source === 'function' ? source(env) : source;
-        supervisor = new ModuleSupervisor({ registry, modulesDir: paths.modules, logger, emitterFor });
+        const cache = need(artifacts, 'the artifact cache');
+        supervisor = new ModuleSupervisor({
+          registry,
+          modulesDir: paths.modules,
+          logger,
+          emitterFor,
+          annotateStatus: (name, st) => cache.annotate(name, st),
+        });
         await supervisor.probeCapabilities();
+        // Signature sets and feeds the configuration names are fetched and verified before any module sees it.
+        if (initial) initial = { ...initial, ...(await cache.prepare(initial.hash, initial.config)) };
         if (initial) initialCheck = supervisor.check(initial.config);
         logger.info({ modules: registry.list().map((m) => m.name), configHash: initial?.hash ?? '' }, 'modules configured');
       },

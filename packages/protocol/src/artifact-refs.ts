@@ -39,3 +39,13 @@ export function isArtifactRef(v: unknown): v is ArtifactRef {
   const r = v as ArtifactRef;
   return typeof v === 'object' && v !== null && typeof r.name === 'string' && (r.kind === 'signature-set' || r.kind === 'webrep-feed');
 }
+
+/**
+ * The file name an artifact gets (the manager's diagnostics, the agent's cache): the extension
+ * tells the signature loader the format; a feed keeps its bare name, which becomes the feed's
+ * name in verdicts and events.
+ */
+export function artifactFileName(kind: ArtifactKind, name: string, format: string): string {
+  if (kind === 'signature-set') return `${name}.${format === 'yara' ? 'yar' : format}`;
+  return name;
+}

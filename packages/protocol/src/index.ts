@@ -55,4 +55,4 @@ export {
   type Severity,
 } from './module-names.ts';
 export { type InventoryReport, InventoryReportSchema } from './inventory-report.ts';
-export { ARTIFACT_KINDS, ARTIFACT_SETTINGS, type ArtifactKind, type ArtifactRef, artifactDownloadPath, isArtifactRef } from './artifact-refs.ts';
+export { ARTIFACT_KINDS, ARTIFACT_SETTINGS, type ArtifactKind, type ArtifactRef, artifactDownloadPath, artifactFileName, isArtifactRef } from './artifact-refs.ts';

@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Diagnostic } from '@palisade/diagnostics';
 import { loadSignatures } from '@palisade/signatures';
 import { type FeedFormat, parseFeed } from '@palisade/web-reputation';
-import type { ArtifactKind } from '../store/artifact-repository.ts';
+import { type ArtifactKind, artifactFileName } from '@palisade/protocol';
 
 /** Artifact names double as file names on the agents: no separators, no dot-files. */
 export const ARTIFACT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
@@ -22,12 +22,6 @@ export interface ArtifactCheck {
   diagnostics: Diagnostic[];
   /** What was found (`{signatures}` or `{entries, format}`), for the answer and the audit log. */
   summary: Record<string, unknown>;
-}
-
-/** The file name an agent gives the artifact, which also tells its loaders the format. */
-export function artifactFileName(kind: ArtifactKind, name: string, format: string): string {
-  if (kind === 'signature-set') return `${name}.${format === 'yara' ? 'yar' : format}`;
-  return `${name}.feed`;
 }
 
 /** Formats are checked before the content: a wrong `format` is its own, clearer mistake. */

@@ -125,8 +125,10 @@ export class ArtifactRepository {
         return { artifact: toInfo(info), changed: true, created: true };
       }
       const same = existing.sha256 === sha256 && existing.format === input.format;
+      // The same content rewrites the bytes too: a damaged row heals with the next upload or download.
       const patch = same
         ? {
+            bytes,
             refreshed_at: now,
             last_error: null,
             source: input.source,
