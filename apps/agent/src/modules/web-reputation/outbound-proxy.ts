@@ -111,7 +111,8 @@ export class OutboundProxy {
           'Content-Type': 'text/html; charset=utf-8',
           'Content-Length': Buffer.byteLength(page),
           'X-Palisade-Blocked': 'web-reputation',
-          Connection: 'close',
+          // No `Connection: close`: a client that keeps its connection keeps its socket, so the
+          // event can still name its process (the lookup runs after this answer).
         })
         .end(page);
       return;

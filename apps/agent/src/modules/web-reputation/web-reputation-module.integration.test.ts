@@ -64,7 +64,7 @@ function config(mode: ModuleConfig['mode'] = 'prevent', extra: Record<string, un
 
 async function started(mode: ModuleConfig['mode'] = 'prevent') {
   const events: ModuleEventInput[] = [];
-  const m = new WebReputationModule({ eventWindowMs: 60_000 });
+  const m = new WebReputationModule({ eventWindowMs: 60_000, socketOwners: false });
   const c = config(mode);
   assert.deepEqual(m.configure(c), []);
   const ctx: ModuleContext = {

@@ -3,6 +3,7 @@ import type { ModuleConfig, ModuleStatus, Severity } from '@palisade/protocol';
 import { parseRisk, type ReputationPolicy, ReputationStore, type Verdict } from '@palisade/web-reputation';
 import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
 import { loadFeedFiles } from '../../webrep/feed-file-loader.ts';
+import { emitWithSocketOwner, SocketOwnerLookup } from '../../webrep/socket-owner.ts';
 import { DnsFilter } from './dns-filter.ts';
 import { OutboundProxy, type WebVia } from './outbound-proxy.ts';
 import { type NftScriptRunner, runNftScript } from '../../run-nft-script.ts';
@@ -14,6 +15,8 @@ export interface WebReputationModuleOptions {
   now?: () => number;
   /** Repeats of the same blocked destination within this window are counted, not re-sent. */
   eventWindowMs?: number;
+  /** Names the process and user behind a local client in block events (default on; false: off). */
+  socketOwners?: SocketOwnerLookup | false;
 }
 
 const SEVERITY: Record<string, Severity> = { dangerous: 'high', 'highly suspicious': 'medium', suspicious: 'low', untested: 'low' };
@@ -48,10 +51,12 @@ export class WebReputationModule implements AgentModule {
   private state: ModuleStatus = { state: 'off' };
   private readonly nft: NftScriptRunner;
   private readonly now: () => number;
+  private readonly owners: SocketOwnerLookup | undefined;
 
   constructor(private readonly options: WebReputationModuleOptions = {}) {
     this.nft = options.nft ?? runNftScript;
     this.now = options.now ?? Date.now;
+    this.owners = options.socketOwners === false ? undefined : (options.socketOwners ?? new SocketOwnerLookup());
   }
 
   async capabilities(): Promise<ModuleCapabilities> {
@@ -229,7 +234,9 @@ export class WebReputationModule implements AgentModule {
     }
     this.recent.set(key, { at: now, repeats: 0 });
     if (this.recent.size > 10_000) for (const [k, e] of this.recent) if (now - e.at >= window) this.recent.delete(k);
-    this.ctx?.emit({
+    // The process and user are looked up after the answer and added when found (bounded, cached).
+    emitWithSocketOwner(this.ctx, this.owners, via === 'dns' ? 'udp' : 'tcp', client, {
+      time: new Date(now).toISOString(),
       type: detectOnly ? 'webrep.detected' : 'webrep.blocked',
       severity: SEVERITY[v.risk] ?? 'medium',
       message: `${detectOnly ? 'would block' : 'blocked'} ${v.url} (${v.risk}${v.category ? `, ${v.category}` : ''})`,
