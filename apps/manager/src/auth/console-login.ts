@@ -48,6 +48,9 @@ export async function login(store: TenantStore, input: { username: string; passw
   if (found.user.disabled) throw new LoginError('AUTH_USER_DISABLED', 'this user is disabled; an admin of the tenant can enable it');
   if (needsRehash(found.passwordHash)) await store.users.rehash(found.user.id, found.passwordHash, await hashPassword(input.password));
   await store.users.recordLogin(found.user.id);
+  // Housekeeping rides on logins (rare, and never on the request hot path): old sessions and stale counters go.
+  await store.sessions.prune();
+  await store.users.pruneFailures();
   const { session, token } = await store.sessions.create(found.user.id, input.address);
   return { user: (await store.users.get(found.user.id))!, session, token };
 }

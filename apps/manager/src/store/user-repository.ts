@@ -215,4 +215,16 @@ export class UserRepository {
   async clearFailures(key: string): Promise<void> {
     await this.db.deleteFrom('console_login_failures').where('key', '=', key).execute();
   }
+
+  /** Forgets failure counts whose window and lock are both over (they can no longer lock anything). */
+  async pruneFailures(): Promise<number> {
+    const now = this.clock();
+    const windowStart = new Date(now.getTime() - FAILURE_WINDOW_MS).toISOString();
+    const res = await this.db
+      .deleteFrom('console_login_failures')
+      .where('first_failure_at', '<', windowStart)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now.toISOString())]))
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
 }
