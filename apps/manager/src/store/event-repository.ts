@@ -48,8 +48,13 @@ export function decodeCursor(cursor: string): { time: string; id: string } | und
   }
 }
 
+/** The form toISOString() gives for years 0000–9999; agents send it, so most times need no parsing. */
+const CANONICAL_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** Normalises agent times to the one text form that sorts correctly. */
 function normaliseTime(t: string): string {
+  // A day of month the month does not have (02-30) still goes through Date, which rolls it over.
+  if (CANONICAL_TIME.test(t) && Number(t.slice(8, 10)) <= 28) return t;
   const ms = Date.parse(t);
   return Number.isNaN(ms) ? t : new Date(ms).toISOString();
 }
