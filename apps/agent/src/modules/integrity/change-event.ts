@@ -20,7 +20,9 @@ export function changeEvent(c: Change, source: ChangeSource, content?: EventCont
   const what = c.change === 'renamed' ? `${c.from} -> ${c.key}` : c.key;
   const attrs = c.attributes.map((a) => `${a.name} ${show(a.name, a.before)} -> ${show(a.name, a.after)}`).join(', ');
   const flags = c.flags.length ? ` [${c.flags.join(', ')}]` : '';
-  const message = `${c.kind} ${c.change}: ${what}${attrs ? ` (${attrs})` : ''}${flags}`;
+  // The diff itself stays in the details; the message says how big it is (forwarded syslog lines show it).
+  const lines = content?.status === 'diff' ? ` [text diff +${content.added} -${content.removed}]` : '';
+  const message = `${c.kind} ${c.change}: ${what}${attrs ? ` (${attrs})` : ''}${flags}${lines}`;
   return {
     type: `integrity.${c.change}`,
     severity: c.severity,

@@ -103,6 +103,7 @@ test('reportChanges: redacted diffs in events, no secret in the copies, binary a
   const sshd = await waitFor('sshd_config event', () => event('integrity.updated', `${tree}/ssh/sshd_config`));
   const env = await waitFor('app.env event', () => event('integrity.updated', `${tree}/ssh/app.env`));
   assert.equal(details(sshd).source, 'realtime');
+  assert.match(sshd.message, /\[text diff \+1 -1\]$/);
   const d = diffOf(sshd)!;
   assert.equal(d.status, 'diff');
   assert.equal(
