@@ -19,6 +19,8 @@ export interface LogEvent {
   lowerFields?: Map<string, string>;
   /** Event time in seconds, given by the caller (engines have no clock). */
   time: number;
+  /** Set when a `<check_diff>` rule fired: the output it saw before. */
+  previousOutput?: string;
 }
 
 function hasUpper(s: string): boolean {

@@ -25,6 +25,8 @@ export interface DecodedEvent {
   decoder?: string;
   parentDecoder?: string;
   fields: Record<string, string>;
+  /** For a `<check_diff>` rule that fired: the output the rule saw the time before. */
+  previousOutput?: string;
 }
 
 export interface MatchedRule {
@@ -76,6 +78,8 @@ export class LogSession {
   private readonly ignoredUntil = new Map<number, number>();
   private clock = 0;
   private readonly ftsSeen = new Set<string>();
+  /** Per `<check_diff>` rule, the last output it saw (analysisd keeps it per agent and rule). */
+  private readonly lastOutput = new Map<number, string>();
 
   constructor(readonly ruleset: LogRuleset) {}
 
@@ -96,6 +100,7 @@ export class LogSession {
       timestamp: undefined,
       decoder: undefined,
       lowerFields: undefined,
+      previousOutput: undefined,
     };
     if ((options.logFormat ?? 'syslog') === 'syslog') {
       const h = preDecodeSyslog(line);
@@ -111,6 +116,7 @@ export class LogSession {
     if (ev.timestamp !== undefined) event.timestamp = ev.timestamp;
     if (ev.hostname !== undefined) event.hostname = ev.hostname;
     if (ev.programName !== undefined) event.programName = ev.programName;
+    if (ev.previousOutput !== undefined) event.previousOutput = ev.previousOutput;
     if (ev.decoder) {
       event.decoder = ev.decoder.name;
       if (ev.decoder.parent !== undefined) event.parentDecoder = ev.decoder.parent;
@@ -142,6 +148,7 @@ export class LogSession {
       const r = this.check(ctx, root);
       if (!r) continue;
       if (r.level > 0) this.remember(ev, r, ctx);
+      if (ctx.previousOutput !== undefined) ev.previousOutput = ctx.previousOutput;
       return ctx.consumedRule === r ? { rule: r, firedtimes: ctx.consumed?.length ?? 0 } : { rule: r };
     }
     return undefined;
@@ -253,7 +260,7 @@ export class LogSession {
     }
     for (const l of rule.lists) if (!this.checkList(ev, l)) return null;
     if (rule.compiledRule && !this.compiled(ev, rule.compiledRule)) return null;
-    if (rule.checkDiff) return null;
+    if (rule.checkDiff && !this.outputChanged(ctx, rule)) return null;
     if (rule.ifFts && !this.firstTimeSeen(ctx)) return null;
     if (rule.ifMatchedSid !== undefined || rule.ifMatchedGroup || rule.frequency) {
       if (!this.correlate(ctx, rule)) return null;
@@ -269,6 +276,19 @@ export class LogSession {
     // A noalert rule that no child refines lets its siblings try (analysisd's NO_ALERT).
     if (rule.noalert) return null;
     return rule;
+  }
+
+  /**
+   * analysisd's doDiff: the first output a check_diff rule sees is only stored; later it matches
+   * when the output differs from the one before (command outputs: `netstat` ports, `last`).
+   */
+  private outputChanged(ctx: EvalContext, rule: Rule): boolean {
+    const now = ctx.ev.log;
+    const before = this.lastOutput.get(rule.id);
+    this.lastOutput.set(rule.id, now);
+    if (before === undefined || before === now) return false;
+    ctx.previousOutput = before;
+    return true;
   }
 
   /** Drops the children whose exact test on the list's index field cannot hold for this event. */
@@ -389,6 +409,7 @@ class LazyDecodedEvent implements DecodedEvent {
   declare programName?: string;
   declare decoder?: string;
   declare parentDecoder?: string;
+  declare previousOutput?: string;
   #fields: Record<string, string> | undefined;
   #source: Map<string, string>;
   constructor(
@@ -411,6 +432,7 @@ class LazyDecodedEvent implements DecodedEvent {
     if (this.programName !== undefined) out.programName = this.programName;
     if (this.decoder !== undefined) out.decoder = this.decoder;
     if (this.parentDecoder !== undefined) out.parentDecoder = this.parentDecoder;
+    if (this.previousOutput !== undefined) out.previousOutput = this.previousOutput;
     return out;
   }
 }
@@ -422,6 +444,7 @@ interface EvalContext {
   ftsDone: boolean;
   consumed: PastEvent[] | null;
   consumedRule?: Rule;
+  previousOutput?: string;
 }
 
 /** Replaces `$(field)` in a description by the event's value, as analysisd does for alerts. */

@@ -44,6 +44,7 @@ else {
               ...(e.programName !== undefined ? { programName: e.programName } : {}),
               ...(e.decoder !== undefined ? { decoder: e.decoder } : {}),
               ...(e.parentDecoder !== undefined ? { parentDecoder: e.parentDecoder } : {}),
+              ...(e.previousOutput !== undefined ? { previousOutput: e.previousOutput } : {}),
               fields: e.fields,
             },
           });

@@ -28,6 +28,10 @@ export interface TailedLine {
   path: string;
   location: string;
   format: string;
+  /** The file it came from (`dev:ino`, like TailBatch.ends), and the offsets the line spans. */
+  file: string;
+  start: number;
+  end: number;
   /** The line was longer than the limit and was cut. */
   cut?: true;
 }
@@ -340,14 +344,14 @@ export class FileTailer {
       let pos = 0;
       for (let nl = data.indexOf(10, pos); nl !== -1; nl = data.indexOf(10, pos)) {
         if (t.skipping) t.skipping = false;
-        else this.pushLine(t, data.subarray(pos, nl), batch);
+        else this.pushLine(t, data.subarray(pos, nl), batch, base + pos, base + nl + 1);
         pos = nl + 1;
       }
       let rest = data.subarray(pos);
       if (t.skipping) rest = Buffer.alloc(0);
       else if (rest.length > this.opts.maxLineBytes) {
         // A line without end beyond the limit: hand out its start, drop the rest up to its newline.
-        this.pushLine(t, rest, batch);
+        this.pushLine(t, rest, batch, base + pos, base + data.length);
         t.skipping = true;
         rest = Buffer.alloc(0);
       }
@@ -358,7 +362,7 @@ export class FileTailer {
     return total;
   }
 
-  private pushLine(t: Tracked, bytes: Buffer, batch: TailBatch): void {
+  private pushLine(t: Tracked, bytes: Buffer, batch: TailBatch, start: number, end: number): void {
     let b = bytes;
     let cut = false;
     if (b.length > this.opts.maxLineBytes) {
@@ -372,13 +376,16 @@ export class FileTailer {
       path: t.path,
       location: t.location,
       format: t.format,
+      file: t.key,
+      start,
+      end,
       ...(cut ? { cut: true as const } : {}),
     });
   }
 
   /** A rotated file is drained: its last line, even without a newline, is complete now. */
   private finish(t: Tracked, batch: TailBatch): void {
-    if (t.partial && !t.skipping) this.pushLine(t, t.partial, batch);
+    if (t.partial && !t.skipping) this.pushLine(t, t.partial, batch, t.offset - t.partial.length, t.offset);
     t.partial = undefined;
     batch.ends.set(t.key, t.offset);
     closeQuietly(t.fd);

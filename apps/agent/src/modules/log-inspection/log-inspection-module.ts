@@ -4,9 +4,16 @@ import { formatDiagnostic } from '@palisade/diagnostics';
 import { type RulesetSources, severityOfLevel } from '@palisade/log-rules';
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
+import { type CommandEvent, CommandRunner } from './command-source.ts';
 import { FileTailer, type TailBatch } from './file-tailer.ts';
 import { JournaldReader, type JournalLine, journaldAvailability } from './journald-reader.ts';
-import { BUNDLED_LOG_RULES_DIR, type LogInspectionSettings, parseLogInspectionSettings } from './log-inspection-settings.ts';
+import { LineGrouper, type MultilineSpec } from './line-grouper.ts';
+import {
+  BUNDLED_LOG_RULES_DIR,
+  type LogFormat,
+  type LogInspectionSettings,
+  parseLogInspectionSettings,
+} from './log-inspection-settings.ts';
 import { readRuleSources } from './read-rule-sources.ts';
 import { type EngineAlert, type EngineLine, RulesetLoadError, type SkippedLine, WatchedEngine } from './watched-engine.ts';
 
@@ -21,9 +28,42 @@ const ENGINE_BATCH = 1000;
 
 /** Where a line came from, kept beside the engine's copy for the event. */
 interface LineOrigin {
-  source: 'file' | 'journald';
+  source: 'file' | 'journald' | 'command';
   path?: string;
   unit?: string;
+  alias?: string;
+}
+
+/**
+ * The tailer keeps one opaque format string per file (persisted with its offset): the log format,
+ * plus the line grouping as JSON when there is one, so a file found again after a restart or a
+ * rotation is grouped the same way.
+ */
+export function encodeSourceFormat(format: LogFormat, multiline: MultilineSpec | undefined): string {
+  return multiline ? `${format}|${JSON.stringify(multiline)}` : format;
+}
+
+function decodeSourceFormat(key: string): { format: string; multiline?: MultilineSpec } {
+  const bar = key.indexOf('|');
+  if (bar < 0) return { format: key };
+  try {
+    return { format: key.slice(0, bar), multiline: JSON.parse(key.slice(bar + 1)) as MultilineSpec };
+  } catch {
+    return { format: key.slice(0, bar) };
+  }
+}
+
+/** What the engine does with a line of a format: only syslog lines have their header pre-decoded. */
+function engineFormat(format: string): string {
+  return format === 'syslog' ? 'syslog' : 'raw';
+}
+
+/** The grouper of one file and what its records are reported with. */
+interface FileGroup {
+  grouper: LineGrouper;
+  location: string;
+  path: string;
+  format: string;
 }
 
 /** The folders a Wazuh installation (or a bare ruleset folder) keeps decoders, rules and lists in. */
@@ -72,6 +112,9 @@ export class LogInspectionModule implements AgentModule {
   private rulesKey = '';
   private tailer: FileTailer | undefined;
   private journal: JournaldReader | undefined;
+  private commandRunner: CommandRunner | undefined;
+  /** Line groupers (multi-line, audit) per followed file (`dev:ino`). */
+  private readonly groups = new Map<string, FileGroup>();
   private journalState = 'off';
   private timer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
@@ -119,7 +162,10 @@ export class LogInspectionModule implements AgentModule {
         ...this.counters,
         engineRestarts: this.engine?.restarts ?? 0,
         ruleWarnings: this.engine?.warnings.length ?? 0,
-        ...(this.tailer?.warnings.length ? { warnings: this.tailer.warnings.slice(-5) } : {}),
+        ...(this.commandRunner ? { commands: this.commandRunner.status() } : {}),
+        ...(this.tailer?.warnings.length || this.commandRunner?.warnings.length
+          ? { warnings: [...(this.tailer?.warnings ?? []), ...(this.commandRunner?.warnings ?? [])].slice(-5) }
+          : {}),
       },
     };
   }
@@ -162,7 +208,11 @@ export class LogInspectionModule implements AgentModule {
     }
     this.settings = settings;
     this.tailer = new FileTailer({
-      sources: settings.files.map((f) => ({ pattern: f.path, format: f.format, ...(f.location ? { location: f.location } : {}) })),
+      sources: settings.files.map((f) => ({
+        pattern: f.path,
+        format: encodeSourceFormat(f.format, f.multiline),
+        ...(f.location ? { location: f.location } : {}),
+      })),
       stateFile: join(ctx.dataDir, 'files.json'),
       startAt: settings.startAt,
       maxLineBytes: settings.maxLineBytes,
@@ -170,6 +220,7 @@ export class LogInspectionModule implements AgentModule {
       ...(this.options.now ? { now: this.options.now } : {}),
     });
     this.startJournal(settings);
+    this.commandRunner = settings.commands.length ? new CommandRunner(settings.commands, () => this.now()) : undefined;
     this.running = true;
     this.state = { state: 'running' };
     this.schedule(0);
@@ -243,12 +294,46 @@ export class LogInspectionModule implements AgentModule {
     const lines: EngineLine[] = [];
     const origins: LineOrigin[] = [];
     for (const l of batch?.lines ?? []) {
-      lines.push({ text: l.text, location: l.location, format: l.format, time: nowSec });
-      origins.push({ source: 'file', path: l.path });
+      const { format, multiline } = decodeSourceFormat(l.format);
+      if (!multiline) {
+        lines.push({ text: l.text, location: l.location, format: engineFormat(format), time: nowSec });
+        origins.push({ source: 'file', path: l.path });
+        continue;
+      }
+      let g = this.groups.get(l.file);
+      if (!g || JSON.stringify(g.grouper.spec) !== JSON.stringify(multiline)) {
+        g = { grouper: new LineGrouper(multiline, () => this.now()), location: l.location, path: l.path, format };
+        this.groups.set(l.file, g);
+      }
+      g.location = l.location;
+      g.path = l.path;
+      for (const rec of g.grouper.push({ text: l.text, start: l.start, end: l.end })) {
+        lines.push({ text: rec.text, location: l.location, format: engineFormat(format), time: nowSec });
+        origins.push({ source: 'file', path: l.path });
+      }
+    }
+    // Records nothing was appended to for their timeout are complete.
+    for (const [file, g] of this.groups) {
+      // A file idle for an hour (rotated away, finished) needs no grouper; a new one starts if it grows.
+      if (g.grouper.pendingStart === undefined && g.grouper.idleMs() > 3_600_000) {
+        this.groups.delete(file);
+        continue;
+      }
+      for (const rec of g.grouper.flushDue()) {
+        lines.push({ text: rec.text, location: g.location, format: engineFormat(g.format), time: nowSec });
+        origins.push({ source: 'file', path: g.path });
+      }
     }
     for (const j of journal) {
       lines.push({ text: j.text, location: 'journald', format: 'syslog', time: j.time });
       origins.push({ source: 'journald', ...(j.unit ? { unit: j.unit } : {}) });
+    }
+    this.commandRunner?.tick();
+    const commandsStart = lines.length;
+    const commandEvents: CommandEvent[] = this.commandRunner?.take(ENGINE_BATCH * 5) ?? [];
+    for (const c of commandEvents) {
+      lines.push({ text: c.text, location: c.location, format: 'raw', time: c.time / 1000 });
+      origins.push({ source: 'command', alias: c.alias });
     }
     let done = 0;
     try {
@@ -262,17 +347,28 @@ export class LogInspectionModule implements AgentModule {
       // the journal entries not yet handled go back to the queue. Lines already evaluated may
       // alert twice; none is lost.
       tailer?.rewind();
-      const journalStart = batch?.lines.length ?? 0;
+      // The files are read again from their saved offsets, which lie before any pending record.
+      this.groups.clear();
+      const journalStart = commandsStart - journal.length;
       this.journal?.requeue(journal.slice(Math.max(0, done - journalStart)));
       const handled = journal.slice(0, Math.max(0, done - journalStart)).at(-1);
       if (handled) this.journal?.commit(handled.cursor);
+      this.commandRunner?.requeue(commandEvents.slice(Math.max(0, done - commandsStart)));
       throw err;
     }
-    // Every alert of these lines is in the spool now: only then move the resume points.
-    if (batch && tailer) tailer.commit(batch);
+    // Every alert of these lines is in the spool now: only then move the resume points. A file
+    // with an unfinished record keeps its offset before that record, so a restart re-reads it.
+    if (batch && tailer) {
+      for (const [file, g] of this.groups) {
+        const pending = g.grouper.pendingStart;
+        if (pending !== undefined) batch.ends.set(file, pending);
+        else if (!batch.ends.has(file) && g.grouper.consumed >= 0) batch.ends.set(file, g.grouper.consumed);
+      }
+      tailer.commit(batch);
+    }
     const last = journal.at(-1);
     if (last) this.journal?.commit(last.cursor);
-    return !!batch?.more || (this.journal?.queued ?? 0) > 0;
+    return !!batch?.more || (this.journal?.queued ?? 0) > 0 || (this.commandRunner?.queued ?? 0) > 0;
   }
 
   /** Runs `part` (lines `i`… of the round) through the engine and emits its events in line order. */
@@ -307,6 +403,8 @@ export class LogInspectionModule implements AgentModule {
         source: origin.source,
         ...(origin.path && origin.path !== e.location ? { path: origin.path } : {}),
         ...(origin.unit ? { unit: origin.unit } : {}),
+        ...(origin.alias ? { command: origin.alias } : {}),
+        ...(e.previousOutput !== undefined ? { previousOutput: e.previousOutput } : {}),
         ...(e.decoder !== undefined ? { decoder: e.decoder } : {}),
         ...(e.parentDecoder !== undefined ? { parentDecoder: e.parentDecoder } : {}),
         ...(e.hostname !== undefined ? { hostname: e.hostname } : {}),
@@ -352,6 +450,10 @@ export class LogInspectionModule implements AgentModule {
       }
     }
     this.journal = undefined;
+    await this.commandRunner?.stop();
+    this.commandRunner = undefined;
+    // Pending records are dropped: their files' saved offsets lie before them, the next start re-reads them.
+    this.groups.clear();
     this.tailer?.close();
     this.tailer = undefined;
   }
