@@ -1,6 +1,7 @@
 export { ApiClientError } from './api-client-error.ts';
 export { type ApiTransport, fetchTransport } from './api-transport.ts';
 export type { Forwarder, ForwarderFilter, ForwarderTestResult, NewForwarder } from './forwarder-types.ts';
+export type { ForwarderDeadLetter, ForwarderDeadLetterPage, ForwarderDeadLetterPolicy } from './forwarder-dead-letter-types.ts';
 export type { CloudAccount, CloudInstance, CloudSyncSummary, NewCloudAccount } from './cloud-account-types.ts';
 export type { NewPlaybook, Playbook, PlaybookAction, PlaybookActionRecord, PlaybookTrigger } from './playbook-types.ts';
 export {

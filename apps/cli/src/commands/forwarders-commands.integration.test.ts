@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -132,6 +133,81 @@ test('create, list, test and delete through the CLI; the running manager forward
   const missing = await cli(['forwarders', 'delete', 'siem']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /error CLI_FORWARDER_NOT_FOUND/);
+});
+
+test('dead letters: an event the webhook refuses is listed, retried and discarded through the CLI', async () => {
+  const accepted: string[] = [];
+  let refuse = true;
+  const hookServer = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const records = JSON.parse(body) as { EventID: string; Description: string }[];
+      if (refuse && records.some((r) => r.Description === 'poison')) return void res.writeHead(400).end();
+      accepted.push(...records.map((r) => r.EventID));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`;
+    const created = await cli(['forwarders', 'create', 'picky', '--type', 'webhook', '--url', url, '--module', 'ips'], {
+      PALISADE_FORWARDER_SECRET: 'cli-secret-value-0123456789',
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const store = (await manager.stores.tenant('primary'))!;
+    const { computer } = await store.computers.activate(
+      { hostname: 'web-10', platform: 'linux', ips: ['10.1.1.2'], agentVersion: '0.1.0' },
+      { policyId: null, group: null, heartbeatSeconds: 30 },
+    );
+    const ev = (message: string) => ({
+      id: randomUUID(),
+      time: new Date().toISOString(),
+      module: 'ips' as const,
+      type: 'ips.blocked',
+      severity: 'high' as const,
+      message,
+    });
+    const events = [ev('first'), ev('poison'), ev('third')];
+    await store.events.ingest(computer.id, events);
+    const deadline = Date.now() + 15_000;
+    while (accepted.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(accepted, [events[0]!.id, events[2]!.id], 'the others arrive, in order');
+
+    const list = await cli(['forwarders', 'dead-letters', 'list', 'picky', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    const page = JSON.parse(list.stdout);
+    assert.equal(page.total, 1);
+    assert.deepEqual([page.deadLetters[0].eventId, page.deadLetters[0].reason], [events[1]!.id, 'refused']);
+    assert.match(page.deadLetters[0].lastError, /HTTP 400$/);
+    const table = await cli(['forwarders', 'list']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /DEADLETTERS/);
+    assert.match(table.stdout, /picky +webhook +\S+ +true +0 +1 /);
+
+    const vague = await cli(['forwarders', 'dead-letters', 'retry', 'picky']);
+    assert.equal(vague.code, 2);
+    assert.match(vague.stderr, /--id ID \(repeatable\) or --all/);
+    refuse = false;
+    const retried = await cli(['forwarders', 'dead-letters', 'retry', 'picky', '--all', '--json']);
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.equal(JSON.parse(retried.stdout).retried, 1);
+    while (accepted.length < 3 && Date.now() < deadline + 15_000) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(accepted[2], events[1]!.id);
+
+    const discarded = await cli(['forwarders', 'dead-letters', 'discard', 'picky', '--all', '--json']);
+    assert.deepEqual([discarded.code, JSON.parse(discarded.stdout).discarded], [0, 0]);
+
+    const policy = await cli(['forwarders', 'dead-letters', 'policy', 'picky', '--max-attempts', '5', '--max-age', '7d', '--json']);
+    assert.equal(policy.code, 0, policy.stderr);
+    assert.deepEqual(JSON.parse(policy.stdout).deadLetterPolicy, { maxAttempts: 5, maxAgeSeconds: 604_800 });
+    const badAge = await cli(['forwarders', 'dead-letters', 'policy', 'picky', '--max-attempts', 'none', '--max-age', '7w']);
+    assert.equal(badAge.code, 2);
+    assert.match(badAge.stderr, /--max-age wants a duration/);
+  } finally {
+    hookServer.closeAllConnections();
+    await new Promise((r) => hookServer.close(r));
+  }
 });
 
 test('flags are checked before anything is sent', () => {

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
-import type { Forwarder, ForwarderFilter, NewForwarder, PalisadeClient } from '@palisade/api-client';
+import type {
+  Forwarder,
+  ForwarderDeadLetterPage,
+  ForwarderDeadLetterPolicy,
+  ForwarderFilter,
+  NewForwarder,
+  PalisadeClient,
+} from '@palisade/api-client';
 import { clientFrom, withApi } from './api-connection.ts';
 import { CliError, printJson } from './output.ts';
 import { printTable } from './table-output.ts';
@@ -161,9 +168,10 @@ export function registerForwarderCommands(program: Command): void {
             target: target(f),
             enabled: f.enabled,
             pending: f.delivery.pending,
+            deadLetters: (f.delivery as { deadLetters?: number }).deadLetters ?? 0,
             lastError: f.delivery.lastError,
           })),
-          ['id', 'name', 'type', 'target', 'enabled', 'pending', 'lastError'],
+          ['id', 'name', 'type', 'target', 'enabled', 'pending', 'deadLetters', 'lastError'],
         ),
       );
     });
@@ -220,5 +228,122 @@ export function registerForwarderCommands(program: Command): void {
       const f = await withApi(() => resolveForwarder(c, ref));
       await withApi(() => c.deleteForwarder(f.id));
       show(cmd, { deleted: f.id }, () => process.stdout.write(`deleted ${f.id} ${f.name}\n`));
+    });
+
+  registerDeadLetterCommands(fw, client);
+}
+
+/** `7d`, `12h`, `30m`, `90s`, plain seconds, or `none`. */
+export function parseLimit(value: string, flag: string, kind: 'count' | 'duration'): number | null {
+  if (value === 'none') return null;
+  const m = kind === 'count' ? /^(\d+)$/.exec(value.trim()) : /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!m) {
+    throw new CliError(
+      'CLI_BAD_OPTION',
+      `${flag} wants ${kind === 'count' ? 'a number' : 'a duration like 7d, 12h, 30m or seconds'} or none, got ${JSON.stringify(value)}`,
+      2,
+    );
+  }
+  const unit = ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as const)[(m[2] ?? '') as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+function registerDeadLetterCommands(fw: Cmd, client: () => PalisadeClient): void {
+  const dl = fw
+    .command('dead-letters')
+    .description(
+      'Events a forwarder gave up on: refused by the receiver (e.g. webhook 400, SNS InvalidParameter) or past its attempts/age limit',
+    );
+  const base = (id: string) => `/api/v1/forwarders/${encodeURIComponent(id)}`;
+
+  dl.command('list <forwarder>')
+    .option('--json', 'print JSON')
+    .option('--limit <n>', 'at most this many (default 100)')
+    .option('--after <id>', 'the page after this dead letter id')
+    .description('List dead letters, oldest first, with the reason and the last error')
+    .action(async (ref: string, o: { limit?: string; after?: string }, cmd: Cmd) => {
+      const c = client();
+      const page = await withApi(async () => {
+        const f = await resolveForwarder(c, ref);
+        const query: Record<string, string> = {};
+        if (o.limit) query.limit = String(parseLimit(o.limit, '--limit', 'count'));
+        if (o.after) query.after = o.after;
+        return c.request<ForwarderDeadLetterPage>('GET', `${base(f.id)}/dead-letters`, { query });
+      });
+      show(cmd, page, () => {
+        printTable(
+          page.deadLetters.map((d) => ({
+            id: d.id,
+            eventId: d.eventId,
+            event: `${d.event.type} ${d.event.hostname}`,
+            deadAt: d.deadAt,
+            reason: d.reason,
+            attempts: d.attempts,
+            lastError: d.lastError,
+          })),
+          ['id', 'eventId', 'event', 'deadAt', 'reason', 'attempts', 'lastError'],
+        );
+        process.stdout.write(`${page.total} dead letter(s)${page.next ? `; next page: --after ${page.next}` : ''}\n`);
+      });
+    });
+
+  const selection = (ids: string[] | undefined, all: boolean | undefined, verb: string) => {
+    if (!ids?.length && !all) throw new CliError('CLI_BAD_OPTION', `say which dead letters to ${verb}: --id ID (repeatable) or --all`, 2);
+    if (ids?.length && all) throw new CliError('CLI_BAD_OPTION', '--id and --all exclude each other', 2);
+    return ids?.length ? { ids } : {};
+  };
+
+  dl.command('retry <forwarder>')
+    .option('--json', 'print JSON')
+    .option('--id <id>', 'dead letter id (repeatable)', collect)
+    .option('--all', 'every dead letter of the forwarder')
+    .description('Put dead letters back at the head of the outbox: they are sent next, in their old order (operator)')
+    .action(async (ref: string, o: { id?: string[]; all?: boolean }, cmd: Cmd) => {
+      const body = selection(o.id, o.all, 'retry');
+      const c = client();
+      const res = await withApi(async () => {
+        const f = await resolveForwarder(c, ref);
+        return c.request<{ forwarderId: string; retried: number }>('POST', `${base(f.id)}/dead-letters/retry`, { body });
+      });
+      show(cmd, res, () => process.stdout.write(`queued ${res.retried} dead letter(s) again\n`));
+    });
+
+  dl.command('discard <forwarder>')
+    .option('--json', 'print JSON')
+    .option('--id <id>', 'dead letter id (repeatable)', collect)
+    .option('--all', 'every dead letter of the forwarder')
+    .description('Drop dead letters for good (admin)')
+    .action(async (ref: string, o: { id?: string[]; all?: boolean }, cmd: Cmd) => {
+      const body = selection(o.id, o.all, 'discard');
+      const c = client();
+      const res = await withApi(async () => {
+        const f = await resolveForwarder(c, ref);
+        return c.request<{ forwarderId: string; discarded: number }>('POST', `${base(f.id)}/dead-letters/discard`, { body });
+      });
+      show(cmd, res, () => process.stdout.write(`discarded ${res.discarded} dead letter(s)\n`));
+    });
+
+  dl.command('policy <forwarder>')
+    .option('--json', 'print JSON')
+    .requiredOption('--max-attempts <n>', 'failed attempts after which an event is dead-lettered, or none')
+    .requiredOption(
+      '--max-age <duration>',
+      'time in the queue after which an undelivered event is dead-lettered (7d, 12h, seconds), or none',
+    )
+    .description('Set when undelivered events go to the dead letters besides a refusal (admin)')
+    .action(async (ref: string, o: { maxAttempts: string; maxAge: string }, cmd: Cmd) => {
+      const body: ForwarderDeadLetterPolicy = {
+        maxAttempts: parseLimit(o.maxAttempts, '--max-attempts', 'count'),
+        maxAgeSeconds: parseLimit(o.maxAge, '--max-age', 'duration'),
+      };
+      const c = client();
+      const f = await withApi(async () =>
+        c.request<Forwarder>('PUT', `${base((await resolveForwarder(c, ref)).id)}/dead-letter-policy`, { body }),
+      );
+      show(cmd, f, () =>
+        process.stdout.write(
+          `${f.name}: dead-letter after ${body.maxAttempts ?? 'unlimited'} attempts, ${body.maxAgeSeconds === null ? 'no age limit' : `${body.maxAgeSeconds} s in the queue`}\n`,
+        ),
+      );
     });
 }

@@ -78,6 +78,47 @@ export interface ForwarderSecrets {
 
 export type ForwarderSettings = SyslogSettings | WebhookSettings | SnsSettings;
 
+/**
+ * When a queued event gives up and moves to the forwarder's dead letters, besides a receiver's
+ * definite refusal (which always does). Null = no limit: the event is retried until delivered.
+ */
+export const DeadLetterPolicySchema = Type.Object(
+  {
+    /** Failed delivery attempts after which the event is dead-lettered. */
+    maxAttempts: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+    /** Seconds since it was queued after which an undelivered event is dead-lettered instead of sent. */
+    maxAgeSeconds: Type.Union([Type.Integer({ minimum: 60, maximum: 31_536_000 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type DeadLetterPolicy = Static<typeof DeadLetterPolicySchema>;
+export const NO_DEAD_LETTER_LIMITS: DeadLetterPolicy = { maxAttempts: null, maxAgeSeconds: null };
+
+export const DEAD_LETTER_REASONS = ['refused', 'max-attempts', 'max-age'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+/** One dead-lettered event of a forwarder, as the API shows it. */
+export interface DeadLetter {
+  id: string;
+  forwarderId: string;
+  eventId: string;
+  /** When it was queued, and when it gave up. */
+  enqueuedAt: string;
+  deadAt: string;
+  attempts: number;
+  reason: DeadLetterReason;
+  lastError: string;
+  event: {
+    module: string;
+    type: string;
+    severity: string;
+    time: string;
+    computerId: string;
+    hostname: string;
+    message: string;
+  };
+}
+
 export interface Forwarder {
   id: string;
   name: string;
@@ -89,8 +130,11 @@ export interface Forwarder {
   updatedAt: string;
   /** Names of the secrets that are set (never their values). */
   secretsSet: string[];
+  deadLetterPolicy: DeadLetterPolicy;
   delivery: {
     pending: number;
+    /** Events in the dead-letter table (`palisade forwarders dead-letters list`). */
+    deadLetters: number;
     failures: number;
     lastError: string | null;
     nextAttemptAt: string | null;

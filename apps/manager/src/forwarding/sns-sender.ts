@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DeliveryRefused, snsErrorRefuses } from './delivery-refused.ts';
 import type { EventSender } from './event-sender.ts';
 import type { ForwardedEvent } from './forwarded-event.ts';
 import { type ForwarderSecrets, type SnsSettings, topicRegion } from './forwarder-config.ts';
@@ -60,6 +61,12 @@ export class SnsSender implements EventSender {
   async send(events: readonly ForwardedEvent[]): Promise<void> {
     const fifo = this.settings.topicArn.endsWith('.fifo');
     for (const message of snsMessages(events.map(snsEventRecord))) {
+      await this.publish(message, fifo);
+    }
+  }
+
+  private async publish(message: string, fifo: boolean): Promise<void> {
+    try {
       await this.client.send(
         new PublishCommand({
           TopicArn: this.settings.topicArn,
@@ -69,6 +76,11 @@ export class SnsSender implements EventSender {
           ...(fifo ? { MessageGroupId: 'palisade', MessageDeduplicationId: createHash('sha256').update(message).digest('hex') } : {}),
         }),
       );
+    } catch (err) {
+      // SNS refuses the message itself: publishing it again cannot work.
+      if (snsErrorRefuses(err))
+        throw new DeliveryRefused(`sns ${this.settings.topicArn}: ${(err as Error).name}: ${(err as Error).message}`);
+      throw err;
     }
   }
 

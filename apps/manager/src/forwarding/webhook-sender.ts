@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { DeliveryRefused, webhookStatusRefuses } from './delivery-refused.ts';
 import type { EventSender } from './event-sender.ts';
 import type { ForwardedEvent } from './forwarded-event.ts';
 import type { ForwarderSecrets, WebhookSettings } from './forwarder-config.ts';
@@ -8,7 +9,8 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhook-
 
 /**
  * POSTs a batch as a JSON array with an HMAC signature. Only a 2xx answer counts as delivered;
- * anything else (or no answer) leaves the batch in the outbox for a retry with backoff.
+ * anything else (or no answer) leaves the batch in the outbox for a retry with backoff, except a
+ * refusal (see `webhookStatusRefuses`), which the dispatcher narrows down to dead-letter.
  */
 export class WebhookSender implements EventSender {
   constructor(
@@ -40,7 +42,10 @@ export class WebhookSender implements EventSender {
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) resolve();
-            else reject(new Error(`webhook ${url.origin}${url.pathname}: HTTP ${status}`));
+            else {
+              const message = `webhook ${url.origin}${url.pathname}: HTTP ${status}`;
+              reject(webhookStatusRefuses(status) ? new DeliveryRefused(message) : new Error(message));
+            }
           });
           res.on('error', reject);
         },

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DEFAULT_CONSOLE_DIR, serveConsole } from './console-static.ts';
+import { deadLetterRoutes } from '../forwarding/dead-letter-routes.ts';
 import { installErrorHandler } from './error-handler.ts';
 import type { ManagerContext } from './manager-context.ts';
 import type { createManagerMetrics } from './manager-metrics.ts';
@@ -110,6 +111,7 @@ export async function buildApp(
     await playbookRoutes(api, ctx.playbooks);
     await cloudAccountRoutes(api, ctx.cloud);
     await forwarderRoutes(api, ctx);
+    await deadLetterRoutes(api, ctx);
     await artifactRoutes(api, ctx);
     await deployScriptRoutes(api);
     await appControlRoutes(api, ctx);

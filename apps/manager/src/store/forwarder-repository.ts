@@ -1,6 +1,16 @@
 import type { CloudMetadata } from '@palisade/protocol';
 import type { Kysely } from 'kysely';
-import type { Forwarder, ForwarderFilter, ForwarderSecrets, ForwarderSettings, ForwarderType } from '../forwarding/forwarder-config.ts';
+import {
+  type DeadLetter,
+  type DeadLetterPolicy,
+  type DeadLetterReason,
+  type Forwarder,
+  type ForwarderFilter,
+  type ForwarderSecrets,
+  type ForwarderSettings,
+  type ForwarderType,
+  NO_DEAD_LETTER_LIMITS,
+} from '../forwarding/forwarder-config.ts';
 import type { ForwardedEvent } from '../forwarding/forwarded-event.ts';
 import { matchesFilter } from '../forwarding/forwarder-filter.ts';
 import type { StoredEvent } from './event-repository.ts';
@@ -13,6 +23,9 @@ export interface OutboxEntry {
   id: string;
   position: string;
   event: ForwardedEvent;
+  enqueuedAt: string;
+  /** Failed delivery attempts so far. */
+  attempts: number;
 }
 
 export interface NewForwarder {
@@ -95,6 +108,11 @@ export class ForwarderRepository {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('forwarder_id', '=', r.id)
       .executeTakeFirstOrThrow();
+    const dead = await this.db
+      .selectFrom('forwarder_dead_letters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('forwarder_id', '=', r.id)
+      .executeTakeFirstOrThrow();
     return {
       id: r.id,
       name: r.name,
@@ -108,8 +126,10 @@ export class ForwarderRepository {
         .filter(([, v]) => typeof v === 'string' && v.length > 0)
         .map(([k]) => k)
         .sort(),
+      deadLetterPolicy: { ...NO_DEAD_LETTER_LIMITS, ...fromJson<Partial<DeadLetterPolicy>>(r.dead_letter_policy, {}) },
       delivery: {
         pending: Number(pending.n),
+        deadLetters: Number(dead.n),
         failures: Number(r.failures),
         lastError: r.last_error,
         nextAttemptAt: r.next_attempt_at,
@@ -136,6 +156,7 @@ export class ForwarderRepository {
       failures: 0,
       last_error: null,
       last_success_at: null,
+      dead_letter_policy: null,
     };
     this.filterCache = undefined;
     try {
@@ -173,11 +194,12 @@ export class ForwarderRepository {
     return this.get(id);
   }
 
-  /** Deletes the forwarder and whatever it had not delivered yet. */
+  /** Deletes the forwarder, whatever it had not delivered yet and its dead letters. */
   async delete(id: string): Promise<boolean> {
     this.filterCache = undefined;
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('forwarder_outbox').where('forwarder_id', '=', id).execute();
+      await trx.deleteFrom('forwarder_dead_letters').where('forwarder_id', '=', id).execute();
       const res = await trx.deleteFrom('forwarders').where('id', '=', id).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -211,10 +233,18 @@ export class ForwarderRepository {
       const filter = fromJson<ForwarderFilter>(f.filter, {});
       for (const ev of snapshots) {
         if (!matchesFilter(filter, ev)) continue;
-        rows.push({ id: newId(), forwarder_id: f.id, event_id: ev.id, position: nextPosition(now), event: toJson(ev), enqueued_at: now });
+        rows.push({
+          id: newId(),
+          forwarder_id: f.id,
+          event_id: ev.id,
+          position: nextPosition(now),
+          event: toJson(ev),
+          enqueued_at: now,
+          attempts: 0,
+        });
       }
     }
-    // SQLite limits bound parameters per statement; 100 rows x 6 columns stays well inside.
+    // SQLite limits bound parameters per statement; 100 rows x 7 columns stays well inside.
     for (let i = 0; i < rows.length; i += 100) {
       await db
         .insertInto('forwarder_outbox')
@@ -274,13 +304,19 @@ export class ForwarderRepository {
   async peek(id: string, limit: number): Promise<OutboxEntry[]> {
     const rows = await this.db
       .selectFrom('forwarder_outbox')
-      .select(['id', 'position', 'event'])
+      .select(['id', 'position', 'event', 'enqueued_at', 'attempts'])
       .where('forwarder_id', '=', id)
       .orderBy('position')
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ id: r.id, position: r.position, event: fromJson(r.event, {} as ForwardedEvent) }));
+    return rows.map((r) => ({
+      id: r.id,
+      position: r.position,
+      event: fromJson(r.event, {} as ForwardedEvent),
+      enqueuedAt: r.enqueued_at,
+      attempts: Number(r.attempts),
+    }));
   }
 
   /** Delivered: drop the entries and clear the failure state. */
@@ -316,5 +352,196 @@ export class ForwarderRepository {
   async failuresOf(id: string): Promise<number> {
     const r = await this.db.selectFrom('forwarders').select('failures').where('id', '=', id).executeTakeFirst();
     return Number(r?.failures ?? 0);
+  }
+
+  async setDeadLetterPolicy(id: string, policy: DeadLetterPolicy): Promise<Forwarder | undefined> {
+    await this.db
+      .updateTable('forwarders')
+      .set({ dead_letter_policy: toJson(policy), updated_at: this.clock().toISOString() })
+      .where('id', '=', id)
+      .execute();
+    return this.get(id);
+  }
+
+  /** One more failed attempt for these entries (the `maxAttempts` policy counts them). */
+  async recordAttempt(id: string, entryIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < entryIds.length; i += 500) {
+      await this.db
+        .updateTable('forwarder_outbox')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+        .where('forwarder_id', '=', id)
+        .where('id', 'in', entryIds.slice(i, i + 500))
+        .execute();
+    }
+  }
+
+  /**
+   * Moves outbox entries to the dead letters, in one transaction: an entry is either still queued
+   * or dead-lettered, never both or neither. Returns how many moved.
+   */
+  async deadLetter(id: string, entryIds: readonly string[], reason: DeadLetterReason, error: string): Promise<number> {
+    if (entryIds.length === 0) return 0;
+    const now = this.clock().toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      let moved = 0;
+      for (let i = 0; i < entryIds.length; i += 100) {
+        const rows = await trx
+          .selectFrom('forwarder_outbox')
+          .selectAll()
+          .where('forwarder_id', '=', id)
+          .where('id', 'in', entryIds.slice(i, i + 100))
+          .execute();
+        if (rows.length === 0) continue;
+        await trx
+          .insertInto('forwarder_dead_letters')
+          .values(
+            rows.map((r) => ({
+              id: r.id,
+              forwarder_id: id,
+              event_id: r.event_id,
+              position: r.position,
+              event: r.event,
+              enqueued_at: r.enqueued_at,
+              dead_at: now,
+              attempts: Number(r.attempts),
+              reason,
+              last_error: error.slice(0, 1000),
+            })),
+          )
+          .onConflict((oc) => oc.columns(['forwarder_id', 'event_id']).doNothing())
+          .execute();
+        await trx
+          .deleteFrom('forwarder_outbox')
+          .where('forwarder_id', '=', id)
+          .where(
+            'id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .execute();
+        moved += rows.length;
+      }
+      return moved;
+    });
+  }
+
+  /** Dead letters of a forwarder, oldest first (outbox order); `after` is the last id of the previous page. */
+  async listDeadLetters(id: string, opts: { limit?: number; after?: string } = {}): Promise<DeadLetter[]> {
+    let q = this.db.selectFrom('forwarder_dead_letters').selectAll().where('forwarder_id', '=', id);
+    if (opts.after) {
+      const from = await this.db
+        .selectFrom('forwarder_dead_letters')
+        .select(['position', 'id'])
+        .where('forwarder_id', '=', id)
+        .where('id', '=', opts.after)
+        .executeTakeFirst();
+      if (from)
+        q = q.where((eb) =>
+          eb.or([eb('position', '>', from.position), eb.and([eb('position', '=', from.position), eb('id', '>', from.id)])]),
+        );
+    }
+    const rows = await q
+      .orderBy('position')
+      .orderBy('id')
+      .limit(opts.limit ?? 100)
+      .execute();
+    return rows.map((r) => {
+      const ev = fromJson(r.event, {} as ForwardedEvent);
+      return {
+        id: r.id,
+        forwarderId: r.forwarder_id,
+        eventId: r.event_id,
+        enqueuedAt: r.enqueued_at,
+        deadAt: r.dead_at,
+        attempts: Number(r.attempts),
+        reason: r.reason as DeadLetterReason,
+        lastError: r.last_error,
+        event: {
+          module: ev.module,
+          type: ev.type,
+          severity: ev.severity,
+          time: ev.time,
+          computerId: ev.computerId,
+          hostname: ev.hostname,
+          message: ev.message,
+        },
+      };
+    });
+  }
+
+  async countDeadLetters(id: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('forwarder_dead_letters')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('forwarder_id', '=', id)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /** Dead letters per forwarder (for the metric), forwarders without any included as 0. */
+  async deadLetterCounts(): Promise<{ forwarderId: string; name: string; count: number }[]> {
+    const forwarders = await this.db.selectFrom('forwarders').select(['id', 'name']).orderBy('name').execute();
+    if (forwarders.length === 0) return [];
+    const counts = await this.db
+      .selectFrom('forwarder_dead_letters')
+      .select(['forwarder_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('forwarder_id')
+      .execute();
+    const by = new Map(counts.map((c) => [c.forwarder_id, Number(c.n)]));
+    return forwarders.map((f) => ({ forwarderId: f.id, name: f.name, count: by.get(f.id) ?? 0 }));
+  }
+
+  /**
+   * Puts dead letters (all, or the given ids) back into the outbox at their old positions, so they
+   * are sent next, before anything queued after them; their attempt count starts again.
+   */
+  async retryDeadLetters(id: string, ids?: readonly string[]): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('forwarder_dead_letters').selectAll().where('forwarder_id', '=', id);
+      if (ids) {
+        if (ids.length === 0) return 0;
+        q = q.where('id', 'in', [...ids]);
+      }
+      const rows = await q.execute();
+      for (let i = 0; i < rows.length; i += 100) {
+        const chunk = rows.slice(i, i + 100);
+        await trx
+          .insertInto('forwarder_outbox')
+          .values(
+            chunk.map((r) => ({
+              id: r.id,
+              forwarder_id: id,
+              event_id: r.event_id,
+              position: r.position,
+              event: r.event,
+              enqueued_at: r.enqueued_at,
+              attempts: 0,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['forwarder_id', 'event_id']).doNothing())
+          .execute();
+        await trx
+          .deleteFrom('forwarder_dead_letters')
+          .where('forwarder_id', '=', id)
+          .where(
+            'id',
+            'in',
+            chunk.map((r) => r.id),
+          )
+          .execute();
+      }
+      return rows.length;
+    });
+  }
+
+  /** Drops dead letters (all, or the given ids) for good. */
+  async discardDeadLetters(id: string, ids?: readonly string[]): Promise<number> {
+    let q = this.db.deleteFrom('forwarder_dead_letters').where('forwarder_id', '=', id);
+    if (ids) {
+      if (ids.length === 0) return 0;
+      q = q.where('id', 'in', [...ids]);
+    }
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 }

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely
 import { consoleUsersMigration } from './migrations/0006-console-users.ts';
 import { artifactsMigration } from './migrations/0007-artifacts.ts';
 import { appControlMigration } from './migrations/0005-app-control.ts';
+import { forwarderDeadLettersMigration } from './migrations/0010-forwarder-dead-letters.ts';
 
 /**
  * One migration set for both SQLite and PostgreSQL. Keys are text (UUIDs), times ISO text, JSON
@@ -325,6 +326,7 @@ const migrations: Record<string, Migration> = {
   '0007-artifacts': artifactsMigration,
   '0006-console-users': consoleUsersMigration,
   '0005-app-control': appControlMigration,
+  '0010-forwarder-dead-letters': forwarderDeadLettersMigration,
 };
 
 const directoryMigrations: Record<string, Migration> = {

@@ -241,6 +241,8 @@ export interface TenantTables {
     failures: number;
     last_error: string | null;
     last_success_at: string | null;
+    /** Migration 0010: JSON `{maxAttempts, maxAgeSeconds}`, null = no limits. */
+    dead_letter_policy: string | null;
   };
   /** Signature sets and web-reputation feeds delivered to agents (migration 0007, ADR 0007). */
   artifacts: {
@@ -266,6 +268,21 @@ export interface TenantTables {
     position: string;
     event: string;
     enqueued_at: string;
+    /** Migration 0010: failed delivery attempts of this entry. */
+    attempts: number;
+  };
+  /** Migration 0010: events taken out of a forwarder's outbox for good (see forwarder-repository.ts). */
+  forwarder_dead_letters: {
+    id: string;
+    forwarder_id: string;
+    event_id: string;
+    position: string;
+    event: string;
+    enqueued_at: string;
+    dead_at: string;
+    attempts: number;
+    reason: string;
+    last_error: string;
   };
 }
 
