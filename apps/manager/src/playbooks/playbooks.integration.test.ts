@@ -380,7 +380,8 @@ describe('response playbooks against the fake AWS endpoint', () => {
       const a = await activate({ ...sampleHost(hostname), cloud: { provider: 'aws', region: 'eu-west-1', instanceId: id } });
       await send(a, [malwareEvent()]);
       const rec = (await actions(playbookId)).find(
-        (x: { actionType: string; result: { instanceId?: string } }) => x.actionType === 'aws-isolate-instance' && x.result.instanceId === id,
+        (x: { actionType: string; result: { instanceId?: string } }) =>
+          x.actionType === 'aws-isolate-instance' && x.result.instanceId === id,
       );
       assert.equal(rec?.status, 'succeeded', JSON.stringify(rec));
       return { g, id, rec };
@@ -453,7 +454,10 @@ describe('response playbooks against the fake AWS endpoint', () => {
       aws.calls.length = 0;
       const res = await m.call('POST', `/api/v1/playbook-actions/${rec.id}/undo`);
       assert.equal(res.body.status, 'undo-failed');
-      assert.match(res.body.undoResult.error, new RegExp(`cannot re-attach ${id} to batch-asg: Instance ${id} is not in the running state`));
+      assert.match(
+        res.body.undoResult.error,
+        new RegExp(`cannot re-attach ${id} to batch-asg: Instance ${id} is not in the running state`),
+      );
       assert.deepEqual(awsCalls(), [
         'autoscaling:DescribeAutoScalingGroups',
         'ec2:ModifyInstanceAttribute',

@@ -103,10 +103,14 @@ export function autoScalingService(
         const inst = r.instances.get(id);
         if (!inst || inst.state === 'terminated') throw new FakeAwsError('ValidationError', `Invalid Instance ID(s) [${id}] specified.`);
         if (inst.state !== 'running')
-          throw new FakeAwsError('ValidationError', `Instance ${id} is not in the running state (${inst.state}); only running instances can be attached.`);
+          throw new FakeAwsError(
+            'ValidationError',
+            `Instance ${id} is not in the running state (${inst.state}); only running instances can be attached.`,
+          );
         const member = [...r.autoScalingGroups.values()].find((x) => x.instanceIds.includes(id));
         if (member) throw new FakeAwsError('ValidationError', `The instance ${id} is already part of Auto Scaling group ${member.name}.`);
-        if (inst.vpcId !== g.vpcId) throw new FakeAwsError('ValidationError', `The instance ${id} is not in the VPC of Auto Scaling group ${g.name}.`);
+        if (inst.vpcId !== g.vpcId)
+          throw new FakeAwsError('ValidationError', `The instance ${id} is not in the VPC of Auto Scaling group ${g.name}.`);
       }
       // AWS raises the desired capacity by the number attached, and refuses to go past MaxSize.
       if (g.desiredCapacity + ids.length > g.maxSize) {
@@ -118,7 +122,10 @@ export function autoScalingService(
       for (const id of ids) {
         g.instanceIds.push(id);
         const inst = r.instances.get(id)!;
-        inst.tags = [...inst.tags.filter((t) => t.key !== 'aws:autoscaling:groupName'), { key: 'aws:autoscaling:groupName', value: g.name }];
+        inst.tags = [
+          ...inst.tags.filter((t) => t.key !== 'aws:autoscaling:groupName'),
+          { key: 'aws:autoscaling:groupName', value: g.name },
+        ];
       }
       g.desiredCapacity += ids.length;
       return emptyReply(action, requestId);
@@ -131,9 +138,15 @@ export function autoScalingService(
       const desired = Number(raw);
       if (raw === undefined || !Number.isInteger(desired)) throw new FakeAwsError('ValidationError', 'DesiredCapacity is required');
       if (desired < g.minSize)
-        throw new FakeAwsError('ValidationError', `New SetDesiredCapacity value ${desired} is below min value ${g.minSize} for the AutoScalingGroup.`);
+        throw new FakeAwsError(
+          'ValidationError',
+          `New SetDesiredCapacity value ${desired} is below min value ${g.minSize} for the AutoScalingGroup.`,
+        );
       if (desired > g.maxSize)
-        throw new FakeAwsError('ValidationError', `New SetDesiredCapacity value ${desired} is above max value ${g.maxSize} for the AutoScalingGroup.`);
+        throw new FakeAwsError(
+          'ValidationError',
+          `New SetDesiredCapacity value ${desired} is above max value ${g.maxSize} for the AutoScalingGroup.`,
+        );
       g.desiredCapacity = desired;
       while (g.instanceIds.length < g.desiredCapacity) state.launchInto(region, g);
       // Scale-in: AWS picks by the group's termination policy; the fake (one AZ, one launch
