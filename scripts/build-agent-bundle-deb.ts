@@ -12,6 +12,36 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const PACKAGE_PREFIX = '/opt/palisade';
 
 /**
+ * The newest GLIBC_x.y symbol version any ELF file under `dir` needs (the addons and helpers are
+ * built on the build host, so this follows its glibc; the .rpm gets the same from rpmbuild's
+ * ELF dependency generator). 2.28 when nothing asks for more.
+ */
+export function glibcNeeded(dir: string): string {
+  let best = [2, 28];
+  try {
+    execFileSync('objdump', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('objdump (binutils) is needed to find the glibc version the native addons require');
+  }
+  const elves = execFileSync('find', [dir, '-type', 'f', '(', '-name', '*.node', '-o', '-perm', '-u+x', ')'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+  for (const f of elves) {
+    let syms: string;
+    try {
+      syms = execFileSync('objdump', ['-T', f], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+    } catch {
+      continue; // not ELF (the sh launcher)
+    }
+    for (const m of syms.matchAll(/GLIBC_(\d+)\.(\d+)/g)) {
+      const v = [Number(m[1]), Number(m[2])];
+      if (v[0]! > best[0]! || (v[0] === best[0] && v[1]! > best[1]!)) best = v;
+    }
+  }
+  return best.join('.');
+}
+
+/**
  * The `.deb` of an agent bundle, built with `dpkg-deb`: the bundle under /opt/palisade, the unit
  * in /lib/systemd/system, maintainer scripts from deploy/agent-bundle/deb/. install.sh and
  * uninstall.sh are left out: dpkg installs and removes the files itself.
@@ -39,8 +69,8 @@ export function buildAgentDeb(bundle: AgentBundle, outDir: string): string {
       'Priority: optional',
       'Architecture: amd64',
       'Maintainer: Palisade developers <palisade@localhost>',
-      // the bundled JS needs Node.js >= 20.19; the addons are built against glibc
-      'Depends: nodejs (>= 20.19), libc6 (>= 2.28)',
+      // the bundled JS needs Node.js >= 20.19; the addons need the glibc they were linked against
+      `Depends: nodejs (>= 20.19), libc6 (>= ${glibcNeeded(root)})`,
       // the firewall module and IPS transparent mode call nft; the firewall's log rules call dmesg
       'Recommends: nftables, util-linux',
       `Installed-Size: ${installedKb}`,

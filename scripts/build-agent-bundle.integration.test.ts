@@ -1,22 +1,35 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { sendRaw, serializeRequest } from '../apps/agent/src/modules/ips/raw-http-client.ts';
 import { freePort, type ManagerProcess, startManagerProcess, waitFor } from '../e2e/support/real-processes.ts';
 import { type AgentBundle, buildAgentBundle } from './build-agent-bundle.ts';
 import { buildAgentDeb } from './build-agent-bundle-deb.ts';
+import { buildAgentRpm, rpmbuildAvailable } from './build-agent-bundle-rpm.ts';
 
 /**
  * The agent bundle as an operator gets it: built by the build script, unpacked, installed with
  * its install.sh into a fresh prefix, activated against a real manager and run; the bundled IPS
  * (engine worker thread, shipped virtual patches, re2) blocks a real exploit. Then uninstalled.
- * The .deb installs into this machine with dpkg and is removed and purged without a trace.
+ * The .deb installs into this machine with dpkg and is removed and purged without a trace; the
+ * .rpm is built with rpmbuild and installed and erased in a throw-away root.
  */
 const dir = mkdtempSync(join(tmpdir(), 'palisade-bundle-'));
 let bundle: AgentBundle;
@@ -206,6 +219,15 @@ test('the .deb installs with dpkg and is removed and purged without leaving anyt
     return t.skip('/opt/palisade or the palisade-agent package already exists on this machine');
   }
   const deb = buildAgentDeb(bundle, join(dir, 'out'));
+  // the glibc bound covers what the addons were linked against (a host with an older glibc
+  // would install the package and then fail to load re2)
+  const libc = /libc6 \(>= (\d+)\.(\d+)\)/.exec(sh('dpkg-deb', ['-f', deb, 'Depends']).stdout);
+  assert.ok(libc, 'Depends names libc6');
+  const re2 = join(bundle.dir, 'lib/node_modules/re2/build/Release/re2.node');
+  for (const m of execFileSync('objdump', ['-T', re2], { encoding: 'utf8', maxBuffer: 64 << 20 }).matchAll(/GLIBC_(\d+)\.(\d+)/g)) {
+    const [need, have] = [Number(m[1]) * 1000 + Number(m[2]), Number(libc[1]) * 1000 + Number(libc[2])];
+    assert.ok(need <= have, `re2.node needs GLIBC_${m[1]}.${m[2]}, the package says libc6 >= ${libc[1]}.${libc[2]}`);
+  }
   try {
     const inst = sh('dpkg', ['-i', deb]);
     assert.equal(inst.code, 0, inst.stderr);
@@ -257,4 +279,127 @@ test('the RPM spec names the tarball the build makes and installs only what the 
     assert.ok(existsSync(join(bundle.dir, f.slice('/opt/palisade/'.length))), `${f} is installed`);
   }
   assert.ok(readdirSync(bundle.dir).length > 0);
+});
+
+/** Every file (not directory) under `dir`, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => !d.isDirectory())
+    .map((d) => relative(dir, join(d.parentPath, d.name)));
+}
+
+/**
+ * A root just large enough for the package's scriptlets, which rpm runs chrooted into it: /bin/sh
+ * and /bin/rm with their libraries, /dev/null, and a `systemctl` that records its arguments
+ * (there is no systemd to talk to in a chroot; what the scriptlets ask of it is what is checked).
+ */
+function scriptletRoot(root: string): string {
+  const log = join(root, 'systemctl.log');
+  for (const bin of ['/bin/sh', '/bin/rm']) {
+    const real = execFileSync('readlink', ['-f', bin], { encoding: 'utf8' }).trim();
+    const libs = execFileSync('ldd', [real], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
+    for (const f of [real, ...libs]) {
+      const to = join(root, f === real ? bin : f);
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(f, to);
+      chmodSync(to, 0o755);
+    }
+  }
+  mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
+  writeFileSync(join(root, 'usr', 'bin', 'systemctl'), '#!/bin/sh\necho "$*" >> /systemctl.log\n', { mode: 0o755 });
+  mkdirSync(join(root, 'dev'));
+  execFileSync('mknod', ['-m', '666', join(root, 'dev', 'null'), 'c', '1', '3']);
+  mkdirSync(join(root, 'var', 'lib', 'rpm'), { recursive: true });
+  return log;
+}
+
+test('the .rpm builds with rpmbuild, says what it needs, and installs and erases in a throw-away root', (t) => {
+  if (!rpmbuildAvailable()) return t.skip('rpmbuild is not installed (Debian: apt-get install rpm)');
+  const rpm = buildAgentRpm(bundle, join(dir, 'out'));
+  assert.equal(rpm, join(dir, 'out', `palisade-agent-${bundle.version}-1.x86_64.rpm`));
+  const q = (...a: string[]) => {
+    const r = sh('rpm', ['-qp', ...a, rpm]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const info = q('-i');
+  for (const [k, v] of [
+    ['Name', 'palisade-agent'],
+    ['Version', bundle.version],
+    ['Release', '1'],
+    ['Architecture', 'x86_64'],
+    ['License', 'Apache-2.0'],
+  ]) {
+    assert.match(info, new RegExp(`^${k}\\s*: ${v}$`, 'm'), `${k}: ${v}`);
+  }
+  // files: the whole bundle under /opt/palisade, the unit, nothing else
+  const files = q('-l').split('\n').filter(Boolean);
+  const expected = [
+    ...['bin', 'lib', 'share'].flatMap((p) => filesUnder(join(bundle.dir, p)).map((f) => `/opt/palisade/${p}/${f}`)),
+    '/opt/palisade/VERSION',
+    '/usr/lib/systemd/system/palisade-agent.service',
+  ];
+  const listedFiles = files.filter((f) => expected.includes(f));
+  assert.equal(listedFiles.length, expected.length, 'every file of the bundle is in the package');
+  for (const f of files)
+    assert.ok(f.startsWith('/opt/palisade') || f === '/usr/lib/systemd/system/palisade-agent.service', `${f} belongs to the package`);
+  // owners and modes: root, the launcher executable
+  const dump = q('--dump');
+  const launcher = dump
+    .split('\n')
+    .find((l) => l.startsWith('/opt/palisade/bin/palisade '))!
+    .split(' ');
+  assert.equal(Number.parseInt(launcher[4]!, 8) & 0o777, 0o755);
+  assert.deepEqual([launcher[5], launcher[6]], ['root', 'root']);
+  // requires: Node.js, systemd for the scriptlets, the glibc the addons were linked against
+  const requires = q('--requires');
+  assert.match(requires, /^nodejs >= 1:20\.19$/m);
+  assert.match(requires, /^systemd$/m);
+  assert.match(requires, /^libc\.so\.6\(GLIBC_2\.\d+\)\(64bit\)$/m);
+  assert.match(q('--recommends'), /^nftables$/m);
+  assert.equal(q('--provides').includes('.node'), false, 'the private addons provide nothing');
+  const scripts = q('--scripts');
+  assert.match(scripts, /postinstall scriptlet[\s\S]*systemctl --no-reload preset palisade-agent\.service/);
+  assert.match(scripts, /preuninstall scriptlet[\s\S]*systemctl --no-reload disable --now palisade-agent\.service/);
+  assert.match(
+    scripts,
+    /postuninstall scriptlet[\s\S]*systemctl try-restart palisade-agent\.service[\s\S]*rm -rf \/var\/lib\/palisade-agent/,
+  );
+
+  // install + erase into a root of its own: rpm --root chroots for the scriptlets, which needs root
+  if (process.getuid?.() !== 0) return t.skip('rpm --root runs the scriptlets in a chroot: needs root');
+  const root = join(dir, 'rpm-root');
+  const systemctlLog = scriptletRoot(root);
+  const rpmIn = (...a: string[]) => sh('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', ...a]);
+  assert.equal(rpmIn('--initdb').code, 0);
+  // --nodeps: the root's package database is empty (no nodejs, glibc or systemd package in it)
+  const inst = rpmIn('-i', '--nodeps', rpm);
+  assert.equal(inst.code, 0, inst.stderr);
+  assert.doesNotMatch(inst.stderr, /scriptlet failed|error:/i);
+  assert.equal(rpmIn('-q', 'palisade-agent').stdout.trim(), `palisade-agent-${bundle.version}-1.x86_64`);
+  const verify = rpmIn('-V', '--nodeps', 'palisade-agent');
+  assert.equal(verify.code, 0, `rpm -V: ${verify.stdout}${verify.stderr}`);
+  for (const f of expected) assert.ok(existsSync(join(root, f)), `${f} installed`);
+  assert.equal(statSync(join(root, 'opt/palisade/bin/palisade')).mode & 0o777, 0o755);
+  assert.equal(
+    readFileSync(join(root, 'opt/palisade/lib/palisade.mjs'), 'utf8'),
+    readFileSync(join(bundle.dir, 'lib/palisade.mjs'), 'utf8'),
+  );
+  assert.equal(readFileSync(systemctlLog, 'utf8'), '--no-reload preset palisade-agent.service\n', '%post: preset on first install');
+
+  // erase: the unit is disabled and stopped, the files and the data dir (identity) go
+  mkdirSync(join(root, 'var/lib/palisade-agent'), { recursive: true });
+  writeFileSync(join(root, 'var/lib/palisade-agent/agent.json'), '{}');
+  const erase = rpmIn('-e', 'palisade-agent');
+  assert.equal(erase.code, 0, erase.stderr);
+  assert.doesNotMatch(erase.stderr, /scriptlet failed|error:/i);
+  assert.deepEqual(readFileSync(systemctlLog, 'utf8').split('\n').filter(Boolean), [
+    '--no-reload preset palisade-agent.service',
+    '--no-reload disable --now palisade-agent.service',
+    'daemon-reload',
+  ]);
+  for (const f of expected) assert.ok(!existsSync(join(root, f)), `${f} removed`);
+  assert.ok(!existsSync(join(root, 'opt/palisade')), '/opt/palisade removed');
+  assert.ok(!existsSync(join(root, 'var/lib/palisade-agent')), 'erase removes the data dir');
+  assert.notEqual(rpmIn('-q', 'palisade-agent').code, 0, 'no package left in the database');
 });

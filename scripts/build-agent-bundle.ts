@@ -1,6 +1,7 @@
 // Builds the self-contained agent bundle (docs/deploy/agent-bundle.md):
-//   node --import tsx scripts/build-agent-bundle.ts [--out dist/agent] [--deb]
-// -> <out>/palisade-agent-<version>-linux-x64.tar.gz, its .sha256, and with --deb the .deb.
+//   node --import tsx scripts/build-agent-bundle.ts [--out dist/agent] [--deb] [--rpm]
+// -> <out>/palisade-agent-<version>-linux-x64.tar.gz, its .sha256, with --deb the .deb (dpkg-deb),
+// with --rpm the .rpm (rpmbuild).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -177,5 +178,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const { buildAgentDeb } = await import('./build-agent-bundle-deb.ts');
     const deb = buildAgentDeb(bundle, outDir);
     process.stdout.write(`${relative(process.cwd(), deb)}\n`);
+  }
+  if (args.includes('--rpm')) {
+    const { buildAgentRpm } = await import('./build-agent-bundle-rpm.ts');
+    const rpm = buildAgentRpm(bundle, outDir);
+    process.stdout.write(`${relative(process.cwd(), rpm)}\n`);
   }
 }
