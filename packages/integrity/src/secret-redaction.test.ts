@@ -20,7 +20,8 @@ test('key = value lines whose key looks secret lose their value, in the usual co
     'export API_TOKEN=abc123token',
     '  "apiKey": "abc123token",',
     'aws_access_key_id = AKIAIOSFODNN7EXAMPLE',
-    'ClientSecret pa55 with spaces',
+    'ClientSecret "pa55 with spaces"',
+    'LdapBindPassword topsecretpw # the bind password',
     '# password=topsecretpw',
     '<password>hunter2</password>',
     'url = postgres://app:topsecretpw@db:5432/app',
@@ -31,14 +32,15 @@ test('key = value lines whose key looks secret lose their value, in the usual co
   ].join('\n');
   const r = red(input);
   assertNoSecret(r.text);
-  assert.equal(r.text.split('\n').length, 13, 'line structure kept');
+  assert.equal(r.text.split('\n').length, 14, 'line structure kept');
+  assert.match(r.text, /^LdapBindPassword \[redacted:[0-9a-f]{16}\] # the bind password$/m);
   assert.match(r.text, /^password = \[redacted:[0-9a-f]{16}\]$/m);
   assert.match(r.text, /^db_password: "\[redacted:[0-9a-f]{16}\]"$/m, 'quotes stay, only the value goes');
   assert.match(r.text, /^ {2}"apiKey": "\[redacted:[0-9a-f]{16}\]",$/m);
   assert.match(r.text, /--user bob$/m, 'the rest of a command line stays');
   assert.match(r.text, /postgres:\/\/app:\[redacted:[0-9a-f]{16}\]@db:5432\/app/);
   assert.match(r.text, /&b=2$/m);
-  assert.ok(r.count >= 13, `count ${r.count}`);
+  assert.ok(r.count >= 14, `count ${r.count}`);
 });
 
 test('sshd_config, sudoers, passwd and hosts stay readable: keys that merely mention passwords are not secrets', () => {
@@ -54,6 +56,15 @@ test('sshd_config, sudoers, passwd and hosts stay readable: keys that merely men
     '%sudo ALL=(ALL:ALL) ALL',
     'Defaults env_reset,timestamp_timeout=5',
     '127.0.0.1 localhost',
+    '#   GSSAPIDelegateCredentials no',
+    'password\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt',
+    'password\trequired\t\t\tpam_permit.so',
+    'password include su',
+    'UsePasswords = yes',
+    'server_prompts = "Username:: : Password::"',
+    'secret = # disabled',
+    '<a accesskey="p" href="faq.html">',
+    'token = nil',
   ].join('\n');
   const r = red(sshd);
   assert.equal(r.text, sshd);

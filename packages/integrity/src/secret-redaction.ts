@@ -27,12 +27,16 @@ export interface RedactedText {
 export const MAX_REDACTION_LINE = 4096;
 
 const SECRET_WORDS =
-  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|access[_-]?key|secret[_-]?key|client[_-]?secret|credentials?|auth[_-]?key|authorization';
+  'password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|access[_-]key|secret[_-]?key|client[_-]?secret|credentials?|auth[_-]?key|authorization';
 // A key "looks secret" when it ends with one of the words (`db_password`, `ApiKey`, `auth_token`);
 // `PasswordAuthentication` or `PermitEmptyPasswords` in sshd_config do not, and stay readable.
 const KEY = `[\\w.-]{0,64}?(?:${SECRET_WORDS})`;
-// A quoted value, or (unquoted) everything to the end of the line but trailing separators.
-const LINE_START_KV = new RegExp(`^(\\s*(?:[#;]+\\s*)?(?:export\\s+|set\\s+)?)(["']?)(${KEY})\\2(\\s*[:=]\\s*|\\s+)(.*)$`, 'i');
+const LINE_START = `^(\\s*(?:[#;]+\\s*)?(?:export\\s+|set\\s+)?)(["']?)(${KEY})\\2`;
+// `key = value` / `key: value`: the value is everything to the end of the line (ini values have spaces).
+const LINE_START_KV = new RegExp(`${LINE_START}(\\s*[:=]\\s*)(.*)$`, 'i');
+// `Key value` (sshd_config style): one token, quoted or not, then at most a comment. Several
+// words are a directive, not a secret: `password required pam_unix.so` in /etc/pam.d.
+const LINE_START_WS = new RegExp(`${LINE_START}(\\s+)("[^"]*"|'[^']*'|[^\\s"'#]+)\\s*(?:#.*)?$`, 'i');
 const INLINE_KV = new RegExp(`(?<![\\w.-])(["']?)(${KEY})\\1(\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'[^']*'|[^\\s"',;&}\\]]+)`, 'gid');
 const FLAG = new RegExp(`(?:^|\\s)--?[\\w-]{0,32}?(?:${SECRET_WORDS})(?:\\s+|=)("[^"]*"|'[^']*'|\\S+)`, 'gid');
 const XML = new RegExp(`<([\\w.-]{0,64}?(?:${SECRET_WORDS}))>([^<]+)</\\1>`, 'gid');
@@ -96,6 +100,12 @@ function rangesOf(line: string, opts: RedactionOptions): Range[] {
       const start = kv[1]!.length + kv[2]!.length * 2 + kv[3]!.length + kv[4]!.length;
       const r = lineValue(line, start);
       if (r) out.push(r);
+    } else {
+      const ws = LINE_START_WS.exec(line);
+      if (ws) {
+        const start = ws[1]!.length + ws[2]!.length * 2 + ws[3]!.length + ws[4]!.length;
+        out.push([start, start + ws[5]!.length]);
+      }
     }
     collect(INLINE_KV, line, out, [4]);
     collect(FLAG, line, out, [1]);
@@ -116,9 +126,14 @@ function rangesOf(line: string, opts: RedactionOptions): Range[] {
   return out.filter((r) => r[1] > r[0]).sort((x, y) => x[0] - y[0] || y[1] - x[1]);
 }
 
-/** Placeholder values (`x` in /etc/passwd, `*`, `changeme` is not one) that say nothing and stay readable. */
+/**
+ * Values that are no secret and stay readable: placeholders (`x` in /etc/passwd, `*`, `!`),
+ * switches (`GSSAPIDelegateCredentials no`), punctuation and comments.
+ */
 function placeholder(v: string): boolean {
-  return v === 'x' || v === '*' || v === '!' || v === '!!' || /^\[redacted[:#]/.test(v);
+  if (/^(?:x|\*|!!?|yes|no|true|false|on|off|none|null|nil|undefined|0|1)$/i.test(v) || /^\[redacted[:#]/.test(v)) return true;
+  // Punctuation only (`Password::` in a prompt string), or a comment where a value could be (`secret = # off`).
+  return !/[\p{L}\p{N}]/u.test(v) || /^[#;]/.test(v);
 }
 
 function redactLine(line: string, opts: RedactionOptions, fp: SecretFingerprint): { line: string; count: number } {
