@@ -140,3 +140,30 @@ test('a pathological pattern in a rule cannot stall the session', () => {
   s.process(`${'word '.repeat(8000)}!`);
   assert.ok(performance.now() - started < 2000, 'matching must stay linear');
 });
+
+test('check_diff: the first output is stored, an unchanged one is quiet, a changed one matches with the previous output', () => {
+  const loaded = loadLogRuleset({
+    decoders: [{ path: 'd.xml', text: '<decoder name="ossec"><prematch>^ossec: </prematch><type>ossec</type></decoder>' }],
+    rules: [
+      {
+        path: 'r.xml',
+        text: `<group name="ossec,">
+  <rule id="3" level="0" noalert="1"><category>ossec</category><description>template</description></rule>
+  <rule id="530" level="0"><category>ossec</category><decoded_as>ossec</decoded_as><match>^ossec: output: </match><description>output</description></rule>
+  <rule id="533" level="7"><if_sid>530</if_sid><match>ossec: output: 'ports'</match><check_diff /><description>ports changed</description></rule>
+</group>`,
+      },
+    ],
+  });
+  assert.ok(loaded.ok);
+  const s = new LogSession(loaded.value);
+  const run = (out: string) => s.process(`ossec: output: 'ports':\n${out}`, { logFormat: 'raw' });
+  assert.equal(run('tcp :22').rule?.id, 530);
+  assert.equal(run('tcp :22').rule?.id, 530);
+  const changed = run('tcp :22\ntcp :8080');
+  assert.equal(changed.rule?.id, 533);
+  assert.ok(changed.alert);
+  assert.equal(changed.event.previousOutput, "ossec: output: 'ports':\ntcp :22");
+  assert.equal(JSON.parse(JSON.stringify(changed.event)).previousOutput, "ossec: output: 'ports':\ntcp :22");
+  assert.equal(run('tcp :22\ntcp :8080').rule?.id, 530);
+});
