@@ -109,12 +109,25 @@ try {
   const config = { enabled: true, mode: 'prevent' as const, settings: { roots: [mnt], marks: { mounts: [mnt] }, hashThreads: 1 } };
   const ctx: ModuleContext = { emit: (e) => e as never, logger: silentLogger(), dataDir: data, config };
   await m.start(ctx);
-  if (m.status().state !== 'running') throw new Error(`module not running: ${JSON.stringify(m.status())}`);
+  // start() returns before the baseline exists; measure what runs once it does.
+  await m.settled();
+  if (m.status().state !== 'running' || m.status().details?.baselineState !== 'ready')
+    throw new Error(`module not ready: ${JSON.stringify(m.status())}`);
   helperPid = Number(m.status().details?.helperPid);
   for (const b of ['true', 'big']) {
     await measure('enforced, cached verdict', b, runs, false);
     await measure('enforced, cache miss every run', b, missRuns, true);
   }
+  // A path rule makes the verdict depend on where a file lies: the helper can no longer answer
+  // a miss from the content-allowed set and asks the agent's enforcement thread every time.
+  await m.reconfigure({
+    ...config,
+    settings: {
+      ...config.settings,
+      rulesets: [{ id: 'bench', name: 'bench', rules: [{ kind: 'path', pattern: '/nonexistent/', action: 'block' }] }],
+    },
+  });
+  for (const b of ['true', 'big']) await measure('enforced, miss, agent asked', b, missRuns, true);
   const stats = await m.gateStats();
   console.log(`helper: ${JSON.stringify(stats)} hash=${String(m.status().details?.hash)}`);
   if (stats) {
@@ -132,7 +145,10 @@ try {
   for (const b of ['true', 'big']) {
     const cached = by('enforced, cached verdict', b).p50Us - by('none', b).p50Us;
     const miss = by('enforced, cache miss every run', b).p50Us - by('none, touched each run', b).p50Us;
-    console.log(`${b}: added p50 latency cached ${cached.toFixed(1)} µs, uncached ${miss.toFixed(1)} µs`);
+    const asked = by('enforced, miss, agent asked', b).p50Us - by('none, touched each run', b).p50Us;
+    console.log(
+      `${b}: added p50 latency cached ${cached.toFixed(1)} µs, uncached ${miss.toFixed(1)} µs, uncached with the agent asked ${asked.toFixed(1)} µs`,
+    );
   }
   console.log(JSON.stringify({ rows, loadavg: [load0, loadavg()] }));
 } finally {

@@ -70,7 +70,10 @@ describe('application control: block, drift at the manager, allow, runs', { skip
     await waitFor(
       'app-control baseline at the agent',
       async () => {
-        const st = (await manager.client.getComputer(agentId)).modules['app-control'];
+        // The API client types module status without its module-specific details.
+        const st = (await manager.client.getComputer(agentId)).modules['app-control'] as
+          | { state: string; details?: Record<string, unknown> }
+          | undefined;
         return st?.state === 'running' && st.details?.baselineState === 'ready' && st.details?.enforcedMode === 'block-unrecognized';
       },
       120_000,
