@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import type { IntegrityBaselineSummary } from '@palisade/api-client';
 import { CliError, printJson } from './output.ts';
 
 /** Exit status when a scan found changes (as `palisade fim check`). */
@@ -55,13 +56,7 @@ function requireTarget(opts: TargetOpts): void {
   if (!opts.computers && !opts.smartFolder) throw new CliError('CLI_BAD_OPTION', 'give --computers or --smart-folder', 2);
 }
 
-type Summary = {
-  builtAt?: string | null;
-  buildSeconds?: number | null;
-  buildReason?: string | null;
-  lastFullScan?: { at: string; reason: string; seconds: number; entities: number; filesPerSecond: number } | null;
-  lastChangeAt?: string | null;
-  counts?: { entities: number; byKind: Record<string, number>; byRule: Record<string, number> };
+type Summary = Partial<IntegrityBaselineSummary>;
   pendingChanges?: number;
   contentCopies?: { files: number; bytes: number; maxBytes: number; refused: number };
 };
