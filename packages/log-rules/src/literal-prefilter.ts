@@ -13,6 +13,7 @@ const CACHE = 16;
 const cacheIn: string[] = new Array<string>(CACHE).fill('');
 const cacheOut: string[] = new Array<string>(CACHE).fill('');
 let cacheNext = 0;
+let cacheUsed = 0;
 
 /**
  * Lower-cases `s`, remembering the last inputs: the patterns of one event test the same log line
@@ -28,12 +29,22 @@ export function lowerOf(s: string): string {
     }
     return s;
   }
-  for (let i = 0; i < CACHE; i++) if (cacheIn[i] === s) return cacheOut[i]!;
+  // Newest first: the log line of the current event is the usual hit.
+  for (let n = 0, i = (cacheNext + CACHE - 1) % CACHE; n < cacheUsed; n++, i = (i + CACHE - 1) % CACHE) if (cacheIn[i] === s) return cacheOut[i]!;
   const out = s.toLowerCase();
   cacheIn[cacheNext] = s;
   cacheOut[cacheNext] = out;
   cacheNext = (cacheNext + 1) % CACHE;
+  if (cacheUsed < CACHE) cacheUsed++;
   return out;
+}
+
+/**
+ * Forgets the cached lower-case copies. Called when a new event starts: its strings are new, and
+ * comparing them with the last event's strings of the same length would compare their contents.
+ */
+export function resetLowerCache(): void {
+  cacheUsed = 0;
 }
 
 export function passesPrefilter(p: LiteralPrefilter | undefined, s: string): boolean {

@@ -2,6 +2,7 @@ import { ipFoundList } from './ip-matcher.ts';
 import { getField, type LogEvent } from './log-event.ts';
 import type { LogRuleset } from './log-ruleset.ts';
 import type { ChildList, Rule, RuleNode } from './rule.ts';
+import { resetLowerCache } from './literal-prefilter.ts';
 import { startIndex } from './start-chars.ts';
 import { preDecodeSyslog } from './syslog-predecoder.ts';
 
@@ -89,6 +90,7 @@ export class LogSession {
     const time = options.time ?? this.clock;
     this.clock = time;
     const location = options.location ?? 'stdin';
+    resetLowerCache();
     const ev: LogEvent = {
       fullLog: line,
       log: line,

@@ -102,6 +102,10 @@ function translateAlternative(p: string): { source: string; groups: number; lite
     }
   }
   if (run.trim()) literals.push(run.toLowerCase());
+  // All are required, so the order is free: the longest (rarest) first rejects soonest.
+  const unique = [...new Set(literals)].sort((a, b) => b.length - a.length);
+  literals.length = 0;
+  literals.push(...unique);
   // Find the last quantifier that is followed only by closing parentheses.
   let lastQuant = -1;
   for (let k = tokens.length - 1; k >= 0; k--) {
