@@ -23,7 +23,7 @@
  *     N 0 <x|o> <pid> <uid> <sha256> <path>       detect mode: already allowed, for the record
  *     B 0 <x|o> <pid> <uid> <sha256> <path>       denied from the cache
  *     T <id>                                        no answer in time: allowed (fail-open)
- *     S <hits> <misses> <timeouts> <pending> <dropped> <exempt> <hit-ns> <hash-ns> <answer-ns> <answers> <local>
+ *     S <hits> <misses> <timeouts> <pending> <dropped> <exempt> <hit-ns> <hash-ns> <answer-ns> <answers> <local> <ignored>
  *     E <message>
  *   agent -> helper:
  *     A <id> <1|0>        allow / deny (cached)
@@ -263,7 +263,9 @@ static int nexempt = 0;
 static unsigned long long st_hits, st_misses, st_timeouts, st_dropped, st_exempt;
 /* Time spent deciding cache hits (fstat to response) and hashing misses: the helper's own cost,
  * measurable on a loaded machine where exec latency is mostly scheduling. */
-static unsigned long long st_hit_ns, st_hash_ns, st_answer_ns, st_answers, st_local;
+static unsigned long long st_hit_ns, st_hash_ns, st_answer_ns, st_answers, st_local, st_ignored;
+/* Inode ignore marks may be placed (the kernel then stops asking about that file). */
+static int ignore_ok = 1;
 
 static uint64_t mono_ns(void) {
   struct timespec ts;
@@ -386,6 +388,35 @@ static void path_of(int fd, char *out, size_t len) {
     if (out[i] == '\n' || out[i] == '\r') out[i] = '?';
 }
 
+/*
+ * Content allowed wherever it lies (the H set) needs no further decision until the file is
+ * written: an inode ignore mark makes the kernel stop generating permission events for it, so
+ * a cached exec costs nothing here at all. The kernel clears the mark when the file is modified
+ * (no FAN_MARK_IGNORED_SURV_MODIFY), so changed content is decided again; a policy change
+ * flushes every inode mark (flush_ignores). Never used for path-dependent verdicts: a rename or
+ * hard link would carry the mark to a path a rule blocks (the H set is empty then).
+ * Only for files only root can write: a write through a shared mapping changes the content
+ * without the modify event that clears the mark, and root can stop the agent anyway.
+ */
+static void ignore_inode(int fd, const struct stat *st) {
+  if (!ignore_ok || detect_mode || notify_mode) return;
+  if (st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH)) != 0) return;
+  if (fanotify_mark(fan_fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, fd, NULL) == 0) {
+    st_ignored++;
+  } else if (errno == ENOSPC) {
+    /* The group's mark limit: flush and start over rather than stop caching in the kernel. */
+    fanotify_mark(fan_fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
+  } else {
+    emit("E inode ignore marks unavailable (%s): every exec is answered from the cache", strerror(errno));
+    ignore_ok = 0;
+  }
+}
+
+/* Forgets every inode ignore mark; the mount and filesystem marks stay. */
+static void flush_ignores(void) {
+  if (fan_fd >= 0 && st_ignored > 0) fanotify_mark(fan_fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
+}
+
 static void handle_event(const struct fanotify_event_metadata *m) {
   int fd = m->fd;
   if (fd < 0) return; /* FAN_NOFD: queue overflow, nothing to answer */
@@ -448,6 +479,7 @@ static void handle_event(const struct fanotify_event_metadata *m) {
     st_local++;
     e->decided = 1;
     e->allow = 1;
+    ignore_inode(fd, &st);
     respond(fd, 1);
     return;
   }
@@ -516,6 +548,7 @@ static void command(char *line) {
   }
   case 'C':
     memset(cache, 0, sizeof cache);
+    flush_ignores();
     break;
   case 'X': {
     int p = atoi(line + 1);
@@ -530,16 +563,18 @@ static void command(char *line) {
   }
   case 'D':
     detect_mode = notify_mode || atoi(line + 1) != 0;
+    flush_ignores();
     break;
   case 'H':
     allow_add(line + 2);
     break;
   case 'R':
     allow_reset();
+    flush_ignores();
     break;
   case 'P':
-    emit("S %llu %llu %llu %d %llu %llu %llu %llu %llu %llu %llu", st_hits, st_misses, st_timeouts, npending, st_dropped, st_exempt, st_hit_ns,
-         st_hash_ns, st_answer_ns, st_answers, st_local);
+    emit("S %llu %llu %llu %d %llu %llu %llu %llu %llu %llu %llu %llu", st_hits, st_misses, st_timeouts, npending, st_dropped, st_exempt, st_hit_ns,
+         st_hash_ns, st_answer_ns, st_answers, st_local, st_ignored);
     break;
   default:
     emit("E unknown command");

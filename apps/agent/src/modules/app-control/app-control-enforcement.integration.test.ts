@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AppControlModule } from './app-control-module.ts';
 import { AppControlLab, LOADER, labUnavailableReason } from './testing/app-control-lab.ts';
@@ -209,6 +209,44 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
       const ev = await lab.waitForEvent('app-control.blocked', (e) => e.details?.path === upgraded);
       assert.deepEqual(ev?.details?.package, { manager: 'dpkg', name: 'fixture-tool', intact: false });
       assert.equal(ev?.details?.size, readFileSync(upgraded).length);
+    } finally {
+      await m.stop();
+    }
+  });
+
+  test('allowed content only root can write is left to the kernel (an inode ignore mark) until it or the policy changes', async () => {
+    const m = new AppControlModule();
+    const ctx = lab.context(lab.config('prevent'));
+    const dataDir = `${lab.base}/data-ignore`;
+    mkdirSync(dataDir);
+    const bin = lab.binary('kernel-cached');
+    await m.start({ ...ctx, dataDir });
+    try {
+      await lab.ready(m);
+      assert.equal((await lab.run(bin)).code, 0);
+      const s1 = (await m.gateStats())!;
+      assert.ok(s1.ignored >= 1, JSON.stringify(s1));
+      for (let i = 0; i < 5; i++) assert.equal((await lab.run(bin)).code, 0);
+      const s2 = (await m.gateStats())!;
+      assert.equal(s2.hits + s2.misses, s1.hits + s1.misses, 'no event reached the helper for the marked file');
+      // A policy change flushes the marks: a block is in force at once.
+      await m.decideLocally(sha(bin), 'block');
+      assert.equal((await lab.sh(bin)).code, 126);
+      await m.decideLocally(sha(bin), 'allow');
+      assert.equal((await lab.run(bin)).code, 0);
+      // Changed content: the kernel drops the mark on the write, the new content is unknown.
+      appendFileSync(bin, 'changed');
+      assert.equal((await lab.sh(bin)).code, 126);
+      // A file others may write gets no mark (a write through a shared mapping would not clear it).
+      const shared = lab.binary('group-writable');
+      chmodSync(shared, 0o775);
+      await m.decideLocally(sha(shared), 'allow');
+      const s3 = (await m.gateStats())!;
+      assert.equal((await lab.run(shared)).code, 0);
+      assert.equal((await lab.run(shared)).code, 0);
+      const s4 = (await m.gateStats())!;
+      assert.equal(s4.ignored, s3.ignored);
+      assert.ok(s4.hits > s3.hits, 'the second run was answered from the helper cache');
     } finally {
       await m.stop();
     }

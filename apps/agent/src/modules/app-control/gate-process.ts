@@ -45,6 +45,8 @@ export interface GateStats {
   answers: number;
   /** Misses answered by the helper from the content-allowed set, without asking. */
   local: number;
+  /** Inode ignore marks placed: the kernel no longer asks about those files until they change. */
+  ignored: number;
 }
 
 export interface GateHandlers {
@@ -127,6 +129,7 @@ export class GateProcess {
               answerNs: at(8),
               answers: at(9),
               local: at(10),
+              ignored: at(11),
             };
             for (const w of this.statsWaiters.splice(0)) w(s);
             break;
