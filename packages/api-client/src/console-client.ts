@@ -1,5 +1,5 @@
 import { type ApiTransport, fetchTransport } from './api-transport.ts';
-import { PalisadeClient, type PalisadeClientOptions, type Role } from './palisade-client.ts';
+import { PalisadeClient, type Role } from './palisade-client.ts';
 
 /** Who is calling (`GET /api/v1/sessions/current`), or who just logged in. */
 export interface SessionInfo {
@@ -58,10 +58,6 @@ export class ConsoleClient extends PalisadeClient {
   /** A client on the browser's session cookie: no key, the CSRF header on every request. */
   static withCookie(url: string, transport?: ApiTransport): ConsoleClient {
     return new ConsoleClient({ url, apiKey: '', transport: cookieSessionTransport(transport) });
-  }
-
-  constructor(opts: PalisadeClientOptions) {
-    super(opts);
   }
 
   // Sessions: log in (a token, or with cookie: true the HttpOnly cookie), who am I, log out.
