@@ -57,9 +57,6 @@ function requireTarget(opts: TargetOpts): void {
 }
 
 type Summary = Partial<IntegrityBaselineSummary>;
-  pendingChanges?: number;
-  contentCopies?: { files: number; bytes: number; maxBytes: number; refused: number };
-};
 
 /** The integrity part of a computer's module status, as text. */
 function printStatus(
