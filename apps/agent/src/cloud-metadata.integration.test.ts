@@ -70,6 +70,17 @@ test('reads account, region, instance, network and ASG through IMDSv2', async ()
   });
 });
 
+test('AWS_EC2_METADATA_SERVICE_ENDPOINT moves the default endpoint, as it does for the AWS SDKs', async () => {
+  const saved = process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
+  process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = `${imdsUrl}/`;
+  try {
+    assert.equal((await fetchAwsMetadata())?.instanceId, 'i-0abc');
+  } finally {
+    if (saved === undefined) delete process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
+    else process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT = saved;
+  }
+});
+
 test('no metadata service means no cloud facts, quickly', async () => {
   const closed = http.createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
@@ -86,11 +97,25 @@ test('--cloud aws at activation: the manager sees the cloud facts at activation 
   manager.setConfig({ heartbeatSeconds: 1, spool: { maxBytes: 1 << 20 }, modules: {} });
   try {
     await assert.rejects(
-      activateAgent({ managerUrl: manager.url, token: 'activation-token-0001', dataDir: join(dir, 'x'), host, cloud: 'aws', cloudMetadataUrl: 'http://127.0.0.1:1' }),
+      activateAgent({
+        managerUrl: manager.url,
+        token: 'activation-token-0001',
+        dataDir: join(dir, 'x'),
+        host,
+        cloud: 'aws',
+        cloudMetadataUrl: 'http://127.0.0.1:1',
+      }),
       (err: unknown) => isAgentError(err) && err.code === 'AGENT_CLOUD_METADATA_UNAVAILABLE',
     );
     const dataDir = join(dir, 'agent');
-    const outcome = await activateAgent({ managerUrl: manager.url, token: 'activation-token-0001', dataDir, host, cloud: 'aws', cloudMetadataUrl: imdsUrl });
+    const outcome = await activateAgent({
+      managerUrl: manager.url,
+      token: 'activation-token-0001',
+      dataDir,
+      host,
+      cloud: 'aws',
+      cloudMetadataUrl: imdsUrl,
+    });
     const activated = manager.agents.get(outcome.agentId)?.host as HostFacts;
     assert.equal(activated.cloud?.instanceId, 'i-0abc');
     assert.equal(activated.cloud?.autoScalingGroup, 'web-asg');

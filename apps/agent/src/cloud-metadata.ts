@@ -5,7 +5,11 @@ export const CLOUD_PROVIDERS = ['aws'] as const;
 export type CloudProvider = (typeof CLOUD_PROVIDERS)[number];
 
 export interface CloudMetadataOptions {
-  /** The instance metadata service; the link-local address on EC2, a loopback server in tests. */
+  /**
+   * The instance metadata service; the link-local address on EC2, a loopback server in tests.
+   * Default: `AWS_EC2_METADATA_SERVICE_ENDPOINT` (the variable the AWS SDKs and CLI honour), else
+   * http://169.254.169.254.
+   */
   baseUrl?: string;
   /** Per request: the service answers in milliseconds on EC2, so a slow answer means "not here". */
   timeoutMs?: number;
@@ -45,7 +49,7 @@ const clip = (s: string | undefined, max = 255): string | undefined => (s ? s.tr
  * service. Returns undefined when there is no metadata service.
  */
 export async function fetchAwsMetadata(options: CloudMetadataOptions = {}): Promise<CloudMetadata | undefined> {
-  const base = options.baseUrl ?? 'http://169.254.169.254';
+  const base = options.baseUrl ?? (process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT || 'http://169.254.169.254');
   const timeoutMs = options.timeoutMs ?? 1_000;
   let token: string;
   try {

@@ -12,6 +12,8 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand, WAFOptimisticLockException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { type FakeAws, startFakeAws } from './fake-aws-server.ts';
+import { FakeAwsState } from './fake-aws-state.ts';
+import { startFakeImds } from './instance-metadata-service.ts';
 
 const credentials = { accessKeyId: 'AKIDFAKETEST', secretAccessKey: 'not-a-secret' };
 
@@ -147,6 +149,53 @@ describe('fake AWS endpoint through the real SDK v3 clients', () => {
       );
     } finally {
       waf.destroy();
+    }
+  });
+});
+
+describe('fake instance metadata service (IMDSv2)', () => {
+  it('wants a session token, refuses proxied token requests, and answers from the fake state', async () => {
+    const state = new FakeAwsState();
+    const sg = state.addSecurityGroup('eu-west-1', { groupName: 'web', description: 'web', vpcId: 'vpc-1' });
+    const asg = state.addAutoScalingGroup('eu-west-1', {
+      name: 'web-asg',
+      vpcId: 'vpc-1',
+      subnetId: 'subnet-1',
+      desiredCapacity: 1,
+      securityGroupIds: [sg.groupId],
+    });
+    const instanceId = asg.instanceIds[0]!;
+    const plain = await startFakeImds(state, { region: 'eu-west-1', accountId: '123456789012', instanceId });
+    const tagged = await startFakeImds(state, { region: 'eu-west-1', accountId: '123456789012', instanceId, instanceMetadataTags: true });
+    try {
+      const put = (base: string, headers: Record<string, string>) => fetch(`${base}/latest/api/token`, { method: 'PUT', headers });
+      assert.equal((await fetch(`${plain.endpoint}/latest/meta-data/instance-id`)).status, 401, 'IMDSv1 is off');
+      assert.equal((await put(plain.endpoint, {})).status, 400, 'no TTL');
+      assert.equal((await put(plain.endpoint, { 'x-aws-ec2-metadata-token-ttl-seconds': '21601' })).status, 400);
+      assert.equal(
+        (await put(plain.endpoint, { 'x-aws-ec2-metadata-token-ttl-seconds': '60', 'x-forwarded-for': '10.0.0.1' })).status,
+        403,
+      );
+      const get = async (base: string, path: string) => {
+        const token = await (await put(base, { 'x-aws-ec2-metadata-token-ttl-seconds': '60' })).text();
+        const res = await fetch(`${base}${path}`, { headers: { 'x-aws-ec2-metadata-token': token } });
+        return [res.status, await res.text()] as const;
+      };
+      const [status, doc] = await get(plain.endpoint, '/latest/dynamic/instance-identity/document');
+      assert.equal(status, 200);
+      assert.deepEqual((({ accountId, region, instanceId: id }) => ({ accountId, region, id }))(JSON.parse(doc)), {
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        id: instanceId,
+      });
+      assert.deepEqual(await get(plain.endpoint, '/latest/meta-data/security-groups'), [200, 'web']);
+      assert.equal((await get(plain.endpoint, '/latest/meta-data/tags/instance/aws:autoscaling:groupName'))[0], 404, 'tags off by default');
+      assert.deepEqual(await get(tagged.endpoint, '/latest/meta-data/tags/instance/aws:autoscaling:groupName'), [200, 'web-asg']);
+      state.region('eu-west-1').instances.get(instanceId)!.state = 'terminated';
+      assert.equal((await get(tagged.endpoint, '/latest/meta-data/instance-id'))[0], 404);
+    } finally {
+      await plain.close();
+      await tagged.close();
     }
   });
 });
