@@ -37,6 +37,12 @@ export interface StoredArtifact {
   summary: Record<string, unknown>;
 }
 
+export interface ArtifactCheckResult {
+  valid: boolean;
+  warnings: ArtifactDiagnostic[];
+  summary: Record<string, unknown>;
+}
+
 export interface ArtifactDownloadSchedule {
   taskId: string;
   url: string;
@@ -92,9 +98,24 @@ export class ArtifactClient {
     bytes: Uint8Array,
     opts: { format?: string; description?: string } = {},
   ): Promise<StoredArtifact> {
+    return this.put(kind, name, bytes, opts);
+  }
+
+  /** Parses without storing: the same checks and diagnostics as an upload. */
+  check(kind: ArtifactKind, name: string, bytes: Uint8Array, opts: { format?: string } = {}): Promise<ArtifactCheckResult> {
+    return this.put(kind, name, bytes, { ...opts, dryRun: true });
+  }
+
+  private put<T>(
+    kind: ArtifactKind,
+    name: string,
+    bytes: Uint8Array,
+    opts: { format?: string; description?: string; dryRun?: boolean },
+  ): Promise<T> {
     const qs = new URLSearchParams();
     if (opts.format) qs.set('format', opts.format);
     if (opts.description !== undefined) qs.set('description', opts.description);
+    if (opts.dryRun) qs.set('dryRun', 'true');
     // Both transports (fetch, node:https) send bytes as they are; the transport type only names strings.
     return this.raw('PUT', `${BASE[kind]}/${enc(name)}${qs.size ? `?${qs}` : ''}`, bytes as unknown as string, 'application/octet-stream');
   }

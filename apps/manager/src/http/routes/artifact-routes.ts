@@ -9,6 +9,7 @@ import {
   downloadTaskName,
   importFolder,
   storeArtifact,
+  validate,
 } from '../../artifacts/artifact-service.ts';
 import { artifactsOf, forgetArtifactCatalog } from '../../artifacts/resolve-artifact-refs.ts';
 import { ApiError, notFound } from '../api-error.ts';
@@ -43,6 +44,11 @@ const StoredSchema = Type.Object({
   artifact: ArtifactSchema,
   changed: Type.Boolean(),
   created: Type.Boolean(),
+  warnings: Type.Array(Diagnostic),
+  summary: Type.Record(Type.String(), Type.Unknown()),
+});
+const DryRunSchema = Type.Object({
+  valid: Type.Boolean(),
   warnings: Type.Array(Diagnostic),
   summary: Type.Record(Type.String(), Type.Unknown()),
 });
@@ -132,17 +138,20 @@ async function kindRoutes(app: FastifyInstance, ctx: Pick<ManagerContext, 'store
         querystring: Type.Object({
           format: k.defaultFormat ? Type.Optional(Type.Enum(k.formats)) : Type.Enum(k.formats),
           description: Type.Optional(Type.String({ maxLength: 1000 })),
+          /** Parse only: answers 200 with the diagnostics and stores nothing (all-or-nothing imports). */
+          dryRun: Type.Optional(Type.Boolean()),
         }),
-        response: { 200: StoredSchema, 201: StoredSchema, ...errors, 413: ErrorSchema },
+        response: { 200: Type.Union([StoredSchema, DryRunSchema]), 201: StoredSchema, ...errors, 413: ErrorSchema },
       },
     },
     async (request, reply) => {
       const user = requireRole(request, 'operator');
       const { name } = request.params as { name: string };
-      const q = request.query as { format?: string; description?: string };
+      const q = request.query as { format?: string; description?: string; dryRun?: boolean };
       const body = request.body;
       if (!Buffer.isBuffer(body)) throw new ApiError(400, 'ARTIFACT_INVALID', 'send the file bytes as the request body');
       try {
+        if (q.dryRun) return { valid: true, ...validate({ kind: k.kind, name, format: q.format ?? k.defaultFormat!, bytes: body }) };
         const stored = await storeArtifact(user.store, clock, {
           kind: k.kind,
           name,
