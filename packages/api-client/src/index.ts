@@ -29,5 +29,5 @@ export {
 } from './palisade-client.ts';
 export { ConsoleClient, type ConsoleUser, CSRF_HEADER, cookieSessionTransport, type EventSummary, type SessionInfo } from './console-client.ts';
 export { type AppControlDecision, type AppControlDrift, AppControlClient, type AppControlGlobalBlock, type AppControlRule, type AppControlRuleset } from './app-control-client.ts';
-export { type Artifact, ArtifactClient, type ArtifactDiagnostic, type ArtifactDownloadSchedule, type ArtifactKind, ArtifactRejectedError, type StoredArtifact } from './artifact-client.ts';
 export type { IntegrityBaselineSummary, IntegrityContentDiff } from './integrity-types.ts';
+export { type Artifact, type ArtifactCheckResult, ArtifactClient, type ArtifactDiagnostic, type ArtifactDownloadSchedule, type ArtifactKind, ArtifactRejectedError, type StoredArtifact } from './artifact-client.ts';
