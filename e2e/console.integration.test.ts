@@ -180,7 +180,16 @@ test('log in with a username and password: an HttpOnly session cookie, the dashb
   const transport = nodeTransport(readFileSync(fx.manager.caFile, 'utf8'));
   const admin = new ConsoleClient({ url: fx.manager.url, apiKey: fx.manager.adminKey, transport });
   const password = 'a console e2e passphrase';
-  await admin.createUser({ username: 'oscar', password, role: 'operator' });
+  // The admin (logged in with the API key) creates the user on the Users page.
+  await page.goto(`${fx.manager.url}/users`);
+  const form = page.getByRole('form', { name: 'New user' });
+  await form.getByLabel('Username').fill('oscar');
+  await form.getByLabel('Role').selectOption('operator');
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Create user' }).click();
+  await page.getByRole('table', { name: 'Console users' }).getByRole('cell', { name: 'oscar', exact: true }).waitFor();
+  const created = (await admin.listUsers()).users.find((u) => u.username === 'oscar');
+  assert.equal(created?.role, 'operator');
   const user = await consolePage(browser, fx.manager.url);
   try {
     const p = user.page;
@@ -279,6 +288,7 @@ test('keyboard and labels: skip link first, tabs follow the arrow keys, every fo
     '/events',
     '/activation-tokens',
     '/api-keys',
+    '/users',
   ]) {
     await page.goto(`${fx.manager.url}${path}`);
     await page.getByRole('heading', { level: 1 }).waitFor();

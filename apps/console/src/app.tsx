@@ -15,6 +15,7 @@ import { RecommendationsPage } from './pages/recommendations-page.tsx';
 import { SmartFolderPage } from './pages/smart-folder-page.tsx';
 import { TenantsPage } from './pages/tenants-page.tsx';
 import { TokensPage } from './pages/tokens-page.tsx';
+import { UsersPage } from './pages/users-page.tsx';
 import { useSessionContext } from './session.tsx';
 
 export function App() {
@@ -35,6 +36,7 @@ export function App() {
         <Route path="recommendations" element={<RecommendationsPage />} />
         <Route path="activation-tokens" element={<TokensPage />} />
         <Route path="api-keys" element={<ApiKeysPage />} />
+        <Route path="users" element={<UsersPage />} />
         <Route path="playbooks" element={<PlaybooksPage />} />
         <Route path="forwarders" element={<ForwardersPage />} />
         <Route path="cloud-accounts" element={<CloudAccountsPage />} />

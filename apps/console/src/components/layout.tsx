@@ -13,6 +13,7 @@ const NAV: Array<{ to: string; label: string; role?: 'operator' | 'admin'; prima
   { to: '/cloud-accounts', label: 'Cloud accounts' },
   { to: '/activation-tokens', label: 'Activation tokens', role: 'operator' },
   { to: '/api-keys', label: 'API keys', role: 'admin' },
+  { to: '/users', label: 'Users', role: 'admin' },
   // Tenants are managed from the primary tenant only.
   { to: '/tenants', label: 'Tenants', role: 'admin', primaryOnly: true },
 ];
