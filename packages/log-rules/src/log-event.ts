@@ -23,36 +23,37 @@ export interface LogEvent {
   previousOutput?: string;
 }
 
-function hasUpper(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return true;
+const lowerNames = new Map<string, string>();
+
+/** The lower-cased field name, remembered: the same names come with every event. */
+export function lowerName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    // Names come from the logs (JSON keys), so the memory is bounded.
+    if (lowerNames.size < 10000) lowerNames.set(name, lower);
   }
-  return false;
+  return lower;
 }
 
 /** Sets a decoded field unless it is set already (analysisd keeps the first value). */
 export function setField(ev: Pick<LogEvent, 'fields' | 'lowerFields'>, name: string, value: string): void {
-  if (ev.fields.has(name)) return;
-  ev.fields.set(name, value);
-  if (hasUpper(name)) {
-    const lower = name.toLowerCase();
-    if (!ev.lowerFields) ev.lowerFields = new Map();
-    if (!ev.lowerFields.has(lower)) ev.lowerFields.set(lower, value);
+  const fields = ev.fields;
+  if (fields.has(name)) return;
+  fields.set(name, value);
+  const lower = lowerName(name);
+  if (lower !== name) {
+    let lf = ev.lowerFields;
+    if (!lf) ev.lowerFields = lf = new Map();
+    if (!lf.has(lower)) lf.set(lower, value);
   }
 }
-
-const lowerNames = new Map<string, string>();
 
 /** Looks a field up by exact name, then case-insensitively. */
 export function getField(ev: Pick<LogEvent, 'fields' | 'lowerFields'>, name: string): string | undefined {
   const v = ev.fields.get(name);
   if (v !== undefined) return v;
-  let lower = lowerNames.get(name);
-  if (lower === undefined) {
-    lower = name.toLowerCase();
-    if (lowerNames.size < 10000) lowerNames.set(name, lower);
-  }
+  const lower = lowerName(name);
   if (lower !== name) {
     const exact = ev.fields.get(lower);
     if (exact !== undefined) return exact;

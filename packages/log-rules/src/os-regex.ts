@@ -22,6 +22,13 @@ export interface OsRegex {
    * constructs besides quantified classes, so every plain character is mandatory.
    */
   readonly literals: readonly (readonly string[])[];
+  /**
+   * Per alternative, whether its literal check is worth it: not for alternatives anchored at the
+   * start, which V8 tries at offset 0 only and which fail within a few characters (the literal
+   * scan over the whole line costs more), unless they hold an any-character run that could
+   * backtrack over the line.
+   */
+  readonly scan: readonly boolean[];
 }
 
 const PUNCT = '()*+,\\-.:;<=>?\\[\\]!"\'#$%&|{}';
@@ -142,7 +149,9 @@ export function compileOsRegex(pattern: string): OsRegex | string {
   const alternatives: RegExp[] = [];
   const groups: number[] = [];
   const literals: string[][] = [];
+  const scan: boolean[] = [];
   for (const alt of splitAlternatives(pattern)) {
+    scan.push(!alt.startsWith('^') || alt.includes('\\.'));
     const t = translateAlternative(alt);
     if (typeof t === 'string') return t;
     try {
@@ -153,7 +162,7 @@ export function compileOsRegex(pattern: string): OsRegex | string {
     groups.push(t.groups);
     literals.push(t.literals);
   }
-  return { alternatives, groups, literals };
+  return { alternatives, groups, literals, scan };
 }
 
 /** Result of a match: captures, and the offset right after the match (decoders continue there). */
@@ -172,9 +181,9 @@ function mayMatch(re: OsRegex, k: number, lower: string): boolean {
 const PREFILTER_MIN = 64;
 
 export function execOsRegex(re: OsRegex, s: string): OsMatchResult | null {
-  const lower = s.length < PREFILTER_MIN ? '' : lowerOf(s);
+  const long = s.length >= PREFILTER_MIN;
   for (let k = 0; k < re.alternatives.length; k++) {
-    if (lower && !mayMatch(re, k, lower)) continue;
+    if (long && re.scan[k] && !mayMatch(re, k, lowerOf(s))) continue;
     const m = re.alternatives[k]!.exec(s);
     if (m) {
       const captures: string[] = [];
@@ -186,7 +195,8 @@ export function execOsRegex(re: OsRegex, s: string): OsMatchResult | null {
 }
 
 export function testOsRegex(re: OsRegex, s: string): boolean {
-  const lower = s.length < PREFILTER_MIN ? '' : lowerOf(s);
-  for (let k = 0; k < re.alternatives.length; k++) if ((!lower || mayMatch(re, k, lower)) && re.alternatives[k]!.test(s)) return true;
+  const long = s.length >= PREFILTER_MIN;
+  for (let k = 0; k < re.alternatives.length; k++)
+    if ((!long || !re.scan[k] || mayMatch(re, k, lowerOf(s))) && re.alternatives[k]!.test(s)) return true;
   return false;
 }
