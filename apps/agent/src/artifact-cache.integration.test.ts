@@ -110,6 +110,11 @@ test('a verified set becomes a local file for the module; a mismatching download
   assert.equal(third.hash, 'h2+artifacts-pending');
   assert.equal(c.problemsOf('anti-malware').length, 1);
 
+  // The resolved configuration as cached on disk keeps its pending hash across a restart.
+  const cached = await cache().prepare(third.hash, third.config);
+  assert.equal(cached.hash, 'h2+artifacts-pending');
+  assert.deepEqual(cached.config, third.config);
+
   // Repaired on the manager; a restarted agent (new cache, no backoff) takes V2 and drops V1.
   override = undefined;
   served.set(sha(V2), V2);

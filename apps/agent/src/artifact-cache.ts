@@ -88,8 +88,11 @@ export class ArtifactCache {
 
   /** The configuration the modules get, and the hash to report for it. */
   async prepare(hash: string, config: unknown): Promise<{ hash: string; config: unknown }> {
+    const { config: out, complete, refs } = await this.resolve(config);
+    // A configuration without references (one cached after resolving) keeps the hash it was
+    // saved with: a pending one must stay pending so the next heartbeat fetches and retries.
+    if (refs === 0) return { hash, config: out };
     const base = hash.endsWith(PENDING) ? hash.slice(0, -PENDING.length) : hash;
-    const { config: out, complete } = await this.resolve(config);
     return { hash: complete || !base ? base : `${base}${PENDING}`, config: out };
   }
 
@@ -121,12 +124,13 @@ export class ArtifactCache {
   }
 
   /** Resolves every artifact reference; `complete` is false when one is not in its current version. */
-  async resolve(config: unknown): Promise<{ config: unknown; complete: boolean }> {
+  async resolve(config: unknown): Promise<{ config: unknown; complete: boolean; refs: number }> {
     const modules = (config as { modules?: Record<string, { settings?: Record<string, unknown> }> } | null)?.modules;
     this.problems.clear();
-    if (!modules || typeof modules !== 'object') return { config, complete: true };
+    if (!modules || typeof modules !== 'object') return { config, complete: true, refs: 0 };
     const out = structuredClone(config) as { modules: Record<string, { settings: Record<string, unknown> }> };
     let complete = true;
+    let refs = 0;
 
     const am = out.modules[ARTIFACT_SETTINGS.signatureSets.module];
     const sets = am?.settings?.[ARTIFACT_SETTINGS.signatureSets.key];
@@ -136,6 +140,7 @@ export class ArtifactCache {
       const yara = [...((signatures.yara as string[] | undefined) ?? [])];
       for (const ref of sets) {
         if (!isArtifactRef(ref)) continue;
+        refs++;
         const got = await this.fetch(ref);
         if (!got.current) complete = false;
         if (!got.path) continue;
@@ -156,13 +161,14 @@ export class ArtifactCache {
           continue;
         }
         const { artifact, ...feed } = f as Record<string, unknown> & { artifact: ArtifactRef };
+        refs++;
         const got = await this.fetch(artifact);
         if (!got.current) complete = false;
         if (got.path) next.push({ ...feed, file: got.path });
       }
       wr.settings = { ...wr.settings, feeds: next };
     }
-    return { config: out, complete };
+    return { config: out, complete, refs };
   }
 
   private problem(p: ArtifactProblem): void {
