@@ -162,7 +162,7 @@ test('hostile sizes are bounded: the edit distance limit gives an approximate di
   assert.equal(exact.added, 8);
 });
 
-test('64 KiB of one-character lines, all different, stays fast enough to run in a scan (approximate beyond the limit)', () => {
+test('64 KiB of one-character lines, all different: approximate beyond the edit-distance limit, output bounded', () => {
   const a = 'x\n'.repeat(32768);
   const b = 'y\n'.repeat(32768);
   const d = unifiedDiff(a, b);
