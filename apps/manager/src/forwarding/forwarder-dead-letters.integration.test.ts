@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { startFakeSns } from '../testing/fake-aws/sns-service.ts';
 import { sampleHost, type TestManager, testManager } from '../testing/test-manager.ts';
 import { testLocations } from '../testing/test-stores.ts';
 import { isDeliveryRefused, snsErrorRefuses, webhookStatusRefuses } from './delivery-refused.ts';
@@ -57,6 +59,30 @@ test('which answers count as a refusal of the events themselves', () => {
   assert.equal(snsErrorRefuses(Object.assign(new Error('Topic does not exist'), { name: 'NotFoundException' })), false);
   assert.equal(snsErrorRefuses(Object.assign(new Error('x'), { name: 'ThrottledException' })), false);
   assert.equal(isDeliveryRefused(new Error('x')), false);
+});
+
+test('SNS: the SDK error for a message SNS refuses is a refusal, an unknown topic is not', async () => {
+  const sns = await startFakeSns();
+  const topic = sns.createTopic('palisade');
+  const client = new SNSClient({ region: 'us-east-1', endpoint: sns.endpoint, credentials: sns.credentials, maxAttempts: 1 });
+  const errorOf = async (input: { TopicArn: string; Message: string }) => {
+    try {
+      await client.send(new PublishCommand(input));
+    } catch (err) {
+      return err;
+    }
+    assert.fail('SNS took it');
+  };
+  try {
+    const tooLong = (await errorOf({ TopicArn: topic, Message: 'x'.repeat(262_145) })) as Error;
+    assert.match(tooLong.message, /Message too long/);
+    assert.equal(snsErrorRefuses(tooLong), true, `${tooLong.name} counts as a refusal`);
+    const missing = (await errorOf({ TopicArn: `${topic}-gone`, Message: '[]' })) as Error;
+    assert.equal(snsErrorRefuses(missing), false, `${missing.name} is about the topic, not the events`);
+  } finally {
+    client.destroy();
+    await sns.close();
+  }
 });
 
 for (const make of testLocations()) {
