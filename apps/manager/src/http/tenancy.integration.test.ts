@@ -28,6 +28,9 @@ for (const make of testLocations()) {
       a.computer = act.body.agentId;
       a.agentAuth = `${act.body.agentId}:${act.body.agentSecret}`;
       a.apiKey = (await m.call('POST', '/api/v1/api-keys', { body: { name: 'x', role: 'auditor' } })).body.id;
+      a.user = (
+        await m.call('POST', '/api/v1/users', { body: { username: 'a-user', password: 'tenant a password', role: 'auditor' } })
+      ).body.id;
       a.folder = (await m.call('POST', '/api/v1/smart-folders', { body: { name: 'all', query: { all: [] } } })).body.id;
       a.eventTask = (
         await m.call('POST', '/api/v1/event-tasks', {
@@ -94,6 +97,7 @@ for (const make of testLocations()) {
         ['/api/v1/playbooks/', 'playbook'],
         ['/api/v1/playbook-actions/', 'playbookAction'],
         ['/api/v1/cloud-accounts/', 'cloudAccount'],
+        ['/api/v1/users/', 'user'],
       ];
       const hit = table.find(([p]) => path.startsWith(p));
       return hit && a[hit[1]];
@@ -102,6 +106,7 @@ for (const make of testLocations()) {
       if (method === 'get' || method === 'delete') return undefined;
       if (path.endsWith('/commands')) return { kind: 'ping' };
       if (path.endsWith('/api-keys')) return { name: 'n', role: 'auditor' };
+      if (path.endsWith('/password')) return { password: 'a password from tenant b' };
       return {};
     };
 
