@@ -14,29 +14,34 @@ test('inserts, grows and finds whole keys and suffixes by their hash', () => {
   assert.equal(t.size, 5001);
   const host = 'www.h42.example.com';
   const start = host.indexOf('.') + 1;
-  assert.equal(t.value(t.findSuffix(host, start, HostTable.hash(host.slice(start)))), 43);
-  assert.equal(t.value(t.findSuffix(host, 8, HostTable.hash('example.com'))), -1);
+  assert.equal(t.value(t.findSuffix(host, start, host.length, HostTable.hash(host.slice(start)))), 43);
+  assert.equal(t.value(t.findSuffix(host, 8, host.length, HostTable.hash('example.com'))), -1);
   // Same hash, different text: a suffix of the right length but other characters must not match.
-  assert.equal(t.findSuffix('www.h42.example.org', 4, HostTable.hash('h42.example.com')), -1);
+  assert.equal(t.findSuffix('www.h42.example.org', 4, 19, HostTable.hash('h42.example.com')), -1);
+  // A range in the middle of a longer string: the host of a URL, found in place.
+  const url = 'http://h42.example.com:8080/x';
+  assert.equal(t.value(t.findSuffix(url, 7, 22, HostTable.hashRange(url, 7, 22))), 43);
   assert.throws(() => t.intern('bücher.example', HostTable.hash('bücher.example')), /not ASCII/);
 });
 
 test('joined keys are found piecewise and flags stay apart from values', () => {
   const t = new HostTable();
-  const key = (host: string, rest: string) => combineHash(HostTable.hash(host), hashForward(rest, 0, rest.length));
-  const b = t.intern('cdn.example/kits/a.zip?x=1', key('cdn.example', '/kits/a.zip?x=1'));
+  // An exact-URL key is host + path + query, taken from a URL that also has a scheme and port.
+  const url = 'http://cdn.example:8080/kits/a.zip?x=1#f';
+  const [hs, he, ps, pe, qe] = [7, 18, 23, 34, 38];
+  const h = combineHash(HostTable.hashRange(url, hs, he), hashForward(url, pe, qe, hashForward(url, ps, pe)));
+  assert.equal(h, combineHash(HostTable.hash('cdn.example'), hashForward('/kits/a.zip?x=1', 0, 15)), 'hashing continues across pieces');
+  const b = t.intern('cdn.example/kits/a.zip?x=1', h);
   t.setValue(b, 5);
   t.addFlags(b, 2);
-  const path = '/kits/a.zip';
-  const h = combineHash(HostTable.hash('cdn.example'), hashForward('?x=1', 0, 4, hashForward(path, 0, path.length)));
-  assert.equal(t.findJoined('cdn.example', path, 0, path.length, '?x=1', h), b);
+  assert.equal(t.findJoined(url, hs, he, ps, qe, h), b);
   assert.equal(t.value(b), 5);
   assert.equal(t.flags(b), 2);
   // Same length and hash but different characters, or the query left off: no match.
-  assert.equal(t.findJoined('cdn.exampl_', path, 0, path.length, '?x=1', h), -1);
-  assert.equal(t.findJoined('cdn.example', path, 0, path.length, '', h), -1);
+  assert.equal(t.findJoined(url.replace('cdn.example', 'cdn.exampl_'), hs, he, ps, qe, h), -1);
+  assert.equal(t.findJoined(url, hs, he, ps, pe, h), -1);
   // internJoined finds the same key given in other pieces.
-  assert.equal(t.internJoined('cdn.example', 'xx/kits/a.zip?x=1', 2, h), b);
+  assert.equal(t.internJoined('cdn.example:80/kits/a.zip?x=1', 0, 11, 14, 29, h), b);
   assert.equal(t.size, 1);
 });
 

@@ -54,16 +54,21 @@ export class HostTable {
   }
 
   static hash(s: string): number {
+    return HostTable.hashRange(s, 0, s.length);
+  }
+
+  /** `hash` of `s.slice(start, end)`. */
+  static hashRange(s: string, start: number, end: number): number {
     let h = FNV_BASIS;
-    for (let i = s.length - 1; i >= 0; i--) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+    for (let i = end - 1; i >= start; i--) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
     return h;
   }
 
-  /** The bucket of the key `s[start..]` (whose hash is `h`), or -1. */
-  findSuffix(s: string, start: number, h: number): number {
+  /** The bucket of the key `s.slice(start, end)` (whose hash is `h`), or -1. */
+  findSuffix(s: string, start: number, end: number, h: number): number {
     const t = this.table;
     const a = this.arena;
-    const len = s.length - start;
+    const len = end - start;
     for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
       const o = i << 2;
       const l = t[o + 2]!;
@@ -71,20 +76,23 @@ export class HostTable {
       if (t[o] === h && (l & LEN_MASK) === len) {
         let off = t[o + 1]!;
         let j = start;
-        while (j < s.length && a[off] === s.charCodeAt(j)) {
+        while (j < end && a[off] === s.charCodeAt(j)) {
           j++;
           off++;
         }
-        if (j === s.length) return o;
+        if (j === end) return o;
       }
     }
   }
 
-  /** The bucket of the key `a + b.slice(bStart, bEnd) + c`, or -1: a URL key found without building it. */
-  findJoined(a: string, b: string, bStart: number, bEnd: number, c: string, h: number): number {
+  /**
+   * The bucket of the key `s.slice(aStart, aEnd) + s.slice(bStart, bEnd)`, or -1: a URL key
+   * (host, then path and query) found in the URL it came with, without building it.
+   */
+  findJoined(s: string, aStart: number, aEnd: number, bStart: number, bEnd: number, h: number): number {
     const t = this.table;
     const ar = this.arena;
-    const len = a.length + bEnd - bStart + c.length;
+    const len = aEnd - aStart + bEnd - bStart;
     for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
       const o = i << 2;
       const l = t[o + 2]!;
@@ -92,16 +100,15 @@ export class HostTable {
       if (t[o] === h && (l & LEN_MASK) === len) {
         let off = t[o + 1]!;
         let ok = true;
-        for (let j = 0; ok && j < a.length; j++) ok = ar[off++] === a.charCodeAt(j);
-        for (let j = bStart; ok && j < bEnd; j++) ok = ar[off++] === b.charCodeAt(j);
-        for (let j = 0; ok && j < c.length; j++) ok = ar[off++] === c.charCodeAt(j);
+        for (let j = aStart; ok && j < aEnd; j++) ok = ar[off++] === s.charCodeAt(j);
+        for (let j = bStart; ok && j < bEnd; j++) ok = ar[off++] === s.charCodeAt(j);
         if (ok) return o;
       }
     }
   }
 
   get(key: string): number | undefined {
-    const o = this.findSuffix(key, 0, HostTable.hash(key));
+    const o = this.findSuffix(key, 0, key.length, HostTable.hash(key));
     return o < 0 ? undefined : this.table[o + 3];
   }
 
@@ -123,14 +130,14 @@ export class HostTable {
 
   /** The bucket of `key` (hash `h`), created with value 0 when absent. Keys must be ASCII. */
   intern(key: string, h: number): number {
-    return this.internJoined(key, '', 0, h);
+    return this.internJoined(key, 0, key.length, key.length, key.length, h);
   }
 
-  /** `intern` of the key `a + b.slice(bStart)`, without building it. */
-  internJoined(a: string, b: string, bStart: number, h: number): number {
-    const found = this.findJoined(a, b, bStart, b.length, '', h);
+  /** `intern` of the key `s.slice(aStart, aEnd) + s.slice(bStart, bEnd)`, without building it. */
+  internJoined(s: string, aStart: number, aEnd: number, bStart: number, bEnd: number, h: number): number {
+    const found = this.findJoined(s, aStart, aEnd, bStart, bEnd, h);
     if (found >= 0) return found;
-    const len = a.length + b.length - bStart;
+    const len = aEnd - aStart + bEnd - bStart;
     if (len === 0 || len > MAX_KEY_LENGTH) throw new RangeError(`index key of length ${len}`);
     if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     if (this.used + len > this.arena.length) {
@@ -139,21 +146,21 @@ export class HostTable {
       this.arena = bigger;
     }
     const off = this.used;
+    const ar = this.arena;
     let o = off;
     let bad = 0;
-    const ar = this.arena;
-    for (let j = 0; j < a.length; j++) {
-      const c = a.charCodeAt(j);
+    for (let j = aStart; j < aEnd; j++) {
+      const c = s.charCodeAt(j);
       bad |= c;
       ar[o++] = c;
     }
-    for (let j = bStart; j < b.length; j++) {
-      const c = b.charCodeAt(j);
+    for (let j = bStart; j < bEnd; j++) {
+      const c = s.charCodeAt(j);
       bad |= c;
       ar[o++] = c;
     }
     // Normalized hosts and URLs are ASCII (IDN is punycode, paths are percent-encoded).
-    if (bad > 127) throw new RangeError(`index key is not ASCII: ${(a + b.slice(bStart)).slice(0, 80)}`);
+    if (bad > 127) throw new RangeError(`index key is not ASCII: ${(s.slice(aStart, aEnd) + s.slice(bStart, bEnd)).slice(0, 80)}`);
     this.used += len;
     this.size++;
     return this.place(h, off, len, 0);

@@ -26,25 +26,31 @@ const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 
 /** Canonical dotted quad only (no leading zeros, each part <= 255), scanned without a regex. */
 export function ipv4ToNumber(text: string): number | undefined {
+  const n = ipv4InRange(text, 0, text.length);
+  return n < 0 ? undefined : n;
+}
+
+/** `ipv4ToNumber` of `s.slice(start, end)` without the slice; -1 when it is not a canonical dotted quad. */
+function ipv4InRange(s: string, start: number, end: number): number {
   let n = 0;
   let part = 0;
   let digits = 0;
   let parts = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 46;
     if (c === 46) {
-      if (digits === 0 || parts === 4) return undefined;
+      if (digits === 0 || parts === 4) return -1;
       n = n * 256 + part;
       parts++;
       part = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return undefined;
+      if (digits > 0 && part === 0) return -1;
       part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return undefined;
-    } else return undefined;
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
   }
-  return parts === 4 ? n : undefined;
+  return parts === 4 ? n : -1;
 }
 
 export function ipv6ToBigInt(text: string): bigint | undefined {
@@ -128,7 +134,31 @@ export function normalizeTarget(input: string): Target | undefined {
   return fastNormalize(input) ?? generalNormalize(input);
 }
 
-function fastNormalize(s: string): Target | undefined {
+/**
+ * Where the parts of a URL are in the string it came in, as the hand-written scanner found them:
+ * the host is `[hostStart, hostEnd)`, the path `[pathStart, pathEnd)` (empty for none), the query
+ * `[pathEnd, queryEnd)` (empty or starting with `?`). Reused from lookup to lookup, so the common
+ * case costs no allocation at all.
+ */
+export class ScannedUrl {
+  hostStart = 0;
+  hostEnd = 0;
+  port = 0;
+  pathStart = 0;
+  pathEnd = 0;
+  queryEnd = 0;
+  /** The IPv4 address as an unsigned number, -1 for a domain name. */
+  ipv4 = -1;
+  /** A scheme was given (so an empty path means `/`). */
+  scheme = false;
+}
+
+/**
+ * The fast path of `normalizeTarget`: the lower-case ASCII `http(s)://host[:port][/path][?query][#frag]`
+ * and bare `host[:port]` forms that need no folding, scanned once by hand. False for anything
+ * else (the general path handles it). The parts are offsets into `s`: nothing is sliced.
+ */
+export function scanUrl(s: string, r: ScannedUrl): boolean {
   const n = s.length;
   let i = 0;
   let port = 0;
@@ -153,10 +183,10 @@ function fastNormalize(s: string): Target | undefined {
       continue;
     }
     if (c === 47 || c === 58 || c === 63) break;
-    return undefined;
+    return false;
   }
   const hostEnd = i;
-  if (hostEnd === hostStart || lastDot === hostEnd - 1 || s.charCodeAt(hostStart) === 46) return undefined;
+  if (hostEnd === hostStart || lastDot === hostEnd - 1 || s.charCodeAt(hostStart) === 46) return false;
   if (i < n && s.charCodeAt(i) === 58) {
     let p = 0;
     let digits = 0;
@@ -166,46 +196,63 @@ function fastNormalize(s: string): Target | undefined {
       p = p * 10 + (c - 48);
       digits++;
     }
-    if (digits === 0 || digits > 5 || p > 65535) return undefined;
+    if (digits === 0 || digits > 5 || p > 65535) return false;
     port = p;
   }
-  let path = '';
-  let query = '';
+  let pathStart = i;
+  let pathEnd = i;
+  let queryEnd = i;
   if (i < n) {
     const c0 = s.charCodeAt(i);
     if (c0 === 47) {
-      const pathStart = i;
       for (; i < n; i++) {
         const c = s.charCodeAt(i);
         if (c === 63 || c === 35) break;
-        if (c >= 128 || PATH_CHAR[c] !== 1) return undefined;
+        if (c >= 128 || PATH_CHAR[c] !== 1) return false;
         // A dot segment needs resolving; leave it to the general path.
-        if (c === 46 && s.charCodeAt(i - 1) === 47) return undefined;
+        if (c === 46 && s.charCodeAt(i - 1) === 47) return false;
       }
-      path = s.slice(pathStart, i);
-    } else if (c0 !== 63) return undefined;
+      pathEnd = i;
+    } else if (c0 !== 63) return false;
     if (i < n && s.charCodeAt(i) === 63) {
-      const qStart = i;
       for (; i < n; i++) {
         const c = s.charCodeAt(i);
         if (c === 35) break;
-        if (c <= 32 || c >= 127) return undefined;
+        if (c <= 32 || c >= 127) return false;
       }
-      query = s.slice(qStart, i);
     }
-    if (i < n && s.charCodeAt(i) !== 35) return undefined;
+    queryEnd = i;
+    if (i < n && s.charCodeAt(i) !== 35) return false;
   }
-  if (path === '' && hostStart > 0) path = '/';
-  const host = s.slice(hostStart, hostEnd);
-  const lastLabel = host.charCodeAt(lastDot < 0 ? 0 : lastDot + 1 - hostStart);
+  let ipv4 = -1;
+  const lastLabel = s.charCodeAt(lastDot < 0 ? hostStart : lastDot + 1);
   if (lastLabel >= 48 && lastLabel <= 57) {
     // A numeric last label makes the host an IPv4 address in WHATWG terms.
-    if (dots !== 3) return undefined;
-    const v4 = ipv4ToNumber(host);
-    if (v4 === undefined) return undefined;
-    return { host, hostKind: 'ipv4', port, path, query, ipv4: v4 };
+    if (dots !== 3) return false;
+    ipv4 = ipv4InRange(s, hostStart, hostEnd);
+    if (ipv4 < 0) return false;
   }
-  return { host, hostKind: 'domain', port, path, query };
+  r.hostStart = hostStart;
+  r.hostEnd = hostEnd;
+  r.port = port;
+  r.pathStart = pathStart;
+  r.pathEnd = pathEnd;
+  r.queryEnd = queryEnd;
+  r.ipv4 = ipv4;
+  r.scheme = hostStart > 0;
+  return true;
+}
+
+const scratch = new ScannedUrl();
+
+function fastNormalize(s: string): Target | undefined {
+  if (!scanUrl(s, scratch)) return undefined;
+  const r = scratch;
+  const host = s.slice(r.hostStart, r.hostEnd);
+  const path = r.pathEnd > r.pathStart ? s.slice(r.pathStart, r.pathEnd) : r.scheme ? '/' : '';
+  const query = s.slice(r.pathEnd, r.queryEnd);
+  if (r.ipv4 >= 0) return { host, hostKind: 'ipv4', port: r.port, path, query, ipv4: r.ipv4 };
+  return { host, hostKind: 'domain', port: r.port, path, query };
 }
 
 function generalNormalize(input: string): Target | undefined {

@@ -1,6 +1,6 @@
 import type { EntryKind, FeedEntry, ListKind } from './feed-entry.ts';
 import { combineHash, HostTable, hashForward, IntTable } from './host-table.ts';
-import { ipv4ToNumber, ipv6ToBigInt, normalizeTarget, type Target } from './normalize-target.ts';
+import { ipv4ToNumber, ipv6ToBigInt, normalizeTarget, type ScannedUrl, type Target } from './normalize-target.ts';
 import { RISK_RANK, type Risk } from './risk-level.ts';
 
 /** Where an entry came from; shared by every entry of a feed with the same risk and category. */
@@ -147,11 +147,10 @@ export class ReputationIndex {
         const v = entry.value;
         const slash = v.indexOf('/');
         const colon = v.lastIndexOf(':', slash);
-        const host = v.slice(0, colon);
-        const hh = HostTable.hash(host);
-        this.hosts.addFlags(this.hosts.intern(host, hh), entry.kind === 'url' ? HAS_URLS : HAS_PREFIXES);
+        const hh = HostTable.hashRange(v, 0, colon);
+        this.hosts.addFlags(this.hosts.internJoined(v, 0, colon, colon, colon, hh), entry.kind === 'url' ? HAS_URLS : HAS_PREFIXES);
         const table = entry.kind === 'url' ? this.urls : this.prefixes;
-        const b = table.internJoined(host, v, slash, combineHash(hh, hashForward(v, slash, v.length)));
+        const b = table.internJoined(v, 0, colon, slash, v.length, combineHash(hh, hashForward(v, slash, v.length)));
         table.setValue(b, this.addRecord(table.value(b), src, kind, port));
         break;
       }
@@ -204,13 +203,24 @@ export class ReputationIndex {
   /**
    * Picks the verdict's records: afterwards `allowSource` is the source of the most specific
    * allow match and `blockSource` that of the riskiest block match (then the most specific, then
-   * the first found), -1 when none. Allocation-free: this is the hot path.
+   * the first found), -1 when none.
    */
   select(t: Target): void {
     this.allowSource = -1;
     this.blockSource = -1;
     this.collect = undefined;
-    this.walk(t);
+    this.walkTarget(t);
+  }
+
+  /**
+   * `select` for a URL as the fast scanner left it (`scanUrl`), read in place: the hot path, free
+   * of allocation. The scan must have found a path, or no scheme (`/` is implied otherwise).
+   */
+  selectScanned(s: string, r: ScannedUrl): void {
+    this.allowSource = -1;
+    this.blockSource = -1;
+    this.collect = undefined;
+    this.walk(s, r.hostStart, r.hostEnd, r.pathStart, r.pathEnd, r.queryEnd, r.port, r.ipv4 >= 0 ? 1 : 0, r.ipv4, 0n);
   }
 
   /** Every record matching the target, allow and block alike (for tests and explanations). */
@@ -219,7 +229,7 @@ export class ReputationIndex {
     this.blockSource = -1;
     this.collect = out;
     try {
-      this.walk(t);
+      this.walkTarget(t);
     } finally {
       this.collect = undefined;
     }
@@ -273,109 +283,129 @@ export class ReputationIndex {
     }
   }
 
-  private walk(t: Target): void {
-    const port = t.port;
-    const host = t.host;
+  private walkTarget(t: Target): void {
+    // One string holding host, path and query, as the scanner's offsets describe a URL.
+    const s = t.host + t.path + t.query;
+    const he = t.host.length;
+    const pe = he + t.path.length;
+    const kind = t.hostKind === 'domain' ? 0 : t.hostKind === 'ipv4' ? 1 : 2;
+    this.walk(s, 0, he, he, pe, s.length, t.port, kind, t.ipv4 ?? 0, t.ipv6 ?? 0n);
+  }
+
+  /**
+   * The matching walk over a URL given as offsets into `s`: host `[hs, he)`, path `[ps, pe)`
+   * (empty: a bare host, no URL entries apply), query `[pe, qe)`. `hostKind`: 0 domain, 1 IPv4, 2 IPv6.
+   */
+  private walk(
+    s: string,
+    hs: number,
+    he: number,
+    ps: number,
+    pe: number,
+    qe: number,
+    port: number,
+    hostKind: number,
+    ipv4: number,
+    ipv6: bigint,
+  ): void {
     if (this.hosts.size > 0) {
       // One right-to-left pass hashes every suffix that starts a label: starts[k] and hashes[k],
       // k + 1 labels, k = n - 1 being the whole host.
-      if (host.length + 1 > this.starts.length) {
-        this.starts = new Int32Array(host.length * 2);
-        this.hashes = new Int32Array(host.length * 2);
+      if (he - hs + 1 > this.starts.length) {
+        this.starts = new Int32Array((he - hs) * 2);
+        this.hashes = new Int32Array((he - hs) * 2);
       }
       const starts = this.starts;
       const hashes = this.hashes;
       let n = 0;
       let h = 0x811c9dc5 | 0;
-      for (let i = host.length - 1; i >= 0; i--) {
-        const c = host.charCodeAt(i);
+      for (let i = he - 1; i >= hs; i--) {
+        const c = s.charCodeAt(i);
         if (c === 46) {
           starts[n] = i + 1;
           hashes[n++] = h;
         }
         h = Math.imul(h ^ c, 16777619);
       }
-      starts[n] = 0;
+      starts[n] = hs;
       hashes[n++] = h;
-      const b = this.hosts.findSuffix(host, 0, h);
+      const b = this.hosts.findSuffix(s, hs, he, h);
       if (b >= 0) {
         this.take(this.hosts.value(b), port, false);
         const f = this.hosts.flags(b);
-        if (f !== 0 && t.path !== '') this.walkUrls(t, h, f);
+        if (f !== 0 && pe > ps) this.walkUrls(s, hs, he, ps, pe, qe, port, h, f);
       }
-      if (t.hostKind === 'domain') {
+      if (hostKind === 0) {
         // Parents, from the longest listed length down to the shortest.
         let k = n - 2;
         if (k > this.maxLabels - 1) k = this.maxLabels - 1;
         for (; k >= 0 && k + 1 >= this.minLabels; k--) {
-          const pb = this.hosts.findSuffix(host, starts[k]!, hashes[k]!);
+          const pb = this.hosts.findSuffix(s, starts[k]!, he, hashes[k]!);
           if (pb >= 0) this.take(this.hosts.value(pb), port, true);
         }
       }
     }
-    if (t.hostKind === 'ipv4') {
-      const ip = t.ipv4!;
+    if (hostKind === 1) {
       const lengths = this.v4Lengths;
       for (let i = 0; i < lengths.length; i++) {
         const len = lengths[i]!;
-        this.take(this.v4Tables[i]!.get(len === 0 ? 0 : (ip >>> (32 - len)) | 0), port, false);
+        this.take(this.v4Tables[i]!.get(len === 0 ? 0 : (ipv4 >>> (32 - len)) | 0), port, false);
       }
-    } else if (t.hostKind === 'ipv6') {
-      const ip = t.ipv6!;
+    } else if (hostKind === 2) {
       for (const len of this.v6Lengths) {
         const shift = BigInt(128 - len);
-        this.take(this.v6.get(len)!.get(((ip >> shift) << shift).toString(16)) ?? 0, port, false);
+        this.take(this.v6.get(len)!.get(((ipv6 >> shift) << shift).toString(16)) ?? 0, port, false);
       }
     }
     if (this.keywords.length) {
-      const hay = `${t.host}${t.path}${t.query}`.toLowerCase();
+      const hay = (s.slice(hs, he) + s.slice(ps, qe)).toLowerCase();
       for (const k of this.keywords) if (hay.includes(k.text)) this.hit(k.src, k.kp >>> 16, 0);
     }
   }
 
   /** Exact URLs (with the query, then without: an entry without one matches whatever query is appended), then prefixes, longest first. */
-  private walkUrls(t: Target, hostHash: number, flags: number): void {
-    const host = t.host;
-    const path = t.path;
-    const port = t.port;
+  private walkUrls(
+    s: string,
+    hs: number,
+    he: number,
+    ps: number,
+    pe: number,
+    qe: number,
+    port: number,
+    hostHash: number,
+    flags: number,
+  ): void {
     if (flags & HAS_URLS) {
-      const ph = hashForward(path, 0, path.length);
-      if (t.query !== '') {
-        const b = this.urls.findJoined(
-          host,
-          path,
-          0,
-          path.length,
-          t.query,
-          combineHash(hostHash, hashForward(t.query, 0, t.query.length, ph)),
-        );
+      const ph = hashForward(s, ps, pe);
+      if (qe > pe) {
+        const b = this.urls.findJoined(s, hs, he, ps, qe, combineHash(hostHash, hashForward(s, pe, qe, ph)));
         if (b >= 0) this.take(this.urls.value(b), port, false);
       }
-      const b = this.urls.findJoined(host, path, 0, path.length, '', combineHash(hostHash, ph));
+      const b = this.urls.findJoined(s, hs, he, ps, pe, combineHash(hostHash, ph));
       if (b >= 0) this.take(this.urls.value(b), port, false);
     }
     if (flags & HAS_PREFIXES) {
       // Candidates: the whole path, and every leading part ending in `/`; hashed in one pass.
-      if (path.length + 1 > this.prefixEnds.length) {
-        this.prefixEnds = new Int32Array(path.length * 2);
-        this.prefixHashes = new Int32Array(path.length * 2);
+      if (pe - ps + 1 > this.prefixEnds.length) {
+        this.prefixEnds = new Int32Array((pe - ps) * 2);
+        this.prefixHashes = new Int32Array((pe - ps) * 2);
       }
       const ends = this.prefixEnds;
       const hashes = this.prefixHashes;
       let n = 0;
       let h = 0x811c9dc5 | 0;
-      for (let i = 0; i < path.length; i++) {
-        const c = path.charCodeAt(i);
+      for (let i = ps; i < pe; i++) {
+        const c = s.charCodeAt(i);
         h = Math.imul(h ^ c, 16777619);
-        if (c === 47 && i < path.length - 1) {
+        if (c === 47 && i < pe - 1) {
           ends[n] = i + 1;
           hashes[n++] = h;
         }
       }
-      ends[n] = path.length;
+      ends[n] = pe;
       hashes[n++] = h;
       for (let k = n - 1; k >= 0; k--) {
-        const b = this.prefixes.findJoined(host, path, 0, ends[k]!, '', combineHash(hostHash, hashes[k]!));
+        const b = this.prefixes.findJoined(s, hs, he, ps, ends[k]!, combineHash(hostHash, hashes[k]!));
         if (b >= 0) this.take(this.prefixes.value(b), port, false);
       }
     }

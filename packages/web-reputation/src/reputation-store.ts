@@ -1,6 +1,6 @@
 import type { Diagnostic } from '@palisade/diagnostics';
 import type { ParsedFeed } from './feed-entry.ts';
-import { normalizeTarget } from './normalize-target.ts';
+import { normalizeTarget, ScannedUrl, scanUrl } from './normalize-target.ts';
 import { type FeedOptions, parseFeed } from './parse-feed.ts';
 import { type EntrySource, ReputationIndex } from './reputation-index.ts';
 import { blocksAt, type Risk, type SecurityLevel } from './risk-level.ts';
@@ -34,6 +34,7 @@ export interface FeedUpdate {
 export class ReputationStore {
   private readonly feeds = new Map<string, ParsedFeed>();
   private index: ReputationIndex | undefined;
+  private readonly scanned = new ScannedUrl();
 
   updateFeed(text: string, options: FeedOptions): FeedUpdate {
     const r = parseFeed(text, options);
@@ -101,10 +102,15 @@ export class ReputationStore {
    * block matches the highest risk wins, then the most specific entry, then the first feed.
    */
   evaluate(url: string, policy: ReputationPolicy): Verdict {
-    const t = normalizeTarget(url);
-    if (!t) return { url, action: policy.blockUntested ? 'block' : 'allow', risk: 'untested', category: null, feed: null };
     const idx = this.getIndex();
-    idx.select(t);
+    const r = this.scanned;
+    // The common case is read in place; the rest (and `http://host` without a path) is normalized first.
+    if (scanUrl(url, r) && (r.pathEnd > r.pathStart || !r.scheme)) idx.selectScanned(url, r);
+    else {
+      const t = normalizeTarget(url);
+      if (!t) return { url, action: policy.blockUntested ? 'block' : 'allow', risk: 'untested', category: null, feed: null };
+      idx.select(t);
+    }
     if (idx.allowSource >= 0) {
       const a = idx.source(idx.allowSource);
       return { url, action: 'allow', risk: 'safe', category: a.category, feed: a.feed };
