@@ -84,6 +84,21 @@ test('flags build the API bodies; bad flags are CLI errors', () => {
     safeguards: { allowList: ['10.0.0.0/8'] },
   });
   assert.equal(playbookFromOptions('iso', { action: ['aws-isolate-instance'] }).trigger.groupBy, 'computer');
+  assert.deepEqual(playbookFromOptions('iso', { action: ['aws-isolate-instance'] }).actions[0], {
+    type: 'aws-isolate-instance',
+    detachFromAutoScalingGroup: true,
+    snapshot: false,
+  });
+  assert.deepEqual(
+    playbookFromOptions('iso', { action: ['aws-isolate-instance'], noReattach: true, restoreCapacityOnUndo: true }).actions[0],
+    {
+      type: 'aws-isolate-instance',
+      detachFromAutoScalingGroup: true,
+      snapshot: false,
+      reattachOnUndo: false,
+      restoreDesiredCapacityOnUndo: true,
+    },
+  );
   assert.throws(() => playbookFromOptions('x', { action: ['aws-waf-block-ip'] }), CliError);
   assert.throws(() => playbookFromOptions('x', { action: ['nope'] }), CliError);
   assert.deepEqual(

@@ -32,6 +32,8 @@ export interface PlaybookFlags {
   targets?: string;
   isolationGroup?: string;
   noDetach?: boolean;
+  noReattach?: boolean;
+  restoreCapacityOnUndo?: boolean;
   snapshot?: boolean;
   webhookUrl?: string;
   webhookSecret?: string;
@@ -97,6 +99,11 @@ export function playbookFromOptions(name: string | undefined, o: PlaybookFlags, 
           ...(o.isolationGroup ? { isolationGroupName: o.isolationGroup } : {}),
           detachFromAutoScalingGroup: !o.noDetach,
           snapshot: Boolean(o.snapshot),
+          // What undo does about the Auto Scaling group (docs/playbooks.md, "Undoing an isolation").
+          ...({
+            ...(o.noReattach ? { reattachOnUndo: false } : {}),
+            ...(o.restoreCapacityOnUndo ? { restoreDesiredCapacityOnUndo: true } : {}),
+          } as object),
         };
       case 'webhook': {
         if (!o.webhookUrl) throw new CliError('CLI_BAD_OPTION', 'webhook needs --webhook-url', 2);
@@ -193,6 +200,11 @@ export function registerPlaybookCommands(program: Command): void {
     .option('--isolation-group <name>', 'aws-isolate-instance: security group name (default palisade-isolation)')
     .option('--no-detach', 'aws-isolate-instance: leave the instance in its Auto Scaling group')
     .option('--snapshot', 'aws-isolate-instance: snapshot its EBS volumes first')
+    .option('--no-reattach', 'aws-isolate-instance: undo leaves the instance out of its Auto Scaling group')
+    .option(
+      '--restore-capacity-on-undo',
+      "aws-isolate-instance: after undo re-attaches the instance, set the group's desired capacity back (Auto Scaling then terminates one instance of its choosing)",
+    )
     .option('--webhook-url <url>', 'webhook: where to POST')
     .option('--webhook-secret <secret>', 'webhook: HMAC key (or PALISADE_WEBHOOK_SECRET)')
     .option('--scan-path <path>', 'run-scan: path to scan (repeatable, default /)', collect)
@@ -201,7 +213,11 @@ export function registerPlaybookCommands(program: Command): void {
     .option('--disabled', 'create it disabled')
     .action(async (name, o, cmd) => {
       // Commander turns --no-detach into detach=false.
-      const flags = { ...(o as PlaybookFlags), noDetach: (o as { detach?: boolean }).detach === false };
+      const flags = {
+        ...(o as PlaybookFlags),
+        noDetach: (o as { detach?: boolean }).detach === false,
+        noReattach: (o as { reattach?: boolean }).reattach === false,
+      };
       const body = playbookFromOptions(name, flags);
       const p = await withApi(() => client(cmd).createPlaybook(body));
       show(cmd, p, () => process.stdout.write(`created playbook ${p.id} ${p.name}\n`));
