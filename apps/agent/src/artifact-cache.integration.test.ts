@@ -160,3 +160,38 @@ test('feeds become files whose mtime is the manager refresh time; unknown names 
   assert.match(c.problemsOf('anti-malware')[0]?.message ?? '', /no earlier version is on this host/);
   assert.equal(c.problemsOf('web-reputation').length, 0);
 });
+
+test('the web-reputation module flags a feed the manager stopped refreshing as stale', async () => {
+  const { WebReputationModule } = await import('./modules/web-reputation/web-reputation-module.ts');
+  const c = cache();
+  const statusFor = async (refreshedAt: string) => {
+    const feedRef: ArtifactRef = { ...ref('aging', 'aging.example\n', 'auto'), kind: 'webrep-feed', refreshedAt };
+    served.set(feedRef.sha256!, 'aging.example\n');
+    const res = await c.prepare('h4', {
+      heartbeatSeconds: 30,
+      spool: { maxBytes: 1 << 20 },
+      modules: {
+        'web-reputation': {
+          enabled: true,
+          mode: 'detect',
+          settings: { feeds: [{ name: 'aging', artifact: feedRef }], feedMaxAgeHours: 48 },
+        },
+      },
+    });
+    const mc = (res.config as { modules: Record<string, any> }).modules['web-reputation'];
+    const m = new WebReputationModule();
+    assert.deepEqual(m.configure(mc), []);
+    await m.start({ emit: (e) => e as never, logger: silentLogger(), dataDir: dir, config: mc });
+    try {
+      assert.equal(m.judge('http://aging.example/').risk, 'dangerous');
+      return m.status();
+    } finally {
+      await m.stop();
+    }
+  };
+  const old = await statusFor(new Date(Date.now() - 72 * 3600_000).toISOString());
+  assert.match(old.reason ?? '', /stale feeds \(older than 48 h\): .*\/aging/);
+  assert.equal((old.details?.staleFeeds as string[]).length, 1);
+  const fresh = await statusFor(new Date(Date.now() - 3600_000).toISOString());
+  assert.deepEqual(fresh.details?.staleFeeds, []);
+});
