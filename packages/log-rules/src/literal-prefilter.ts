@@ -30,7 +30,8 @@ export function lowerOf(s: string): string {
     return s;
   }
   // Newest first: the log line of the current event is the usual hit.
-  for (let n = 0, i = (cacheNext + CACHE - 1) % CACHE; n < cacheUsed; n++, i = (i + CACHE - 1) % CACHE) if (cacheIn[i] === s) return cacheOut[i]!;
+  for (let n = 0, i = (cacheNext + CACHE - 1) % CACHE; n < cacheUsed; n++, i = (i + CACHE - 1) % CACHE)
+    if (cacheIn[i] === s) return cacheOut[i]!;
   const out = s.toLowerCase();
   cacheIn[cacheNext] = s;
   cacheOut[cacheNext] = out;

@@ -295,14 +295,24 @@ export class LogSession {
 
   /** Drops the children whose exact test on the list's index field cannot hold for this event. */
   private narrow(entry: ChildList, ev: LogEvent): RuleNode[] {
-    if (!entry.indexField) return entry.list;
+    const absent = entry.presenceField !== undefined && this.field(ev, entry.presenceField) === undefined;
+    if (entry.startField !== undefined) {
+      const v = this.field(ev, entry.startField);
+      // 130: the field is missing (its rules cannot match).
+      const at = (v === undefined ? 130 : startIndex(v)) * 2 + (absent ? 1 : 0);
+      let list = entry.perStart![at];
+      if (!list) entry.perStart![at] = list = narrowByStart(entry, v, absent);
+      return list;
+    }
+    if (!entry.indexField) return absent ? entry.withoutField! : entry.list;
     const raw = this.field(ev, entry.indexField);
     const value = raw === undefined ? '\u0000missing' : raw.toLowerCase();
-    let list = entry.perValue!.get(value);
+    const key = absent ? `${value}\u0000absent` : value;
+    let list = entry.perValue!.get(key);
     if (!list) {
       const ok = entry.byValue!.get(value);
-      list = entry.list.filter((c) => !entry.indexed!.has(c) || (ok?.has(c) ?? false));
-      if (entry.perValue!.size < 256) entry.perValue!.set(value, list);
+      list = entry.list.filter((c) => (!entry.indexed!.has(c) || (ok?.has(c) ?? false)) && !(absent && entry.needField!.has(c)));
+      if (entry.perValue!.size < 256) entry.perValue!.set(key, list);
     }
     return list;
   }
@@ -477,7 +487,18 @@ function childrenFor(node: RuleNode, decoder: string, program: string | undefine
             }
             return true;
           });
-    entry = { list, indexField: undefined, byValue: undefined, indexed: undefined, perValue: undefined };
+    entry = {
+      list,
+      indexField: undefined,
+      byValue: undefined,
+      indexed: undefined,
+      perValue: undefined,
+      presenceField: undefined,
+      withoutField: undefined,
+      needField: undefined,
+      startField: undefined,
+      perStart: undefined,
+    };
     buildIndex(entry);
     if (cache.size < 1024) cache.set(key, entry);
   }
@@ -486,13 +507,25 @@ function childrenFor(node: RuleNode, decoder: string, program: string | undefine
 
 /** Picks the field most rules of the list compare exactly and indexes them by value. */
 function buildIndex(entry: ChildList): void {
-  if (entry.list.length < 16) return;
+  if (entry.list.length < 8) return;
+  if (entry.list.length < 16) {
+    buildPresenceIndex(entry, undefined);
+    return;
+  }
   const counts = new Map<string, number>();
   for (const c of entry.list) for (const f of c.rule.fields) if (f.expr.exactValues()) counts.set(f.name, (counts.get(f.name) ?? 0) + 1);
   let best: string | undefined;
   let bestCount = 7;
   for (const [f, n] of counts) if (n > bestCount) [best, bestCount] = [f, n];
-  if (!best) return;
+  if (!best) {
+    const start = startIndexField(entry);
+    if (start !== undefined) {
+      entry.startField = start;
+      entry.perStart = new Array<RuleNode[] | undefined>(262);
+    }
+    buildPresenceIndex(entry, start);
+    return;
+  }
   const byValue = new Map<string, Set<RuleNode>>();
   const indexed = new Set<RuleNode>();
   for (const c of entry.list) {
@@ -509,4 +542,60 @@ function buildIndex(entry: ChildList): void {
   entry.byValue = byValue;
   entry.indexed = indexed;
   entry.perValue = new Map();
+  buildPresenceIndex(entry, best);
+}
+
+/**
+ * Fields a rule cannot match without: every `<field>` and static-field test (program_name,
+ * hostname and location are always known or handled before, so they are left out).
+ */
+function requiredFields(r: Rule): string[] {
+  const out: string[] = [];
+  for (const f of r.fields) out.push(f.name);
+  for (const c of r.checks) if (c.field !== 'program_name' && c.field !== 'hostname' && c.field !== 'location') out.push(c.field);
+  return out;
+}
+
+/** The field most rules of the list need: events without it skip all of those rules at once. */
+function buildPresenceIndex(entry: ChildList, indexField: string | undefined): void {
+  const counts = new Map<string, number>();
+  for (const c of entry.list)
+    for (const f of new Set(requiredFields(c.rule))) if (f !== indexField) counts.set(f, (counts.get(f) ?? 0) + 1);
+  let best: string | undefined;
+  let bestCount = 3;
+  for (const [f, n] of counts) if (n > bestCount) [best, bestCount] = [f, n];
+  if (best === undefined) return;
+  const field = best;
+  entry.presenceField = field;
+  entry.needField = new Set(entry.list.filter((c) => requiredFields(c.rule).includes(field)));
+  entry.withoutField = entry.list.filter((c) => !entry.needField!.has(c));
+}
+
+/** The field most rules of the list test with an anchored, non-negated pattern (at least 8). */
+function startIndexField(entry: ChildList): string | undefined {
+  const counts = new Map<string, number>();
+  for (const c of entry.list)
+    for (const f of new Set(c.rule.fields.filter((x) => !x.expr.negate && x.expr.startChars).map((x) => x.name)))
+      counts.set(f, (counts.get(f) ?? 0) + 1);
+  let best: string | undefined;
+  let bestCount = 7;
+  for (const [f, n] of counts) if (n > bestCount) [best, bestCount] = [f, n];
+  return best;
+}
+
+/** The rules of the list that can match an event whose start field has value `v`. */
+function narrowByStart(entry: ChildList, v: string | undefined, absent: boolean): RuleNode[] {
+  const field = entry.startField!;
+  const at = v === undefined ? -1 : startIndex(v);
+  return entry.list.filter((c) => {
+    if (absent && entry.needField?.has(c)) return false;
+    for (const f of c.rule.fields) {
+      if (f.name !== field) continue;
+      // Every test of a field needs the field; an anchored one also its first character.
+      if (at < 0) return false;
+      const sc = f.expr.negate ? undefined : f.expr.startChars;
+      if (sc !== undefined && sc[at] === 0) return false;
+    }
+    return true;
+  });
 }

@@ -105,4 +105,18 @@ export interface ChildList {
   indexed?: Set<RuleNode>;
   /** The narrowed list per seen value (bounded). */
   perValue?: Map<string, RuleNode[]>;
+  /**
+   * Without an exact index: the field most rules of `list` test (any test needs the field to
+   * exist), and `list` without those rules, for events that lack the field.
+   */
+  presenceField?: string;
+  withoutField?: RuleNode[];
+  /** The rules of `list` that need presenceField. */
+  needField?: Set<RuleNode>;
+  /**
+   * Without an exact index: a field many rules test with a pattern anchored at the start
+   * (`^account.\.*`), and the narrowed lists per first character of its value (and presence).
+   */
+  startField?: string;
+  perStart?: (RuleNode[] | undefined)[];
 }
