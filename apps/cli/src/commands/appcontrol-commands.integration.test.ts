@@ -120,4 +120,28 @@ describe('application control: block, drift at the manager, allow, runs', { skip
       [[sha256, 'block']],
     );
   });
+
+  test('rulesets from the command line: create, add rules, list, refuse a bad rule, delete', async () => {
+    const created = await cli('rulesets', 'create', 'e2e-shared', '--name', 'E2E shared');
+    assert.equal(created.scope, 'shared');
+    await cli('rulesets', 'add-rule', 'e2e-shared', '--path', '/srv/drop/', '--action', 'block', '--description', 'upload folder');
+    const withHash = await cli('rulesets', 'add-rule', 'e2e-shared', '--sha256', 'AB'.repeat(32), '--action', 'allow');
+    assert.deepEqual(
+      withHash.rules.map((r: { kind: string; action: string }) => [r.kind, r.action]),
+      [
+        ['path', 'block'],
+        ['hash', 'allow'],
+      ],
+    );
+    const bad = await runCli(['appcontrol', 'rulesets', 'add-rule', 'e2e-shared', '--path', 'relative', '--action', 'block'], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /APPCTL_RULESET_INVALID/);
+    const unknownAction = await runCli(['appcontrol', 'rulesets', 'add-rule', 'e2e-shared', '--path', '/x/', '--action', 'deny'], env);
+    assert.equal(unknownAction.code, 2);
+    assert.ok((await cli('rulesets', 'list', '--scope', 'shared')).rulesets.some((r: { id: string }) => r.id === 'e2e-shared'));
+    assert.deepEqual(await cli('rulesets', 'delete', 'e2e-shared'), { deleted: 'e2e-shared' });
+    const gone = await runCli(['appcontrol', 'rulesets', 'delete', 'e2e-shared'], env);
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /not found/);
+  });
 });

@@ -139,6 +139,9 @@ export class AppControlModule implements AgentModule {
     }
     const s = parsed.settings;
     this.settings = s;
+    // Content the manager now allows (a reviewed drift) is no longer drift here either.
+    for (const r of s.rulesets)
+      for (const rule of r.rules) if (rule.kind === 'hash' && rule.action === 'allow') this.drift.resolve(rule.sha256);
     if (s.maintenanceUntil !== undefined) await this.setMaintenance(s.maintenanceUntil);
     if (s.mode === 'off') {
       await this.abortBuild();
@@ -485,7 +488,14 @@ export class AppControlModule implements AgentModule {
       await this.decideLocally(String(args.sha256 ?? ''), 'block');
       return { sha256: String(args.sha256).toLowerCase(), action: 'block' };
     },
-    'app-control.rescan': async () => this.takeInventory(),
+    // While the first inventory runs, a rescan is that inventory.
+    'app-control.rescan': async () => {
+      if (this.building) {
+        await this.building.promise;
+        return { building: true, baselineState: this.baseline.state };
+      }
+      return this.takeInventory();
+    },
     'app-control.inventory': async () => ({ scannedAt: this.scannedAt ?? null, roots: this.scannedRoots, files: this.inventory() }),
     'app-control.status': async () => ({
       status: this.status(),
