@@ -69,7 +69,8 @@ export function registerAppcontrolCommands(program: Command): void {
       }
       const st = r.status as { state: string; reason?: string; details?: Record<string, unknown> };
       process.stdout.write(`state: ${st.state}${st.reason ? ` (${st.reason})` : ''}\n`);
-      for (const [k, v] of Object.entries(st.details ?? {})) process.stdout.write(`${k}: ${String(v)}\n`);
+      for (const [k, v] of Object.entries(st.details ?? {}))
+        process.stdout.write(`${k}: ${v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
       const drift = r.drift as { path: string; sha256: string; verdict: string; blocked: boolean; count: number; access: string }[];
       process.stdout.write(`drift (${drift.length}):\n`);
       for (const d of drift) {
