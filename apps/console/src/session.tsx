@@ -1,4 +1,4 @@
-import { ConsoleClient, type Role } from '@palisade/api-client';
+import { ApiClientError, ConsoleClient, type Role } from '@palisade/api-client';
 import { detectRole, tenantOfKey } from './role-detection.ts';
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
@@ -76,6 +76,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const loginWithPassword = useCallback(async (input: { tenant: string; username: string; password: string }) => {
     const client = ConsoleClient.withCookie(window.location.origin);
     const info = await client.createSession({ ...input, tenant: input.tenant.trim(), username: input.username.trim(), cookie: true });
+    // Browsers keep a Secure cookie only over HTTPS: say so instead of failing on the next page.
+    await client.currentSession().catch((err: unknown) => {
+      throw err instanceof ApiClientError && err.status === 401
+        ? new Error(
+            'The password was accepted, but this browser did not keep the session cookie: open the console over HTTPS, or use an API key.',
+          )
+        : err;
+    });
     const s = { tenant: info.tenant, role: info.role, username: info.username ?? input.username };
     forget();
     sessionStorage.setItem(USER_SESSION_KEY, JSON.stringify(s));

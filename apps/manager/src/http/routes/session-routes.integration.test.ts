@@ -240,6 +240,12 @@ for (const make of testLocations()) {
       assert.equal(out.statusCode, 204);
       assert.match(String(out.headers['set-cookie']), /^__Host-palisade_session=; Path=\/; Max-Age=0;/);
       assert.equal(JSON.parse((await withCookie('GET', '/api/v1/computers')).body).code, 'AUTH_SESSION_ENDED');
+      const malformed = await tm.app.inject({
+        method: 'GET',
+        url: '/api/v1/computers',
+        headers: { cookie: '__Host-palisade_session=%E0%A4%A' },
+      });
+      assert.equal(JSON.parse(malformed.body).code, 'AUTH_MISSING');
     });
 
     test('logout with a bearer token ends that session only', async () => {
