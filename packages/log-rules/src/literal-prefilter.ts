@@ -9,7 +9,7 @@ export interface LiteralPrefilter {
   caseInsensitive: boolean;
 }
 
-const CACHE = 16;
+const CACHE = 32;
 const cacheIn: string[] = new Array<string>(CACHE).fill('');
 const cacheOut: string[] = new Array<string>(CACHE).fill('');
 let cacheNext = 0;
@@ -20,14 +20,19 @@ let cacheUsed = 0;
  * and a handful of long field values over and over.
  */
 export function lowerOf(s: string): string {
-  // Short values (most field values) would only evict the log line from the cache. Most are
-  // lower-case ASCII already: a scan is cheaper than a call into toLowerCase.
+  // Most short values (field values) are lower-case ASCII already: a scan is cheaper than a
+  // call into toLowerCase, and they stay out of the cache.
   if (s.length < 64) {
+    let plain = true;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
+      if ((c >= 65 && c <= 90) || c > 127) {
+        plain = false;
+        break;
+      }
     }
-    return s;
+    // Short values with capitals (`Security`, `GET`) are compared by many sibling rules: cached too.
+    if (plain) return s;
   }
   // Newest first: the log line of the current event is the usual hit.
   for (let n = 0, i = (cacheNext + CACHE - 1) % CACHE; n < cacheUsed; n++, i = (i + CACHE - 1) % CACHE)

@@ -30,8 +30,10 @@ export function lowerName(name: string): string {
   let lower = lowerNames.get(name);
   if (lower === undefined) {
     lower = name.toLowerCase();
-    // Names come from the logs (JSON keys), so the memory is bounded.
-    if (lowerNames.size < 10000) lowerNames.set(name, lower);
+    // Names come from the logs (JSON keys), so the memory is bounded: when full, start over
+    // (the names rules use come back at once).
+    if (lowerNames.size >= 10000) lowerNames.clear();
+    lowerNames.set(name, lower);
   }
   return lower;
 }
