@@ -7,6 +7,8 @@
  *   npm run bench:webrep [-- --entries 1000000 --lookups 2000000]
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { ReputationStore } from '@palisade/web-reputation';
 
 const arg = (name: string, def: number) => {
@@ -67,10 +69,17 @@ for (let i = 0; i < 1 << 18; i++) {
   else queries.push(`http://${ip(Math.floor(rnd() * 0xffffffff) >>> 0)}:8080/`);
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-gc?.();
+// A collector to call before reading the heap, without needing `--expose-gc` on the command line.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const cpuSecondsSince = (c0: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
+const loadBefore = loadavg();
+gc();
 const heapBefore = process.memoryUsage().heapUsed;
-const rssBefore = process.memoryUsage().rss;
+const buffersBefore = process.memoryUsage().arrayBuffers;
 const store = new ReputationStore();
 const lc0 = process.cpuUsage();
 const t0 = performance.now();
@@ -80,47 +89,72 @@ const loaded = [
   store.updateFeed(cidrText, { name: 'cidr', risk: 'highly suspicious', category: 'botnet' }),
 ];
 const tParsed = performance.now();
+const parseCpu = cpuSecondsSince(lc0);
 const size = store.size; // builds the index
 const t1 = performance.now();
-const lc = process.cpuUsage(lc0);
-gc?.();
+const loadCpu = cpuSecondsSince(lc0);
+gc();
 const heapAfter = process.memoryUsage().heapUsed;
+const buffersAfter = process.memoryUsage().arrayBuffers;
 const rssAfter = process.memoryUsage().rss;
 for (const l of loaded) if (!l.applied) throw new Error(`feed not applied: ${JSON.stringify(l.diagnostics.slice(0, 3))}`);
 
 const policy = { level: 'medium' as const, blockUntested: false };
 let blocked = 0;
 for (let i = 0; i < 200_000; i++) if (store.evaluate(queries[i & (queries.length - 1)]!, policy).action === 'block') blocked++;
+// Five rounds: the machine is shared, so the spread is reported along with the median.
+const ROUNDS = 5;
+const perRound = Math.ceil(LOOKUPS / ROUNDS);
+const rates: number[] = [];
 blocked = 0;
-const c0 = process.cpuUsage();
+let cpuSeconds = 0;
 const l0 = performance.now();
-for (let i = 0; i < LOOKUPS; i++) if (store.evaluate(queries[i & (queries.length - 1)]!, policy).action === 'block') blocked++;
+for (let r = 0; r < ROUNDS; r++) {
+  const c0 = process.cpuUsage();
+  for (let i = r * perRound; i < (r + 1) * perRound; i++)
+    if (store.evaluate(queries[i & (queries.length - 1)]!, policy).action === 'block') blocked++;
+  const s = cpuSecondsSince(c0);
+  cpuSeconds += s;
+  rates.push(Math.round(perRound / s));
+}
 const l1 = performance.now();
-const cpu = process.cpuUsage(c0);
-const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+const lookups = perRound * ROUNDS;
+const median = [...rates].sort((a, b) => a - b)[ROUNDS >> 1]!;
+const avg = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 
 const result = {
-  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}`,
+  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  loadAverageBefore: avg(loadBefore),
+  loadAverageAfter: avg(loadavg()),
   entries: size,
   feedMiB: Number((feedBytes / 2 ** 20).toFixed(1)),
   loadSeconds: Number(((t1 - t0) / 1000).toFixed(3)),
   /** CPU seconds of the whole process (GC threads included) during the load. */
-  loadCpuSeconds: Number(((lc.user + lc.system) / 1e6).toFixed(3)),
+  loadCpuSeconds: Number(loadCpu.toFixed(3)),
   parseSeconds: Number(((tParsed - t0) / 1000).toFixed(3)),
+  parseCpuSeconds: Number(parseCpu.toFixed(3)),
   indexSeconds: Number(((t1 - tParsed) / 1000).toFixed(3)),
+  indexCpuSeconds: Number((loadCpu - parseCpu).toFixed(3)),
+  /** Heap held by the store (feeds as parsed, for rebuilding, and the index), after a full GC. */
   heapMiB: Number(((heapAfter - heapBefore) / 2 ** 20).toFixed(0)),
-  rssMiB: Number(((rssAfter - rssBefore) / 2 ** 20).toFixed(0)),
-  lookups: LOOKUPS,
-  blockedShare: Number((blocked / LOOKUPS).toFixed(3)),
-  lookupsPerSecondWall: Math.round(LOOKUPS / ((l1 - l0) / 1000)),
-  lookupsPerCpuSecond: Math.round(LOOKUPS / cpuSeconds),
-  nsPerLookup: Math.round(((l1 - l0) * 1e6) / LOOKUPS),
+  /** The index's typed arrays (hash tables, key bytes), which live outside the JavaScript heap. */
+  typedArrayMiB: Number(((buffersAfter - buffersBefore) / 2 ** 20).toFixed(0)),
+  storeMiB: Number(((heapAfter - heapBefore + buffersAfter - buffersBefore) / 2 ** 20).toFixed(0)),
+  /** The whole process, feed texts and generated queries included. */
+  rssMiB: Number((rssAfter / 2 ** 20).toFixed(0)),
+  peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)),
+  lookups,
+  blockedShare: Number((blocked / lookups).toFixed(3)),
+  lookupsPerSecondWall: Math.round(lookups / ((l1 - l0) / 1000)),
+  lookupsPerCpuSecond: Math.round(lookups / cpuSeconds),
+  lookupsPerCpuSecondRounds: rates,
+  lookupsPerCpuSecondMedian: median,
+  nsCpuPerLookup: Math.round((cpuSeconds * 1e9) / lookups),
   targets: { lookupsPerCpuSecond: 1_000_000, loadSeconds: 3 },
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(
-  `load ${result.loadSeconds}s wall, ${result.loadCpuSeconds}s CPU (target < 3s): ${result.loadSeconds < 3 ? 'met' : 'MISSED'}; ` +
-    `${result.lookupsPerCpuSecond.toLocaleString('en')} lookups per CPU-second (target >= 1,000,000): ${result.lookupsPerCpuSecond >= 1_000_000 ? 'met' : 'MISSED'}`,
+  `load ${result.loadSeconds}s wall, ${result.loadCpuSeconds}s CPU (target < 3s): ${result.loadSeconds < 3 ? 'met' : result.loadCpuSeconds < 3 ? 'met in CPU time, not in wall time' : 'MISSED'}; ` +
+    `${result.lookupsPerCpuSecond.toLocaleString('en')} lookups per CPU-second (median round ${median.toLocaleString('en')}; target >= 1,000,000): ${result.lookupsPerCpuSecond >= 1_000_000 ? 'met' : 'MISSED'}; ` +
+    `load average ${result.loadAverageBefore} -> ${result.loadAverageAfter}`,
 );

@@ -58,3 +58,21 @@ test('the int table maps int32 keys, negative and zero included, through growth'
   assert.equal(m.get(0), 9);
   assert.equal(m.size, 1002);
 });
+
+test('findHost: flag-only buckets are taken on hash and length, buckets with a value are compared in full', () => {
+  const t = new HostTable();
+  // Two different names forced onto one hash (the table takes the hash as given).
+  const urlOnly = t.intern('aaaa.example', 42);
+  t.addFlags(urlOnly, 1);
+  const listed = t.intern('bbbb.example', 42);
+  t.setValue(listed, 7);
+  t.addFlags(listed, 2);
+  assert.equal(t.findHost('bbbb.example', 0, 12, 42), listed);
+  assert.equal(t.foundFlags, 3, 'the flag-only bucket before it is counted too (harmless: URL probes compare the host)');
+  assert.equal(t.findHost('aaaa.example', 0, 12, 42), -1);
+  assert.equal(t.foundFlags, 1);
+  assert.equal(t.findHost('cccc.example', 0, 12, 42), -1, 'a look-alike never gets the value');
+  assert.equal(t.findHost('bbbb.example.org', 0, 16, 42), -1);
+  assert.equal(t.foundFlags, 0, 'another length is another key');
+  assert.equal(t.findSuffix('bbbb.example', 0, 12, 43), -1);
+});

@@ -41,6 +41,14 @@ export const MAX_KEY_LENGTH = LEN_MASK;
 export class HostTable {
   private table: Int32Array;
   private mask: number;
+  /**
+   * One bit per 1/8 bucket, set for the hash of every key: a probe whose bit is clear is a miss
+   * without touching the table. Most lookups are misses (unlisted names, parent labels), and
+   * this filter is 16 times smaller than the table, so it mostly stays in cache while the
+   * table's buckets would each cost a trip to memory.
+   */
+  private filter: Int32Array;
+  private filterShift: number;
   private arena: Uint8Array;
   private used = 0;
   size = 0;
@@ -50,7 +58,14 @@ export class HostTable {
     while (cap < expected * 2) cap *= 2;
     this.table = new Int32Array(cap * 4);
     this.mask = cap - 1;
+    this.filter = new Int32Array(cap / 4);
+    this.filterShift = 32 - Math.log2(cap * 8);
     this.arena = new Uint8Array(Math.max(256, expected * averageKeyLength));
+  }
+
+  private mayHave(h: number): boolean {
+    const b = Math.imul(h, 0x9e3779b1) >>> this.filterShift;
+    return (this.filter[b >>> 5]! & (1 << (b & 31))) !== 0;
   }
 
   static hash(s: string): number {
@@ -69,6 +84,7 @@ export class HostTable {
     const t = this.table;
     const a = this.arena;
     const len = end - start;
+    if (!this.mayHave(h)) return -1;
     for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
       const o = i << 2;
       const l = t[o + 2]!;
@@ -85,6 +101,45 @@ export class HostTable {
     }
   }
 
+  /** The flags `findHost` collected. */
+  foundFlags = 0;
+
+  /**
+   * `findSuffix` for the whole host of a request, which also wants the flags (whether the host
+   * has URL entries): a bucket holding flags and no value is taken on its hash and length alone,
+   * without reading its key. A false match only costs a probe of the URL tables, which compare
+   * the host's characters themselves; the search goes on for a bucket with a value, which is
+   * compared in full. The flags end up in `foundFlags`; the bucket with a value is returned.
+   */
+  findHost(s: string, start: number, end: number, h: number): number {
+    this.foundFlags = 0;
+    const t = this.table;
+    const a = this.arena;
+    const len = end - start;
+    if (!this.mayHave(h)) return -1;
+    for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
+      const o = i << 2;
+      const l = t[o + 2]!;
+      if (l === 0) return -1;
+      if (t[o] === h && (l & LEN_MASK) === len) {
+        if (t[o + 3] === 0) {
+          this.foundFlags |= l >>> LEN_BITS;
+          continue;
+        }
+        let off = t[o + 1]!;
+        let j = start;
+        while (j < end && a[off] === s.charCodeAt(j)) {
+          j++;
+          off++;
+        }
+        if (j === end) {
+          this.foundFlags |= l >>> LEN_BITS;
+          return o;
+        }
+      }
+    }
+  }
+
   /**
    * The bucket of the key `s.slice(aStart, aEnd) + s.slice(bStart, bEnd)`, or -1: a URL key
    * (host, then path and query) found in the URL it came with, without building it.
@@ -93,6 +148,7 @@ export class HostTable {
     const t = this.table;
     const ar = this.arena;
     const len = aEnd - aStart + bEnd - bStart;
+    if (!this.mayHave(h)) return -1;
     for (let i = mix(h) & this.mask; ; i = (i + 1) & this.mask) {
       const o = i << 2;
       const l = t[o + 2]!;
@@ -105,6 +161,16 @@ export class HostTable {
         if (ok) return o;
       }
     }
+  }
+
+  /** Gives back the arena space reserved beyond the keys (after a build; adding more still works). */
+  trim(): void {
+    if (this.arena.length > this.used + 256) this.arena = this.arena.slice(0, this.used + 256);
+  }
+
+  /** Bytes held in typed arrays. */
+  get bytes(): number {
+    return this.table.byteLength + this.filter.byteLength + this.arena.byteLength;
   }
 
   get(key: string): number | undefined {
@@ -175,6 +241,8 @@ export class HostTable {
     t[o + 1] = off;
     t[o + 2] = lenAndFlags;
     t[o + 3] = v;
+    const b = Math.imul(h, 0x9e3779b1) >>> this.filterShift;
+    this.filter[b >>> 5]! |= 1 << (b & 31);
     return o;
   }
 
@@ -183,6 +251,8 @@ export class HostTable {
     const cap = (this.mask + 1) * 2;
     this.table = new Int32Array(cap * 4);
     this.mask = cap - 1;
+    this.filter = new Int32Array(cap / 4);
+    this.filterShift = 32 - Math.log2(cap * 8);
     for (let o = 0; o < old.length; o += 4) if (old[o + 2] !== 0) this.place(old[o]!, old[o + 1]!, old[o + 2]!, old[o + 3]!);
   }
 }

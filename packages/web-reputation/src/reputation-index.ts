@@ -97,6 +97,13 @@ export class ReputationIndex {
     this.prefixes = new HostTable(e.prefixes, 32);
   }
 
+  /** Gives back space reserved for growth; called once the feeds are all added. */
+  trim(): void {
+    this.hosts.trim();
+    this.urls.trim();
+    this.prefixes.trim();
+  }
+
   source(id: number): EntrySource {
     return this.sources[id]!;
   }
@@ -329,12 +336,10 @@ export class ReputationIndex {
       }
       starts[n] = hs;
       hashes[n++] = h;
-      const b = this.hosts.findSuffix(s, hs, he, h);
-      if (b >= 0) {
-        this.take(this.hosts.value(b), port, false);
-        const f = this.hosts.flags(b);
-        if (f !== 0 && pe > ps) this.walkUrls(s, hs, he, ps, pe, qe, port, h, f);
-      }
+      const b = this.hosts.findHost(s, hs, he, h);
+      if (b >= 0) this.take(this.hosts.value(b), port, false);
+      const f = this.hosts.foundFlags;
+      if (f !== 0 && pe > ps) this.walkUrls(s, hs, he, ps, pe, qe, port, h, f);
       if (hostKind === 0) {
         // Parents, from the longest listed length down to the shortest.
         let k = n - 2;

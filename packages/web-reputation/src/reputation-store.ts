@@ -93,6 +93,7 @@ export class ReputationStore {
         idx.add(e, last);
       }
     }
+    idx.trim();
     this.index = idx;
     return idx;
   }
