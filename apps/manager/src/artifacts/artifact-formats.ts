@@ -67,8 +67,17 @@ export function checkArtifact(kind: ArtifactKind, name: string, format: string, 
   if ('error' in decoded) {
     return { ok: false, diagnostics: [{ code: 'WEBREP_FEED_UNREADABLE', message: decoded.error, severity: 'error', file }], summary: {} };
   }
-  const parsed = parseFeed(decoded.text, { name, file, ...(format === 'auto' ? {} : { format: format as FeedFormat }) });
+  // Parsed exactly as the agent will parse it: format detected, or forced by a `# palisade:` line.
+  const parsed = parseFeed(decoded.text, { name, file });
   const diagnostics = [...parsed.diagnostics].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   if (!parsed.feed) return { ok: false, diagnostics, summary: {} };
+  if (format !== 'auto' && parsed.feed.format !== (format as FeedFormat)) {
+    const message = `the file reads as ${parsed.feed.format}, not ${format}; agents would read it as ${parsed.feed.format}: upload it with format auto, or put "# palisade: format=${format}" on its first line`;
+    return {
+      ok: false,
+      diagnostics: [{ code: 'ARTIFACT_FORMAT_MISMATCH', message, severity: 'error', file, line: 1 }, ...diagnostics],
+      summary: {},
+    };
+  }
   return { ok: true, diagnostics, summary: { entries: parsed.feed.entries.length, format: parsed.feed.format, list: parsed.feed.list } };
 }

@@ -104,6 +104,13 @@ describe('artifact routes', () => {
     assert.equal(res.body.summary.entries, 2);
     const gz = await put('/api/v1/webrep-feeds/gz', gzipSync(FEED), operator);
     assert.deepEqual([gz.status, gz.body.summary.entries], [201, 2]);
+    // An explicit format the agent would not see (it detects from the content) is refused.
+    const mismatch = await put('/api/v1/webrep-feeds/hosts?format=hosts', FEED);
+    assert.equal(mismatch.status, 400);
+    assert.equal(mismatch.body.diagnostics[0].code, 'ARTIFACT_FORMAT_MISMATCH');
+    const forced = await put('/api/v1/webrep-feeds/cidr', '# palisade: format=cidr-list\n10.0.0.0/8\n', operator);
+    assert.equal(forced.status, 201, JSON.stringify(forced.body));
+    assert.equal(forced.body.summary.format, 'cidr-list');
     const bad = await put('/api/v1/webrep-feeds/junk?format=cidr-list', 'not-an-ip\nalso not\n');
     assert.equal(bad.status, 400);
     assert.ok(bad.body.diagnostics.length > 0);
