@@ -42,8 +42,12 @@ function clientFor(apiKey: string): ConsoleClient {
 function restored(): Session | null {
   const user = sessionStorage.getItem(USER_SESSION_KEY);
   if (user) {
-    const { tenant, role, username } = JSON.parse(user) as { tenant: string; role: Role; username: string };
-    return { client: ConsoleClient.withCookie(window.location.origin), role, tenant, username };
+    try {
+      const { tenant, role, username } = JSON.parse(user) as { tenant: string; role: Role; username: string };
+      return { client: ConsoleClient.withCookie(window.location.origin), role, tenant, username };
+    } catch {
+      sessionStorage.removeItem(USER_SESSION_KEY); // unreadable: show the login page
+    }
   }
   const key = sessionStorage.getItem(STORAGE_KEY);
   const role = sessionStorage.getItem(`${STORAGE_KEY}.role`) as Role | null;
