@@ -153,7 +153,13 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
       release = r;
     });
     // The inventory is held until the test releases it: the module must be up (and say why) meanwhile.
-    const m = new AppControlModule({ beforeInventory: () => held });
+    let inventories = 0;
+    const m = new AppControlModule({
+      beforeInventory: () => {
+        inventories++;
+        return held;
+      },
+    });
     const config = lab.config('prevent', {
       rulesets: [{ id: 'fleet', name: 'Fleet', rules: [{ kind: 'hash', sha256: sha(bad), action: 'block' }] }],
     });
@@ -172,6 +178,14 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
       const early = lab.binary('ran-while-building');
       assert.equal((await lab.run(early)).code, 0, 'unknown software runs while the baseline is built');
       assert.equal((await lab.sh(bad)).code, 126, 'an explicit block applies at once');
+      // A configuration change during the build (a reviewed drift) does not restart the inventory.
+      const allowEarly = { id: 'review', name: 'review', rules: [{ kind: 'hash', sha256: sha(early), action: 'allow' }] };
+      await m.reconfigure({
+        ...config,
+        settings: { ...config.settings, rulesets: [...(config.settings.rulesets as unknown[]), allowEarly] },
+      });
+      assert.equal(inventories, 1);
+      assert.equal(m.status().details?.baselineState, 'building');
       release();
       await lab.ready(m);
       assert.equal(m.status().reason, undefined);

@@ -55,7 +55,17 @@ export class AppControlModule implements AgentModule {
   private scannedExclude: string[] = [];
   private baseline: BaselineState = { state: 'building', startedAt: 0, progress: { phase: 'walking', files: 0, toHash: 0, hashed: 0 } };
   /** The background inventory (start, new roots): awaited by stop() and by a newer build. */
-  private building: { promise: Promise<void>; abort: AbortController } | undefined;
+  private building:
+    | {
+        /** The walk and hashing: ends soon after an abort. */
+        scan: Promise<void>;
+        /** The scan and the hand-over to enforcement (which waits its turn in the lifecycle queue). */
+        promise: Promise<void>;
+        abort: AbortController;
+        roots: string[];
+        exclude: string[];
+      }
+    | undefined;
   /** Lifecycle calls and the background build's hand-over run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
   private packageSources: string[] = [];
@@ -163,8 +173,10 @@ export class AppControlModule implements AgentModule {
     } else if (!this.building) this.baseline = { state: 'ready' };
     if (!(await this.ensureEnforcement())) return;
     this.state = { state: 'running' };
-    if (stale) {
-      // New roots while a build runs: that build's result would be for the old roots.
+    // A reconfigure during the first inventory (a reviewed drift, a new ruleset) lets it go on;
+    // new roots or exclusions restart it, as its result would be for the old ones.
+    const b = this.building;
+    if (stale && (!b || !sameList(b.roots, s.roots) || !sameList(b.exclude, s.exclude))) {
       await this.abortBuild();
       this.startBuild();
     }
@@ -198,18 +210,27 @@ export class AppControlModule implements AgentModule {
   }
 
   private startBuild(): void {
+    const s = this.settings!;
     const abort = new AbortController();
-    const promise = (async () => {
-      await this.options.beforeInventory?.();
+    const aborted = new Promise<never>((_, reject) =>
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true }),
+    );
+    aborted.catch(() => undefined);
+    const scan = (async () => {
+      if (this.options.beforeInventory) await Promise.race([this.options.beforeInventory(), aborted]);
       abort.signal.throwIfAborted();
       await this.takeInventory(abort.signal);
-      // The hand-over joins the lifecycle queue: a reconfigure in flight finishes first.
-      await this.run(async () => {
-        if (abort.signal.aborted || !this.settings || this.settings.mode === 'off') return;
-        this.baseline = { state: 'ready' };
-        if (this.state.state === 'running') await this.ensureEnforcement();
-      });
-    })()
+    })();
+    // The hand-over joins the lifecycle queue (a reconfigure in flight finishes first). It is not
+    // part of `scan`: abortBuild() runs inside that queue and must not wait for it.
+    const promise = scan
+      .then(() =>
+        this.run(async () => {
+          if (abort.signal.aborted || !this.settings || this.settings.mode === 'off') return;
+          this.baseline = { state: 'ready' };
+          if (this.state.state === 'running') await this.ensureEnforcement();
+        }),
+      )
       .catch((err) => {
         if (abort.signal.aborted) return;
         const reason = `inventory failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
@@ -219,7 +240,7 @@ export class AppControlModule implements AgentModule {
       .finally(() => {
         if (this.building?.abort === abort) this.building = undefined;
       });
-    this.building = { promise, abort };
+    this.building = { scan, promise, abort, roots: [...s.roots], exclude: [...s.exclude] };
   }
 
   private async abortBuild(): Promise<void> {
@@ -227,7 +248,7 @@ export class AppControlModule implements AgentModule {
     if (!b) return;
     b.abort.abort();
     this.building = undefined;
-    await b.promise;
+    await b.scan.catch(() => undefined);
   }
 
   /** Scans the roots; the result replaces the baseline inventory (start, new roots, end of maintenance). */
