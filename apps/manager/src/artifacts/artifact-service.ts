@@ -157,12 +157,16 @@ export async function importFolder(
   return { imported, skipped };
 }
 
+export const DOWNLOAD_TIMEOUT_MS = 50_000;
+
 /** Fetches a URL with a size cap and a timeout; only http(s). */
 export async function downloadBytes(url: string, opts: { timeoutMs?: number; maxBytes?: number } = {}): Promise<Buffer> {
   const u = new URL(url);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`only http and https URLs are downloaded, not ${u.protocol}`);
   const max = opts.maxBytes ?? MAX_ARTIFACT_BYTES;
-  const res = await fetch(u, { signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000), redirect: 'follow' });
+  // Inside the job lease (60 s): jobs are not renewed while they run, and a node runs its jobs one
+  // after the other, so a slow mirror must not hold the others back for long.
+  const res = await fetch(u, { signal: AbortSignal.timeout(opts.timeoutMs ?? DOWNLOAD_TIMEOUT_MS), redirect: 'follow' });
   if (!res.ok || !res.body) throw new Error(`${u.origin}${u.pathname} answered ${res.status} ${res.statusText}`);
   const chunks: Buffer[] = [];
   let size = 0;
