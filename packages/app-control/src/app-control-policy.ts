@@ -126,6 +126,15 @@ export class AppControlPolicy {
   }
 
   /**
+   * Whether ownership can change this decision: package rules outrank the baseline, while trust
+   * by origin only turns an unknown into an allow.
+   */
+  packageFactsMatter(d: Decision): boolean {
+    if (d.source === 'global' || d.source === 'hash' || d.source === 'path') return false;
+    return this.packageRules.length > 0 || (this.trustPackages && d.verdict === 'unknown');
+  }
+
+  /**
    * The hashes allowed whatever their path, so an enforcement point may answer them without
    * asking (no round trip on an uncached exec). Undefined when path or package rules exist:
    * then the verdict of the same content can depend on where it lies.

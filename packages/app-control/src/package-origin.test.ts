@@ -44,6 +44,14 @@ test('allow by origin: an intact package file runs without a baseline; a modifie
   assert.deepEqual(p.decide({ path: '/usr/bin/ls', sha256: A, package: pkg }), { verdict: 'allow', source: 'package' });
   assert.equal(p.decide({ path: '/usr/bin/ls', sha256: A, package: { ...pkg, intact: false } }).verdict, 'unknown');
   assert.equal(p.needsPackageFacts, true);
+  // Trust only turns unknown into allow: an allowed or blocked verdict needs no lookup.
+  assert.equal(p.packageFactsMatter({ verdict: 'unknown', source: 'none' }), true);
+  assert.equal(p.packageFactsMatter({ verdict: 'allow', source: 'baseline' }), false);
+  const withRule = new AppControlPolicy({
+    rulesets: [{ id: 's', name: 's', scope: 'shared', rules: [{ kind: 'package', name: 'nc*', action: 'block' }] }],
+  });
+  assert.equal(withRule.packageFactsMatter({ verdict: 'allow', source: 'baseline' }), true);
+  assert.equal(withRule.packageFactsMatter({ verdict: 'block', source: 'hash' }), false);
   // Trust adds allows only: the content-allowed shortcut stays valid.
   assert.deepEqual(p.contentAllowed(), []);
   const blocked = new AppControlPolicy({

@@ -158,7 +158,7 @@ function onRequest(r: GateRequest): void {
   let decision = policy.decide({ path: r.path, sha256: r.sha256 });
   let pkg: FileFacts['package'];
   // Ownership costs a lookup (and a read on a first sight): only when it can change the verdict.
-  if (policy.needsPackageFacts && decision.source !== 'global' && decision.source !== 'hash' && decision.source !== 'path') {
+  if (policy.packageFactsMatter(decision)) {
     pkg = packageFacts(r.path, r.sha256);
     if (pkg) decision = policy.decide({ path: r.path, sha256: r.sha256, package: pkg });
   }
