@@ -107,6 +107,7 @@ for (const make of testLocations()) {
       if (path.endsWith('/commands')) return { kind: 'ping' };
       if (path.endsWith('/api-keys')) return { name: 'n', role: 'auditor' };
       if (path.endsWith('/password')) return { password: 'a password from tenant b' };
+      if (path.endsWith('/dead-letter-policy')) return { maxAttempts: null, maxAgeSeconds: null };
       return {};
     };
 
