@@ -133,6 +133,8 @@ export class RuleSet {
   readonly byId = new Map<number, Rule>();
   /** Every node of each rule, so if_sid can attach below all of them without walking the tree. */
   private readonly places = new Map<Rule, RuleNode[]>();
+  /** Every node of the tree, in the order they were created. */
+  private readonly allNodes: RuleNode[] = [];
 
   constructor(readonly listNames: ReadonlySet<string>) {}
 
@@ -550,21 +552,30 @@ export class RuleSet {
     this.byId.set(id, rule);
   }
 
-  /** Adds the rule below every place in the tree whose rule passes `pred`. */
-  private attachWhere(pred: (r: Rule) => boolean, rule: Rule, nodes: RuleNode[] = this.roots): boolean {
+  /**
+   * Adds the rule below every place in the tree whose rule passes `pred`: every node that exists
+   * now (the order of the places does not matter, each parent sorts its children by level).
+   */
+  private attachWhere(pred: (r: Rule) => boolean, rule: Rule): boolean {
     let any = false;
-    for (const n of nodes) {
-      if (pred(n.rule)) {
+    const verdict = new Map<Rule, boolean>();
+    // Nodes attached meanwhile are the rule's own: the count is taken first.
+    const count = this.allNodes.length;
+    for (let i = 0; i < count; i++) {
+      const n = this.allNodes[i]!;
+      let ok = verdict.get(n.rule);
+      if (ok === undefined) verdict.set(n.rule, (ok = pred(n.rule)));
+      if (ok) {
         this.attach(n.children, rule);
         any = true;
       }
-      if (n.children.length && this.attachWhere(pred, rule, n.children)) any = true;
     }
     return any;
   }
 
   private attach(list: RuleNode[], rule: Rule): void {
     const n = newNode(rule);
+    this.allNodes.push(n);
     insertByLevel(list, n);
     const at = this.places.get(rule);
     if (at) at.push(n);
