@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ApiClientError, ConsoleClient } from '@palisade/api-client';
 import { nodeTransport } from '@palisade/api-client/node';
+import { unifiedDiff } from '@palisade/integrity';
 import {
   type ConsoleFixture,
   chromiumMissing,
@@ -172,6 +174,58 @@ test('open an IPS event and see the CVE and the matched data', { skip }, async (
   assert.ok(matched.length > 0, 'the event carries matched data');
   assert.equal(await text('event-matchedData'), matched);
   assert.equal(await text('event-rule'), ev.ruleId);
+});
+
+test('an integrity event shows the redacted text diff line by line', { skip }, async () => {
+  // The event an agent's integrity module sends for an opted-in file (docs/integrity.md), stored
+  // through the agent API with the web agent's own credentials.
+  const before = 'Port 22\nPermitRootLogin yes\n# pw [redacted#1]\n';
+  const after = 'Port 22\nPermitRootLogin no\n# pw [redacted#2]\n';
+  const d = unifiedDiff(before, after);
+  const identity = JSON.parse(readFileSync(join(fx.web.dataDir, 'agent.json'), 'utf8')) as { agentId: string; agentSecret: string };
+  const transport = nodeTransport(readFileSync(fx.manager.caFile, 'utf8'));
+  const id = randomUUID();
+  const res = await transport({
+    method: 'POST',
+    url: `${fx.manager.url}/api/agent/v1/events`,
+    headers: { authorization: `Agent ${identity.agentId}:${identity.agentSecret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      events: [
+        {
+          id,
+          time: new Date().toISOString(),
+          module: 'integrity',
+          type: 'integrity.updated',
+          severity: 'high',
+          ruleId: 'ssh-config',
+          message: 'sshd_config changed (console e2e)',
+          details: {
+            kind: 'file',
+            key: '/etc/ssh/sshd_config',
+            change: 'updated',
+            attributes: [{ name: 'sha256', before: 'a'.repeat(64), after: 'b'.repeat(64) }],
+            contentDiff: {
+              status: 'diff',
+              diff: d.diff,
+              added: d.added,
+              removed: d.removed,
+              truncated: false,
+              redacted: 2,
+              redaction: true,
+            },
+          },
+        },
+      ],
+    }),
+  });
+  assert.equal(res.status, 200, String(res.body));
+  await page.goto(`${fx.manager.url}/events/${encodeURIComponent(id)}`);
+  await page.getByRole('heading', { name: 'sshd_config changed (console e2e)', level: 1 }).waitFor();
+  const diff = page.getByTestId('event-content-diff');
+  assert.equal((await diff.textContent())?.trim(), d.diff.trim());
+  assert.deepEqual(await diff.locator('.diff-line-remove').allTextContents(), ['-PermitRootLogin yes\n', '-# pw [redacted#1]\n']);
+  assert.deepEqual(await diff.locator('.diff-line-add').allTextContents(), ['+PermitRootLogin no\n', '+# pw [redacted#2]\n']);
+  assert.match((await text('event-attribute-changes')) ?? '', /sha256/);
 });
 
 test('log in with a username and password: an HttpOnly session cookie, the dashboard equals the API summary, logout ends it', {

@@ -66,6 +66,56 @@ function AttributeChanges({ attributes }: { attributes: unknown }) {
   );
 }
 
+/**
+ * Integrity text diffs (`contentDiff`, docs/integrity.md): the unified diff of an opted-in
+ * configuration file, secrets already replaced by `[redacted#N]` on the agent; or why none was made.
+ */
+function ContentDiff({ diff }: { diff: unknown }) {
+  if (!diff || typeof diff !== 'object') return null;
+  const d = diff as {
+    status?: string;
+    reason?: string;
+    diff?: string;
+    added?: number;
+    removed?: number;
+    truncated?: boolean;
+    redacted?: number;
+  };
+  const lineClass = (line: string) =>
+    line.startsWith('+++') || line.startsWith('---') || line.startsWith('@@')
+      ? 'diff-line-meta'
+      : line.startsWith('+')
+        ? 'diff-line-add'
+        : line.startsWith('-')
+          ? 'diff-line-remove'
+          : undefined;
+  return (
+    <section className="card" aria-labelledby="content-diff-title">
+      <h2 id="content-diff-title">Content before and after</h2>
+      {d.status === 'diff' && typeof d.diff === 'string' ? (
+        <>
+          <p>
+            {d.added ?? 0} lines added, {d.removed ?? 0} removed
+            {d.redacted ? `; ${d.redacted} secret value(s) shown as [redacted#N]` : ''}
+            {d.truncated ? '; the diff was cut at 32 KiB' : ''}.
+          </p>
+          <pre className="content-diff" data-testid="event-content-diff">
+            {d.diff.split('\n').map((line, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: lines of a fixed text, never reordered
+              <span key={i} className={lineClass(line)}>
+                {line}
+                {'\n'}
+              </span>
+            ))}
+          </pre>
+        </>
+      ) : (
+        <p data-testid="event-content-diff-skipped">No text diff: {d.reason ?? d.status ?? 'unknown'}.</p>
+      )}
+    </section>
+  );
+}
+
 /** Log inspection's decoded fields (`fields: { srcip, dstuser, … }`) as a two-column table. */
 function DecodedFields({ fields }: { fields: unknown }) {
   if (!fields || typeof fields !== 'object' || Object.keys(fields).length === 0) return null;
@@ -100,7 +150,7 @@ export function EventPage() {
   if (!e) return <QueryState isLoading={ev.isLoading} error={ev.error} what="event" />;
   const details = e.details ?? {};
   const cves = cvesOf(e);
-  const shown = new Set(HIGHLIGHT.map((h) => h.key).concat('cves', 'attributes', 'fields'));
+  const shown = new Set(HIGHLIGHT.map((h) => h.key).concat('cves', 'attributes', 'fields', 'contentDiff'));
   return (
     <>
       <p>
@@ -148,6 +198,7 @@ export function EventPage() {
         </dl>
       </section>
       <AttributeChanges attributes={details.attributes} />
+      <ContentDiff diff={details.contentDiff} />
       <DecodedFields fields={details.fields} />
       <section className="card" aria-labelledby="other-details">
         <h2 id="other-details">All details</h2>
