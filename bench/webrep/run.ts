@@ -79,7 +79,6 @@ const cpuSecondsSince = (c0: NodeJS.CpuUsage) => {
 const loadBefore = loadavg();
 gc();
 const heapBefore = process.memoryUsage().heapUsed;
-const buffersBefore = process.memoryUsage().arrayBuffers;
 const store = new ReputationStore();
 const lc0 = process.cpuUsage();
 const t0 = performance.now();
@@ -95,7 +94,6 @@ const t1 = performance.now();
 const loadCpu = cpuSecondsSince(lc0);
 gc();
 const heapAfter = process.memoryUsage().heapUsed;
-const buffersAfter = process.memoryUsage().arrayBuffers;
 const rssAfter = process.memoryUsage().rss;
 for (const l of loaded) if (!l.applied) throw new Error(`feed not applied: ${JSON.stringify(l.diagnostics.slice(0, 3))}`);
 
@@ -138,8 +136,8 @@ const result = {
   /** Heap held by the store (feeds as parsed, for rebuilding, and the index), after a full GC. */
   heapMiB: Number(((heapAfter - heapBefore) / 2 ** 20).toFixed(0)),
   /** The index's typed arrays (hash tables, key bytes), which live outside the JavaScript heap. */
-  typedArrayMiB: Number(((buffersAfter - buffersBefore) / 2 ** 20).toFixed(0)),
-  storeMiB: Number(((heapAfter - heapBefore + buffersAfter - buffersBefore) / 2 ** 20).toFixed(0)),
+  typedArrayMiB: Number((store.indexTypedArrayBytes / 2 ** 20).toFixed(0)),
+  storeMiB: Number(((heapAfter - heapBefore + store.indexTypedArrayBytes) / 2 ** 20).toFixed(0)),
   /** The whole process, feed texts and generated queries included. */
   rssMiB: Number((rssAfter / 2 ** 20).toFixed(0)),
   peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)),

@@ -273,6 +273,10 @@ export class IntTable {
     this.mask = cap - 1;
   }
 
+  get bytes(): number {
+    return this.table.byteLength;
+  }
+
   get(key: number): number {
     const t = this.table;
     for (let i = mix(key) & this.mask; ; i = (i + 1) & this.mask) {

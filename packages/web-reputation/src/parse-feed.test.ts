@@ -130,3 +130,26 @@ test('an empty feed is valid and empty; a feed of garbage is an error', () => {
   assert.equal(bad.feed, undefined);
   assert.equal(bad.diagnostics.at(-1)!.severity, 'error');
 });
+
+test('hosts files: names split on any whitespace, comments cut anywhere, lines without a name reported', () => {
+  const text = [
+    '0.0.0.0\tb.example\t\tc.example',
+    '0.0.0.0   d.example   # x',
+    '0.0.0.0 e.example#c',
+    '0.0.0.0',
+    '0.0.0.0 # only a comment',
+    '127.0.0.1 localhost LOCALHOST f.example',
+    '0.0.0.0\u00a0i.example',
+    '0.0.0.0 j.example\u3000k.example',
+    '0.0.0.0 l.example\r',
+  ].join('\n');
+  const r = parseFeed(text, { name: 'h', format: 'hosts' });
+  assert.deepEqual(
+    r.feed!.entries.map((e) => `${e.line}:${e.value}`),
+    ['1:b.example', '1:c.example', '2:d.example', '3:e.example', '6:f.example', '7:i.example', '8:j.example', '8:k.example', '9:l.example'],
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => d.line),
+    [4, 5],
+  );
+});

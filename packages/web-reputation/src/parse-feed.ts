@@ -49,6 +49,24 @@ const CIDR_LINE = /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?(?:\s*[;#].*)?$/;
 /** URLhaus `threat` values mapped to the categories operators filter on. */
 const URLHAUS_CATEGORY: Record<string, string> = { malware_download: 'malware' };
 
+/** What `\s` matches in a JavaScript regular expression. */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    (c > 127 &&
+      (c === 0xa0 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000 ||
+        c === 0xfeff))
+  );
+}
+
 function isComment(line: string): boolean {
   const c = line.charCodeAt(0);
   return c === 35 /* # */ || c === 59 /* ; */ || c === 33 /* ! */;
@@ -248,16 +266,27 @@ function parseTextFeed(text: string, format: FeedFormat, ctx: Ctx): number {
         break;
       }
       case 'hosts': {
+        // `address name...` and maybe a comment; split by hand (a regex split and its arrays,
+        // per line, cost as much as the rest of the line's work on million-line feeds).
         const hash = line.indexOf('#');
-        const parts = (hash >= 0 ? line.slice(0, hash) : line).trim().split(/\s+/);
-        if (parts.length < 2 || !ipLiteral(parts[0]!)) {
+        const end = hash >= 0 ? hash : line.length;
+        let i = 0;
+        while (i < end && !isSpace(line.charCodeAt(i))) i++;
+        const address = line.slice(0, i);
+        while (i < end && isSpace(line.charCodeAt(i))) i++;
+        if (i === end || !ipLiteral(address)) {
           warn(ctx, lineNo, 'expected `address hostname...`');
           break;
         }
         // A hosts file pointing a name at a real address is a local override, not a block.
-        if (!SINK_IPS.has(parts[0]!)) break;
-        for (const h of parts.slice(1))
+        if (!SINK_IPS.has(address)) break;
+        while (i < end) {
+          const start = i;
+          while (i < end && !isSpace(line.charCodeAt(i))) i++;
+          const h = line.slice(start, i);
           if (!HOSTS_IGNORED.has(h.toLowerCase())) addTarget(ctx, h, lineNo, ctx.risk, ctx.category, 'domain');
+          while (i < end && isSpace(line.charCodeAt(i))) i++;
+        }
         break;
       }
       case 'cidr-list': {

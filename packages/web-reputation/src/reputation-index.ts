@@ -104,6 +104,13 @@ export class ReputationIndex {
     this.prefixes.trim();
   }
 
+  /** Bytes held in the index's typed arrays (outside the JavaScript heap). */
+  get typedArrayBytes(): number {
+    let n = this.hosts.bytes + this.urls.bytes + this.prefixes.bytes + this.starts.byteLength * 2 + this.prefixEnds.byteLength * 2;
+    for (const t of this.v4Tables) n += t.bytes;
+    return n;
+  }
+
   source(id: number): EntrySource {
     return this.sources[id]!;
   }

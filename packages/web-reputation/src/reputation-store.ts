@@ -65,6 +65,11 @@ export class ReputationStore {
     return this.getIndex().size;
   }
 
+  /** Bytes of the index's typed arrays, which `process.memoryUsage().heapUsed` does not count. */
+  get indexTypedArrayBytes(): number {
+    return this.getIndex().typedArrayBytes;
+  }
+
   private getIndex(): ReputationIndex {
     if (this.index) return this.index;
     // Sizing the tables from the counts up front spares rehashing a million keys while building.
