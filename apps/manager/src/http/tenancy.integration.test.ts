@@ -76,6 +76,24 @@ for (const make of testLocations()) {
       a.cloudAccount = (
         await m.call('POST', '/api/v1/cloud-accounts', { body: { name: 'ca', authType: 'instance-role', regions: ['eu-west-1'] } })
       ).body.id;
+      a.appControlRuleset = (await m.call('POST', '/api/v1/app-control/rulesets', { body: { id: 'a-rules' } })).body.id;
+      await m.call('POST', '/api/agent/v1/events', {
+        agent: a.agentAuth,
+        body: {
+          events: [
+            {
+              id: randomUUID(),
+              time: new Date().toISOString(),
+              module: 'app-control',
+              type: 'app-control.blocked',
+              severity: 'high',
+              message: 'A drift',
+              details: { path: '/tmp/a', sha256: 'a'.repeat(64), access: 'exec', verdict: 'unknown', source: 'none' },
+            },
+          ],
+        },
+      });
+      a.appControlDrift = (await m.call('GET', '/api/v1/app-control/drift')).body.drift[0].id;
     });
     after(async () => m.close());
 
@@ -98,6 +116,8 @@ for (const make of testLocations()) {
         ['/api/v1/playbook-actions/', 'playbookAction'],
         ['/api/v1/cloud-accounts/', 'cloudAccount'],
         ['/api/v1/users/', 'user'],
+        ['/api/v1/app-control/rulesets/', 'appControlRuleset'],
+        ['/api/v1/app-control/drift/', 'appControlDrift'],
       ];
       const hit = table.find(([p]) => path.startsWith(p));
       return hit && a[hit[1]];
@@ -108,6 +128,8 @@ for (const make of testLocations()) {
       if (path.endsWith('/api-keys')) return { name: 'n', role: 'auditor' };
       if (path.endsWith('/password')) return { password: 'a password from tenant b' };
       if (path.endsWith('/dead-letter-policy')) return { maxAttempts: null, maxAgeSeconds: null };
+      if (path.endsWith('/app-control/rulesets/{id}/rules')) return { rules: [{ kind: 'path', pattern: '/tmp/', action: 'block' }] };
+      if (path.endsWith('/app-control/drift/{id}/review')) return { action: 'allow' };
       return {};
     };
 
