@@ -112,3 +112,15 @@ test('bounded: with no fd links to read, the user is still known and the process
   assert.equal(await busy.lookup('tcp', '127.0.0.1', tcpPort), undefined);
   assert.equal(busy.counters.skippedBusy, 1);
 });
+
+test('the recent owner is searched first, and the per-second allowance of fd links is shared by all lookups', async () => {
+  // A budget of links that only the first process in the order can use: found, being recent.
+  const limited = new SocketOwnerLookup({ ttlMs: 0, maxFdLinks: 64 });
+  (limited as unknown as { recentPids: number[] }).recentPids = [child.pid!];
+  assert.equal((await limited.lookup('tcp', '127.0.0.1', tcpPort))?.process?.pid, child.pid);
+  // No allowance left this second: the user, not the process.
+  const starved = new SocketOwnerLookup({ ttlMs: 0, maxFdLinksPerSecond: 0 });
+  const o = await starved.lookup('tcp', '127.0.0.1', tcpPort);
+  assert.equal(o?.uid, childUid);
+  assert.equal(o?.process, undefined);
+});

@@ -23,6 +23,8 @@ export interface SocketOwnerOptions {
   ttlMs?: number;
   /** Most fd links read per lookup: the bound on the cost of one lookup on a busy host. Default 20,000. */
   maxFdLinks?: number;
+  /** Fd links read per second over all lookups; past it a lookup reports the user without the process. Default 50,000. */
+  maxFdLinksPerSecond?: number;
   /** Lookups running at once; more are answered `undefined` at once. Default 4. */
   maxInFlight?: number;
   /** A lookup gives up after this long, answering what it knows (the uid, without the process). Default 1 s. */
@@ -103,7 +105,8 @@ function isLoopback(address: string): boolean {
  * client's address and port -> /proc/net/{tcp,udp}[6] (socket uid and inode) -> the process
  * whose /proc/<pid>/fd has a `socket:[inode]` link -> its exe and comm; the uid's name from
  * /etc/passwd. Best effort and bounded: a client that is not on this host costs nothing; a
- * lookup reads at most `maxFdLinks` fd links (newest processes first), gives up after
+ * lookup reads at most `maxFdLinks` fd links (the recent owners first, then the newest
+ * processes), all lookups together at most `maxFdLinksPerSecond`; a lookup gives up after
  * `timeoutMs`, at most `maxInFlight` run at once, and answers are reused for `ttlMs`. A client
  * that closes its socket before the scan reaches it is reported with its user and no process.
  */
@@ -112,6 +115,10 @@ export class SocketOwnerLookup {
   private readonly passwdFile: string;
   private readonly ttlMs: number;
   private readonly maxFdLinks: number;
+  private readonly maxFdLinksPerSecond: number;
+  private linkWindow = { at: 0, used: 0 };
+  /** Processes that owned recent clients, searched first: repeated blocks of one program cost one fd directory. */
+  private recentPids: number[] = [];
   private readonly maxInFlight: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
@@ -127,6 +134,7 @@ export class SocketOwnerLookup {
     this.passwdFile = opts.passwdFile ?? '/etc/passwd';
     this.ttlMs = opts.ttlMs ?? 2000;
     this.maxFdLinks = opts.maxFdLinks ?? 20_000;
+    this.maxFdLinksPerSecond = opts.maxFdLinksPerSecond ?? 50_000;
     this.maxInFlight = opts.maxInFlight ?? 4;
     this.timeoutMs = opts.timeoutMs ?? 1000;
     this.now = opts.now ?? Date.now;
@@ -217,7 +225,19 @@ export class SocketOwnerLookup {
     return owner;
   }
 
-  /** The process holding the socket inode: newest processes first, at most `maxFdLinks` links read. */
+  /** Takes up to `n` fd links from this second's allowance; returns how many were granted. */
+  private takeLinks(n: number): number {
+    const now = this.now();
+    if (now - this.linkWindow.at >= 1000) this.linkWindow = { at: now, used: 0 };
+    const granted = Math.max(0, Math.min(n, this.maxFdLinksPerSecond - this.linkWindow.used));
+    this.linkWindow.used += granted;
+    return granted;
+  }
+
+  /**
+   * The process holding the socket inode: the recent owners first, then the newest processes;
+   * at most `maxFdLinks` links read, within the per-second allowance.
+   */
   private async pidOf(inode: number): Promise<number | undefined> {
     const target = `socket:[${inode}]`;
     let pids: number[];
@@ -229,24 +249,26 @@ export class SocketOwnerLookup {
     } catch {
       return undefined;
     }
+    const recent = this.recentPids.filter((p) => pids.includes(p));
+    pids = [...recent, ...pids.filter((p) => !recent.includes(p))];
     let budget = this.maxFdLinks;
+    const scan = async (pid: number): Promise<number | undefined> => {
+      const dir = `${this.proc}/${pid}/fd`;
+      const fds = await readdir(dir).catch(() => [] as string[]);
+      const allowed = this.takeLinks(Math.min(fds.length, Math.max(0, budget)));
+      budget -= allowed;
+      for (let k = 0; k < allowed; k++) if ((await readlink(`${dir}/${fds[k]}`).catch(() => '')) === target) return pid;
+      return undefined;
+    };
+    // The recent owners one by one (usually the first is the one), then the rest in batches.
+    let pid: number | undefined;
+    for (const p of recent) if (pid === undefined && budget > 0) pid = await scan(p);
     const BATCH = 8;
-    for (let i = 0; i < pids.length && budget > 0; i += BATCH) {
-      const found = await Promise.all(
-        pids.slice(i, i + BATCH).map(async (pid) => {
-          const dir = `${this.proc}/${pid}/fd`;
-          const fds = await readdir(dir).catch(() => [] as string[]);
-          for (const fd of fds) {
-            if (budget-- <= 0) return undefined;
-            if ((await readlink(`${dir}/${fd}`).catch(() => '')) === target) return pid;
-          }
-          return undefined;
-        }),
-      );
-      const pid = found.find((x) => x !== undefined);
-      if (pid !== undefined) return pid;
+    for (let i = recent.length; pid === undefined && i < pids.length && budget > 0; i += BATCH) {
+      pid = (await Promise.all(pids.slice(i, i + BATCH).map(scan))).find((x) => x !== undefined);
     }
-    return undefined;
+    if (pid !== undefined) this.recentPids = [pid, ...this.recentPids.filter((p) => p !== pid)].slice(0, 8);
+    return pid;
   }
 
   private users(): Promise<Map<number, string>> {
