@@ -28,7 +28,8 @@ export interface AppControlDrift {
   computerId: string;
   path: string;
   sha256: string;
-  access: 'exec' | 'open';
+  /** `disk`: found by a disk check, not run yet. */
+  access: 'exec' | 'open' | 'disk';
   size: number | null;
   package: { manager: string; name: string; intact: boolean } | null;
   verdict: string;

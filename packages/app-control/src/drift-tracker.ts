@@ -1,13 +1,18 @@
 import type { Decision, Verdict } from './app-control-policy.ts';
 
+export type DriftAccess = 'exec' | 'open' | 'disk';
+
 /** One drift observation: software that is not in the baseline or is blocked, seen running. */
 export interface DriftObservation {
   path: string;
   sha256: string;
   decision: Decision;
   denied: boolean;
-  /** `exec` = execve; `open` = mapped as a library or run through the dynamic loader. */
-  access: 'exec' | 'open';
+  /**
+   * `exec` = execve; `open` = mapped as a library or run through the dynamic loader; `disk` = found
+   * by a disk check (new or changed under the inventory roots, not run yet).
+   */
+  access: DriftAccess;
   process?: { pid: number; exe?: string };
   user?: { uid: number; name?: string };
 }
@@ -18,7 +23,7 @@ export interface DriftRecord {
   verdict: Verdict;
   source: Decision['source'];
   rulesetId?: string;
-  access: 'exec' | 'open';
+  access: DriftAccess;
   /** Blocked at least once. */
   blocked: boolean;
   count: number;

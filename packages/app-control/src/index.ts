@@ -1,6 +1,6 @@
 export { type Decision, type FileFacts, AppControlPolicy, type PolicyInput, type Verdict } from './app-control-policy.ts';
 export type { AppControlRule, HashRule, PackageRule, PathRule, RuleAction, Ruleset, RulesetScope } from './app-control-rule.ts';
-export { type DriftObservation, type DriftRecord, DriftTracker } from './drift-tracker.ts';
+export { type DriftAccess, type DriftObservation, type DriftRecord, DriftTracker } from './drift-tracker.ts';
 export { APP_CONTROL_MODES, type AppControlMode, type Enforcement, enforcementFor } from './enforcement-mode.ts';
 export { diffInventory, type InventoryDiff, type InventoryMap } from './inventory-diff.ts';
 export { loadRuleset, normalizeSha256 } from './load-ruleset.ts';

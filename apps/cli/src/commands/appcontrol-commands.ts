@@ -111,6 +111,21 @@ export function registerAppcontrolCommands(program: Command): void {
   registerRulesetCommands(ac);
   registerDriftCommands(ac);
 
+  ac.command('check-disk')
+    .description(
+      'Look for new or changed executables under the roots that are not allowed (drift that has not run yet); the baseline does not change',
+    )
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON')
+    .action(async (own, cmd) => {
+      const r = await agentCommand('check-disk', {}, own.dataDir);
+      if (wantsJson(own, cmd)) printJson(r);
+      else
+        process.stdout.write(
+          `${String(r.files)} executables: ${String(r.added)} new and ${String(r.changed)} changed since the baseline; ${String(r.reported)} newly reported as drift\n`,
+        );
+    });
+
   ac.command('maintenance')
     .description('Start maintenance mode for a duration (software installed or run meanwhile joins the baseline), or end it')
     .argument('[duration]', 'e.g. 30m, 2h (at most 24h)', '30m')

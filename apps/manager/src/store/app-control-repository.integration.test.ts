@@ -162,5 +162,21 @@ for (const make of testLocations()) {
       assert.deepEqual((await repo.getDrift(x.id))?.decision, { action: 'allow', scope: 'computer', rulesetId: localRulesetId(web) });
       assert.equal((await repo.listDrift({ status: 'open', sha256: A, limit: 10 })).drift[0]?.computerId, db);
     });
+
+    test('drift found on disk (not run yet) is its own record; an unknown access counts as exec', async () => {
+      const C = 'c'.repeat(64);
+      await store.events.ingest(db, [
+        drift('app-control.drift', '/usr/local/bin/waiting', C, 5000, { access: 'disk', change: 'added' }),
+        drift('app-control.drift', '/usr/local/bin/waiting', C, 6000, { access: 'exec' }),
+        drift('app-control.drift', '/usr/local/bin/odd', C, 7000, { access: 'weird' }),
+      ]);
+      await syncDrift(store);
+      const rows = (await appControlOf(store).listDrift({ computerId: db, sha256: C, limit: 10 })).drift;
+      assert.deepEqual(rows.map((d) => [d.path, d.access]).sort(), [
+        ['/usr/local/bin/odd', 'exec'],
+        ['/usr/local/bin/waiting', 'disk'],
+        ['/usr/local/bin/waiting', 'exec'],
+      ]);
+    });
   });
 }

@@ -74,7 +74,7 @@ export interface DriftRecord {
   computerId: string;
   path: string;
   sha256: string;
-  access: 'exec' | 'open';
+  access: 'exec' | 'open' | 'disk';
   size: number | null;
   package: { manager: string; name: string; intact: boolean } | null;
   verdict: string;
@@ -317,7 +317,7 @@ export class AppControlRepository {
         const path = str(d.path);
         const sha256 = str(d.sha256);
         if (!path || !sha256) continue;
-        const access = d.access === 'open' ? 'open' : 'exec';
+        const access = d.access === 'open' || d.access === 'disk' ? d.access : 'exec';
         const seen = isoOf(rep.time, rep.receivedAt);
         const firstSeen = isoOf(d.firstSeen, seen);
         const blocked = rep.type === 'app-control.blocked' ? 1 : 0;

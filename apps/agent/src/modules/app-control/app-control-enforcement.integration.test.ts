@@ -266,6 +266,41 @@ describe('application control enforcement on a private tmpfs', { skip, timeout: 
     }
   });
 
+  test('disk check: new and changed executables not run yet are drift once; allowed ones are not; the baseline stays', async () => {
+    const m = new AppControlModule();
+    const ctx = lab.context(lab.config('prevent'));
+    const dataDir = `${lab.base}/data-disk`;
+    mkdirSync(dataDir);
+    const installed = lab.binary('disk-installed');
+    await m.start({ ...ctx, dataDir });
+    try {
+      await lab.ready(m);
+      const dropped = lab.binary('disk-dropped');
+      const approved = lab.binary('disk-approved');
+      await m.decideLocally(sha(approved), 'allow');
+      appendFileSync(installed, 'patched');
+      const before = lab.events.length;
+      const r = await m.checkDisk();
+      assert.ok(r.added >= 2 && r.changed >= 1 && r.reported === 2, JSON.stringify(r));
+      const reported = lab.events.slice(before).filter((e) => e.type === 'app-control.drift' && e.details?.access === 'disk');
+      assert.deepEqual(reported.map((e) => [e.details?.path, e.details?.change]).sort(), [
+        [dropped, 'added'],
+        [installed, 'changed'],
+      ]);
+      const d = reported.find((e) => e.details?.path === dropped)!;
+      assert.equal(d.details?.sha256, sha(dropped));
+      assert.equal(d.details?.size, readFileSync(dropped).length);
+      assert.equal((d.details?.user as { uid: number }).uid, 0);
+      // Reported once: a second check finds the same drift and says nothing new.
+      assert.equal((await m.checkDisk()).reported, 0);
+      // A check never approves anything: the dropped binary is still refused.
+      assert.equal((await lab.sh(dropped)).code, 126);
+      assert.equal((await lab.run(approved)).code, 0);
+    } finally {
+      await m.stop();
+    }
+  });
+
   test('a verdict that does not come in time is allowed and reported (fail-open)', async () => {
     const m = new AppControlModule({ decisionDelayMs: 3000 });
     const config = lab.config('prevent', { decisionTimeoutMs: 200 });

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { type AppControlMode, DriftTracker, diffInventory, parseDuration, type Ruleset } from '@palisade/app-control';
+import { AppControlPolicy, type AppControlMode, DriftTracker, diffInventory, parseDuration, type Ruleset } from '@palisade/app-control';
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import { HashPool } from '../../fim/hash-pool.ts';
 import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
@@ -24,6 +24,16 @@ export interface AppControlModuleOptions {
   beforeInventory?: () => Promise<void>;
   /** Package databases to read (tests point this at fixtures); default: the host's. */
   packageDatabase?: Parameters<typeof loadPackageDatabase>[0];
+}
+
+export interface DiskCheckResult {
+  /** Executables under the roots now. */
+  files: number;
+  /** New and changed since the baseline (allowed or not). */
+  added: number;
+  changed: number;
+  /** Drift events sent (new, not allowed, not reported before). */
+  reported: number;
 }
 
 /** The baseline's state: `building` until the first inventory of the configured roots exists. */
@@ -69,6 +79,12 @@ export class AppControlModule implements AgentModule {
   /** Lifecycle calls and the background build's hand-over run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
   private packageSources: string[] = [];
+  /** The last disk check's scan: its hashes are reused by the next one (the baseline stays as it is). */
+  private diskScan: Map<string, InventoryEntry> | undefined;
+  private diskTimer: ReturnType<typeof setInterval> | undefined;
+  private diskTimerMinutes = 0;
+  private diskCheck: Promise<DiskCheckResult> | undefined;
+  private lastDiskCheck: (DiskCheckResult & { at: string }) | undefined;
   private scannedAt: string | undefined;
   private readonly drift = new DriftTracker();
   private enforcement: EnforcementWorker | undefined;
@@ -153,6 +169,7 @@ export class AppControlModule implements AgentModule {
     for (const r of s.rulesets)
       for (const rule of r.rules) if (rule.kind === 'hash' && rule.action === 'allow') this.drift.resolve(rule.sha256);
     if (s.maintenanceUntil !== undefined) await this.setMaintenance(s.maintenanceUntil);
+    this.scheduleDiskChecks(s.mode === 'off' ? 0 : s.diskCheckMinutes);
     if (s.mode === 'off') {
       await this.abortBuild();
       await this.stopEnforcement();
@@ -251,6 +268,100 @@ export class AppControlModule implements AgentModule {
     await b.scan.catch(() => undefined);
   }
 
+  private scheduleDiskChecks(minutes: number): void {
+    if (minutes === this.diskTimerMinutes) return;
+    if (this.diskTimer) clearInterval(this.diskTimer);
+    this.diskTimer = undefined;
+    this.diskTimerMinutes = minutes;
+    if (minutes <= 0) return;
+    this.diskTimer = setInterval(() => {
+      this.checkDisk().catch((err) => this.ctx?.logger.warn({ module: this.name }, `app-control disk check: ${(err as Error).message}`));
+    }, minutes * 60_000);
+    this.diskTimer.unref();
+  }
+
+  /**
+   * Looks for executables under the roots that are new or changed since the baseline and not
+   * allowed by the policy: drift that has not run yet (a dropped tool waiting for its moment).
+   * Reported once per path and content (`access: disk`); the baseline does not change — only
+   * maintenance or a review approves. One check at a time; none while the baseline is built.
+   */
+  checkDisk(): Promise<DiskCheckResult> {
+    if (this.building || this.baseline.state !== 'ready') {
+      return Promise.reject(new Error('APPCTL_BASELINE_BUILDING: the baseline is still being built; nothing to compare with yet'));
+    }
+    this.diskCheck ??= this.checkDiskOnce().finally(() => {
+      this.diskCheck = undefined;
+    });
+    return this.diskCheck;
+  }
+
+  private async checkDiskOnce(): Promise<DiskCheckResult> {
+    const s = this.settings;
+    if (!s || !this.store) throw new Error('app-control is not started');
+    const pool = new HashPool(s.hashThreads);
+    try {
+      const packages = s.packageOrigin ? loadPackageDatabase(this.options.packageDatabase) : undefined;
+      const r = await scanInventory({
+        roots: s.roots,
+        exclude: s.exclude,
+        pool,
+        previous: this.diskScan ?? this.files,
+        ...(packages ? { packages: packages.index } : {}),
+      });
+      this.diskScan = r.files;
+      const snap = this.snapshot();
+      const policy = new AppControlPolicy({
+        rulesets: snap.rulesets,
+        globalBlock: snap.globalBlock,
+        baseline: snap.baseline,
+        trustPackages: snap.trustPackages,
+      });
+      const maintenance = this.maintenanceUntil !== undefined && this.now() < this.maintenanceUntil;
+      const out: DiskCheckResult = { files: r.files.size, added: 0, changed: 0, reported: 0 };
+      for (const [path, e] of r.files) {
+        const base = this.files.get(path);
+        if (base?.sha256 === e.sha256) continue;
+        if (base) out.changed++;
+        else out.added++;
+        const decision = policy.decide({ path, sha256: e.sha256, ...(e.pkg ? { package: e.pkg } : {}) });
+        // Allowed content is not drift; during maintenance new software is expected (it joins the baseline at the end).
+        if (decision.verdict === 'allow' || maintenance) continue;
+        const owner = e.uid !== undefined ? { uid: e.uid, ...(userName(e.uid) ? { name: userName(e.uid) } : {}) } : undefined;
+        const { record, isNew } = this.drift.observe(
+          { path, sha256: e.sha256, decision, denied: false, access: 'disk', ...(owner ? { user: owner } : {}) },
+          this.now(),
+        );
+        if (!isNew) continue;
+        out.reported++;
+        this.ctx?.emit({
+          type: 'app-control.drift',
+          severity: decision.verdict === 'block' ? 'high' : 'medium',
+          message: `drift: ${base ? 'changed' : 'new'} ${decision.verdict} executable on disk (not run yet): ${path}`,
+          ...(decision.rulesetId ? { ruleId: decision.rulesetId } : {}),
+          details: {
+            path,
+            sha256: e.sha256,
+            size: e.size,
+            ...(e.pkg ? { package: e.pkg } : {}),
+            access: 'disk',
+            change: base ? 'changed' : 'added',
+            ...(base ? { before: base.sha256 } : {}),
+            verdict: decision.verdict,
+            source: decision.source,
+            mode: this.mode,
+            firstSeen: new Date(record.firstSeen).toISOString(),
+            ...(owner ? { user: owner } : {}),
+          },
+        });
+      }
+      this.lastDiskCheck = { ...out, at: new Date(this.now()).toISOString() };
+      return out;
+    } finally {
+      await pool.close();
+    }
+  }
+
   /** Scans the roots; the result replaces the baseline inventory (start, new roots, end of maintenance). */
   async takeInventory(signal?: AbortSignal): Promise<{ added: number; changed: number; removed: number }> {
     const s = this.settings;
@@ -275,6 +386,7 @@ export class AppControlModule implements AgentModule {
       });
       signal?.throwIfAborted();
       this.files = r.files;
+      this.diskScan = undefined;
       this.scannedRoots = [...s.roots];
       this.scannedExclude = [...s.exclude];
       this.scannedAt = new Date(this.now()).toISOString();
@@ -510,6 +622,7 @@ export class AppControlModule implements AgentModule {
       return { sha256: String(args.sha256).toLowerCase(), action: 'block' };
     },
     // While the first inventory runs, a rescan is that inventory.
+    'app-control.check-disk': async () => ({ ...(await this.checkDisk()) }),
     'app-control.rescan': async () => {
       if (this.building) {
         await this.building.promise;
@@ -529,6 +642,8 @@ export class AppControlModule implements AgentModule {
   async stop(): Promise<void> {
     if (this.maintenanceTimer) clearTimeout(this.maintenanceTimer);
     this.maintenanceTimer = undefined;
+    this.scheduleDiskChecks(0);
+    await this.diskCheck?.catch(() => undefined);
     await this.abortBuild();
     await this.run(() => this.stopEnforcement());
     this.ctx = undefined;
@@ -560,6 +675,7 @@ export class AppControlModule implements AgentModule {
       driftRuns: this.counters.drift,
       timeouts: this.counters.timeouts,
       packageDatabases: this.packageSources,
+      ...(this.lastDiskCheck ? { lastDiskCheck: this.lastDiskCheck } : {}),
       ...(this.maintenanceUntil ? { maintenanceUntil: new Date(this.maintenanceUntil).toISOString() } : {}),
       ...(this.scannedAt ? { scannedAt: this.scannedAt } : {}),
       hash: this.hashImpl,

@@ -35,6 +35,8 @@ export const AppControlSettingsSchema = Type.Object(
     maintenanceUntil: Type.Optional(Type.String({ maxLength: 40 })),
     /** Allow files a package database (dpkg, rpm) installed, while their content matches its record (default true). */
     packageOrigin: Type.Optional(Type.Boolean()),
+    /** Every this many minutes, look for new or changed executables under the roots (not run yet) and report them as drift; 0 = off. */
+    diskCheckMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_080 })),
     /**
      * Set by the manager: shared rulesets a policy assigns that do not exist (any entry refuses
      * the configuration, so a typo never silently drops a block list).
@@ -55,6 +57,7 @@ export interface AppControlSettings {
   globalBlock: string[];
   maintenanceUntil?: number;
   packageOrigin: boolean;
+  diskCheckMinutes: number;
 }
 
 export const DEFAULT_ROOTS = ['/usr', '/opt', '/bin', '/sbin', '/lib', '/lib64', '/usr/local'];
@@ -130,6 +133,7 @@ export function parseAppControlSettings(config: ModuleConfig): { settings?: AppC
       globalBlock,
       ...(maintenanceUntil !== undefined ? { maintenanceUntil } : {}),
       packageOrigin: s.packageOrigin ?? true,
+      diskCheckMinutes: s.diskCheckMinutes ?? 0,
     },
     diagnostics,
   };

@@ -18,6 +18,8 @@ export interface InventoryEntry {
   pkg?: { manager: 'dpkg' | 'rpm'; name: string; intact: boolean };
   /** The file's digest in the package database's algorithm (MD5 for dpkg), to re-check without reading. */
   pkgDigest?: string;
+  /** Owner (not stored with the inventory; disk checks report it). */
+  uid?: number;
 }
 
 export interface ScanProgress {
@@ -88,7 +90,7 @@ function classify(path: string, mode: number): ExecutableKind | undefined {
 export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
   const excluded = o.exclude.map(compilePathPattern);
   const isExcluded = (p: string) => excluded.some((m) => m(p));
-  const found: { path: string; kind: ExecutableKind; size: number; mtimeMs: number; ctimeMs: number; ino: number }[] = [];
+  const found: { path: string; kind: ExecutableKind; size: number; mtimeMs: number; ctimeMs: number; ino: number; uid: number }[] = [];
   let errors = 0;
   const visit = async (dir: string, dev: number) => {
     let d: Awaited<ReturnType<typeof opendir>>;
@@ -114,7 +116,7 @@ export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
           const st = lstatSync(path);
           const kind = classify(path, st.mode);
           if (kind) {
-            found.push({ path, kind, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
+            found.push({ path, kind, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, uid: st.uid });
             if (found.length % 500 === 0) o.onProgress?.({ phase: 'walking', files: found.length, toHash: 0, hashed: 0 });
           }
         } catch {
@@ -145,6 +147,7 @@ export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
       files.set(f.path, {
         ...rest,
         kind: f.kind,
+        uid: f.uid,
         ...ownership(owner, owner ? (owner.algo === 'sha256' ? prev.sha256 : pkgDigest) : undefined),
       });
       reused++;
@@ -170,6 +173,7 @@ export async function scanInventory(o: ScanOptions): Promise<ScanResult> {
         mtimeMs: f.mtimeMs,
         ctimeMs: f.ctimeMs,
         ino: f.ino,
+        uid: f.uid,
         ...ownership(owner, owner ? r.hashes[owner.algo] : undefined),
       });
     } else errors++;
