@@ -64,6 +64,8 @@ interface FileGroup {
   location: string;
   path: string;
   format: string;
+  /** The tailer's format string the grouper was made for (format and grouping). */
+  sourceFormat: string;
 }
 
 /** The folders a Wazuh installation (or a bare ruleset folder) keeps decoders, rules and lists in. */
@@ -301,8 +303,8 @@ export class LogInspectionModule implements AgentModule {
         continue;
       }
       let g = this.groups.get(l.file);
-      if (!g || JSON.stringify(g.grouper.spec) !== JSON.stringify(multiline)) {
-        g = { grouper: new LineGrouper(multiline, () => this.now()), location: l.location, path: l.path, format };
+      if (!g || g.sourceFormat !== l.format) {
+        g = { grouper: new LineGrouper(multiline, () => this.now()), location: l.location, path: l.path, format, sourceFormat: l.format };
         this.groups.set(l.file, g);
       }
       g.location = l.location;

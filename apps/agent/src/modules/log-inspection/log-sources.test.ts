@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { ModuleConfig } from '@palisade/protocol';
 import { silentLogger } from '../../agent-logger.ts';
 import type { ModuleContext, ModuleEventInput } from '../../agent-module.ts';
@@ -77,13 +78,14 @@ function setup(name: string): { dir: string; rules: string; data: string } {
 
 const details = (e: ModuleEventInput): Record<string, unknown> => e.details as Record<string, unknown>;
 
-test('per-source formats: syslog, nginx, json, audit, multi-line regex and multi-line N, each from its own file', async () => {
+test('per-source formats: syslog, nginx, apache, json, audit, multi-line regex and multi-line N, each from its own file', async () => {
   const { dir, rules, data } = setup('formats');
   const f = (n: string): string => join(dir, n);
   const appLine = 'Nov 27 02:00:00 web1 app: boom\n';
   writeFileSync(f('sys.log'), appLine);
   // The same text in a file declared as an access log: no syslog header is taken off.
   writeFileSync(f('access.log'), `${appLine}203.0.113.7 - - [27/Nov/2026:02:00:00 +0000] "GET /wp-login.php HTTP/1.1" 404 12 "-" "x"\n`);
+  writeFileSync(f('apache.log'), appLine);
   writeFileSync(f('app.json'), '{"app":"pay","event":"login_failed","user":"bob"}\n');
   writeFileSync(
     f('audit.log'),
@@ -114,6 +116,7 @@ test('per-source formats: syslog, nginx, json, audit, multi-line regex and multi
       files: [
         { path: f('sys.log'), format: 'syslog' },
         { path: f('access.log'), format: 'nginx' },
+        { path: f('apache.log'), format: 'apache' },
         { path: f('app.json'), format: 'json' },
         { path: f('audit.log'), format: 'audit' },
         { path: f('java.log'), format: 'raw', multiline: { start: '^\\d{4}-\\d\\d-\\d\\d ', timeoutMs: 300 } },
@@ -132,13 +135,20 @@ test('per-source formats: syslog, nginx, json, audit, multi-line regex and multi
     const by = (id: string): ModuleEventInput[] => events.filter((e) => e.ruleId === id);
     // The stack trace is complete only once its timeout passed without a new line.
     await until('the java stack trace', () => by('299205').length > 0);
-    await until('the other formats', () => ['299200', '299201', '299202', '299203', '299204', '299206'].every((id) => by(id).length));
+    await until(
+      'the other formats',
+      () => ['299200', '299202', '299203', '299204', '299206'].every((id) => by(id).length) && by('299201').length === 2,
+    );
 
     // syslog: header pre-decoded, program name known; nginx: the whole line reaches the rules.
     assert.equal(by('299200').length, 1);
     assert.equal(details(by('299200')[0]!).location, f('sys.log'));
-    assert.equal(by('299201').length, 1);
-    assert.equal(details(by('299201')[0]!).location, f('access.log'));
+    assert.deepEqual(
+      by('299201')
+        .map((e) => details(e).location)
+        .sort(),
+      [f('access.log'), f('apache.log')],
+    );
     assert.equal(details(by('299202')[0]!).decoder, 'access');
     assert.match(by('299202')[0]!.message, /probe from 203\.0\.113\.7/);
     assert.equal((details(by('299203')[0]!).fields as Record<string, string>).user, 'bob');
@@ -265,4 +275,39 @@ test('command and multi-line settings are checked before anything runs', () => {
   assert.equal(code({ files: [{ path: '/x', multiline: { lines: 1 } }] }), 'LOGINSP_SETTINGS_INVALID');
   assert.deepEqual(m.configure(cfg({ commands: [{ command: ['/usr/bin/netstat', '-tln'], alias: 'netstat listening ports' }] })), []);
   assert.deepEqual(m.configure(cfg({ files: [{ path: '/x', format: 'apache', multiline: { start: '^\\S', join: 'wspace' } }] })), []);
+});
+
+const SHARED = process.env.PALISADE_SHARED ?? fileURLToPath(new URL('../../../../../../shared', import.meta.url));
+const WAZUH = join(SHARED, 'wazuh-ruleset');
+
+test('with the Wazuh ruleset: a listening port that appears between two runs fires Wazuh 533 (check_diff)', async (t) => {
+  if (!existsSync(join(WAZUH, 'ruleset', 'rules'))) return t.skip(`no Wazuh ruleset in ${WAZUH}`);
+  const dir = join(root, 'wazuh-533');
+  const data = join(dir, 'data');
+  mkdirSync(data, { recursive: true });
+  const counter = join(dir, 'runs');
+  writeFileSync(counter, '0');
+  const netstat = `const fs=require('fs');const n=Number(fs.readFileSync(${JSON.stringify(counter)},'utf8'))+1;fs.writeFileSync(${JSON.stringify(counter)},String(n));console.log('tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN');if(n>1)console.log('tcp        0      0 0.0.0.0:4444            0.0.0.0:*               LISTEN');`;
+  const config: ModuleConfig = {
+    enabled: true,
+    mode: 'detect',
+    settings: {
+      commands: [{ command: [process.execPath, '-e', netstat], alias: 'netstat listening ports', intervalSeconds: 1 }],
+      rules: { wazuhRuleset: WAZUH },
+      pollIntervalMs: 50,
+    },
+  };
+  const events: ModuleEventInput[] = [];
+  const m = new LogInspectionModule();
+  await m.start(context(config, data, events));
+  try {
+    const alert = await until('Wazuh 533', () => events.find((e) => e.ruleId === '533'), 60_000);
+    const d = details(alert);
+    assert.equal(d.level, 7);
+    assert.equal(d.decoder, 'ossec');
+    assert.match(String(d.fullLog), /0\.0\.0\.0:4444/);
+    assert.doesNotMatch(String(d.previousOutput), /4444/);
+  } finally {
+    await m.stop();
+  }
 });
