@@ -88,3 +88,18 @@ test('interval: a command runs again only when due and never overlaps itself', a
   assert.equal(r.status()[0]!.runs, 2);
   await r.stop();
 });
+
+test('a command whose daemonised child keeps the output pipe open still ends at the timeout', async () => {
+  // setsid: the grandchild leaves the process group (the group kill misses it) but inherits stdout.
+  const script =
+    "const {spawn}=require('child_process');const c=spawn(process.execPath,['-e','setTimeout(()=>{},60000)'],{stdio:['ignore','inherit','ignore'],detached:true});" +
+    "console.log('daemon '+c.pid);c.unref();setInterval(()=>{},1000);";
+  const r = new CommandRunner([spec(script, { timeoutMs: 1000 })]);
+  r.tick();
+  await settle(r);
+  const [ev] = r.take(10);
+  const pid = Number(/daemon (\d+)/.exec(ev?.text ?? '')?.[1]);
+  assert.ok(pid > 0);
+  process.kill(pid, 'SIGKILL');
+  assert.match(r.status()[0]!.lastError ?? '', /timed out/);
+});

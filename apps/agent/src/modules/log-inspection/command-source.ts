@@ -215,15 +215,21 @@ export class CommandRunner {
   }
 }
 
+/**
+ * Kills the command and its process group, and closes our ends of its pipes: a process that left
+ * the group (setsid) but still holds the pipe must not keep the run (and the next ones) pending.
+ */
 function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
+  if (child.pid !== undefined)
     try {
-      child.kill('SIGKILL');
+      process.kill(-child.pid, 'SIGKILL');
     } catch {
-      // already gone
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
     }
-  }
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }
