@@ -330,7 +330,8 @@ export class LogInspectionModule implements AgentModule {
       lines.push({ text: j.text, location: 'journald', format: 'syslog', time: j.time });
       origins.push({ source: 'journald', ...(j.unit ? { unit: j.unit } : {}) });
     }
-    this.commandRunner?.tick();
+    // No new runs while stopping (the journal is drained with running already false).
+    if (this.running) this.commandRunner?.tick();
     const commandsStart = lines.length;
     const commandEvents: CommandEvent[] = this.commandRunner?.take(ENGINE_BATCH * 5) ?? [];
     for (const c of commandEvents) {
