@@ -1,4 +1,8 @@
+import type { AppControlDrift, AppControlDriftDecision, AppControlGlobalBlock } from '@palisade/protocol';
 import type { PalisadeClient } from './palisade-client.ts';
+
+/** Declared in @palisade/protocol, which the manager shares. */
+export type { AppControlDrift, AppControlGlobalBlock };
 
 /** One application-control rule (see docs/app-control.md). */
 export interface AppControlRule {
@@ -23,41 +27,11 @@ export interface AppControlRuleset {
   updatedAt: string;
 }
 
-export interface AppControlDrift {
-  id: string;
-  computerId: string;
-  path: string;
-  sha256: string;
-  /** `disk`: found by a disk check, not run yet. */
-  access: 'exec' | 'open' | 'disk';
-  size: number | null;
-  package: { manager: string; name: string; intact: boolean } | null;
-  verdict: string;
-  source: string;
-  blocked: boolean;
-  reports: number;
-  firstSeen: string;
-  lastSeen: string;
-  process: { pid: number; exe?: string } | null;
-  user: { uid: number; name?: string } | null;
-  status: 'open' | 'allowed' | 'blocked';
-  decision: { action: 'allow' | 'block'; scope: 'computer' | 'ruleset'; rulesetId: string } | null;
-  decidedBy: string | null;
-  decidedAt: string | null;
-}
-
 export interface AppControlDecision {
   ruleset: AppControlRuleset;
-  decision: { action: 'allow' | 'block'; scope: 'computer' | 'ruleset'; rulesetId: string };
+  decision: AppControlDriftDecision;
   /** Open drift records of that content the decision closed. */
   driftClosed: number;
-}
-
-export interface AppControlGlobalBlock {
-  sha256: string;
-  description: string;
-  createdBy: string;
-  createdAt: string;
 }
 
 const enc = encodeURIComponent;

@@ -1,24 +1,11 @@
+import type { ArtifactInfo, ArtifactKind } from '@palisade/protocol';
 import { ApiClientError } from './api-client-error.ts';
 import { fetchTransport } from './api-transport.ts';
 import { PalisadeClient, type PalisadeClientOptions } from './palisade-client.ts';
 
-export type ArtifactKind = 'signature-set' | 'webrep-feed';
-
-export interface Artifact {
-  id: string;
-  kind: ArtifactKind;
-  name: string;
-  format: string;
-  sha256: string;
-  size: number;
-  version: number;
-  source: string;
-  description: string;
-  createdAt: string;
-  updatedAt: string;
-  refreshedAt: string;
-  lastError: string | null;
-}
+/** Declared in @palisade/protocol, which the manager shares. */
+export type { ArtifactKind };
+export type Artifact = ArtifactInfo;
 
 export interface ArtifactDiagnostic {
   code: string;

@@ -1,3 +1,4 @@
+import type { ConsoleUser, EventSummary } from '@palisade/protocol';
 import { type ApiTransport, fetchTransport } from './api-transport.ts';
 import { PalisadeClient, type Role } from './palisade-client.ts';
 
@@ -12,28 +13,8 @@ export interface SessionInfo {
   idleExpiresAt?: string;
 }
 
-export interface ConsoleUser {
-  id: string;
-  username: string;
-  role: Role;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-  passwordChangedAt: string;
-  lastLoginAt: string | null;
-}
-
-export interface EventSummary {
-  since: string;
-  until: string;
-  total: number;
-  blocked: number;
-  detected: number;
-  topComputers: Array<{ computerId: string; hostname: string | null; count: number }>;
-  topRules: Array<{ module: string; ruleId: string; count: number }>;
-  topCves: Array<{ cve: string; count: number }>;
-  perHour: Array<{ hour: string; module: string; count: number }>;
-}
+/** Declared in @palisade/protocol, which the manager shares. */
+export type { ConsoleUser, EventSummary };
 
 /** Sent by the console with every request it makes on a cookie session (the manager's CSRF check). */
 export const CSRF_HEADER = 'x-palisade-csrf';

@@ -1,16 +1,7 @@
-/** Events a forwarder gave up on (`GET /api/v1/forwarders/{id}/dead-letters`). */
-export interface ForwarderDeadLetter {
-  id: string;
-  forwarderId: string;
-  eventId: string;
-  enqueuedAt: string;
-  deadAt: string;
-  attempts: number;
-  /** `refused` by the receiver, or past the policy's `max-attempts` / `max-age`. */
-  reason: 'refused' | 'max-attempts' | 'max-age';
-  lastError: string;
-  event: { module: string; type: string; severity: string; time: string; computerId: string; hostname: string; message: string };
-}
+import type { ForwarderDeadLetter } from '@palisade/protocol';
+
+/** Events a forwarder gave up on (`GET /api/v1/forwarders/{id}/dead-letters`): declared in @palisade/protocol. */
+export type { ForwarderDeadLetter };
 
 export interface ForwarderDeadLetterPage {
   forwarderId: string;

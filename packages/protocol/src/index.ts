@@ -56,3 +56,14 @@ export {
 } from './module-names.ts';
 export { type InventoryReport, InventoryReportSchema } from './inventory-report.ts';
 export { ARTIFACT_KINDS, ARTIFACT_SETTINGS, type ArtifactKind, type ArtifactRef, artifactDownloadPath, artifactFileName, isArtifactRef } from './artifact-refs.ts';
+export {
+  type AppControlDrift,
+  type AppControlDriftDecision,
+  type AppControlGlobalBlock,
+  DRIFT_STATUSES,
+  type DriftStatus,
+} from './app-control-types.ts';
+export type { ArtifactInfo } from './artifact-info.ts';
+export type { ConsoleUser, EventSummary } from './console-types.ts';
+export { DEAD_LETTER_REASONS, type DeadLetterReason, type ForwarderDeadLetter } from './forwarder-dead-letter.ts';
+export type { IntegrityBaselineSummary, IntegrityContentDiff } from './integrity-types.ts';

@@ -1,4 +1,4 @@
-import { EVENT_SOURCES, SEVERITIES } from '@palisade/protocol';
+import { DEAD_LETTER_REASONS, type DeadLetterReason, EVENT_SOURCES, type ForwarderDeadLetter, SEVERITIES } from '@palisade/protocol';
 import { type Static, Type } from 'typebox';
 
 export const FORWARDER_TYPES = ['syslog', 'webhook', 'sns'] as const;
@@ -94,30 +94,9 @@ export const DeadLetterPolicySchema = Type.Object(
 export type DeadLetterPolicy = Static<typeof DeadLetterPolicySchema>;
 export const NO_DEAD_LETTER_LIMITS: DeadLetterPolicy = { maxAttempts: null, maxAgeSeconds: null };
 
-export const DEAD_LETTER_REASONS = ['refused', 'max-attempts', 'max-age'] as const;
-export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
-
 /** One dead-lettered event of a forwarder, as the API shows it. */
-export interface DeadLetter {
-  id: string;
-  forwarderId: string;
-  eventId: string;
-  /** When it was queued, and when it gave up. */
-  enqueuedAt: string;
-  deadAt: string;
-  attempts: number;
-  reason: DeadLetterReason;
-  lastError: string;
-  event: {
-    module: string;
-    type: string;
-    severity: string;
-    time: string;
-    computerId: string;
-    hostname: string;
-    message: string;
-  };
-}
+export type DeadLetter = ForwarderDeadLetter;
+export { DEAD_LETTER_REASONS, type DeadLetterReason };
 
 export interface Forwarder {
   id: string;

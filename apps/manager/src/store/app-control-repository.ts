@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AppControlRule, Ruleset, RulesetScope } from '@palisade/app-control';
+import {
+  type AppControlDrift as DriftRecord,
+  type AppControlDriftDecision as DriftDecision,
+  DRIFT_STATUSES,
+  type DriftStatus,
+  type AppControlGlobalBlock as GlobalBlockEntry,
+} from '@palisade/protocol';
 import type { Kysely } from 'kysely';
 import { type Clock, fromJson, toJson } from './json-column.ts';
 import { StoreError } from './store-error.ts';
@@ -52,46 +59,8 @@ export interface StoredRuleset extends Ruleset {
   updatedAt: string;
 }
 
-export interface GlobalBlockEntry {
-  sha256: string;
-  description: string;
-  createdBy: string;
-  createdAt: string;
-}
-
-export const DRIFT_STATUSES = ['open', 'allowed', 'blocked'] as const;
-export type DriftStatus = (typeof DRIFT_STATUSES)[number];
-
-/** Where a review put its decision: this computer's local ruleset, or a shared one. */
-export interface DriftDecision {
-  action: 'allow' | 'block';
-  scope: 'computer' | 'ruleset';
-  rulesetId: string;
-}
-
-export interface DriftRecord {
-  id: string;
-  computerId: string;
-  path: string;
-  sha256: string;
-  access: 'exec' | 'open' | 'disk';
-  size: number | null;
-  package: { manager: string; name: string; intact: boolean } | null;
-  verdict: string;
-  source: string;
-  /** Refused at least once. */
-  blocked: boolean;
-  /** How many reports (events) the agent sent for it. */
-  reports: number;
-  firstSeen: string;
-  lastSeen: string;
-  process: { pid: number; exe?: string } | null;
-  user: { uid: number; name?: string } | null;
-  status: DriftStatus;
-  decision: DriftDecision | null;
-  decidedBy: string | null;
-  decidedAt: string | null;
-}
+export type { GlobalBlockEntry, DriftDecision, DriftRecord };
+export { DRIFT_STATUSES, type DriftStatus };
 
 /** One app-control event as intake reads it. */
 export interface DriftReport {

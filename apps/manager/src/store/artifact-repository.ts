@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ARTIFACT_KINDS, type ArtifactKind } from '@palisade/protocol';
+import { ARTIFACT_KINDS, type ArtifactInfo, type ArtifactKind } from '@palisade/protocol';
 import type { Kysely } from 'kysely';
 import type { Clock } from './json-column.ts';
 import { newId } from './secrets.ts';
@@ -8,26 +8,7 @@ import type { TenantTables } from './tenant-schema.ts';
 export { ARTIFACT_KINDS, type ArtifactKind };
 
 /** What the API lists and the effective configuration refers to; never the bytes. */
-export interface ArtifactInfo {
-  id: string;
-  kind: ArtifactKind;
-  name: string;
-  format: string;
-  sha256: string;
-  size: number;
-  /** Starts at 1 and grows by one each time the content changes. */
-  version: number;
-  /** `upload`, `folder:<path>` or `url:<address>`: where the current bytes came from. */
-  source: string;
-  description: string;
-  createdAt: string;
-  /** When the content last changed. */
-  updatedAt: string;
-  /** When the content was last confirmed current (an upload or download, even of the same bytes). */
-  refreshedAt: string;
-  /** The last failed periodic download, cleared by the next success. */
-  lastError: string | null;
-}
+export type { ArtifactInfo };
 
 export interface PutArtifact {
   kind: ArtifactKind;

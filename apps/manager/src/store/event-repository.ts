@@ -1,3 +1,4 @@
+import type { EventSummary } from '@palisade/protocol';
 import type { AgentEvent } from '@palisade/protocol';
 import { type Kysely, sql } from 'kysely';
 import { type Clock, fromJson, toJson } from './json-column.ts';
@@ -204,18 +205,7 @@ export class EventRepository {
   }
 }
 
-export interface EventSummary {
-  since: string;
-  until: string;
-  total: number;
-  /** Events of the protection modules (not `system`) that stopped something / only saw it. */
-  blocked: number;
-  detected: number;
-  topComputers: { computerId: string; hostname: string | null; count: number }[];
-  topRules: { module: string; ruleId: string; count: number }[];
-  topCves: { cve: string; count: number }[];
-  perHour: { hour: string; module: string; count: number }[];
-}
+export type { EventSummary };
 
 /**
  * What counts as "blocked": the event's `details.action` (or, without one, its type) names a

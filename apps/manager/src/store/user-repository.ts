@@ -1,3 +1,4 @@
+import type { ConsoleUser } from '@palisade/protocol';
 import type { Kysely } from 'kysely';
 import { hashPassword } from '../auth/password-hash.ts';
 import type { Role } from './api-key-repository.ts';
@@ -43,16 +44,7 @@ export type ConsoleUserTables = {
 export type UserDb = Kysely<TenantTables & ConsoleUserTables>;
 export const userDb = (db: Kysely<TenantTables>): UserDb => db.withTables<ConsoleUserTables>();
 
-export interface ConsoleUser {
-  id: string;
-  username: string;
-  role: Role;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-  passwordChangedAt: string;
-  lastLoginAt: string | null;
-}
+export type { ConsoleUser };
 
 /** Usernames are compared case-insensitively: they are stored lower-cased. */
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@-]{0,63}$/;

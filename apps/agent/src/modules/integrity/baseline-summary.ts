@@ -1,25 +1,14 @@
 import type { Entity } from '@palisade/integrity';
+import type { IntegrityBaselineSummary } from '@palisade/protocol';
 import { AgentError } from '../../agent-error.ts';
-import type { ContentStoreStats } from '../../fim/index.ts';
 
 /**
  * The baseline as the manager sees it (heartbeat `modules.integrity.details.baseline`, shown by
  * `GET /api/v1/computers/{id}` and `palisade fim status`): what it holds, when it was built, how
- * the last full scan went, and how many reported changes nobody has accepted yet.
+ * the last full scan went, and how many reported changes nobody has accepted yet. The shape is
+ * the protocol's, which the manager and api-client share.
  */
-export interface BaselineSummary {
-  /** When the baseline was built (first start, or rebuilt on command), and how long it took. */
-  builtAt: string | null;
-  buildSeconds: number | null;
-  buildReason: string | null;
-  lastFullScan: { at: string; reason: string; seconds: number; entities: number; filesPerSecond: number } | null;
-  /** When a change was last reported. */
-  lastChangeAt: string | null;
-  counts: { entities: number; byKind: Record<string, number>; byRule: Record<string, number> };
-  /** Changes reported and not yet accepted (`integrity.accept`) or cleared by a rebuild. */
-  pendingChanges: number;
-  contentCopies: ContentStoreStats;
-}
+export type BaselineSummary = IntegrityBaselineSummary;
 
 export function summarize(entities: Iterable<Entity>): BaselineSummary['counts'] {
   const byKind: Record<string, number> = {};
