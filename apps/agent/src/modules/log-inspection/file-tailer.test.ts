@@ -241,3 +241,23 @@ test('rewind: a batch that could not be handled is read again from the last comm
   assert.deepEqual(take(t), []);
   t.close();
 });
+
+test('a file resumed after a restart takes the format now configured, not the one saved with its offset', () => {
+  const { log, options } = setup();
+  writeFileSync(log, 'a\n');
+  const t1 = new FileTailer(options);
+  assert.deepEqual(take(t1), ['a']);
+  t1.close();
+  appendFileSync(log, 'b\n');
+  const t2 = new FileTailer({ ...options, sources: [{ pattern: log, format: 'json' }] });
+  const b = t2.poll();
+  t2.commit(b);
+  assert.deepEqual(
+    b.lines.map((l) => [l.text, l.format]),
+    [['b', 'json']],
+  );
+  // Each line also says where it lies in its file (for multi-line records).
+  assert.equal(b.lines[0]!.start, 2);
+  assert.equal(b.lines[0]!.end, 4);
+  t2.close();
+});

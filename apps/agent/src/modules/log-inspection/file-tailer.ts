@@ -242,6 +242,8 @@ export class FileTailer {
         if (t) {
           t.path = path;
           t.goneSince = undefined;
+          // The configured format wins over the one saved with the offset (the settings changed).
+          t.format = src.format;
           continue;
         }
         if (this.files.size >= this.opts.maxFiles) {
