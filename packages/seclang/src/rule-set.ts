@@ -180,6 +180,7 @@ export class RuleSetBuilder {
   private readonly defaults = new Map<number, DefaultActions>();
   private readonly regexes = new RegexCache();
   private readonly ids = new Set<number>();
+  private readonly transformPrefixIds = new Map<string, number>();
   private pendingChainParent: Rule | null = null;
   private includeDepth = 0;
 
@@ -534,6 +535,7 @@ export class RuleSetBuilder {
       negated,
       transforms: [],
       transformKeys: [],
+      transformIds: [],
       tags: [],
       setvars: [],
       ctls: [],
@@ -570,6 +572,14 @@ export class RuleSetBuilder {
     }
     if (parent) rule.id = parent.id;
     rule.transformKeys = rule.transforms.map((_, i) => rule.transforms.slice(0, i + 1).map((t) => t.name).join(','));
+    rule.transformIds = rule.transformKeys.map((k) => {
+      let id = this.transformPrefixIds.get(k);
+      if (id === undefined) {
+        id = this.transformPrefixIds.size;
+        this.transformPrefixIds.set(k, id);
+      }
+      return id;
+    });
     if (!isAction) {
       try {
         rule.operator = createOperator(opName, opParam, {

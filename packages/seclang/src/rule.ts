@@ -55,6 +55,11 @@ export interface Rule {
   transforms: { name: string; fn: Transformation }[];
   /** Cache keys for each prefix of `transforms`, so values shared across rules are transformed once. */
   transformKeys: string[];
+  /**
+   * The same prefixes as small integers, interned per rule set, so a transaction caches each
+   * value's transformations in an array indexed by them instead of maps keyed by strings.
+   */
+  transformIds: number[];
   msg?: string;
   logdata?: string;
   tags: string[];

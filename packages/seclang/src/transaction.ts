@@ -1,6 +1,6 @@
 import { parseJson, parseMultipart, parseUrlEncoded, parseXml } from './body-processors.ts';
 import { idInRanges, type RuleEngineMode, type RuleSet } from './rule-set.ts';
-import { type CtlAction, isMarker, type Rule, type TargetExclusion, type VariableSpec } from './rule.ts';
+import { type CtlAction, isMarker, type Rule, type RuleEntry, type TargetExclusion, type VariableSpec } from './rule.ts';
 import { percentDecode } from './transformations.ts';
 
 /** Why the transaction must stop, and which rule decided it. */
@@ -35,12 +35,50 @@ export interface TransactionOptions {
   id?: string;
 }
 
+/**
+ * Transformation results of one distinct value in a transaction, indexed by the rule set's
+ * interned transformation-chain prefix ids (`Rule.transformIds`).
+ */
+type TransformSlot = (string | undefined)[];
+
 /** One member of a collection; `name` is the full `COLLECTION:key` rules see as MATCHED_VAR_NAME. */
 interface Entry {
   name: string;
   key: string;
   lkey: string;
   value: string;
+  /** The value's transformation cache, attached on first use (shared by entries with equal values). */
+  slot: TransformSlot | undefined;
+}
+
+function entry(name: string, key: string, lkey: string, value: string): Entry {
+  return { name, key, lkey, value, slot: undefined };
+}
+
+/**
+ * For each rule with skipAfter, the index where evaluation resumes (the marker, or the rule
+ * whose id is the target; the end of the phase when there is none), so skipping costs nothing
+ * per skipped rule. Computed once per phase list.
+ */
+const skipTables = new WeakMap<readonly RuleEntry[], Int32Array>();
+
+function skipTable(entries: readonly RuleEntry[]): Int32Array {
+  let t = skipTables.get(entries);
+  if (t) return t;
+  t = new Int32Array(entries.length).fill(-1);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (isMarker(e) || !e.skipAfter) continue;
+    const target = e.skipAfter;
+    let j = i + 1;
+    for (; j < entries.length; j++) {
+      const x = entries[j]!;
+      if (isMarker(x) ? x.marker === target : String(x.id) === target) break;
+    }
+    t[i] = j;
+  }
+  skipTables.set(entries, t);
+  return t;
 }
 
 /** Text from the caller is UTF-8; rules see bytes, one char per byte, as ModSecurity does. */
@@ -81,7 +119,8 @@ export class Transaction {
   private readonly removedIds: [number, number][][] = [];
   private readonly removedTags: string[] = [];
   private readonly targetRemovals: { ranges?: [number, number][]; tag?: string; target: TargetExclusion }[] = [];
-  private readonly transformCache = new Map<string, Map<string, string>>();
+  /** Transformation caches of values that are not collection entries (MATCHED_VAR, XML…). */
+  private readonly transformSlots = new Map<string, TransformSlot>();
   private matchedVar: MatchedVariable | null = null;
   private matchedVars: MatchedVariable[] = [];
   private xml: { texts: string[]; attributes: string[] } | null = null;
@@ -112,7 +151,7 @@ export class Transaction {
   // ---- input ----
 
   private setScalar(name: string, value: string): void {
-    this.cols.set(name, [{ name, key: '', lkey: '', value }]);
+    this.cols.set(name, [entry(name, '', '', value)]);
   }
 
   private add(name: string, key: string, value: string): void {
@@ -121,7 +160,7 @@ export class Transaction {
       list = [];
       this.cols.set(name, list);
     }
-    list.push({ name: `${name}:${key}`, key, lkey: key.toLowerCase(), value });
+    list.push(entry(`${name}:${key}`, key, key.toLowerCase(), value));
   }
 
   processConnection(clientAddr: string, clientPort = 0, serverAddr = '', serverPort = 0): void {
@@ -404,18 +443,11 @@ export class Transaction {
     if (!force && this.interruption) return;
     if (this.allowedUntil >= phase && phase !== 5) return;
     const entries = this.ruleSet.phases[phase] ?? [];
-    let skipTo: string | null = null;
+    const skips = skipTable(entries);
     let skipN = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
-      if (isMarker(e)) {
-        if (skipTo !== null && e.marker === skipTo) skipTo = null;
-        continue;
-      }
-      if (skipTo !== null) {
-        if (String(e.id) === skipTo) skipTo = null;
-        else continue;
-      }
+      if (isMarker(e)) continue;
       if (skipN > 0) {
         skipN--;
         continue;
@@ -424,9 +456,10 @@ export class Transaction {
       if (this.matchedVars.length) this.matchedVars = [];
       if (!this.evaluate(e)) continue;
       const stop = this.onMatch(e, phase);
-      if (e.skipAfter) skipTo = e.skipAfter;
-      else if (e.skip) skipN = e.skip;
       if (stop) break;
+      // skipAfter resumes at the marker or at the rule with that id (which then runs).
+      if (e.skipAfter) i = skips[i]! - 1;
+      else if (e.skip) skipN = e.skip;
     }
   }
 
@@ -528,12 +561,12 @@ export class Transaction {
     }
     const value = this.expand(rawValue);
     if (op === '=') {
-      this.tx.set(lkey, { name: `TX:${key}`, key, lkey, value });
+      this.tx.set(lkey, entry(`TX:${key}`, key, lkey, value));
       return;
     }
     const cur = Number.parseInt(this.tx.get(lkey)?.value ?? '0', 10) || 0;
     const delta = Number.parseInt(value, 10) || 0;
-    this.tx.set(lkey, { name: `TX:${key}`, key, lkey, value: String(op === '+' ? cur + delta : cur - delta) });
+    this.tx.set(lkey, entry(`TX:${key}`, key, lkey, String(op === '+' ? cur + delta : cur - delta)));
   }
 
   /** Resolves %{…} macros. */
@@ -641,24 +674,34 @@ export class Transaction {
     }
   }
 
-  private transform(rule: Rule, value: string): string {
+  /** The value's transformation cache: on the entry when it is one, else by value. */
+  private slotOf(t: MatchedVariable): TransformSlot {
+    const en = t as Entry;
+    if (en.slot !== undefined) return en.slot;
+    let slot = this.transformSlots.get(t.value);
+    if (slot === undefined) {
+      slot = [];
+      this.transformSlots.set(t.value, slot);
+    }
+    if (en.lkey !== undefined) en.slot = slot;
+    return slot;
+  }
+
+  private transform(rule: Rule, t: MatchedVariable): string {
     const ts = rule.transforms;
+    const ids = rule.transformIds;
+    const slot = this.slotOf(t);
     // Most lookups hit the whole chain (CRS shares chains across many rules): try it first.
-    const full = this.transformCache.get(rule.transformKeys[ts.length - 1]!)?.get(value);
+    const full = slot[ids[ids.length - 1]!];
     if (full !== undefined) return full;
-    let cur = value;
+    let cur = t.value;
     for (let i = 0; i < ts.length; i++) {
-      const key = rule.transformKeys[i]!;
-      let m = this.transformCache.get(key);
-      if (!m) {
-        m = new Map();
-        this.transformCache.set(key, m);
-      }
-      const hit = m.get(value);
+      const id = ids[i]!;
+      const hit = slot[id];
       if (hit !== undefined) cur = hit;
       else {
         cur = ts[i]!.fn(cur);
-        m.set(value, cur);
+        slot[id] = cur;
       }
     }
     return cur;
@@ -687,7 +730,7 @@ export class Transaction {
     if (rule.capture && r.captures) {
       for (let k = 0; k < 10; k++) {
         const c = r.captures[k];
-        if (c !== undefined) this.tx.set(String(k), { name: `TX:${k}`, key: String(k), lkey: String(k), value: c });
+        if (c !== undefined) this.tx.set(String(k), entry(`TX:${k}`, String(k), String(k), c));
       }
     }
     this.nonDisruptive(rule);
@@ -719,7 +762,7 @@ export class Transaction {
               }
               cur = next;
             }
-          } else if (this.tryMatch(rule, t.name, rule.transforms.length ? this.transform(rule, t.value) : t.value, expand)) matched = true;
+          } else if (this.tryMatch(rule, t.name, rule.transforms.length ? this.transform(rule, t) : t.value, expand)) matched = true;
         }
       }
     }
