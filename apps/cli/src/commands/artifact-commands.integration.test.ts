@@ -1,31 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningManager, startManager } from '@palisade/manager';
+import { runCli } from './testing/run-cli.ts';
 
 // `palisade signatures …` and `palisade webrep feeds …` as real processes against a real manager.
-const here = dirname(fileURLToPath(import.meta.url));
-const cliMain = resolve(here, '../main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-artifact-cli-'));
 let manager: RunningManager;
 let apiKey: string;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, '--url', manager.url, '--api-key', apiKey, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => res({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(['--url', manager.url, '--api-key', apiKey, ...args]);
 
 before(async () => {
   manager = await startManager({ dataDir: join(dir, 'manager'), host: '127.0.0.1', port: 0, tls: false, logLevel: 'error' });

@@ -4,18 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningManager, startManager } from '@palisade/manager';
 import { forwarderFromOptions } from './forwarders-commands.ts';
 import { CliError } from './output.ts';
+import { runCli } from './testing/run-cli.ts';
 
 // `palisade forwarders …` as real processes against a real manager (whose own dispatcher
 // delivers), and a TCP syslog receiver on loopback.
-const here = dirname(fileURLToPath(import.meta.url));
-const cliMain = resolve(here, '../main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-fwd-cli-'));
 let manager: RunningManager;
 let apiKey: string;
@@ -35,19 +32,7 @@ const receiver = createServer((s) => {
   s.on('close', () => sockets.delete(s));
 });
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, '--url', manager.url, '--api-key', apiKey, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => res({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['--url', manager.url, '--api-key', apiKey, ...args], { env });
 
 before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));

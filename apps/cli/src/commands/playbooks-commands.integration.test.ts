@@ -1,39 +1,24 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningManager, startManager } from '@palisade/manager';
 import { type FakeAws, startFakeAws } from '../../../manager/src/testing/fake-aws/fake-aws-server.ts';
 import { cloudAccountFromOptions } from './cloud-accounts-commands.ts';
 import { CliError } from './output.ts';
 import { playbookFromOptions } from './playbooks-commands.ts';
+import { runCli } from './testing/run-cli.ts';
 
 // `palisade cloud-accounts …` and `palisade playbooks …` as real processes against a real
 // manager whose AWS endpoint is the loopback fake.
-const here = dirname(fileURLToPath(import.meta.url));
-const cliMain = resolve(here, '../main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-pb-cli-'));
 let manager: RunningManager;
 let aws: FakeAws;
 let apiKey: string;
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, '--url', manager.url, '--api-key', apiKey, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => res({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['--url', manager.url, '--api-key', apiKey, ...args], { env });
 
 async function api(method: string, path: string, body?: unknown, auth = `Bearer ${apiKey}`) {
   const res = await fetch(`${manager.url}${path}`, {

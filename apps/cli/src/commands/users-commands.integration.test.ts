@@ -1,41 +1,25 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningManager, startManager } from '@palisade/manager';
 import { CliError } from './output.ts';
+import { runCli } from './testing/run-cli.ts';
 import { passwordFrom } from './users-commands.ts';
 
 // `palisade users …` as real processes against a real manager; the passwords they set are then
 // used to log in through the API.
-const here = dirname(fileURLToPath(import.meta.url));
-const cliMain = resolve(here, '../main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-users-cli-'));
 let manager: RunningManager;
 let apiKey: string;
 
-function cli(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; stdin?: string } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const env = { ...process.env, ...opts.env };
-    if (!opts.env?.PALISADE_PASSWORD) delete env.PALISADE_PASSWORD;
-    const child = spawn(process.execPath, ['--import', 'tsx', cliMain, '--url', manager.url, '--api-key', apiKey, ...args], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => res({ code, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
+/** PALISADE_PASSWORD comes only from the test, never from the environment the tests run in. */
+const cli = (args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string } = {}) =>
+  runCli(['--url', manager.url, '--api-key', apiKey, ...args], {
+    env: { PALISADE_PASSWORD: undefined, ...opts.env },
+    stdin: opts.stdin ?? '',
   });
-}
 
 const login = async (username: string, password: string) => {
   const res = await fetch(`${manager.url}/api/v1/sessions`, {
