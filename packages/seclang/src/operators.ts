@@ -28,57 +28,122 @@ export interface OperatorContext {
 const NO: OperatorResult = { matched: false };
 const YES: OperatorResult = { matched: true };
 
-/** Case-insensitive Aho-Corasick over byte strings: @pm lists hold up to thousands of phrases. */
+/**
+ * Case-insensitive Aho-Corasick over byte strings: @pm lists hold up to thousands of phrases.
+ * The trie is built with maps, then flattened: the root and its children (where the scan spends
+ * most of its steps) get full 256-entry transition rows, failure links already resolved; deeper
+ * states keep their edges in contiguous typed arrays, so a step is an array read or a short
+ * scan instead of a map lookup.
+ */
 export class PhraseMatcher {
-  private readonly goto: Map<number, number>[] = [new Map()];
-  private readonly fail: number[] = [0];
-  private readonly out: (string | null)[] = [null];
+  /** Row of each state in `dense` (-1 for states deeper than the root's children). */
+  private readonly row: Int32Array;
+  private readonly dense: Int32Array;
+  private readonly edgeStart: Int32Array;
+  private readonly edgeChar: Uint16Array;
+  private readonly edgeNext: Int32Array;
+  private readonly fail: Int32Array;
+  private readonly out: (string | null)[];
   constructor(phrases: readonly string[]) {
+    const goto: Map<number, number>[] = [new Map()];
+    const fail: number[] = [0];
+    const out: (string | null)[] = [null];
     for (const raw of phrases) {
       const p = lowercase(raw);
       if (p === '') continue;
       let s = 0;
       for (let i = 0; i < p.length; i++) {
         const c = p.charCodeAt(i);
-        let nx = this.goto[s]!.get(c);
+        let nx = goto[s]!.get(c);
         if (nx === undefined) {
-          nx = this.goto.length;
-          this.goto.push(new Map());
-          this.fail.push(0);
-          this.out.push(null);
-          this.goto[s]!.set(c, nx);
+          nx = goto.length;
+          goto.push(new Map());
+          fail.push(0);
+          out.push(null);
+          goto[s]!.set(c, nx);
         }
         s = nx;
       }
-      if (this.out[s] === null) this.out[s] = p;
+      if (out[s] === null) out[s] = p;
     }
     const queue: number[] = [];
-    for (const nx of this.goto[0]!.values()) queue.push(nx);
-    while (queue.length) {
-      const r = queue.shift()!;
-      for (const [c, u] of this.goto[r]!) {
+    for (const nx of goto[0]!.values()) queue.push(nx);
+    for (let q = 0; q < queue.length; q++) {
+      const r = queue[q]!;
+      for (const [c, u] of goto[r]!) {
         queue.push(u);
-        let f = this.fail[r]!;
-        while (f !== 0 && !this.goto[f]!.has(c)) f = this.fail[f]!;
-        const g = this.goto[f]!.get(c);
-        this.fail[u] = g !== undefined && g !== u ? g : 0;
-        if (this.out[u] === null && this.out[this.fail[u]!] !== null) this.out[u] = this.out[this.fail[u]!]!;
+        let f = fail[r]!;
+        while (f !== 0 && !goto[f]!.has(c)) f = fail[f]!;
+        const g = goto[f]!.get(c);
+        fail[u] = g !== undefined && g !== u ? g : 0;
+        if (out[u] === null && out[fail[u]!] !== null) out[u] = out[fail[u]!]!;
       }
     }
+    // Flatten. Inputs and phrases are byte strings; a wider char (none in practice) takes the
+    // edge scan below, which every state has.
+    const n = goto.length;
+    this.edgeStart = new Int32Array(n + 1);
+    let edges = 0;
+    for (let s = 0; s < n; s++) {
+      this.edgeStart[s] = edges;
+      edges += goto[s]!.size;
+    }
+    this.edgeStart[n] = edges;
+    this.edgeChar = new Uint16Array(edges);
+    this.edgeNext = new Int32Array(edges);
+    for (let s = 0; s < n; s++) {
+      let k = this.edgeStart[s]!;
+      for (const [c, u] of goto[s]!) {
+        this.edgeChar[k] = c;
+        this.edgeNext[k] = u;
+        k++;
+      }
+    }
+    // Dense rows: the root (row 0) then each child of the root, whose failure link is the root.
+    const top = [0, ...[...goto[0]!.values()]];
+    this.row = new Int32Array(n).fill(-1);
+    this.dense = new Int32Array(top.length * 256);
+    for (let r = 0; r < top.length; r++) {
+      const s = top[r]!;
+      this.row[s] = r;
+      for (let c = 0; c < 256; c++) this.dense[r * 256 + c] = goto[s]!.get(c) ?? (s === 0 ? 0 : (goto[0]!.get(c) ?? 0));
+    }
+    this.fail = Int32Array.from(fail);
+    this.out = out;
   }
   /** First phrase found, or null. */
   find(input: string): string | null {
+    const row = this.row;
+    const dense = this.dense;
+    const start = this.edgeStart;
+    const chars = this.edgeChar;
+    const next = this.edgeNext;
+    const fail = this.fail;
+    const out = this.out;
     let s = 0;
     for (let i = 0; i < input.length; i++) {
       let c = input.charCodeAt(i);
       if (c >= 65 && c <= 90) c += 32;
-      let nx = this.goto[s]!.get(c);
-      while (nx === undefined && s !== 0) {
-        s = this.fail[s]!;
-        nx = this.goto[s]!.get(c);
+      for (;;) {
+        const r = row[s]!;
+        if (r >= 0 && c < 256) {
+          s = dense[r * 256 + c]!;
+          break;
+        }
+        let nx = 0;
+        for (let k = start[s]!, end = start[s + 1]!; k < end; k++) {
+          if (chars[k] === c) {
+            nx = next[k]!;
+            break;
+          }
+        }
+        if (nx !== 0 || s === 0) {
+          s = nx;
+          break;
+        }
+        s = fail[s]!;
       }
-      s = nx ?? 0;
-      const o = this.out[s];
+      const o = out[s];
       if (o !== null) return o!;
     }
     return null;
