@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AppControlClient, type ApiTransport, PalisadeClient } from '@palisade/api-client';
-import { type TestManager, testManager } from '../../../manager/src/testing/test-manager.ts';
-import { type TestLocation, testLocations } from '../../../manager/src/testing/test-stores.ts';
+import { type OpenApiRoutes, openApiRoutes } from '../../../manager/src/testing/openapi-routes.ts';
 
 /**
  * The CLI reaches application control only through AppControlClient: every one of its methods,
  * called against a recording transport, must produce a method and path that the manager's
  * OpenAPI document lists.
  */
-let loc: TestLocation;
-let tm: TestManager;
-let spec: { paths: Record<string, Record<string, unknown>> };
+let routes: OpenApiRoutes;
 
 before(async () => {
-  loc = testLocations()[0]!();
-  tm = await testManager(loc);
-  spec = (await tm.call('GET', '/api/docs/json', { key: null })).body;
+  routes = await openApiRoutes();
 });
 after(async () => {
-  await tm?.close();
-  await loc?.cleanup();
+  await routes?.close();
 });
-
-function documented(method: string, url: string): boolean {
-  const path = new URL(url).pathname;
-  return Object.entries(spec.paths).some(([template, ops]) => {
-    const re = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
-    return re.test(path) && method.toLowerCase() in ops;
-  });
-}
 
 test('every AppControlClient method calls a documented route', async () => {
   const calls: { method: string; url: string }[] = [];
@@ -58,5 +44,6 @@ test('every AppControlClient method calls a documented route', async () => {
   assert.deepEqual(methods.sort(), Object.keys(invocations).sort());
   for (const call of Object.values(invocations)) await call();
   assert.equal(calls.length, methods.length);
-  for (const c of calls) assert.ok(documented(c.method, c.url), `${c.method} ${c.url} is not in the OpenAPI document`);
+  for (const c of calls)
+    assert.ok(routes.documented(c.method, new URL(c.url).pathname), `${c.method} ${c.url} is not in the OpenAPI document`);
 });
