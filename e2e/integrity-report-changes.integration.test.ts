@@ -3,15 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  type AgentProcess,
-  freePort,
-  type ManagerProcess,
-  runCli,
-  startAgentProcess,
-  startManagerProcess,
-  waitFor,
-} from './support/real-processes.ts';
+import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
+import { type AgentProcess, type ManagerProcess, runCli, waitFor } from './support/real-processes.ts';
 
 /**
  * Integrity text diffs and baseline commands through the whole platform: a real manager, a real
@@ -50,11 +43,12 @@ async function integrityEvents(): Promise<Events> {
   return (await manager.client.listEvents({ computerId: agent.agentId, module: 'integrity', limit: 200 })).events;
 }
 
+let setup: ManagerWithAgent | undefined;
 before(async () => {
-  manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
-  cli = (args) => runCli([...args, '--url', manager.url, '--api-key', manager.adminKey, '--ca', manager.caFile]);
-  const policyId = (
-    await manager.client.createPolicy({
+  setup = await startManagerWithAgent({
+    dir,
+    agentDir,
+    policy: {
       name: 'Integrity diff E2E',
       settings: {
         heartbeatSeconds: 2,
@@ -66,14 +60,13 @@ before(async () => {
           },
         },
       },
-    })
-  ).id;
-  agent = await startAgentProcess(manager, agentDir, { policyId });
+    },
+  });
+  ({ manager, agent, cli } = setup);
 });
 
 after(async () => {
-  await agent?.proc.stop();
-  await manager?.proc.stop();
+  await setup?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 

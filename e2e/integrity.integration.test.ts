@@ -3,15 +3,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  type AgentProcess,
-  CliProcess,
-  freePort,
-  type ManagerProcess,
-  startAgentProcess,
-  startManagerProcess,
-  waitFor,
-} from './support/real-processes.ts';
+import { type AgentProcess, CliProcess, type ManagerProcess, waitFor } from './support/real-processes.ts';
+import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 
 /**
  * Integrity monitoring through the whole platform: a real manager enables the module on a real
@@ -48,10 +41,12 @@ async function integrityEvents(): Promise<Events> {
   return (await manager.client.listEvents({ computerId: agent.agentId, module: 'integrity', limit: 100 })).events;
 }
 
+let setup: ManagerWithAgent | undefined;
 before(async () => {
-  manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
-  const policyId = (
-    await manager.client.createPolicy({
+  setup = await startManagerWithAgent({
+    dir,
+    agentDir,
+    policy: {
       name: 'Integrity E2E',
       settings: {
         heartbeatSeconds: 2,
@@ -67,15 +62,14 @@ before(async () => {
           },
         },
       },
-    })
-  ).id;
-  agent = await startAgentProcess(manager, agentDir, { policyId });
+    },
+  });
+  ({ manager, agent } = setup);
 });
 
 after(async () => {
   await restarted?.stop();
-  await agent?.proc.stop();
-  await manager?.proc.stop();
+  await setup?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
