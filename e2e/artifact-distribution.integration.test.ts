@@ -10,14 +10,8 @@ import { ArtifactClient } from '@palisade/api-client';
 import { nodeTransport } from '@palisade/api-client/node';
 import Database from 'better-sqlite3';
 import { getAgentStatus } from '../apps/agent/src/control-client.ts';
-import {
-  type AgentProcess,
-  freePort,
-  type ManagerProcess,
-  startAgentProcess,
-  startManagerProcess,
-  waitFor,
-} from './support/real-processes.ts';
+import { type AgentProcess, freePort, type ManagerProcess, waitFor } from './support/real-processes.ts';
+import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 
 /**
  * Signature sets and feeds from the manager (#8, #11), through a real manager and a real agent:
@@ -41,44 +35,51 @@ let site: Server;
 let sitePort = 0;
 let proxyPort = 0;
 
+let setup: ManagerWithAgent | undefined;
 before(async () => {
   mkdirSync(watched, { recursive: true });
   site = http.createServer((_q, s) => s.end('site ok'));
   await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
   sitePort = (site.address() as AddressInfo).port;
   proxyPort = await freePort();
-  manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
-  artifacts = new ArtifactClient({
-    url: manager.url,
-    apiKey: manager.adminKey,
-    transport: nodeTransport(readFileSync(manager.caFile, 'utf8')),
-  });
-  await artifacts.upload('signature-set', 'custom', Buffer.from(SET_1), { format: 'ndb' });
-  await artifacts.upload('webrep-feed', 'blocklist', Buffer.from('# palisade: risk=dangerous category=malware\nfirst.example\n'));
-  const policy = await manager.client.createPolicy({
-    name: 'distributed',
-    settings: {
-      heartbeatSeconds: 1,
-      modules: {
-        'anti-malware': {
-          enabled: true,
-          mode: 'prevent',
-          settings: { signatureSets: ['custom'], action: 'quarantine', realTime: { paths: [watched], settleMs: 50 } },
-        },
-        'web-reputation': {
-          enabled: true,
-          mode: 'prevent',
-          settings: {
-            feeds: [{ name: 'blocklist' }],
-            reloadSeconds: 1,
-            proxy: { listen: { host: '127.0.0.1', port: proxyPort } },
-            hosts: { 'first.example': '127.0.0.1', 'second.example': '127.0.0.1' },
+  setup = await startManagerWithAgent({
+    dir,
+    agentDir,
+    policy: async (m) => {
+      manager = m;
+      artifacts = new ArtifactClient({
+        url: manager.url,
+        apiKey: manager.adminKey,
+        transport: nodeTransport(readFileSync(manager.caFile, 'utf8')),
+      });
+      await artifacts.upload('signature-set', 'custom', Buffer.from(SET_1), { format: 'ndb' });
+      await artifacts.upload('webrep-feed', 'blocklist', Buffer.from('# palisade: risk=dangerous category=malware\nfirst.example\n'));
+      return {
+        name: 'distributed',
+        settings: {
+          heartbeatSeconds: 1,
+          modules: {
+            'anti-malware': {
+              enabled: true,
+              mode: 'prevent',
+              settings: { signatureSets: ['custom'], action: 'quarantine', realTime: { paths: [watched], settleMs: 50 } },
+            },
+            'web-reputation': {
+              enabled: true,
+              mode: 'prevent',
+              settings: {
+                feeds: [{ name: 'blocklist' }],
+                reloadSeconds: 1,
+                proxy: { listen: { host: '127.0.0.1', port: proxyPort } },
+                hosts: { 'first.example': '127.0.0.1', 'second.example': '127.0.0.1' },
+              },
+            },
           },
         },
-      },
+      };
     },
   });
-  agent = await startAgentProcess(manager, agentDir, { policyId: policy.id });
+  ({ manager, agent } = setup);
   await waitFor(
     'both modules running',
     async () => {
@@ -91,8 +92,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.proc.stop();
-  await manager?.proc.stop();
+  await setup?.cleanup();
   site?.close();
   rmSync(dir, { recursive: true, force: true });
 });

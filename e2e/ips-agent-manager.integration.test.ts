@@ -6,14 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { sendRaw, serializeRequest } from '../apps/agent/src/modules/ips/raw-http-client.ts';
-import {
-  type AgentProcess,
-  freePort,
-  type ManagerProcess,
-  startAgentProcess,
-  startManagerProcess,
-  waitFor,
-} from './support/real-processes.ts';
+import { type AgentProcess, freePort, type ManagerProcess, waitFor } from './support/real-processes.ts';
+import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 
 /**
  * The IPS through the whole platform: a real manager assigns the pack to a real agent through a
@@ -27,6 +21,7 @@ let upstream: http.Server;
 let upstreamHits = 0;
 let proxyPort = 0;
 
+let setup: ManagerWithAgent | undefined;
 before(async () => {
   upstream = http.createServer((req, res) => {
     upstreamHits++;
@@ -35,9 +30,9 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   proxyPort = await freePort();
-  manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
-  const policyId = (
-    await manager.client.createPolicy({
+  setup = await startManagerWithAgent({
+    dir,
+    policy: {
       name: 'IPS E2E',
       settings: {
         heartbeatSeconds: 2,
@@ -60,14 +55,13 @@ before(async () => {
           },
         },
       },
-    })
-  ).id;
-  agent = await startAgentProcess(manager, join(dir, 'agent'), { policyId });
+    },
+  });
+  ({ manager, agent } = setup);
 });
 
 after(async () => {
-  await agent?.proc.stop();
-  await manager?.proc.stop();
+  await setup?.cleanup();
   upstream?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Event } from '@palisade/api-client';
 import { JournaldLab, journaldLabUnavailable } from '../apps/agent/src/modules/log-inspection/journald-lab.ts';
-import {
-  type AgentProcess,
-  freePort,
-  type ManagerProcess,
-  startAgentProcess,
-  startManagerProcess,
-  waitFor,
-} from './support/real-processes.ts';
+import { type AgentProcess, type ManagerProcess, waitFor } from './support/real-processes.ts';
+import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 
 /**
  * Log inspection through the whole platform: a real manager's policy turns the module on with a
@@ -33,13 +27,14 @@ const lab = new JournaldLab(`palisadee2e${process.pid}`);
 const failed = (i: number, from: string): string =>
   `Nov 27 02:00:${String(i % 60).padStart(2, '0')} web1 sshd[${4000 + i}]: Failed password for root from ${from} port ${40000 + i} ssh2\n`;
 
+let setup: ManagerWithAgent | undefined;
 before(async () => {
   mkdirSync(logDir, { recursive: true });
   writeFileSync(authLog, '');
   if (!journaldSkip) await lab.start();
-  manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
-  const policyId = (
-    await manager.client.createPolicy({
+  setup = await startManagerWithAgent({
+    dir,
+    policy: {
       name: 'Log inspection E2E',
       settings: {
         heartbeatSeconds: 2,
@@ -58,14 +53,13 @@ before(async () => {
           },
         },
       },
-    })
-  ).id;
-  agent = await startAgentProcess(manager, join(dir, 'agent'), { policyId });
+    },
+  });
+  ({ manager, agent } = setup);
 });
 
 after(async () => {
-  await agent?.proc.stop();
-  await manager?.proc.stop();
+  await setup?.cleanup();
   if (!journaldSkip) await lab.stop();
   rmSync(dir, { recursive: true, force: true });
 });

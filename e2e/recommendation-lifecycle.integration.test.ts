@@ -5,14 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
-import {
-  type AgentProcess,
-  freePort,
-  type ManagerProcess,
-  startAgentProcess,
-  startManagerProcess,
-  waitFor,
-} from './support/real-processes.ts';
+import { type AgentProcess, freePort, type ManagerProcess, waitFor } from './support/real-processes.ts';
+import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 
 /**
  * Virtual patching end to end with real processes: the manager asks a real agent for the
@@ -86,6 +80,7 @@ const assignedRules = async () => {
     []) as string[];
 };
 
+let setup: ManagerWithAgent | undefined;
 before(async () => {
   upstream = createServer((req, res) => {
     reachedUpstream.push(`${req.method} ${req.url}`);
@@ -93,7 +88,6 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   proxyPort = await freePort();
-  manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
   // IPS in prevent mode in front of the upstream, with no patch selected by the policy: the
   // host gets exactly the patches its recommendation scans assign. One custom rule keeps the
   // rule set non-empty before any assignment.
@@ -115,16 +109,18 @@ before(async () => {
       },
     },
   };
-  const policy = await manager.client.createPolicy({
-    name: 'Java apps',
-    settings: { heartbeatSeconds: 2, recommendations: 'auto', modules: { ips } },
+  setup = await startManagerWithAgent({
+    dir,
+    policy: {
+      name: 'Java apps',
+      settings: { heartbeatSeconds: 2, recommendations: 'auto', modules: { ips } },
+    },
   });
-  agent = await startAgentProcess(manager, join(dir, 'agent'), { policyId: policy.id });
+  ({ manager, agent } = setup);
 });
 after(async () => {
   upstream?.close();
-  await agent?.proc.stop();
-  await manager?.proc.stop();
+  await setup?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,14 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  type AgentProcess,
-  freePort,
-  type ManagerProcess,
-  startAgentProcess,
-  startManagerProcess,
-  waitFor,
-} from './support/real-processes.ts';
+import { type AgentProcess, freePort, type ManagerProcess, waitFor } from './support/real-processes.ts';
+import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 
 // A real manager and a real agent whose policy turns on web reputation as an explicit proxy on
 // loopback: a request to a listed site is refused and the block reaches the manager as an event.
@@ -23,36 +17,38 @@ let site: Server;
 let sitePort = 0;
 let proxyPort = 0;
 
+let setup: ManagerWithAgent | undefined;
 before(async () => {
   site = http.createServer((_q, s) => s.end('site ok'));
   await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
   sitePort = (site.address() as AddressInfo).port;
   proxyPort = await freePort();
   writeFileSync(join(dir, 'blocklist.txt'), '# palisade: risk=dangerous category=malware\nmalware.example\n');
-  manager = await startManagerProcess({ dataDir: join(dir, 'manager'), port: await freePort() });
-  const policy = await manager.client.createPolicy({
-    name: 'egress',
-    settings: {
-      heartbeatSeconds: 1,
-      modules: {
-        'web-reputation': {
-          enabled: true,
-          mode: 'prevent',
-          settings: {
-            feeds: [{ file: join(dir, 'blocklist.txt') }],
-            proxy: { listen: { host: '127.0.0.1', port: proxyPort } },
-            hosts: { 'malware.example': '127.0.0.1', 'docs.example': '127.0.0.1' },
+  setup = await startManagerWithAgent({
+    dir,
+    policy: {
+      name: 'egress',
+      settings: {
+        heartbeatSeconds: 1,
+        modules: {
+          'web-reputation': {
+            enabled: true,
+            mode: 'prevent',
+            settings: {
+              feeds: [{ file: join(dir, 'blocklist.txt') }],
+              proxy: { listen: { host: '127.0.0.1', port: proxyPort } },
+              hosts: { 'malware.example': '127.0.0.1', 'docs.example': '127.0.0.1' },
+            },
           },
         },
       },
     },
   });
-  agent = await startAgentProcess(manager, join(dir, 'agent'), { policyId: policy.id });
+  ({ manager, agent } = setup);
 });
 
 after(async () => {
-  await agent?.proc.stop();
-  await manager?.proc.stop();
+  await setup?.cleanup();
   site?.close();
   rmSync(dir, { recursive: true, force: true });
 });
