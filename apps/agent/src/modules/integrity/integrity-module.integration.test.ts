@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { ModuleConfig } from '@palisade/protocol';
-import { silentLogger } from '../../agent-logger.ts';
-import type { ModuleContext, ModuleEventInput } from '../../agent-module.ts';
+import type { ModuleEventInput } from '../../agent-module.ts';
 import { XattrReader } from '../../fim/index.ts';
 import { IntegrityModule } from './integrity-module.ts';
+import { waitFor as pollFor, recordingContext } from './testing/recording-context.ts';
 
 /**
  * The module on a real temp tree with real inotify watches: baseline without events, real-time
@@ -53,27 +53,8 @@ function config(extra: Record<string, unknown> = {}): ModuleConfig {
   };
 }
 
-function context(cfg: ModuleConfig, events: ModuleEventInput[]): ModuleContext {
-  return {
-    emit: (e) => {
-      events.push(e);
-      return { ...e, id: 'x', time: new Date().toISOString(), module: 'integrity' } as never;
-    },
-    logger: silentLogger(),
-    dataDir,
-    config: cfg,
-  };
-}
-
-async function waitFor<T>(what: string, check: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const context = (cfg: ModuleConfig, events: ModuleEventInput[]) => recordingContext(cfg, events, dataDir);
+const waitFor = <T>(what: string, check: () => T | undefined, ms = 5000) => pollFor(what, check, ms);
 
 const detail = (e: ModuleEventInput, k: string) => (e.details as Record<string, unknown>)[k];
 const find = (events: ModuleEventInput[], type: string, key: string) => events.find((e) => e.type === type && detail(e, 'key') === key);

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { ModuleConfig } from '@palisade/protocol';
 import Database from 'better-sqlite3';
-import { silentLogger } from '../../agent-logger.ts';
-import type { ModuleContext, ModuleEventInput } from '../../agent-module.ts';
+import type { ModuleEventInput } from '../../agent-module.ts';
 import { IntegrityModule } from './integrity-module.ts';
+import { waitFor as pollFor, type RecordedEvent, recordingContext } from './testing/recording-context.ts';
 
 /**
  * reportChanges on a real temp tree: text diffs with redaction in real-time and scan events, the
@@ -56,27 +55,9 @@ const config: ModuleConfig = {
   },
 };
 
-const events: (ModuleEventInput & { id: string })[] = [];
-const ctx: ModuleContext = {
-  emit: (e) => {
-    const full = { ...e, id: randomUUID(), time: new Date().toISOString(), module: 'integrity' };
-    events.push(full);
-    return full as never;
-  },
-  logger: silentLogger(),
-  dataDir,
-  config,
-};
-
-async function waitFor<T>(what: string, check: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const events: RecordedEvent[] = [];
+const ctx = recordingContext(config, events, dataDir);
+const waitFor = <T>(what: string, check: () => T | undefined, ms = 10_000) => pollFor(what, check, ms);
 
 type Diff = { status: string; reason?: string; diff?: string; added?: number; removed?: number; redacted?: number; sha256?: string };
 const details = (e: ModuleEventInput) => e.details as Record<string, unknown>;

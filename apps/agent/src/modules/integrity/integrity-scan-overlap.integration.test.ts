@@ -4,25 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { ModuleConfig } from '@palisade/protocol';
-import { silentLogger } from '../../agent-logger.ts';
-import type { ModuleContext, ModuleEventInput } from '../../agent-module.ts';
+import type { ModuleEventInput } from '../../agent-module.ts';
 import { IntegrityModule } from './integrity-module.ts';
+import { recordingContext } from './testing/recording-context.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-fim-overlap-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function context(cfg: ModuleConfig, events: ModuleEventInput[], dataDir: string): ModuleContext {
-  mkdirSync(dataDir, { recursive: true });
-  return {
-    emit: (e) => {
-      events.push(e);
-      return { ...e, id: 'x', time: new Date().toISOString(), module: 'integrity' } as never;
-    },
-    logger: silentLogger(),
-    dataDir,
-    config: cfg,
-  };
-}
 
 const detail = (e: ModuleEventInput, k: string) => (e.details as Record<string, unknown>)[k];
 
@@ -51,7 +38,7 @@ rules:
   const events: ModuleEventInput[] = [];
   const m = new IntegrityModule();
   assert.deepEqual(m.configure(cfg), []);
-  await m.start(context(cfg, events, join(dir, 'data-overlap')));
+  await m.start(recordingContext(cfg, events, join(dir, 'data-overlap')));
   await m.settled();
   assert.deepEqual(
     events.map((e) => e.type),
@@ -102,7 +89,7 @@ rules:
   const events: ModuleEventInput[] = [];
   const m = new IntegrityModule();
   assert.deepEqual(m.configure(cfg), []);
-  await m.start(context(cfg, events, join(dir, 'data-flood')));
+  await m.start(recordingContext(cfg, events, join(dir, 'data-flood')));
   await m.settled();
   for (let i = 0; i < 6; i++) writeFileSync(join(tree, 'low', `f${i}`), 'x');
   writeFileSync(join(tree, 'crit', 'implant'), 'x');
