@@ -1,5 +1,5 @@
 import type { CloudMetadata } from '@palisade/protocol';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import {
   type DeadLetter,
   type DeadLetterPolicy,
@@ -38,6 +38,34 @@ export interface NewForwarder {
 }
 
 type Row = TenantTables['forwarders'];
+type EntryTable = 'forwarder_outbox' | 'forwarder_dead_letters';
+
+/**
+ * Inserts `values` into `to` (an event already there is left alone) and deletes the same ids from
+ * `from`: the step both directions share (dead-lettering, retrying), inside the caller's transaction.
+ */
+async function moveEntries<To extends EntryTable>(
+  trx: Kysely<TenantTables>,
+  forwarderId: string,
+  from: Exclude<EntryTable, To>,
+  to: To,
+  values: (Insertable<TenantTables[To]> & { id: string })[],
+): Promise<void> {
+  await trx
+    .insertInto(to)
+    .values(values as never)
+    .onConflict((oc) => oc.columns(['forwarder_id', 'event_id']).doNothing())
+    .execute();
+  await trx
+    .deleteFrom(from as EntryTable)
+    .where('forwarder_id', '=', forwarderId)
+    .where(
+      'id',
+      'in',
+      values.map((v) => v.id),
+    )
+    .execute();
+}
 
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
@@ -392,33 +420,24 @@ export class ForwarderRepository {
           .where('id', 'in', entryIds.slice(i, i + 100))
           .execute();
         if (rows.length === 0) continue;
-        await trx
-          .insertInto('forwarder_dead_letters')
-          .values(
-            rows.map((r) => ({
-              id: r.id,
-              forwarder_id: id,
-              event_id: r.event_id,
-              position: r.position,
-              event: r.event,
-              enqueued_at: r.enqueued_at,
-              dead_at: now,
-              attempts: Number(r.attempts),
-              reason,
-              last_error: error.slice(0, 1000),
-            })),
-          )
-          .onConflict((oc) => oc.columns(['forwarder_id', 'event_id']).doNothing())
-          .execute();
-        await trx
-          .deleteFrom('forwarder_outbox')
-          .where('forwarder_id', '=', id)
-          .where(
-            'id',
-            'in',
-            rows.map((r) => r.id),
-          )
-          .execute();
+        await moveEntries(
+          trx,
+          id,
+          'forwarder_outbox',
+          'forwarder_dead_letters',
+          rows.map((r) => ({
+            id: r.id,
+            forwarder_id: id,
+            event_id: r.event_id,
+            position: r.position,
+            event: r.event,
+            enqueued_at: r.enqueued_at,
+            dead_at: now,
+            attempts: Number(r.attempts),
+            reason,
+            last_error: error.slice(0, 1000),
+          })),
+        );
         moved += rows.length;
       }
       return moved;
@@ -505,30 +524,21 @@ export class ForwarderRepository {
       const rows = await q.execute();
       for (let i = 0; i < rows.length; i += 100) {
         const chunk = rows.slice(i, i + 100);
-        await trx
-          .insertInto('forwarder_outbox')
-          .values(
-            chunk.map((r) => ({
-              id: r.id,
-              forwarder_id: id,
-              event_id: r.event_id,
-              position: r.position,
-              event: r.event,
-              enqueued_at: r.enqueued_at,
-              attempts: 0,
-            })),
-          )
-          .onConflict((oc) => oc.columns(['forwarder_id', 'event_id']).doNothing())
-          .execute();
-        await trx
-          .deleteFrom('forwarder_dead_letters')
-          .where('forwarder_id', '=', id)
-          .where(
-            'id',
-            'in',
-            chunk.map((r) => r.id),
-          )
-          .execute();
+        await moveEntries(
+          trx,
+          id,
+          'forwarder_dead_letters',
+          'forwarder_outbox',
+          chunk.map((r) => ({
+            id: r.id,
+            forwarder_id: id,
+            event_id: r.event_id,
+            position: r.position,
+            event: r.event,
+            enqueued_at: r.enqueued_at,
+            attempts: 0,
+          })),
+        );
       }
       return rows.length;
     });
