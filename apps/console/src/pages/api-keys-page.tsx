@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { type FormEvent, useState } from 'react';
 import { DataTable } from '../components/data-table.tsx';
+import { RoleSelect } from '../components/form-fields.tsx';
 import { ErrorMessage, QueryState } from '../components/query-state.tsx';
 import { SecretOnce } from '../components/secret-once.tsx';
 import { ago, when } from '../format.ts';
@@ -58,14 +59,7 @@ export function ApiKeysPage() {
           Name
           <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
         </label>
-        <label>
-          Role
-          <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            <option value="auditor">auditor (read only)</option>
-            <option value="operator">operator (change policies and computers)</option>
-            <option value="admin">admin (also keys)</option>
-          </select>
-        </label>
+        <RoleSelect value={role} onChange={setRole} adminAlso="keys" />
         <div className="actions">
           <button type="submit" disabled={create.isPending}>
             Create key

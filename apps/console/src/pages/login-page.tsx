@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { ErrorMessage } from '../components/query-state.tsx';
+import { LabelledInput } from '../components/form-fields.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { useSessionContext } from '../session.tsx';
 
@@ -67,18 +68,18 @@ function PasswordForm() {
   return (
     <form onSubmit={submit}>
       <p className="muted">Sign in as a console user of your tenant. The session ends after 30 minutes without use and after 12 hours.</p>
-      <label htmlFor="login-tenant">Tenant</label>
-      <input
+      <LabelledInput
         id="login-tenant"
+        label="Tenant"
         name="tenant"
         autoComplete="organization"
         value={tenant}
         onChange={(e) => setTenant(e.target.value)}
         required
       />
-      <label htmlFor="login-username">Username</label>
-      <input
+      <LabelledInput
         id="login-username"
+        label="Username"
         name="username"
         autoComplete="username"
         value={username}
@@ -86,9 +87,9 @@ function PasswordForm() {
         required
         autoFocus
       />
-      <label htmlFor="login-password">Password</label>
-      <input
+      <LabelledInput
         id="login-password"
+        label="Password"
         name="password"
         type="password"
         autoComplete="current-password"
@@ -114,9 +115,9 @@ function ApiKeyForm() {
   return (
     <form onSubmit={submit}>
       <p className="muted">Sign in with an API key of your tenant. It stays in this browser tab and is forgotten when you close it.</p>
-      <label htmlFor="api-key">API key</label>
-      <input
+      <LabelledInput
         id="api-key"
+        label="API key"
         name="api-key"
         type="password"
         autoComplete="current-password"

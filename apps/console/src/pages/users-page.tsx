@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { type FormEvent, useState } from 'react';
 import { DataTable } from '../components/data-table.tsx';
+import { NewPasswordInput, RoleSelect } from '../components/form-fields.tsx';
 import { ErrorMessage, QueryState } from '../components/query-state.tsx';
 import { ago, when } from '../format.ts';
 import { useApi, useSessionContext } from '../session.tsx';
@@ -93,24 +94,10 @@ export function UsersPage() {
           Username
           <input value={username} onChange={(e) => setUsername(e.target.value)} required maxLength={64} autoComplete="off" />
         </label>
-        <label>
-          Role
-          <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            <option value="auditor">auditor (read only)</option>
-            <option value="operator">operator (change policies and computers)</option>
-            <option value="admin">admin (also keys and users)</option>
-          </select>
-        </label>
+        <RoleSelect value={role} onChange={setRole} adminAlso="keys and users" />
         <label>
           Password
-          <input
-            type="password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            required
-            minLength={12}
-            autoComplete="new-password"
-          />
+          <NewPasswordInput value={password} onChange={setPassword} />
         </label>
         <div className="actions">
           <button type="submit" disabled={create.isPending}>
@@ -123,15 +110,7 @@ export function UsersPage() {
         <form className="card form-grid" onSubmit={submitReset} aria-label={`New password for ${resetting.username}`}>
           <label>
             New password for {resetting.username}
-            <input
-              type="password"
-              value={newPassword}
-              onChange={(e) => setNewPassword(e.target.value)}
-              required
-              minLength={12}
-              autoComplete="new-password"
-              autoFocus
-            />
+            <NewPasswordInput value={newPassword} onChange={setNewPassword} autoFocus />
           </label>
           <div className="actions">
             <button type="submit" disabled={reset.isPending}>
