@@ -21,6 +21,11 @@ export function rpmbuildAvailable(): boolean {
   }
 }
 
+/** True where rpm has no systemd macros of its own (Debian): the build loads RPM_SYSTEMD_FALLBACK. */
+export function usesSystemdFallback(): boolean {
+  return execFileSync('rpm', ['--eval', '%{?_unitdir}'], { encoding: 'utf8' }).trim() === '';
+}
+
 /**
  * The `.rpm` of an agent bundle: `rpmbuild -bb` of deploy/agent-bundle/palisade-agent.spec with
  * the bundle's tarball as Source0, in a private _topdir under `outDir` (removed afterwards).
@@ -34,10 +39,9 @@ export function buildAgentRpm(bundle: AgentBundle, outDir: string): string {
   const sources = join(top, 'SOURCES');
   mkdirSync(sources, { recursive: true });
   copyFileSync(bundle.tarball, join(sources, `palisade-agent-${bundle.version}-linux-x64.tar.gz`));
-  const unitdir = execFileSync('rpm', ['--eval', '%{?_unitdir}'], { encoding: 'utf8' }).trim();
   const args = [
     '-bb',
-    ...(unitdir ? [] : ['--nodeps', '--load', RPM_SYSTEMD_FALLBACK]),
+    ...(usesSystemdFallback() ? ['--nodeps', '--load', RPM_SYSTEMD_FALLBACK] : []),
     '--define',
     `_topdir ${top}`,
     '--define',
