@@ -333,7 +333,7 @@ function translateClass(p: string, start: number, foldCase: boolean, emit: (s: s
 }
 
 class JsRegex implements CompiledRegex {
-  private readonly re: RegExp;
+  readonly re: RegExp;
   constructor(
     readonly source: string,
     translated: { source: string; flags: string },
@@ -373,7 +373,7 @@ export const HYBRID_JS_MAX_INPUT = 32;
 class HybridRegex implements CompiledRegex {
   readonly source: string;
   constructor(
-    private readonly js: CompiledRegex,
+    readonly js: JsRegex,
     private readonly re2: CompiledRegex,
   ) {
     this.source = js.source;
@@ -450,7 +450,7 @@ export class RegexCache {
     let re = this.cache.get(key);
     if (!re) {
       if (engine === 'auto') {
-        const js = this.compile(pattern, 'js');
+        const js = this.compile(pattern, 'js') as JsRegex;
         re = prefersLinearEngine(pattern) && re2Accepts(pattern) ? new HybridRegex(js, this.compile(pattern, 're2')) : js;
         this.cache.set(key, re);
         return re;
@@ -473,6 +473,17 @@ export class RegexCache {
     }
     return re;
   }
+}
+
+/**
+ * The V8 RegExp behind a pattern and the longest input it may be given (longer inputs must go
+ * through `test()`), so hot callers can test without going through the wrapper objects. The
+ * RegExp has no `g` or `y` flag, so `test()` neither reads nor moves `lastIndex`.
+ */
+export function nativeRegExp(re: CompiledRegex): { re: RegExp; maxInput: number } | undefined {
+  if (re instanceof JsRegex) return { re: re.re, maxInput: Number.POSITIVE_INFINITY };
+  if (re instanceof HybridRegex) return { re: re.js.re, maxInput: HYBRID_JS_MAX_INPUT };
+  return undefined;
 }
 
 function re2Accepts(pattern: string): boolean {

@@ -94,6 +94,42 @@ export function toByteString(input: string | Uint8Array): string {
 
 const NO_ENTRIES: Entry[] = [];
 
+/** One `%{…}` reference of a macro string, with the target spec it reads, built once. */
+interface MacroRef {
+  name: string;
+  /** RULE.x: the lower-cased x. */
+  ruleKey: string;
+  spec: VariableSpec;
+}
+
+/**
+ * Macro strings split into literal text and references, once per distinct string (they come
+ * from rules: msg, logdata, setvar keys and values), so expanding one is a concatenation.
+ */
+const macroCache = new Map<string, (string | MacroRef)[]>();
+const MACRO_CACHE_MAX = 50_000;
+
+function parseMacros(s: string): (string | MacroRef)[] {
+  let parts = macroCache.get(s);
+  if (parts) return parts;
+  parts = [];
+  const re = /%\{([^}]+)\}/g;
+  let last = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    if (m.index > last) parts.push(s.slice(last, m.index));
+    const ref = m[1]!;
+    const dot = ref.indexOf('.');
+    const name = (dot < 0 ? ref : ref.slice(0, dot)).toUpperCase();
+    const key = dot < 0 ? undefined : ref.slice(dot + 1);
+    parts.push({ name, ruleKey: (key ?? '').toLowerCase(), spec: { name, count: false, ...(key !== undefined ? { key: key.toLowerCase() } : {}) } });
+    last = re.lastIndex;
+  }
+  if (last < s.length) parts.push(s.slice(last));
+  if (macroCache.size >= MACRO_CACHE_MAX) macroCache.clear();
+  macroCache.set(s, parts);
+  return parts;
+}
+
 /**
  * One HTTP transaction through a RuleSet: feed the request (and optionally the response) in
  * order, read the interruption and matched rules. Not reusable across requests.
@@ -572,23 +608,23 @@ export class Transaction {
   /** Resolves %{…} macros. */
   expand(s: string): string {
     if (!s.includes('%{')) return s;
-    return s.replace(/%\{([^}]+)\}/g, (_, ref: string) => {
-      const dot = ref.indexOf('.');
-      const name = (dot < 0 ? ref : ref.slice(0, dot)).toUpperCase();
-      const key = dot < 0 ? undefined : ref.slice(dot + 1);
-      if (name === 'RULE') {
-        const r = this.currentRule;
-        const k = (key ?? '').toLowerCase();
-        if (!r) return '';
-        if (k === 'id') return String(r.id);
-        if (k === 'msg') return r.msg ?? '';
-        if (k === 'severity') return r.severity ?? '';
-        if (k === 'phase') return String(r.phase);
-        return '';
-      }
-      const values = this.collect({ name, count: false, ...(key !== undefined ? { key: key.toLowerCase() } : {}) }, null);
-      return values[0]?.value ?? '';
-    });
+    let out = '';
+    for (const p of parseMacros(s)) out += typeof p === 'string' ? p : this.macroValue(p);
+    return out;
+  }
+
+  private macroValue(ref: MacroRef): string {
+    if (ref.name === 'RULE') {
+      const r = this.currentRule;
+      const k = ref.ruleKey;
+      if (!r) return '';
+      if (k === 'id') return String(r.id);
+      if (k === 'msg') return r.msg ?? '';
+      if (k === 'severity') return r.severity ?? '';
+      if (k === 'phase') return String(r.phase);
+      return '';
+    }
+    return this.collect(ref.spec, null)[0]?.value ?? '';
   }
 
   /** Whether any exclusion could drop members of this collection for this rule. */
@@ -754,8 +790,16 @@ export class Transaction {
               matched = true;
               continue;
             }
-            for (const tr of rule.transforms) {
-              const next = tr.fn(cur);
+            // Each step is the chain prefix applied to the value: shared with the transform cache.
+            const ts = rule.transforms;
+            const ids = rule.transformIds;
+            const slot = this.slotOf(t);
+            for (let i = 0; i < ts.length; i++) {
+              let next = slot[ids[i]!];
+              if (next === undefined) {
+                next = ts[i]!.fn(cur);
+                slot[ids[i]!] = next;
+              }
               if (next !== cur && this.tryMatch(rule, t.name, next, expand)) {
                 matched = true;
                 break;
