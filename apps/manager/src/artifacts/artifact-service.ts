@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import type { Diagnostic } from '@palisade/diagnostics';
 import type { ArtifactKind } from '@palisade/protocol';
 import type { JobHandler } from '../jobs/job-handlers.ts';
-import type { ArtifactInfo } from '../store/artifact-repository.ts';
+import type { ArtifactInfo, PutArtifact } from '../store/artifact-repository.ts';
 import type { Clock } from '../store/json-column.ts';
 import type { TenantStore } from '../store/tenant-store.ts';
 import { artifactNames, artifactsOf, forgetArtifactCatalog } from './resolve-artifact-refs.ts';
@@ -22,14 +22,8 @@ export class ArtifactRejected extends Error {
   }
 }
 
-export interface StoreInput {
-  kind: ArtifactKind;
-  name: string;
-  format: string;
-  bytes: Uint8Array;
-  source: string;
-  description?: string;
-}
+/** What an upload, a folder import or a download hands over: the repository's input, validated here first. */
+export type StoreInput = PutArtifact;
 
 export interface StoredArtifact {
   artifact: ArtifactInfo;
