@@ -115,39 +115,41 @@ export function registerFimRemoteCommands(fim: Command): void {
   const FOLDER = ['--smart-folder <id>', 'every computer of a smart folder'] as const;
   const JSON_OPT = ['--json', 'print the answers as JSON'] as const;
 
-  fim
-    .command('scan')
-    .description('run a full integrity scan now on managed computers; changes are reported as events (exit 4 when any were found)')
-    .option(...COMPUTERS)
-    .option(...FOLDER)
-    .option(...JSON_OPT)
-    .option('--wait <seconds>', 'how long to wait for the scans to finish', '900')
-    .action(async (opts, cmd) => {
-      requireTarget(opts);
-      const outcomes = await run(cmd, opts, opts, 'integrity.scan', {}, (r) => {
-        return `scanned ${r.entities} entities in ${r.seconds} s (${r.filesPerSecond} files/s): ${r.changes} changes, ${r.pendingChanges} pending`;
-      });
-      if (outcomes.some((o) => Number((o.result as { changes?: number } | null)?.changes ?? 0) > 0)) process.exitCode = EXIT_CHANGES;
-    });
+  /** scan and rebuild-baseline: a full walk of the file system on each computer, so a long wait. */
+  const fullScanCommand = (name: string, description: string) =>
+    fim
+      .command(name)
+      .description(description)
+      .option(...COMPUTERS)
+      .option(...FOLDER)
+      .option(...JSON_OPT)
+      .option('--wait <seconds>', 'how long to wait for the scans to finish', '900');
 
-  fim
-    .command('rebuild-baseline')
-    .description('rebuild the integrity baseline on managed computers from what is on disk now, reporting nothing; clears pending changes')
-    .option(...COMPUTERS)
-    .option(...FOLDER)
-    .option(...JSON_OPT)
-    .option('--wait <seconds>', 'how long to wait for the scans to finish', '900')
-    .action(async (opts, cmd) => {
-      requireTarget(opts);
-      await run(
-        cmd,
-        opts,
-        opts,
-        'integrity.rebuild-baseline',
-        {},
-        (r) => `baseline rebuilt: ${r.entities} entities in ${r.seconds} s; ${r.pendingCleared} pending changes cleared`,
-      );
+  fullScanCommand(
+    'scan',
+    'run a full integrity scan now on managed computers; changes are reported as events (exit 4 when any were found)',
+  ).action(async (opts, cmd) => {
+    requireTarget(opts);
+    const outcomes = await run(cmd, opts, opts, 'integrity.scan', {}, (r) => {
+      return `scanned ${r.entities} entities in ${r.seconds} s (${r.filesPerSecond} files/s): ${r.changes} changes, ${r.pendingChanges} pending`;
     });
+    if (outcomes.some((o) => Number((o.result as { changes?: number } | null)?.changes ?? 0) > 0)) process.exitCode = EXIT_CHANGES;
+  });
+
+  fullScanCommand(
+    'rebuild-baseline',
+    'rebuild the integrity baseline on managed computers from what is on disk now, reporting nothing; clears pending changes',
+  ).action(async (opts, cmd) => {
+    requireTarget(opts);
+    await run(
+      cmd,
+      opts,
+      opts,
+      'integrity.rebuild-baseline',
+      {},
+      (r) => `baseline rebuilt: ${r.entities} entities in ${r.seconds} s; ${r.pendingCleared} pending changes cleared`,
+    );
+  });
 
   fim
     .command('accept')
