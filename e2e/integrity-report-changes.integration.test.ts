@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
+import { integrityPolicy, type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 import { type AgentProcess, type ManagerProcess, runCli, waitFor } from './support/real-processes.ts';
 
 /**
@@ -48,19 +48,7 @@ before(async () => {
   setup = await startManagerWithAgent({
     dir,
     agentDir,
-    policy: {
-      name: 'Integrity diff E2E',
-      settings: {
-        heartbeatSeconds: 2,
-        modules: {
-          integrity: {
-            enabled: true,
-            mode: 'detect',
-            settings: { rules: [{ name: 'e2e', yaml: RULES }], realtime: { debounceMs: 200 }, schedule: { intervalSeconds: 3600 } },
-          },
-        },
-      },
-    },
+    policy: integrityPolicy('Integrity diff E2E', RULES),
   });
   ({ manager, agent, cli } = setup);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type AgentProcess, CliProcess, type ManagerProcess, waitFor } from './support/real-processes.ts';
-import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
+import { integrityPolicy, type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
 
 /**
  * Integrity monitoring through the whole platform: a real manager enables the module on a real
@@ -46,23 +46,7 @@ before(async () => {
   setup = await startManagerWithAgent({
     dir,
     agentDir,
-    policy: {
-      name: 'Integrity E2E',
-      settings: {
-        heartbeatSeconds: 2,
-        modules: {
-          integrity: {
-            enabled: true,
-            mode: 'detect',
-            settings: {
-              rules: [{ name: 'e2e', yaml: RULES }],
-              realtime: { debounceMs: 200 },
-              schedule: { intervalSeconds: 3600 },
-            },
-          },
-        },
-      },
-    },
+    policy: integrityPolicy('Integrity E2E', RULES),
   });
   ({ manager, agent } = setup);
 });

@@ -49,3 +49,21 @@ export async function startManagerWithAgent(opts: {
     throw err;
   }
 }
+
+/**
+ * A policy that turns integrity monitoring on in detect mode with `rules` (the module's YAML),
+ * real-time changes debounced for 200 ms and no scheduled scan during a test.
+ */
+export const integrityPolicy = (name: string, rules: string): NewPolicy => ({
+  name,
+  settings: {
+    heartbeatSeconds: 2,
+    modules: {
+      integrity: {
+        enabled: true,
+        mode: 'detect',
+        settings: { rules: [{ name: 'e2e', yaml: rules }], realtime: { debounceMs: 200 }, schedule: { intervalSeconds: 3600 } },
+      },
+    },
+  },
+});
