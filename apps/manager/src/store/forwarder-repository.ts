@@ -44,6 +44,16 @@ type EntryTable = 'forwarder_outbox' | 'forwarder_dead_letters';
  * Inserts `values` into `to` (an event already there is left alone) and deletes the same ids from
  * `from`: the step both directions share (dead-lettering, retrying), inside the caller's transaction.
  */
+/** What an entry keeps when it moves between the outbox and the dead letters: its id, its event and its place in the order. */
+const entryIdentity = (r: Pick<TenantTables[EntryTable], 'id' | 'forwarder_id' | 'event_id' | 'position' | 'event' | 'enqueued_at'>) => ({
+  id: r.id,
+  forwarder_id: r.forwarder_id,
+  event_id: r.event_id,
+  position: r.position,
+  event: r.event,
+  enqueued_at: r.enqueued_at,
+});
+
 async function moveEntries<To extends EntryTable>(
   trx: Kysely<TenantTables>,
   forwarderId: string,
@@ -426,12 +436,7 @@ export class ForwarderRepository {
           'forwarder_outbox',
           'forwarder_dead_letters',
           rows.map((r) => ({
-            id: r.id,
-            forwarder_id: id,
-            event_id: r.event_id,
-            position: r.position,
-            event: r.event,
-            enqueued_at: r.enqueued_at,
+            ...entryIdentity(r),
             dead_at: now,
             attempts: Number(r.attempts),
             reason,
@@ -530,12 +535,7 @@ export class ForwarderRepository {
           'forwarder_dead_letters',
           'forwarder_outbox',
           chunk.map((r) => ({
-            id: r.id,
-            forwarder_id: id,
-            event_id: r.event_id,
-            position: r.position,
-            event: r.event,
-            enqueued_at: r.enqueued_at,
+            ...entryIdentity(r),
             attempts: 0,
           })),
         );
