@@ -12,10 +12,15 @@ import {
   prepareContent,
   type SecretFingerprint,
 } from '@palisade/integrity';
+import type { IntegrityContentDiff } from '@palisade/protocol';
 import { ContentStore, type ContentStoreStats } from '../../fim/index.ts';
 
-/** What an event's `details.contentDiff` holds: the engine's diff plus the hash of the bytes diffed. */
-export type EventContentDiff = ContentDiff & { sha256?: string };
+/**
+ * What an event's `details.contentDiff` holds: the engine's diff plus the hash of the bytes
+ * diffed, in the protocol's shape (the manager and api-client read it). diffFor() builds it from
+ * the engine's ContentDiff, so an engine diff that no longer fits the protocol fails to compile.
+ */
+export type EventContentDiff = IntegrityContentDiff;
 
 /** Attributes whose change means the content changed (the others are metadata: no diff to show). */
 const CONTENT_ATTRS = new Set(['sha256', 'sha512', 'size']);
