@@ -121,7 +121,11 @@ function parseMacros(s: string): (string | MacroRef)[] {
     const dot = ref.indexOf('.');
     const name = (dot < 0 ? ref : ref.slice(0, dot)).toUpperCase();
     const key = dot < 0 ? undefined : ref.slice(dot + 1);
-    parts.push({ name, ruleKey: (key ?? '').toLowerCase(), spec: { name, count: false, ...(key !== undefined ? { key: key.toLowerCase() } : {}) } });
+    parts.push({
+      name,
+      ruleKey: (key ?? '').toLowerCase(),
+      spec: { name, count: false, ...(key !== undefined ? { key: key.toLowerCase() } : {}) },
+    });
     last = re.lastIndex;
   }
   if (last < s.length) parts.push(s.slice(last));
