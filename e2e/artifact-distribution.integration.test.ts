@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { getAgentStatus } from '../apps/agent/src/control-client.ts';
 import { type AgentProcess, freePort, type ManagerProcess, waitFor } from './support/real-processes.ts';
 import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
+import { statusThroughProxy } from './support/status-through-proxy.ts';
 
 /**
  * Signature sets and feeds from the manager (#8, #11), through a real manager and a real agent:
@@ -97,16 +98,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function viaProxy(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: `http://${host}:${sitePort}/x`, headers: { host } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const viaProxy = (host: string) => statusThroughProxy(proxyPort, { path: `http://${host}:${sitePort}/x`, headers: { host } });
 
 async function quarantined(name: string, content: string): Promise<void> {
   const path = join(watched, name);

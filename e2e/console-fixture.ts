@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -14,6 +14,7 @@ import {
   startManagerProcess,
   waitFor,
 } from './support/real-processes.ts';
+import { statusThroughProxy } from './support/status-through-proxy.ts';
 
 /**
  * A small real installation for the console's browser test and the screenshot script: a manager
@@ -110,22 +111,11 @@ export async function startConsoleFixture(dir: string): Promise<ConsoleFixture> 
     assert.equal(done.status, 'succeeded', String(done.error));
   };
   const sendExploit = () =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: proxyPort,
-          method: exploit.method,
-          path: exploit.uri,
-          headers: { ...exploit.headers, host: 'shop.test' },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(exploit.body);
+    statusThroughProxy(proxyPort, {
+      method: exploit.method,
+      path: exploit.uri,
+      headers: { ...exploit.headers, host: 'shop.test' },
+      body: exploit.body,
     });
   return {
     manager,

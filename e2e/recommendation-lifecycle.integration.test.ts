@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
 import { type AgentProcess, freePort, type ManagerProcess, waitFor } from './support/real-processes.ts';
 import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
+import { statusThroughProxy } from './support/status-through-proxy.ts';
 
 /**
  * Virtual patching end to end with real processes: the manager asks a real agent for the
@@ -31,19 +32,8 @@ const exploit = JSON.parse(readFileSync(join(repoRoot, 'rules/ips/CVE-2017-5638/
 };
 
 /** Sends the replay request through the agent's proxy; resolves with the status code. */
-function sendThroughProxy(r: typeof exploit): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: proxyPort, method: r.method, path: r.uri, headers: { ...r.headers, host: 'shop.test' } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(r.body);
-  });
-}
+const sendThroughProxy = (r: typeof exploit) =>
+  statusThroughProxy(proxyPort, { method: r.method, path: r.uri, headers: { ...r.headers, host: 'shop.test' }, body: r.body });
 
 const ipsRunning = async () => (await manager.client.getComputer(agent.agentId)).modules.ips?.state === 'running';
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type AgentProcess, freePort, type ManagerProcess, waitFor } from './support/real-processes.ts';
 import { type ManagerWithAgent, startManagerWithAgent } from './support/manager-with-agent.ts';
+import { statusThroughProxy } from './support/status-through-proxy.ts';
 
 // A real manager and a real agent whose policy turns on web reputation as an explicit proxy on
 // loopback: a request to a listed site is refused and the block reaches the manager as an event.
@@ -53,16 +54,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function viaProxy(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, headers: { host: new URL(url).host } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const viaProxy = (url: string) => statusThroughProxy(proxyPort, { path: url, headers: { host: new URL(url).host } });
 
 test('the module runs, a listed URL is refused, and the block is an event at the manager', async () => {
   await waitFor(
