@@ -163,7 +163,17 @@ export function cssDecode(s: string): string {
   return out;
 }
 
+// Identity checks: most values need no change, and building the copy char by char costs more
+// than the check (each transformation runs once per distinct value and chain prefix).
+
+/**
+ * cmdLine changes a value only for these: quotes, backslash, `^`, `,` `;`, upper case,
+ * whitespace other than a space, runs of spaces, and a space before `/` or `(`.
+ */
+const CMDLINE_WORK = /[\\"'^,;A-Z\t-\r]| {2}| [/(]/;
+
 export function cmdLine(s: string): string {
+  if (!CMDLINE_WORK.test(s)) return s;
   let out = '';
   let space = false;
   for (let i = 0; i < s.length; i++) {
@@ -189,6 +199,7 @@ export function cmdLine(s: string): string {
 }
 
 export function compressWhitespace(s: string): string {
+  if (!/[\t-\r\xa0]| {2}/.test(s)) return s;
   let out = '';
   let inSpace = false;
   for (let i = 0; i < s.length; i++) {
@@ -205,6 +216,7 @@ export function compressWhitespace(s: string): string {
 }
 
 export function removeWhitespace(s: string): string {
+  if (!/[\t-\r \xa0]/.test(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) if (!isSpace(s.charCodeAt(i))) out += s[i];
   return out;
@@ -213,6 +225,8 @@ export function removeWhitespace(s: string): string {
 export function normalizePath(s: string, win = false): string {
   if (win) s = s.replace(/\\/g, '/');
   if (s === '') return s;
+  // No empty, `.` or `..` segment: splitting and joining gives the same string back.
+  if (!s.includes('//') && !/(?:^|\/)\.\.?(?:\/|$)/.test(s)) return s;
   const absolute = s.startsWith('/');
   const trailing = s.endsWith('/') || s.endsWith('/.') || s.endsWith('/..') || s === '.' || s === '..';
   const parts = s.split('/');
@@ -236,6 +250,7 @@ export function removeCommentsChar(s: string): string {
 }
 
 export function replaceComments(s: string): string {
+  if (!s.includes('/*')) return s;
   let out = '';
   let i = 0;
   while (i < s.length) {
@@ -253,6 +268,7 @@ export function replaceComments(s: string): string {
 }
 
 export function removeComments(s: string): string {
+  if (!s.includes('/*') && !s.includes('--') && !s.includes('#')) return s;
   let out = '';
   let i = 0;
   while (i < s.length) {
@@ -276,6 +292,8 @@ export function removeComments(s: string): string {
 
 /** UTF-8 sequences become `%uHHHH`, as ModSecurity's utf8toUnicode does; invalid bytes stay. */
 export function utf8toUnicode(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: byte range check
+  if (!/[^\x00-\x7f]/.test(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const b = s.charCodeAt(i);
