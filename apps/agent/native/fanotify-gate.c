@@ -47,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -60,8 +59,16 @@
 
 /* ---------- SHA-256: libcrypto when present (SHA-NI fast), portable C otherwise ---------- */
 
-typedef unsigned char *(*sha256_fn)(const unsigned char *, size_t, unsigned char *);
-static sha256_fn crypto_sha256;
+/* Streaming: the file is read in pieces (never mapped, see hash_fd). libcrypto's SHA256_Init/
+ * Update/Final when the library has them (its context is opaque here: a generous aligned buffer),
+ * the portable C below otherwise. */
+typedef int (*sha256_init_fn)(void *);
+typedef int (*sha256_update_fn)(void *, const void *, size_t);
+typedef int (*sha256_final_fn)(unsigned char *, void *);
+static sha256_init_fn crypto_init;
+static sha256_update_fn crypto_update;
+static sha256_final_fn crypto_final;
+static int use_crypto;
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be,
@@ -90,42 +97,96 @@ static void sha256_block(uint32_t h[8], const unsigned char *p) {
   h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
-static void sha256_portable(const unsigned char *data, size_t len, unsigned char out[32]) {
-  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  size_t i = 0;
-  for (; i + 64 <= len; i += 64) sha256_block(h, data + i);
+struct sha256_portable_ctx {
+  uint32_t h[8];
+  unsigned char buf[64];
+  size_t buflen;
+  uint64_t total;
+};
+
+static void sha256_portable_init(struct sha256_portable_ctx *c) {
+  static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  memcpy(c->h, iv, sizeof iv);
+  c->buflen = 0;
+  c->total = 0;
+}
+
+static void sha256_portable_update(struct sha256_portable_ctx *c, const unsigned char *data, size_t len) {
+  c->total += len;
+  if (c->buflen) {
+    size_t take = 64 - c->buflen < len ? 64 - c->buflen : len;
+    memcpy(c->buf + c->buflen, data, take);
+    c->buflen += take;
+    data += take;
+    len -= take;
+    if (c->buflen < 64) return;
+    sha256_block(c->h, c->buf);
+    c->buflen = 0;
+  }
+  for (; len >= 64; data += 64, len -= 64) sha256_block(c->h, data);
+  memcpy(c->buf, data, len);
+  c->buflen = len;
+}
+
+static void sha256_portable_final(struct sha256_portable_ctx *c, unsigned char out[32]) {
   unsigned char tail[128] = {0};
-  size_t rest = len - i;
-  memcpy(tail, data + i, rest);
-  tail[rest] = 0x80;
-  size_t tl = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = (uint64_t)len * 8;
+  memcpy(tail, c->buf, c->buflen);
+  tail[c->buflen] = 0x80;
+  size_t tl = c->buflen + 1 + 8 <= 64 ? 64 : 128;
+  uint64_t bits = c->total * 8;
   for (int k = 0; k < 8; k++) tail[tl - 1 - k] = (unsigned char)(bits >> (8 * k));
-  sha256_block(h, tail);
-  if (tl == 128) sha256_block(h, tail + 64);
+  sha256_block(c->h, tail);
+  if (tl == 128) sha256_block(c->h, tail + 64);
   for (int k = 0; k < 8; k++) {
-    out[k * 4] = (unsigned char)(h[k] >> 24);
-    out[k * 4 + 1] = (unsigned char)(h[k] >> 16);
-    out[k * 4 + 2] = (unsigned char)(h[k] >> 8);
-    out[k * 4 + 3] = (unsigned char)h[k];
+    out[k * 4] = (unsigned char)(c->h[k] >> 24);
+    out[k * 4 + 1] = (unsigned char)(c->h[k] >> 16);
+    out[k * 4 + 2] = (unsigned char)(c->h[k] >> 8);
+    out[k * 4 + 3] = (unsigned char)c->h[k];
   }
 }
 
-/* Hashes the whole file behind fd; 0 on success. */
+/* Hashes the file behind fd: its first `size` bytes (the size fstat() gave for the cache key),
+ * or fewer if it ends sooner; 0 on success.
+ *
+ * pread() into a buffer, never mmap(): touching a mapped page past the end of a file that was
+ * truncated meanwhile (a binary rebuilt or replaced while it runs) raises SIGBUS and killed
+ * the helper, leaving nothing enforced (issue #10). A file that shrinks while it is read
+ * hashes to what was read (content no allow rule names, in practice); one that grows is read
+ * no further than `size`, so a writer cannot keep the helper reading. Either way its key
+ * (size, mtime, ctime) changed, so the next open is a miss and is hashed again. */
+static unsigned char hash_buf[64 * 1024];
+static union {
+  unsigned char crypto[512]; /* OpenSSL's SHA256_CTX is 112 bytes; room to spare */
+  struct sha256_portable_ctx portable;
+  uint64_t align;
+} hash_ctx;
+
 static int hash_fd(int fd, off_t size, char hex[65]) {
   unsigned char md[32];
-  if (size == 0) {
-    sha256_portable((const unsigned char *)"", 0, md);
-  } else {
-    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) return -1;
-    madvise(map, (size_t)size, MADV_SEQUENTIAL);
-    if (crypto_sha256)
-      crypto_sha256(map, (size_t)size, md);
+  int crypto = use_crypto;
+  if (crypto)
+    crypto = crypto_init(hash_ctx.crypto) == 1;
+  if (!crypto) sha256_portable_init(&hash_ctx.portable);
+  off_t off = 0;
+  while (off < size) {
+    size_t want = size - off < (off_t)sizeof hash_buf ? (size_t)(size - off) : sizeof hash_buf;
+    ssize_t n = pread(fd, hash_buf, want, off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (crypto) crypto_final(md, hash_ctx.crypto); /* releases nothing, but leaves it clean */
+      return -1;
+    }
+    if (n == 0) break;
+    if (crypto)
+      crypto_update(hash_ctx.crypto, hash_buf, (size_t)n);
     else
-      sha256_portable(map, (size_t)size, md);
-    munmap(map, (size_t)size);
+      sha256_portable_update(&hash_ctx.portable, hash_buf, (size_t)n);
+    off += n;
   }
+  if (crypto)
+    crypto_final(md, hash_ctx.crypto);
+  else
+    sha256_portable_final(&hash_ctx.portable, md);
   static const char digits[] = "0123456789abcdef";
   for (int i = 0; i < 32; i++) {
     hex[i * 2] = digits[md[i] >> 4];
@@ -595,13 +656,22 @@ int main(int argc, char **argv) {
 
   void *lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
   if (!lib) lib = dlopen("libcrypto.so", RTLD_NOW | RTLD_LOCAL);
-  if (lib) crypto_sha256 = (sha256_fn)dlsym(lib, "SHA256");
-  if (crypto_sha256) {
-    /* The first call loads OpenSSL's configuration and providers (opens openssl.cnf): it must
+  if (lib) {
+    crypto_init = (sha256_init_fn)dlsym(lib, "SHA256_Init");
+    crypto_update = (sha256_update_fn)dlsym(lib, "SHA256_Update");
+    crypto_final = (sha256_final_fn)dlsym(lib, "SHA256_Final");
+  }
+  if (crypto_init && crypto_update && crypto_final && !getenv("PALISADE_GATE_PORTABLE_SHA256")) {
+    /* Any first-use initialisation of the library (configuration, CPU feature detection) must
      * happen now, before any mark exists. Once "/" is marked, an open of our own would wait
-     * for an answer only we can give — every open on the host would hang with it. */
+     * for an answer only we can give — every open on the host would hang with it. The known
+     * answer also checks that the context buffer is used the way we expect. */
     unsigned char warm[32];
-    if (!crypto_sha256((const unsigned char *)"", 0, warm)) crypto_sha256 = NULL;
+    static const unsigned char empty_sha256[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+                                                   0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+                                                   0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+    use_crypto = crypto_init(hash_ctx.crypto) == 1 && crypto_update(hash_ctx.crypto, "", 0) == 1 &&
+                 crypto_final(warm, hash_ctx.crypto) == 1 && memcmp(warm, empty_sha256, 32) == 0;
   }
 
   exempt[nexempt++] = getpid();
@@ -616,7 +686,7 @@ int main(int argc, char **argv) {
   }
   /* --probe: can this host give us permission events at all? (capabilities() asks this) */
   if (argc == 2 && !strcmp(argv[1], "--probe")) {
-    printf("ok %s\n", crypto_sha256 ? "libcrypto" : "portable");
+    printf("ok %s\n", use_crypto ? "libcrypto" : "portable");
     return 0;
   }
   int marks = 0;
@@ -646,7 +716,7 @@ int main(int argc, char **argv) {
   if (timeout_ms < 1) timeout_ms = 1;
   fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
   fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
-  emit("READY %d%s", getpid(), crypto_sha256 ? " libcrypto" : " portable");
+  emit("READY %d%s", getpid(), use_crypto ? " libcrypto" : " portable");
 
   char inbuf[8192];
   size_t inlen = 0;
