@@ -13,7 +13,12 @@ function isSpace(code: number): boolean {
 }
 
 export function lowercase(s: string): string {
-  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+  if (!/[A-Z]/.test(s)) return s;
+  // ASCII only: String#toLowerCase would also fold bytes like \xc0 (À), so it is used only
+  // when there are none.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: byte range check
+  if (!/[^\x00-\x7f]/.test(s)) return s.toLowerCase();
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 export function uppercase(s: string): string {
