@@ -186,3 +186,28 @@ test('with the Wazuh ruleset: 8 failed logins for a non-existent user from one a
   assert.equal((bf.details as { fields: Record<string, string> }).fields.srcip, '203.0.113.5');
   await m.stop();
 });
+
+test('no source configured: the rules are checked, then no engine worker runs; adding a file starts it', async () => {
+  const dir = join(root, 'nosource');
+  mkdirSync(dir, { recursive: true });
+  const events: ModuleEventInput[] = [];
+  const idle: ModuleConfig = { enabled: true, mode: 'detect', settings: { pollIntervalMs: 50 } };
+  const m = new LogInspectionModule();
+  await m.start(context(idle, dir, events));
+  try {
+    assert.equal(m.status().state, 'running');
+    assert.equal((m.status().details as { engine: string }).engine, 'stopped: no source configured');
+    const log = join(dir, 'auth.log');
+    writeFileSync(log, '');
+    await m.reconfigure({ ...idle, settings: { ...idle.settings, files: [{ path: log }] } });
+    assert.equal((m.status().details as { engine: string }).engine, 'running');
+    await until('first poll', () => (m.status().details as { filesFollowed?: number } | undefined)?.filesFollowed === 1);
+    for (let i = 0; i < 8; i++) appendFileSync(log, failed(i));
+    await until('brute-force alert', () => events.find((e) => e.ruleId === '200110'));
+    // The source removed again: the worker is stopped again.
+    await m.reconfigure(idle);
+    assert.equal((m.status().details as { engine: string }).engine, 'stopped: no source configured');
+  } finally {
+    await m.stop();
+  }
+});

@@ -111,6 +111,8 @@ export class LogInspectionModule implements AgentModule {
   private ctx: ModuleContext | undefined;
   private settings: LogInspectionSettings | undefined;
   private engine: WatchedEngine | undefined;
+  /** Warnings of the rule set last loaded (kept when the engine is stopped for want of a source). */
+  private ruleWarnings = 0;
   private rulesKey = '';
   private tailer: FileTailer | undefined;
   private journal: JournaldReader | undefined;
@@ -163,7 +165,8 @@ export class LogInspectionModule implements AgentModule {
         journald: this.journalState,
         ...this.counters,
         engineRestarts: this.engine?.restarts ?? 0,
-        ruleWarnings: this.engine?.warnings.length ?? 0,
+        ruleWarnings: this.ruleWarnings,
+        engine: this.engine ? 'running' : 'stopped: no source configured',
         ...(this.commandRunner ? { commands: this.commandRunner.status() } : {}),
         ...(this.tailer?.warnings.length || this.commandRunner?.warnings.length
           ? { warnings: [...(this.tailer?.warnings ?? []), ...(this.commandRunner?.warnings ?? [])].slice(-5) }
@@ -184,6 +187,10 @@ export class LogInspectionModule implements AgentModule {
     try {
       // A new engine (and with it fresh correlation state) only when the rules changed.
       const key = JSON.stringify([settings.rules, settings.minLevel, settings.lineBudgetMs]);
+      // No file, command or journal to read: the rules are still loaded once (so a broken rule
+      // set is reported now, not when a source is added), then the worker holding them is
+      // stopped; it costs ~8 MB of RSS for nothing while the policy names no source.
+      const hasSource = settings.files.length > 0 || settings.commands.length > 0 || settings.journald !== undefined;
       if (!this.engine || key !== this.rulesKey) {
         const engine = new WatchedEngine({
           sources: ruleSources(settings),
@@ -195,6 +202,12 @@ export class LogInspectionModule implements AgentModule {
         await this.engine?.stop();
         this.engine = engine;
         this.rulesKey = key;
+        this.ruleWarnings = engine.warnings.length;
+      }
+      if (!hasSource) {
+        await this.engine.stop();
+        this.engine = undefined;
+        this.rulesKey = '';
       }
     } catch (err) {
       const reason =
