@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readlinkSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { AppControlPolicy, compilePathPattern, enforcementFor, type FileFacts, type PackageIndex } from '@palisade/app-control';
+import { AppControlPolicy, compilePathPattern, enforcementFor, type FileFacts } from '@palisade/app-control';
 import type { FromThread, PolicySnapshot, ToThread } from './enforcement-messages.ts';
 import { GateProcess, type GateRequest } from './gate-process.ts';
-import { PackageDatabase, type PackageDatabaseOptions } from './package-database.ts';
+import { PackageDatabase, type PackageDatabaseOptions, type PackageLookup } from './package-database.ts';
 
 /*
  * The enforcement thread: owns the fanotify-gate helper and a copy of the policy, and answers
@@ -34,7 +34,7 @@ let packageDbOptions: PackageDatabaseOptions = {};
 let packagesCheckedAt = 0;
 const intactCache = new Map<string, { sha256: string; digest: string }>();
 
-function packageIndex(): PackageIndex {
+function packageIndex(): PackageLookup {
   const now = Date.now();
   if (!packageDb) {
     packageDb = new PackageDatabase(packageDbOptions);

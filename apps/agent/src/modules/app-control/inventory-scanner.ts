@@ -1,7 +1,8 @@
 import { closeSync, constants, lstatSync, openSync, readSync } from 'node:fs';
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compilePathPattern, type PackageFile, type PackageIndex } from '@palisade/app-control';
+import { compilePathPattern, type PackageFile } from '@palisade/app-control';
+import type { PackageLookup } from './package-database.ts';
 import type { HashPool } from '../../fim/hash-pool.ts';
 
 export type ExecutableKind = 'elf' | 'library' | 'script' | 'executable';
@@ -38,7 +39,7 @@ export interface ScanOptions {
   /** The previous inventory: unchanged files keep their hash without being read again. */
   previous?: ReadonlyMap<string, InventoryEntry>;
   /** What the package databases recorded: owned files are hashed with their algorithm too. */
-  packages?: PackageIndex;
+  packages?: PackageLookup;
   onProgress?: (p: ScanProgress) => void;
   /** Ends the walk early (the module stopping or its roots changing); the scan then throws. */
   signal?: AbortSignal;
