@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,15 +8,21 @@ import { fileURLToPath } from 'node:url';
 /**
  * The same upstream behind (a) the Palisade IPS proxy and (b) nginx + libmodsecurity3, both with
  * the same OWASP CRS at PL1 in blocking mode, loaded by wrk at equal concurrency. Each side gets
- * one process / one worker so the comparison is per core. Prints a Markdown table.
+ * one process / one worker; the CPU time each server used during its run is read from /proc, so
+ * throughput is also reported per CPU-second (the Node proxy has more than one thread, and the
+ * three processes share the machine's cores with wrk). A second, unsaturated phase (one
+ * connection, LATENCY_DURATION s) measures the latency each adds to a request, which the
+ * saturated phase cannot: there latency is queueing. Prints Markdown tables.
  *
- * Env: DURATION (s, default 10), CONNECTIONS (default 32), PALISADE_SHARED.
+ * Env: DURATION (s, default 10), CONNECTIONS (default 32), LATENCY_DURATION (s, default 5),
+ * PALISADE_SHARED.
  */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = process.env.PALISADE_SHARED ?? resolve(repoRoot, '../shared');
 const crsDir = join(shared, 'crs');
 const duration = Number(process.env.DURATION ?? 10);
 const connections = Number(process.env.CONNECTIONS ?? 32);
+const latencyDuration = Number(process.env.LATENCY_DURATION ?? 5);
 const work = mkdtempSync(join(tmpdir(), 'ips-bench-'));
 const children: ChildProcess[] = [];
 
@@ -55,6 +61,8 @@ interface WrkResult {
   p50: number;
   p99: number;
   non2xx: number;
+  /** Share of a core the server process (and its children) used during the run. */
+  serverCores?: number;
 }
 
 function toMs(v: string): number {
@@ -64,13 +72,39 @@ function toMs(v: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-function wrk(url: string): WrkResult {
+/** CPU seconds used so far by a process and its direct children (nginx: master and worker). */
+function treeCpuSeconds(pid: number): number {
+  const own = (p: string) => {
+    const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  };
+  let sum = own(String(pid));
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid)) sum += own(p);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return sum;
+}
+
+function wrk(url: string, opts: { connections?: number; seconds?: number; serverPid?: number } = {}): WrkResult {
+  const cpu0 = opts.serverPid ? treeCpuSeconds(opts.serverPid) : 0;
+  const t0 = performance.now();
+  const result = runWrk(url, opts.connections ?? connections, opts.seconds ?? duration);
+  if (opts.serverPid) result.serverCores = (treeCpuSeconds(opts.serverPid) - cpu0) / ((performance.now() - t0) / 1000);
+  return result;
+}
+
+function runWrk(url: string, conns: number, seconds: number): WrkResult {
   const out = execFileSync(
     'wrk',
     [
       '-t1',
-      `-c${connections}`,
-      `-d${duration}s`,
+      `-c${conns}`,
+      `-d${seconds}s`,
       '--latency',
       '-H',
       'User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench',
@@ -139,29 +173,61 @@ try {
     eventWindowSeconds: 60,
   };
   writeFileSync(join(work, 'palisade.json'), JSON.stringify(settings));
-  start(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/ips-proxy/palisade-proxy-process.ts'), join(work, 'palisade.json')]);
+  const palisadeProc = start(process.execPath, [
+    '--import',
+    'tsx',
+    join(repoRoot, 'bench/ips-proxy/palisade-proxy-process.ts'),
+    join(work, 'palisade.json'),
+  ]);
   await waitPort(palisadePort);
 
   const nginxPort = await freePort();
   writeFileSync(join(work, 'nginx.conf'), nginxConfig(nginxPort, upstreamPort));
-  start('nginx', ['-c', join(work, 'nginx.conf'), '-e', join(work, 'nginx-error.log')]);
+  const nginxProc = start('nginx', ['-c', join(work, 'nginx.conf'), '-e', join(work, 'nginx-error.log')]);
   await waitPort(nginxPort);
 
   const path = '/products/standing-desk?color=oak&size=140x70&q=comfortable+desk+for+home+office';
+  const palisadePid = palisadeProc.pid!;
+  const nginxPid = nginxProc.pid!;
   const direct = wrk(`http://127.0.0.1:${upstreamPort}${path}`);
-  const pal = wrk(`http://127.0.0.1:${palisadePort}${path}`);
-  const ngx = wrk(`http://127.0.0.1:${nginxPort}${path}`);
-  const row = (n: string, r: WrkResult) =>
-    `| ${n} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.p99 - direct.p99).toFixed(2)} | ${r.non2xx} |`;
+  const pal = wrk(`http://127.0.0.1:${palisadePort}${path}`, { serverPid: palisadePid });
+  const ngx = wrk(`http://127.0.0.1:${nginxPort}${path}`, { serverPid: nginxPid });
+  const perCpu = (r: WrkResult) => (r.serverCores ? r.rps / r.serverCores : Number.NaN);
+  const row = (n: string, r: WrkResult, base: WrkResult) =>
+    `| ${n} | ${r.rps.toFixed(0)} | ${r.serverCores === undefined ? '' : r.serverCores.toFixed(2)} | ${r.serverCores === undefined ? '' : perCpu(r).toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(r.p99 - base.p99).toFixed(2)} | ${r.non2xx} |`;
+  const header = [
+    '| target | req/s | server cores | req per CPU-second | p50 ms | p99 ms | p99 added vs direct ms | non-2xx |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   console.log(
-    `# IPS proxy benchmark (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, wrk -t1 -c${connections} -d${duration}s, CRS PL1 blocking, GET ${path})\n`,
+    `# IPS proxy benchmark (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, CRS PL1 blocking, GET ${path}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`,
   );
-  console.log('| target | req/s | p50 ms | p99 ms | p99 added vs direct ms | non-2xx |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  console.log(row('upstream direct', direct));
-  console.log(row('Palisade proxy (1 process)', pal));
-  console.log(row('nginx + ModSecurity 3 (1 worker)', ngx));
-  console.log(`\nthroughput ratio Palisade / nginx+ModSecurity: ${(pal.rps / ngx.rps).toFixed(2)}x`);
+  console.log(`## Saturated: wrk -t1 -c${connections} -d${duration}s\n`);
+  console.log(
+    [
+      ...header,
+      row('upstream direct', direct, direct),
+      row('Palisade proxy (1 process)', pal, direct),
+      row('nginx + ModSecurity 3 (1 worker)', ngx, direct),
+    ].join('\n'),
+  );
+  console.log(
+    `\nthroughput ratio Palisade / nginx+ModSecurity: ${(pal.rps / ngx.rps).toFixed(2)}x; per CPU-second: ${(perCpu(pal) / perCpu(ngx)).toFixed(2)}x`,
+  );
+
+  const one = { connections: 1, seconds: latencyDuration };
+  const directL = wrk(`http://127.0.0.1:${upstreamPort}${path}`, one);
+  const palL = wrk(`http://127.0.0.1:${palisadePort}${path}`, { ...one, serverPid: palisadePid });
+  const ngxL = wrk(`http://127.0.0.1:${nginxPort}${path}`, { ...one, serverPid: nginxPid });
+  console.log(`\n## Unsaturated (added latency): wrk -t1 -c1 -d${latencyDuration}s\n`);
+  console.log(
+    [
+      ...header,
+      row('upstream direct', directL, directL),
+      row('Palisade proxy (1 process)', palL, directL),
+      row('nginx + ModSecurity 3 (1 worker)', ngxL, directL),
+    ].join('\n'),
+  );
 } finally {
   for (const c of children) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
