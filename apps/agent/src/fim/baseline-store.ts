@@ -127,6 +127,40 @@ export class BaselineStore {
     return this.db.prepare('DELETE FROM pending').run().changes;
   }
 
+  /**
+   * The file entities at these paths (recursive: and under them), read from disk: real-time
+   * rescans look up only what they cover instead of the module holding the whole baseline.
+   * `key >= 'p/' AND key < 'p0'` is the primary-key range of every key starting with `p/`.
+   */
+  filesUnder(targets: readonly { path: string; recursive: boolean }[]): Entity[] {
+    const exact = this.db.prepare("SELECT kind, key, rule, attrs FROM entities WHERE kind = 'file' AND key = ?").raw(true);
+    const range = this.db.prepare("SELECT kind, key, rule, attrs FROM entities WHERE kind = 'file' AND key >= ? AND key < ?").raw(true);
+    const byKey = new Map<string, Entity>();
+    const add = (rows: unknown[]) => {
+      for (const r of rows as [Entity['kind'], string, string, string][])
+        byKey.set(r[1], { kind: r[0], key: r[1], rule: r[2], attrs: JSON.parse(r[3]) });
+    };
+    for (const t of targets) {
+      add(exact.all(t.path));
+      if (!t.recursive) continue;
+      const prefix = t.path.endsWith('/') ? t.path : `${t.path}/`;
+      add(range.all(prefix, `${prefix.slice(0, -1)}0`));
+    }
+    return [...byKey.values()];
+  }
+
+  /** Every entity, one row at a time (a summary pass without holding the baseline). */
+  *iterate(): Generator<Entity> {
+    const rows = this.db.prepare('SELECT kind, key, rule, attrs FROM entities').raw(true).iterate() as Iterable<
+      [Entity['kind'], string, string, string]
+    >;
+    for (const r of rows) yield { kind: r[0], key: r[1], rule: r[2], attrs: JSON.parse(r[3]) };
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM entities').get() as { n: number }).n;
+  }
+
   load(): Entity[] {
     // Raw rows (arrays) spare one object per row on loads of hundreds of thousands of entities.
     const rows = this.db.prepare('SELECT kind, key, rule, attrs FROM entities').raw(true).all() as [
