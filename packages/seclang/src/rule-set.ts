@@ -481,8 +481,9 @@ export class RuleSetBuilder {
       }
       i++;
       const lkey = key === undefined ? undefined : name === 'XML' ? key : key.toLowerCase();
-      if (neg) exclusions.push({ name, ...(lkey !== undefined ? { key: lkey } : {}), ...(keyRegex ? { keyRegex } : {}) });
-      else variables.push({ name, count, ...(lkey !== undefined ? { key: lkey } : {}), ...(keyRegex ? { keyRegex } : {}) });
+      // One shape per kind (key and keyRegex always present) keeps the engine's reads monomorphic.
+      if (neg) exclusions.push({ name, key: lkey, keyRegex });
+      else variables.push({ name, count, key: lkey, keyRegex });
     }
     return ok ? { variables, exclusions } : null;
   }
@@ -548,6 +549,19 @@ export class RuleSetBuilder {
       unconditional: isAction,
       pos: d.pos,
       source: src.name,
+      // Every optional field exists from the start, so all rules share one hidden class and the
+      // engine's per-rule property reads stay monomorphic (actions only assign them).
+      msg: undefined,
+      logdata: undefined,
+      severity: undefined,
+      ver: undefined,
+      allowScope: undefined,
+      status: undefined,
+      redirectUrl: undefined,
+      skipAfter: undefined,
+      skip: undefined,
+      chained: undefined,
+      targetFilters: undefined,
     };
     // Defaults of the phase apply to chain starters only; chained rules inherit nothing but phase.
     const def = parent ? undefined : this.defaults.get(phase);
@@ -739,7 +753,7 @@ export class RuleSetBuilder {
         return null;
       }
       const t = parsed.variables[0]!;
-      return { name: t.name, ...(t.key !== undefined ? { key: t.key } : {}), ...(t.keyRegex ? { keyRegex: t.keyRegex } : {}) };
+      return { name: t.name, key: t.key, keyRegex: t.keyRegex };
     };
     switch (name.toLowerCase()) {
       case 'ruleengine': {

@@ -87,6 +87,8 @@ export interface Rule {
   pos: Position;
   /** Which source it came from (a loader-defined label). */
   source: string;
+  /** The engine's per-target filter ids (transaction.ts), filled on first evaluation. */
+  targetFilters?: { nVars: number; nEx: number; ids: Int32Array };
 }
 
 export interface Marker {

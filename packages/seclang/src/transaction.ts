@@ -94,6 +94,55 @@ export function toByteString(input: string | Uint8Array): string {
 
 const NO_ENTRIES: Entry[] = [];
 
+/**
+ * Which members of a collection one target of one rule selects depends only on the target's
+ * key or key regex and the rule's exclusions of that collection (CRS's
+ * `REQUEST_COOKIES|!REQUEST_COOKIES:/__utm/` on ~100 rules). Each distinct combination gets a
+ * small id, interned across rule sets, so a transaction filters a collection once per
+ * combination instead of once per rule. Per rule (`Rule.targetFilters`): the id of each of its
+ * targets (-1 when the target is read unfiltered or not from `cols`), recomputed if the rule's
+ * lists change.
+ */
+const filterIdByKey = new Map<string, number>();
+
+function regexKey(re: { source: string } | undefined): string {
+  return re ? `${re.constructor.name}/${re.source}` : '';
+}
+
+function filterIds(rule: Rule): Int32Array {
+  let f = rule.targetFilters;
+  if (f && f.nVars === rule.variables.length && f.nEx === rule.exclusions.length) return f.ids;
+  const ids = new Int32Array(rule.variables.length).fill(-1);
+  for (let i = 0; i < rule.variables.length; i++) {
+    const spec = rule.variables[i]!;
+    if (spec.name === 'TX' || spec.name.startsWith('MATCHED_VAR') || spec.name === 'XML') continue;
+    let k = `${spec.name}\0${spec.key ?? ''}\0${regexKey(spec.keyRegex)}`;
+    let filtered = spec.key !== undefined || !!spec.keyRegex;
+    for (const x of rule.exclusions) {
+      if (x.name !== spec.name) continue;
+      filtered = true;
+      k += `\0!${x.key ?? ''}\0${regexKey(x.keyRegex)}`;
+    }
+    if (!filtered) continue;
+    let id = filterIdByKey.get(k);
+    if (id === undefined) {
+      id = filterIdByKey.size;
+      filterIdByKey.set(k, id);
+    }
+    ids[i] = id;
+  }
+  f = { nVars: rule.variables.length, nEx: rule.exclusions.length, ids };
+  rule.targetFilters = f;
+  return ids;
+}
+
+/** A filtered collection, valid while the collection is the same array with the same length. */
+interface Filtered {
+  src: Entry[];
+  len: number;
+  out: Entry[];
+}
+
 /** One `%{…}` reference of a macro string, with the target spec it reads, built once. */
 interface MacroRef {
   name: string;
@@ -124,7 +173,7 @@ function parseMacros(s: string): (string | MacroRef)[] {
     parts.push({
       name,
       ruleKey: (key ?? '').toLowerCase(),
-      spec: { name, count: false, ...(key !== undefined ? { key: key.toLowerCase() } : {}) },
+      spec: { name, count: false, key: key?.toLowerCase(), keyRegex: undefined },
     });
     last = re.lastIndex;
   }
@@ -167,7 +216,11 @@ export class Transaction {
   private phaseDone = 0;
   private allowedUntil = 0;
   private currentRule: Rule | null = null;
-  private readonly expandFn = (s: string): string => this.expand(s);
+  // bind, not an arrow: tsx/esbuild's keepNames wraps named arrows in __name(), an
+  // Object.defineProperty per transaction.
+  private readonly expandFn: (s: string) => string = this.expand.bind(this);
+  /** Filtered collections by filter id (see filterIds). */
+  private readonly filtered: (Filtered | undefined)[] = [];
 
   constructor(
     readonly ruleSet: RuleSet,
@@ -512,7 +565,6 @@ export class Transaction {
   /** Executes the actions of a matched chain; true when the phase must stop. */
   private onMatch(rule: Rule, phase: number): boolean {
     this.currentRule = rule;
-    const expand = (s: string | undefined) => (s === undefined ? '' : this.expand(s));
     let msg = rule.msg;
     let logdata = rule.logdata;
     for (let r = rule.chained; r; r = r.chained) {
@@ -523,8 +575,8 @@ export class Transaction {
     this.matchedRules.push({
       id: rule.id,
       phase,
-      msg: expand(msg),
-      logdata: expand(logdata),
+      msg: msg === undefined ? '' : this.expand(msg),
+      logdata: logdata === undefined ? '' : this.expand(logdata),
       tags: rule.tags,
       ...(rule.severity !== undefined ? { severity: rule.severity } : {}),
       log: rule.log,
@@ -641,6 +693,12 @@ export class Transaction {
     return false;
   }
 
+  private targetRemovalFor(name: string): boolean {
+    const trs = this.targetRemovals;
+    for (let i = 0; i < trs.length; i++) if (trs[i]!.target.name === name) return true;
+    return false;
+  }
+
   private isExcluded(rule: Rule | null, name: string, lkey: string): boolean {
     if (!rule) return false;
     const ex = rule.exclusions;
@@ -658,7 +716,7 @@ export class Transaction {
   }
 
   /** Members of one target; returns shared entry objects (no copies: this runs per rule). */
-  private collect(spec: VariableSpec, rule: Rule | null): readonly MatchedVariable[] {
+  private collect(spec: VariableSpec, rule: Rule | null, filterId = -1): readonly MatchedVariable[] {
     const name = spec.name;
     let out: MatchedVariable[];
     switch (name) {
@@ -695,7 +753,17 @@ export class Transaction {
         const list = this.cols.get(name);
         if (!list) out = NO_ENTRIES;
         else if (spec.key === undefined && !spec.keyRegex && !this.mayExclude(rule, name)) out = list;
-        else {
+        else if (filterId >= 0 && !this.targetRemovalFor(name)) {
+          // Same key selection and exclusions as an earlier rule: reuse its result.
+          const c = this.filtered[filterId];
+          if (c !== undefined && c.src === list && c.len === list.length) out = c.out;
+          else {
+            const f: Entry[] = [];
+            this.filterInto(f, list, spec, rule);
+            this.filtered[filterId] = { src: list, len: list.length, out: f };
+            out = f;
+          }
+        } else {
           out = [];
           this.filterInto(out, list, spec, rule);
         }
@@ -783,8 +851,10 @@ export class Transaction {
     if (rule.unconditional) matched = true;
     else {
       const expand = this.expandFn;
-      for (const spec of rule.variables) {
-        const targets = this.collect(spec, rule);
+      const vars = rule.variables;
+      const fids = filterIds(rule);
+      for (let vi = 0; vi < vars.length; vi++) {
+        const targets = this.collect(vars[vi]!, rule, fids[vi]!);
         for (let ti = 0; ti < targets.length; ti++) {
           const t = targets[ti]!;
           if (rule.multiMatch && rule.transforms.length > 0) {
