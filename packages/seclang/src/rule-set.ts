@@ -166,6 +166,7 @@ const KNOWN_VARIABLES = new Set([
   'SERVER_ADDR', 'SERVER_NAME', 'SERVER_PORT', 'SESSION', 'SESSIONID', 'STATUS_LINE', 'TIME', 'TIME_DAY', 'TIME_EPOCH', 'TIME_HOUR', 'TIME_MIN', 'TIME_MON', 'TIME_SEC', 'TIME_WDAY', 'TIME_YEAR',
   'TX', 'UNIQUE_ID', 'URLENCODED_ERROR', 'USER', 'USERID', 'WEBAPPID', 'WEBSERVER_ERROR_LOG', 'XML',
 ]);
+const KNOWN_VARIABLE_NAMES = new Map([...KNOWN_VARIABLES].map((n) => [n, n]));
 
 const IGNORED_ACTIONS = new Set(['ver', 'rev', 'maturity', 'accuracy', 'auditlog', 'noauditlog', 'sanitisematched', 'sanitiseArg', 'sanitizematched', 'expirevar', 'initcol', 'setenv', 'setuid', 'setsid', 'deprecatevar', 'exec', 'append', 'prepend', 'xmlns', 'sanitizearg', 'sanitiserequestheader', 'sanitiseresponseheader']);
 
@@ -431,7 +432,8 @@ export class RuleSetBuilder {
       }
       const ns = i;
       while (i < s.length && /[A-Za-z0-9_]/.test(s[i]!)) i++;
-      const name = s.slice(ns, i).toUpperCase();
+      // The table's own string: internalized, so the engine's name comparisons and lookups are cheap.
+      const name = KNOWN_VARIABLE_NAMES.get(s.slice(ns, i).toUpperCase()) ?? s.slice(ns, i).toUpperCase();
       if (!KNOWN_VARIABLES.has(name)) {
         this.error('SECLANG_UNKNOWN_VARIABLE', `unknown variable ${s.slice(ns, i) || s.slice(ns, ns + 10)}`, a.at(ns));
         ok = false;

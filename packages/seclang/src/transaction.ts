@@ -295,8 +295,14 @@ export class Transaction {
   private addArg(kind: 'GET' | 'POST', k: string, v: string): void {
     this.add('ARGS', k, v);
     this.add('ARGS_NAMES', k, k);
-    this.add(`ARGS_${kind}`, k, v);
-    this.add(`ARGS_${kind}_NAMES`, k, k);
+    // Literal (internalized) collection names: rules look them up by internalized names.
+    if (kind === 'GET') {
+      this.add('ARGS_GET', k, v);
+      this.add('ARGS_GET_NAMES', k, k);
+    } else {
+      this.add('ARGS_POST', k, v);
+      this.add('ARGS_POST_NAMES', k, k);
+    }
   }
 
   addRequestHeader(nameInput: string, valueInput: string | Uint8Array): void {
@@ -752,17 +758,24 @@ export class Transaction {
       default: {
         const list = this.cols.get(name);
         if (!list) out = NO_ENTRIES;
-        else if (spec.key === undefined && !spec.keyRegex && !this.mayExclude(rule, name)) out = list;
-        else if (filterId >= 0 && !this.targetRemovalFor(name)) {
-          // Same key selection and exclusions as an earlier rule: reuse its result.
-          const c = this.filtered[filterId];
-          if (c !== undefined && c.src === list && c.len === list.length) out = c.out;
-          else {
-            const f: Entry[] = [];
-            this.filterInto(f, list, spec, rule);
-            this.filtered[filterId] = { src: list, len: list.length, out: f };
-            out = f;
+        else if (filterId >= 0) {
+          if (this.targetRemovalFor(name)) {
+            out = [];
+            this.filterInto(out, list, spec, rule);
+          } else {
+            // Same key selection and exclusions as an earlier rule: reuse its result.
+            const c = this.filtered[filterId];
+            if (c !== undefined && c.src === list && c.len === list.length) out = c.out;
+            else {
+              const f: Entry[] = [];
+              this.filterInto(f, list, spec, rule);
+              this.filtered[filterId] = { src: list, len: list.length, out: f };
+              out = f;
+            }
           }
+        } else if (spec.key === undefined && !spec.keyRegex && (rule === null || !this.targetRemovalFor(name))) {
+          // From evaluate, filter id -1 means no key and no exclusion of this collection.
+          out = list;
         } else {
           out = [];
           this.filterInto(out, list, spec, rule);
