@@ -7,3 +7,4 @@ export type { ScanIssue } from './scan-issue.ts';
 export { type ScanLimits, ScanThrottle } from './scan-throttle.ts';
 export { collectSystemEntities, type SystemCollectResult } from './system-collector.ts';
 export { type FileXattrs, XattrReader } from './xattr-reader.ts';
+export { releaseGarbage } from './release-garbage.ts';

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { AppControlPolicy, type AppControlMode, DriftTracker, diffInventory, parseDuration, type Ruleset } from '@palisade/app-control';
 import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import { HashPool } from '../../fim/hash-pool.ts';
+import { releaseGarbage } from '../../fim/release-garbage.ts';
 import type { AgentModule, ModuleCapabilities, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
 import { type AppControlSettings, parseAppControlSettings } from './app-control-settings.ts';
 import { defaultMarks } from './default-marks.ts';
@@ -359,6 +360,7 @@ export class AppControlModule implements AgentModule {
       return out;
     } finally {
       await pool.close();
+      setImmediate(releaseGarbage);
     }
   }
 
@@ -410,6 +412,9 @@ export class AppControlModule implements AgentModule {
     } finally {
       signal?.removeEventListener('abort', abortPool);
       await pool.close();
+      // The walk, the hashes and the package index are garbage now; an idle agent would not
+      // allocate enough to collect them (see releaseGarbage). After this frame is gone.
+      setImmediate(releaseGarbage);
     }
   }
 

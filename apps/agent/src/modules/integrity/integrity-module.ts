@@ -4,7 +4,15 @@ import type { ModuleConfig, ModuleStatus } from '@palisade/protocol';
 import { Cron } from 'croner';
 import { AgentError } from '../../agent-error.ts';
 import type { AgentModule, ModuleCapabilities, ModuleCommandHandler, ModuleContext, ModuleDiagnostic } from '../../agent-module.ts';
-import { BaselineStore, type FimScanResult, type PendingChange, runFimScan, runFimTargetScan, type ScanIssue } from '../../fim/index.ts';
+import {
+  BaselineStore,
+  type FimScanResult,
+  type PendingChange,
+  releaseGarbage,
+  runFimScan,
+  runFimTargetScan,
+  type ScanIssue,
+} from '../../fim/index.ts';
 import { type ChangeSource, changeEvent } from './change-event.ts';
 import { ContentTracker } from './content-tracker.ts';
 import { acceptArgs, type BaselineSummary, summarize } from './baseline-summary.ts';
@@ -162,8 +170,10 @@ export class IntegrityModule implements AgentModule {
     this.background = (async () => {
       // Watching starts before the first scan, so nothing changed during it goes unseen.
       this.watcher?.start();
-      if (!usable) await this.buildBaseline(signal);
-      else if (rulesChanged || (firstStart && s.scanOnStart)) await this.runFullScan(rulesChanged ? 'rules changed' : 'start');
+      if (!usable) {
+        await this.buildBaseline(signal);
+        releaseGarbage();
+      } else if (rulesChanged || (firstStart && s.scanOnStart)) await this.runFullScan(rulesChanged ? 'rules changed' : 'start');
       this.drain();
     })().catch((err) => {
       if (!signal.aborted) ctx.logger.error({ err: String((err as Error)?.message ?? err) }, 'integrity: start-up scan failed');
@@ -274,6 +284,7 @@ export class IntegrityModule implements AgentModule {
     this.fullScan ??= this.fullScanOnce(reason, this.abort.signal).finally(() => {
       this.fullScan = undefined;
       this.touched = undefined;
+      releaseGarbage();
     });
     return this.fullScan;
   }
@@ -533,6 +544,7 @@ export class IntegrityModule implements AgentModule {
     this.fullScan = this.fullScanOnce('rebuild', signal, true).finally(() => {
       this.fullScan = undefined;
       this.touched = undefined;
+      releaseGarbage();
     });
     await this.fullScan;
     return { ...this.lastScan, pendingCleared: pendingBefore, baseline: this.summary() };
