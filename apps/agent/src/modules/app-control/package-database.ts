@@ -48,14 +48,16 @@ const MANAGERS = ['dpkg', 'rpm'] as const;
 const ALGOS = ['md5', 'sha256'] as const;
 
 /**
- * The package index in compact form (~15 bytes of key, 32 of digest and 4 of package per file
+ * The package index in compact form (~15 bytes of key, 16 of MD5 or 32 of SHA-256 and 4 of package per file
  * instead of a path string, an object and a hex string: dpkg's 121,181 files on the bench host
  * took 37 MB of heap as a Map of objects). Records are slots in typed arrays; a freed slot is
  * reused.
  */
 export class CompactPackageIndex implements PackageLookup {
   private readonly slots = new Map<number, number>();
-  private digests = new Uint8Array(32 * 1024);
+  /** MD5s (dpkg, old rpm), 16 bytes a slot; SHA-256s (rpm) in their own array, made on first use. */
+  private md5s = new Uint8Array(16 * 1024);
+  private sha256s: Uint8Array | undefined;
   private meta = new Uint32Array(1024);
   private used = 0;
   private readonly free: number[] = [];
@@ -75,12 +77,12 @@ export class CompactPackageIndex implements PackageLookup {
     if (slot === undefined) return undefined;
     const m = this.meta[slot]!;
     const algo = ALGOS[(m >>> 1) & 1]!;
-    const len = algo === 'md5' ? 16 : 32;
+    const bytes = algo === 'md5' ? this.md5s.subarray(slot * 16, slot * 16 + 16) : this.sha256s!.subarray(slot * 32, slot * 32 + 32);
     return {
       manager: MANAGERS[m & 1]!,
       name: this.names[m >>> 2]!,
       algo,
-      digest: Buffer.from(this.digests.buffer, this.digests.byteOffset + slot * 32, len).toString('hex'),
+      digest: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex'),
     };
   }
 
@@ -105,8 +107,11 @@ export class CompactPackageIndex implements PackageLookup {
       this.nameIds.set(rec.name, nameId);
     }
     this.meta[slot] = (nameId << 2) | ((rec.algo === 'sha256' ? 1 : 0) << 1) | (rec.manager === 'rpm' ? 1 : 0);
-    this.digests.fill(0, slot * 32, slot * 32 + 32);
-    Buffer.from(this.digests.buffer, this.digests.byteOffset + slot * 32, 32).write(rec.digest, 'hex');
+    if (rec.algo === 'md5') Buffer.from(this.md5s.buffer, this.md5s.byteOffset + slot * 16, 16).write(rec.digest, 'hex');
+    else {
+      this.sha256s ??= new Uint8Array(this.meta.length * 32);
+      Buffer.from(this.sha256s.buffer, this.sha256s.byteOffset + slot * 32, 32).write(rec.digest, 'hex');
+    }
     return key;
   }
 
@@ -121,9 +126,14 @@ export class CompactPackageIndex implements PackageLookup {
     const meta = new Uint32Array(this.meta.length * 2);
     meta.set(this.meta);
     this.meta = meta;
-    const digests = new Uint8Array(this.digests.length * 2);
-    digests.set(this.digests);
-    this.digests = digests;
+    const md5s = new Uint8Array(this.md5s.length * 2);
+    md5s.set(this.md5s);
+    this.md5s = md5s;
+    if (this.sha256s) {
+      const sha256s = new Uint8Array(this.sha256s.length * 2);
+      sha256s.set(this.sha256s);
+      this.sha256s = sha256s;
+    }
   }
 }
 
