@@ -199,7 +199,9 @@ test('the ASG user data is cloud-init and carries a token scoped to the ASG’s 
 });
 
 test('cloud sync makes the instance a computer before any agent, and the cloud-discovered task gives it the ASG’s policy', async () => {
-  // adding the account ran its first sync; this one finds the instance known already
+  // Adding the account makes its first sync due; the job runner runs it in the background.
+  // Once that sync has made the instance a computer, this one must find it known already.
+  await waitFor('the first (background) sync of the new account', async () => (await instanceOf(firstInstance))?.computerId, 60_000, 200);
   const sync = await manager.client.syncCloudAccount(accountId);
   assert.equal(sync.regions[REGION]!.instances, 1);
   assert.deepEqual(sync.regions[REGION]!.discovered, []);

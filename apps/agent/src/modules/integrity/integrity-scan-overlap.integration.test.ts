@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -18,9 +18,10 @@ test('a real-time change during a long full scan is reported once and kept in th
   mkdirSync(join(tree, 'live'), { recursive: true });
   mkdirSync(join(tree, 'big'), { recursive: true });
   writeFileSync(join(tree, 'live', 'app.conf'), 'a\n');
-  // A sparse file costs no disk but a full re-hash on every scan keeps the scan busy for a while.
-  writeFileSync(join(tree, 'big', 'blob'), '');
-  truncateSync(join(tree, 'big', 'blob'), 256 * 1024 * 1024);
+  // 100 files walked at 25 per second (the module's IO limit) keep every full scan busy for
+  // about 4 s however fast the machine is: the real-time change below lands in the middle of the
+  // full scan without depending on the machine's speed or load (real-time rescans are not paced).
+  for (let i = 0; i < 100; i++) writeFileSync(join(tree, 'big', `f${i}`), `${i}\n`);
   const rules = `version: 1
 rules:
   - id: live
@@ -28,12 +29,17 @@ rules:
     realtime: true
   - id: big
     paths: [${tree}/big]
-    fullHash: true
 `;
   const cfg: ModuleConfig = {
     enabled: true,
     mode: 'detect',
-    settings: { rules: [{ name: 'r', yaml: rules }], realtime: { debounceMs: 50 }, scanOnStart: false, hashWorkers: 1 },
+    settings: {
+      rules: [{ name: 'r', yaml: rules }],
+      realtime: { debounceMs: 50 },
+      scanOnStart: false,
+      hashWorkers: 1,
+      limits: { filesPerSecond: 25 },
+    },
   };
   const events: ModuleEventInput[] = [];
   const m = new IntegrityModule();
@@ -49,7 +55,7 @@ rules:
   const scan = m.scanNow().then(() => {
     scanDone = true;
   });
-  // The walk of this small tree is over at once; the hashing of the big file is not.
+  // The paced walk of the 100 files takes about 4 s.
   await new Promise((r) => setTimeout(r, 100));
   appendFileSync(join(tree, 'live', 'app.conf'), 'b\n');
   const key = `${tree}/live/app.conf`;
