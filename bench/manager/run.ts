@@ -6,13 +6,13 @@
  *
  *   npm run bench:manager -- --agents 10000 --interval 10 --events 20000 --duration 30
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AGENT_API } from '@palisade/protocol';
+import { timeOrderedId } from '../../apps/agent/src/time-ordered-id.ts';
 import { testLocations } from '../../apps/manager/src/testing/test-stores.ts';
 import { freePort, startManagerProcess } from '../../e2e/support/real-processes.ts';
 
@@ -101,7 +101,7 @@ const batchBodies: string[] = [];
 const eventTime = new Date().toISOString();
 for (let b = 0; b < totalBatches; b++) {
   const events = Array.from({ length: BATCH }, (_, k) => ({
-    id: randomUUID(),
+    id: timeOrderedId(),
     time: eventTime,
     module: 'ips',
     type: 'detection',

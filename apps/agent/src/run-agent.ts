@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentEvent, AgentEventSchema, type CloudMetadata, type HostFacts } from '@palisade/protocol';
@@ -27,6 +26,7 @@ import type { ModuleRegistry } from './module-registry.ts';
 import { type ConfigCheck, ModuleSupervisor } from './module-supervisor.ts';
 import { StartupError, type StartupStep, runStartupSequence } from './startup-sequence.ts';
 import { generateTestEvents, parseTestEventsParams, type TestEventsResult } from './test-event-generator.ts';
+import { timeOrderedId } from './time-ordered-id.ts';
 
 /** Instance metadata rarely changes (security groups, ASG); an hourly look is plenty. */
 const CLOUD_REFRESH_MS = 60 * 60 * 1000;
@@ -72,7 +72,7 @@ export interface AgentHandle {
 /** Fills in what a module need not know (id, time, its own name) and refuses malformed events. */
 export function buildEvent(module: string, input: ModuleEventInput): AgentEvent {
   const event = {
-    id: input.id ?? randomUUID(),
+    id: input.id ?? timeOrderedId(),
     time: input.time ?? new Date().toISOString(),
     module,
     type: input.type,
