@@ -52,9 +52,18 @@ async function migrate(opened: OpenedDatabase<any>, provider: typeof tenantMigra
     provider,
     ...(opened.schema ? { migrationTableSchema: opened.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return;
     const failed = results?.find((r) => r.status === 'Error');
+    // Before it runs anything, Kysely's migrator lists every table of every schema to find its own
+    // (introspection); on PostgreSQL that query fails with undefined_table when another session
+    // creates or drops a table meanwhile (another tenant's migration, another manager node). No
+    // migration has run then, so asking again is safe.
+    if (!failed && (error as { code?: string }).code === '42P01' && attempt < 5) {
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+      continue;
+    }
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message ?? error}`);
   }
 }
