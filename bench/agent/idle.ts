@@ -14,15 +14,15 @@
 // --settings    JSON of module settings over the quickstart defaults, e.g.
 //               '{"app-control":{"packageOrigin":false}}' (what one option costs)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quickstartPolicySettings } from '@palisade/manager';
 import { MODULE_NAMES } from '@palisade/protocol';
 import {
+  activateAgent,
   freePort,
   type ManagerProcess,
-  runCli,
   startAgentProcess,
   startManagerProcess,
   waitFor,
@@ -108,24 +108,8 @@ interface RunningAgent {
 }
 
 async function startBundledAgent(palisade: string, manager: ManagerProcess, dataDir: string, policyId: string): Promise<RunningAgent> {
-  mkdirSync(dataDir, { recursive: true });
-  const { token } = await manager.client.createToken({ maxUses: 1, ttlSeconds: 600, policyId });
   // activation writes the same identity files whichever build runs it
-  const act = await runCli([
-    'agent',
-    'activate',
-    '--manager',
-    manager.url,
-    '--token',
-    token,
-    '--ca',
-    manager.caFile,
-    '--data-dir',
-    dataDir,
-    '--json',
-  ]);
-  if (act.code !== 0) throw new Error(`activation failed: ${act.stderr}${act.stdout}`);
-  const { agentId } = JSON.parse(act.stdout) as { agentId: string };
+  const agentId = await activateAgent(manager, dataDir, policyId);
   const log = createWriteStream(join(dataDir, 'agent.log'));
   const child: ChildProcess = spawn(palisade, ['agent', 'start', '--data-dir', dataDir, '--inventory-interval', '0'], {
     cwd: '/',

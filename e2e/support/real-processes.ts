@@ -152,18 +152,14 @@ export interface AgentProcess {
   agentId: string;
 }
 
-/** Activates an agent with a fresh token, then runs `palisade agent start` as a real process. */
-export async function startAgentProcess(
+/** Activates an agent into `dataDir` with a fresh one-use token (`palisade agent activate`); returns its id. */
+export async function activateAgent(
   manager: Pick<ManagerProcess, 'url' | 'caFile' | 'client'>,
   dataDir: string,
-  opts: { policyId?: string; hostname?: string } = {},
-): Promise<AgentProcess> {
+  policyId?: string,
+): Promise<string> {
   mkdirSync(dataDir, { recursive: true });
-  const { token } = await manager.client.createToken({
-    maxUses: 1,
-    ttlSeconds: 600,
-    ...(opts.policyId ? { policyId: opts.policyId } : {}),
-  });
+  const { token } = await manager.client.createToken({ maxUses: 1, ttlSeconds: 600, ...(policyId ? { policyId } : {}) });
   const act = await runCli([
     'agent',
     'activate',
@@ -178,7 +174,16 @@ export async function startAgentProcess(
     '--json',
   ]);
   if (act.code !== 0) throw new Error(`activation failed: ${act.stderr}${act.stdout}`);
-  const { agentId } = JSON.parse(act.stdout) as { agentId: string };
+  return (JSON.parse(act.stdout) as { agentId: string }).agentId;
+}
+
+/** Activates an agent with a fresh token, then runs `palisade agent start` as a real process. */
+export async function startAgentProcess(
+  manager: Pick<ManagerProcess, 'url' | 'caFile' | 'client'>,
+  dataDir: string,
+  opts: { policyId?: string; hostname?: string } = {},
+): Promise<AgentProcess> {
+  const agentId = await activateAgent(manager, dataDir, opts.policyId);
   // No periodic inventory walk of the test machine: tests that want one send `send-inventory`.
   const proc = new CliProcess(['agent', 'start', '--data-dir', dataDir, '--inventory-interval', '0'], join(dataDir, 'agent.log'));
   await waitFor('agent control socket', () => existsSync(join(dataDir, 'agent.sock')), 60_000);
