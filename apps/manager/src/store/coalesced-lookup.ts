@@ -6,8 +6,8 @@
  * by the next request at once (no staleness, nothing to invalidate).
  */
 export class CoalescedLookup<K, V> {
+  /** Waiters of the current turn; a non-empty map means a flush is scheduled. */
   private pending = new Map<K, { resolve(v: V | undefined): void; reject(e: unknown): void }[]>();
-  private scheduled = false;
 
   constructor(
     /** Loads the rows of many keys at once; keys with no row are simply absent from the result. */
@@ -17,20 +17,16 @@ export class CoalescedLookup<K, V> {
 
   load(key: K): Promise<V | undefined> {
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) setImmediate(() => this.flush());
       const waiting = this.pending.get(key);
       if (waiting) waiting.push({ resolve, reject });
       else this.pending.set(key, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
     });
   }
 
   private flush(): void {
     const batch = this.pending;
     this.pending = new Map();
-    this.scheduled = false;
     const keys = [...batch.keys()];
     for (let i = 0; i < keys.length; i += this.maxBatch) {
       const slice = keys.slice(i, i + this.maxBatch);
