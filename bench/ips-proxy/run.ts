@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { childPids, cpuSecondsOf } from '../support/proc-stat.ts';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -74,20 +75,7 @@ function toMs(v: string): number {
 
 /** CPU seconds used so far by a process and its direct children (nginx: master and worker). */
 function treeCpuSeconds(pid: number): number {
-  const own = (p: string) => {
-    const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  };
-  let sum = own(String(pid));
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid)) sum += own(p);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return sum;
+  return cpuSecondsOf([pid, ...childPids(pid)]);
 }
 
 function wrk(url: string, opts: { connections?: number; seconds?: number; serverPid?: number } = {}): WrkResult {

@@ -7,37 +7,41 @@ import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECOMMENDED_BASE_CONFIG } from '@palisade/seclang';
+import { childPids, cpuTicks } from '../support/proc-stat.ts';
 import { crsDir } from './crs-disk.ts';
 import type { BenchRequest } from './requests.ts';
 
 const MODULE = '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so';
 
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (1/100 s)
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 async function send(agent: Agent, port: number, r: BenchRequest): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.uri, headers: Object.fromEntries(r.headers.filter(([k]) => k !== 'Connection')), agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: r.method,
+        path: r.uri,
+        headers: Object.fromEntries(r.headers.filter(([k]) => k !== 'Connection')),
+        agent,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     if (r.body) req.write(r.body);
     req.end();
   });
 }
 
-async function runNginx(dir: string, modsec: boolean, port: number, mix: BenchRequest[], rounds: number): Promise<{ ticks: number; requests: number; statuses: Record<string, number> }> {
+async function runNginx(
+  dir: string,
+  modsec: boolean,
+  port: number,
+  mix: BenchRequest[],
+  rounds: number,
+): Promise<{ ticks: number; requests: number; statuses: Record<string, number> }> {
   const conf = `load_module ${MODULE};
 worker_processes 1;
 error_log ${dir}/error.log warn;
@@ -92,17 +96,25 @@ http {
   }
 }
 
-export async function benchModSecurity(mix: BenchRequest[], rounds: number): Promise<{ usPerRequest: number; requests: number; statuses: Record<string, number>; version: string } | null> {
+export async function benchModSecurity(
+  mix: BenchRequest[],
+  rounds: number,
+): Promise<{ usPerRequest: number; requests: number; statuses: Record<string, number>; version: string } | null> {
   if (!existsSync(MODULE)) return null;
   const dir = mkdtempSync(join(tmpdir(), 'palisade-modsec-'));
   try {
-    writeFileSync(join(dir, 'modsec.conf'), `${RECOMMENDED_BASE_CONFIG}SecAuditEngine Off\nSecDebugLogLevel 0\nInclude ${crsDir}/crs-setup.conf.example\nInclude ${crsDir}/rules/*.conf\n`);
+    writeFileSync(
+      join(dir, 'modsec.conf'),
+      `${RECOMMENDED_BASE_CONFIG}SecAuditEngine Off\nSecDebugLogLevel 0\nInclude ${crsDir}/crs-setup.conf.example\nInclude ${crsDir}/rules/*.conf\n`,
+    );
     const port = 18000 + Math.floor(Math.random() * 1000);
     const on = await runNginx(dir, true, port, mix, rounds);
     const off = await runNginx(dir, false, port + 1, mix, rounds);
     const us = ((on.ticks - off.ticks) * 10000) / on.requests;
     const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
-    const version = /ModSecurity-nginx v[\d.]+ \(rules loaded inline\/local\/remote: [\d/]+\)|libmodsecurity3 version [\d.]+/.exec(log)?.[0] ?? 'libmodsecurity3';
+    const version =
+      /ModSecurity-nginx v[\d.]+ \(rules loaded inline\/local\/remote: [\d/]+\)|libmodsecurity3 version [\d.]+/.exec(log)?.[0] ??
+      'libmodsecurity3';
     return { usPerRequest: Math.round(us), requests: on.requests, statuses: on.statuses, version };
   } finally {
     rmSync(dir, { recursive: true, force: true });

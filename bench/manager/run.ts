@@ -6,7 +6,7 @@
  *
  *   npm run bench:manager -- --agents 10000 --interval 10 --events 20000 --duration 30
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { AGENT_API } from '@palisade/protocol';
 import { timeOrderedId } from '../../apps/agent/src/time-ordered-id.ts';
 import { testLocations } from '../../apps/manager/src/testing/test-stores.ts';
 import { freePort, startManagerProcess } from '../../e2e/support/real-processes.ts';
+import { cpuSecondsOf, pidsNamed } from '../support/proc-stat.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -113,27 +114,10 @@ for (let b = 0; b < totalBatches; b++) {
 }
 process.stderr.write(`prepared ${hbBodies.length} heartbeat and ${batchBodies.length} event-batch bodies\n`);
 
-/** CPU seconds used so far by a process, from /proc (utime + stime, in clock ticks of 1/100 s). */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 /** CPU seconds of every PostgreSQL process (the server and its backends), or 0 on SQLite. */
-function databaseCpuSeconds(): number {
-  if (args.db !== 'postgres') return 0;
-  let sum = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') sum += cpuSecondsOf(Number(pid));
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return sum;
-}
+const databaseCpuSeconds = () => (args.db === 'postgres' ? cpuSecondsOf(pidsNamed('postgres')) : 0);
 const managerPid = manager.proc.child.pid!;
-const managerCpu0 = cpuSecondsOf(managerPid);
+const managerCpu0 = cpuSecondsOf([managerPid]);
 const databaseCpu0 = databaseCpuSeconds();
 const selfCpu0 = process.cpuUsage();
 
@@ -187,7 +171,7 @@ while (performance.now() < end) {
 }
 await Promise.all(inflight);
 const wall = (performance.now() - start) / 1000;
-const managerCpu = cpuSecondsOf(managerPid) - managerCpu0;
+const managerCpu = cpuSecondsOf([managerPid]) - managerCpu0;
 const databaseCpu = databaseCpuSeconds() - databaseCpu0;
 const selfCpu = process.cpuUsage(selfCpu0);
 
